@@ -1,0 +1,47 @@
+// StateStore: the durable record of jobs, tasks and attempts, with conditional transitions.
+//
+// Every change to a task names the version it was computed from; the store applies it only if
+// the task still has that version (kAborted otherwise: re-read, re-decide, retry). That is how
+// two workers holding the same task, or a stale worker, can never both commit.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spotbatch/model.h"
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+struct JobView {
+  JobRecord job;
+  std::vector<TaskRecord> tasks;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Creates the job and its tasks in one transaction. kAlreadyExists (and no change) when a job
+  // with that id exists.
+  virtual Status CreateJob(const JobRecord& job, const std::vector<TaskRecord>& tasks) = 0;
+  virtual Result<JobView> GetJob(std::string_view job_id) = 0;
+  virtual Result<TaskRecord> GetTask(std::string_view task_id) = 0;
+  // Writes `next` (whose version must be expected_version + 1) and records `attempts`, in one
+  // transaction, only if the stored task still has `expected_version`; kAborted otherwise.
+  // An attempt whose token is new is inserted whole; for a known token only its end (ended,
+  // outcome, exit code, message, log tail) is written.
+  virtual Status CommitTask(const TaskRecord& next, int64_t expected_version,
+                            const std::vector<AttemptRecord>& attempts) = 0;
+  // Records that a queue message now exists for the task's current QUEUED spell.
+  virtual Status MarkEnqueued(std::string_view task_id) = 0;
+  // Every job with its tasks, oldest first.
+  virtual Result<std::vector<JobView>> ListJobs() = 0;
+  // Tasks that are not terminal and have no queue message for their current QUEUED spell.
+  virtual Result<std::vector<TaskRecord>> ListUnenqueuedTasks() = 0;
+  // Attempts of one task, oldest first.
+  virtual Result<std::vector<AttemptRecord>> ListAttempts(std::string_view task_id) = 0;
+};
+
+}  // namespace spotbatch

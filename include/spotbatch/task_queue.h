@@ -1,0 +1,61 @@
+// TaskQueue: an at-least-once message queue with leases (SQS semantics).
+//
+// Lease() hides a message for a visibility timeout and returns it with a receipt; the holder
+// Extend()s the lease while it works, Delete()s the message when done, or Release()s it to be
+// delivered again (at once or after a delay). A lease that is not extended expires and the
+// message is delivered again with a new receipt; the old receipt is then stale and every call
+// with it returns kFailedPrecondition ("lease lost"). A message delivered more than
+// `max_receives` times moves to the dead-letter queue instead of being delivered again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+struct QueueMessage {
+  std::string id;
+  std::string body;
+  std::string receipt;     // names this lease; changes on every delivery
+  int receive_count = 0;   // deliveries so far, this one included
+  int64_t sent_unix_millis = 0;
+};
+
+struct QueueOptions {
+  int max_receives = 1000;         // deliveries before a message is dead-lettered
+  std::string dead_letter_queue;   // empty: "<queue>-dlq"
+};
+
+struct QueueDepth {
+  int64_t visible = 0;    // deliverable now
+  int64_t in_flight = 0;  // leased
+  int64_t delayed = 0;    // waiting for their delay to pass
+};
+
+class TaskQueue {
+ public:
+  virtual ~TaskQueue() = default;
+
+  // Creates the queue if needed and sets its options. Safe to call again.
+  virtual Status Configure(std::string_view queue, const QueueOptions& options) = 0;
+  // Enqueues `body`; higher `priority` is delivered first, then older first. Returns the id.
+  virtual Result<std::string> Send(std::string_view queue, std::string_view body, int priority,
+                                   int64_t delay_millis) = 0;
+  // Leases the next deliverable message for `visibility_millis`, or returns nullopt at once
+  // when none is deliverable.
+  virtual Result<std::optional<QueueMessage>> Lease(std::string_view queue,
+                                                    int64_t visibility_millis) = 0;
+  // Resets the lease to expire `visibility_millis` from now.
+  virtual Status Extend(std::string_view receipt, int64_t visibility_millis) = 0;
+  // Ends the lease; the message becomes deliverable after `delay_millis`.
+  virtual Status Release(std::string_view receipt, int64_t delay_millis) = 0;
+  // Removes the leased message for good.
+  virtual Status Delete(std::string_view receipt) = 0;
+  virtual Result<QueueDepth> Depth(std::string_view queue) = 0;
+};
+
+}  // namespace spotbatch

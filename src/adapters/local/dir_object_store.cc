@@ -1,0 +1,387 @@
+#include "adapters/local/dir_object_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "common/ids.h"
+#include "core/object_key.h"
+
+namespace spotbatch {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr size_t kChunk = 1 << 20;
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+Status IoError(const std::string& what, const std::string& path, int err) {
+  const std::string msg = what + " " + path + ": " + ErrnoText(err);
+  // Out of space or descriptors may pass; anything else is a fault of this machine.
+  if (err == ENOSPC || err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) {
+    return Unavailable(msg);
+  }
+  return Internal(msg);
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return IoError("write", path, errno);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+Status FsyncDir(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return IoError("open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return IoError("fsync directory", dir, errno);
+  return Status::Ok();
+}
+
+int64_t MtimeNanos(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+class DirObjectStore final : public ObjectStore {
+ public:
+  explicit DirObjectStore(std::string root)
+      : root_(std::move(root)), tmp_(root_ + "/.tmp"), meta_(root_ + "/.meta") {}
+
+  Result<ObjectInfo> Put(std::string_view key, std::string_view data) override {
+    return WriteObject(key, [&](int fd, const std::string& path, Md5& md5) {
+      md5.Update(data.data(), data.size());
+      return WriteAll(fd, data.data(), data.size(), path);
+    });
+  }
+
+  Result<ObjectInfo> PutFile(std::string_view key, const std::string& src) override {
+    Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) {
+      if (errno == ENOENT) return NotFound("no such file: " + src);
+      return IoError("open", src, errno);
+    }
+    return WriteObject(key, [&](int fd, const std::string& path, Md5& md5) {
+      std::string buf(kChunk, '\0');
+      while (true) {
+        const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return IoError("read", src, errno);
+        }
+        if (n == 0) return Status::Ok();
+        md5.Update(buf.data(), static_cast<size_t>(n));
+        SB_RETURN_IF_ERROR(WriteAll(fd, buf.data(), static_cast<size_t>(n), path));
+      }
+    });
+  }
+
+  Result<std::string> Get(std::string_view key) override {
+    return GetRange(key, 0, UINT64_MAX);
+  }
+
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+    const std::string path = PathOf(key);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return OpenError(key, path);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
+    if (!S_ISREG(st.st_mode)) return NotFound("no object " + std::string(key));
+    const auto size = static_cast<uint64_t>(st.st_size);
+    if (offset >= size) return std::string();
+    const uint64_t n = std::min<uint64_t>(length, size - offset);
+    std::string out(n, '\0');
+    uint64_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd.get(), out.data() + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return IoError("read", path, errno);
+      }
+      if (r == 0) break;
+      got += static_cast<uint64_t>(r);
+    }
+    out.resize(got);
+    return out;
+  }
+
+  Status GetToFile(std::string_view key, const std::string& dest) override {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+    const std::string path = PathOf(key);
+    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return OpenError(key, path);
+    Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!out.valid()) return IoError("create", dest, errno);
+    std::string buf(kChunk, '\0');
+    while (true) {
+      const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError("read", path, errno);
+      }
+      if (n == 0) return Status::Ok();
+      SB_RETURN_IF_ERROR(WriteAll(out.get(), buf.data(), static_cast<size_t>(n), dest));
+    }
+  }
+
+  Result<ObjectInfo> Stat(std::string_view key) override {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+    const std::string path = PathOf(key);
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return NotFound("no object " + std::string(key));
+    }
+    return InfoOf(std::string(key), path, st);
+  }
+
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
+    SB_RETURN_IF_ERROR(ValidateKeyPrefix(prefix));
+    // Walk only the deepest directory the prefix names completely.
+    const size_t slash = prefix.rfind('/');
+    const std::string dir_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+    std::vector<ObjectInfo> out;
+    Status status = Status::Ok();
+    std::function<void(const std::string&, const std::string&)> walk =
+        [&](const std::string& dir_path, const std::string& key_prefix) {
+          DIR* d = ::opendir(dir_path.c_str());
+          if (d == nullptr) return;  // missing directory: no objects
+          while (struct dirent* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            if (name == "." || name == "..") continue;
+            if (key_prefix.empty() && name[0] == '.') continue;  // .tmp, .meta
+            const std::string key = key_prefix.empty() ? name : key_prefix + "/" + name;
+            const std::string path = dir_path + "/" + name;
+            struct stat st;
+            if (::lstat(path.c_str(), &st) != 0) continue;  // vanished meanwhile
+            if (S_ISDIR(st.st_mode)) {
+              // Descend only where keys can still match the prefix.
+              const std::string as_dir = key + "/";
+              const size_t n = std::min(as_dir.size(), prefix.size());
+              if (as_dir.compare(0, n, prefix.substr(0, n)) == 0) walk(path, key);
+            } else if (S_ISREG(st.st_mode) && key.compare(0, prefix.size(), prefix) == 0 &&
+                       ValidateInternalKey(key).ok()) {
+              auto info = InfoOf(key, path, st);
+              if (info.ok()) {
+                out.push_back(std::move(*info));
+              } else if (status.ok()) {
+                status = info.status();
+              }
+            }
+          }
+          ::closedir(d);
+        };
+    walk(dir_key.empty() ? root_ : root_ + "/" + dir_key, dir_key);
+    if (!status.ok()) return status;
+    std::sort(out.begin(), out.end(),
+              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    return out;
+  }
+
+  Status Copy(std::string_view src, std::string_view dst) override {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(src));
+    SB_RETURN_IF_ERROR(ValidateInternalKey(dst));
+    const std::string src_path = PathOf(src);
+    const std::string tmp = tmp_ + "/" + RandomHex(12);
+    // Objects are immutable (a Put replaces the inode), so a hard link is a full copy.
+    if (::link(src_path.c_str(), tmp.c_str()) != 0) {
+      if (errno == ENOENT) return NotFound("no object " + std::string(src));
+      auto data = Get(src);
+      if (!data.ok()) return data.status();
+      return Put(dst, *data).status();
+    }
+    const std::string dst_path = PathOf(dst);
+    Status s = RenameIntoPlace(tmp, dst, dst_path);
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    return Status::Ok();
+  }
+
+  Status Delete(std::string_view key) override {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+    const std::string path = PathOf(key);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
+      if (errno == EISDIR || errno == EPERM) return Status::Ok();  // a prefix, not an object
+      return IoError("delete", path, errno);
+    }
+    ::unlink((meta_ + "/" + std::string(key)).c_str());
+    // S3 has no directories: drop the ones this object kept alive.
+    RemoveEmptyParents(root_, path);
+    RemoveEmptyParents(meta_, meta_ + "/" + std::string(key));
+    return Status::Ok();
+  }
+
+  Status Init() {
+    for (const std::string& dir : {root_, tmp_, meta_}) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) return Internal("cannot create " + dir + ": " + ec.message());
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
+
+  Status OpenError(std::string_view key, const std::string& path) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) {
+      return NotFound("no object " + std::string(key));
+    }
+    return IoError("open", path, errno);
+  }
+
+  static void RemoveEmptyParents(const std::string& stop, std::string path) {
+    while (true) {
+      const size_t slash = path.rfind('/');
+      if (slash == std::string::npos) return;
+      path.resize(slash);
+      if (path.size() <= stop.size() || ::rmdir(path.c_str()) != 0) return;
+    }
+  }
+
+  // Creates the parent directories of `path`, refusing when an object sits where a directory
+  // must go.
+  Status MakeParents(std::string_view key, const std::string& path) {
+    const std::string parent = path.substr(0, path.rfind('/'));
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) {
+      if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
+        return FailedPrecondition("key " + std::string(key) +
+                                  " cannot be stored: an object exists at one of its prefixes");
+      }
+      return Internal("cannot create " + parent + ": " + ec.message());
+    }
+    return Status::Ok();
+  }
+
+  Status RenameIntoPlace(const std::string& tmp, std::string_view key, const std::string& path) {
+    SB_RETURN_IF_ERROR(MakeParents(key, path));
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return FailedPrecondition("key " + std::string(key) +
+                                " cannot be stored: other objects use it as a prefix");
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("rename to", path, errno);
+    return FsyncDir(path.substr(0, path.rfind('/')));
+  }
+
+  template <typename Writer>
+  Result<ObjectInfo> WriteObject(std::string_view key, Writer&& write) {
+    SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+    const std::string path = PathOf(key);
+    const std::string tmp = tmp_ + "/" + RandomHex(12);
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid()) return IoError("create", tmp, errno);
+    Md5 md5;
+    Status s = write(fd.get(), tmp, md5);
+    if (s.ok() && ::fsync(fd.get()) != 0) s = IoError("fsync", tmp, errno);
+    if (s.ok()) s = RenameIntoPlace(tmp, key, path);
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
+    ObjectInfo info{std::string(key), static_cast<uint64_t>(st.st_size), md5.FinishHex(),
+                    MtimeNanos(st) / 1'000'000};
+    WriteMeta(info.key, st, info.etag);
+    return info;
+  }
+
+  // The ETag cache: "<size> <mtime_ns> <etag>". Losing it costs a re-hash, nothing else, so it
+  // is written without fsync.
+  void WriteMeta(const std::string& key, const struct stat& st, const std::string& etag) {
+    const std::string path = meta_ + "/" + key;
+    std::error_code ec;
+    fs::create_directories(path.substr(0, path.rfind('/')), ec);
+    const std::string tmp = tmp_ + "/" + RandomHex(12);
+    const std::string line = std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) +
+                             " " + etag + "\n";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid() || !WriteAll(fd.get(), line.data(), line.size(), tmp).ok() ||
+        ::rename(tmp.c_str(), path.c_str()) != 0) {
+      ::unlink(tmp.c_str());
+    }
+  }
+
+  Result<ObjectInfo> InfoOf(const std::string& key, const std::string& path, const struct stat& st) {
+    ObjectInfo info{key, static_cast<uint64_t>(st.st_size), "", MtimeNanos(st) / 1'000'000};
+    char buf[160];
+    Fd meta(::open((meta_ + "/" + key).c_str(), O_RDONLY | O_CLOEXEC));
+    if (meta.valid()) {
+      const ssize_t n = ::read(meta.get(), buf, sizeof(buf) - 1);
+      if (n > 0) {
+        buf[n] = '\0';
+        long long size = -1, mtime = -1;
+        char etag[64];
+        if (std::sscanf(buf, "%lld %lld %63s", &size, &mtime, etag) == 3 &&
+            size == static_cast<long long>(st.st_size) && mtime == MtimeNanos(st)) {
+          info.etag = etag;
+          return info;
+        }
+      }
+    }
+    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return OpenError(key, path);
+    Md5 md5;
+    std::string chunk(kChunk, '\0');
+    while (true) {
+      const ssize_t n = ::read(in.get(), chunk.data(), chunk.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError("read", path, errno);
+      }
+      if (n == 0) break;
+      md5.Update(chunk.data(), static_cast<size_t>(n));
+    }
+    info.etag = md5.FinishHex();
+    WriteMeta(key, st, info.etag);
+    return info;
+  }
+
+  std::string root_;
+  std::string tmp_;
+  std::string meta_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root) {
+  std::error_code ec;
+  const std::string abs = fs::absolute(root, ec).lexically_normal().string();
+  auto store = std::make_unique<DirObjectStore>(abs.size() > 1 && abs.back() == '/' ? abs.substr(0, abs.size() - 1) : abs);
+  SB_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,168 @@
+#include "adapters/sqlite/sqlite_db.h"
+
+namespace spotbatch {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS queues(
+  name TEXT PRIMARY KEY,
+  max_receives INTEGER NOT NULL,
+  dead_letter_queue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  visible_at INTEGER NOT NULL,
+  receipt TEXT,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  sent_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_priority ON messages(queue, priority DESC, id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_receipt ON messages(receipt);
+CREATE TABLE IF NOT EXISTS jobs(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  input_key TEXT NOT NULL,
+  input_etag TEXT NOT NULL,
+  input_size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks(
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  input_key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  attempt_token TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  app_failures INTEGER NOT NULL,
+  interruptions INTEGER NOT NULL,
+  lost INTEGER NOT NULL,
+  not_before INTEGER NOT NULL,
+  lease_expires INTEGER NOT NULL,
+  enqueued INTEGER NOT NULL,
+  outputs TEXT NOT NULL,
+  last_error TEXT NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_by_job ON tasks(job_id, idx);
+CREATE INDEX IF NOT EXISTS tasks_unenqueued ON tasks(enqueued) WHERE enqueued = 0;
+CREATE TABLE IF NOT EXISTS attempts(
+  token TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  number INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  log_tail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_by_task ON attempts(task_id, number);
+)sql";
+
+Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
+  const std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      return Unavailable(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLoss(msg);
+    case SQLITE_CONSTRAINT:
+      return Aborted(msg);
+    default:
+      return Internal(msg);
+  }
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  std::shared_ptr<SqliteDb> db(new SqliteDb(raw));
+  if (rc != SQLITE_OK) return FromSqlite(rc, raw, "open " + path);
+  sqlite3_busy_timeout(raw, 30000);
+  SB_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  SB_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  SB_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=OFF"));
+  Status s = db->Transaction([&] { return db->ExecLocked(kSchema); });
+  if (!s.ok()) return s;
+  return db;
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+Status SqliteDb::Exec(const char* sql) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ExecLocked(sql);
+}
+
+Status SqliteDb::ExecLocked(const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string msg = err ? err : "";
+  sqlite3_free(err);
+  return FromSqlite(rc, nullptr, std::string(sql).substr(0, 40) + ": " + msg);
+}
+
+Status SqliteDb::Error(const char* what) {
+  return FromSqlite(sqlite3_errcode(db_), db_, what);
+}
+
+SqliteStatement::SqliteStatement(SqliteDb& db, const char* sql) : db_(db) {
+  const int rc = sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr);
+  if (rc != SQLITE_OK) status_ = db.Error("prepare");
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+SqliteStatement& SqliteStatement::Bind(int i, int64_t v) {
+  if (stmt_) sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int i, std::string_view v) {
+  if (stmt_) sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindNull(int i) {
+  if (stmt_) sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+bool SqliteStatement::Step() {
+  if (!status_.ok() || stmt_ == nullptr) return false;
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = db_.Error("step");
+  return false;
+}
+
+Status SqliteStatement::Run() {
+  while (Step()) {
+  }
+  return status_;
+}
+
+int64_t SqliteStatement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string SqliteStatement::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+bool SqliteStatement::IsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+int SqliteStatement::changes() const { return sqlite3_changes(db_.handle()); }
+
+}  // namespace spotbatch

@@ -1,0 +1,86 @@
+// A thin RAII wrapper over one SQLite connection, shared by the queue and the state store.
+//
+// The database runs in WAL mode with synchronous=FULL: a transaction that returned is on disk
+// and survives kill -9 of any process and power loss. Writers use BEGIN IMMEDIATE so that two
+// processes never deadlock upgrading read locks; a busy database waits up to busy_timeout and
+// then reports kUnavailable (retry).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+class SqliteStatement;
+
+class SqliteDb {
+ public:
+  // Opens or creates the database at `path` and applies the schema.
+  static Result<std::shared_ptr<SqliteDb>> Open(const std::string& path);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  Status Exec(const char* sql);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it returns an error.
+  template <typename Body>
+  Status Transaction(Body&& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    SB_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
+    Status s = body();
+    if (s.ok()) s = ExecLocked("COMMIT");
+    if (!s.ok()) (void)ExecLocked("ROLLBACK");
+    return s;
+  }
+  // Runs `body` holding the connection (for reads outside a write transaction).
+  template <typename Body>
+  auto Read(Body&& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return body();
+  }
+  sqlite3* handle() { return db_; }
+  Status Error(const char* what);
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  Status ExecLocked(const char* sql);
+  sqlite3* db_;
+  std::mutex mu_;
+};
+
+// A prepared statement; Step() until it returns false; errors land in status().
+class SqliteStatement {
+ public:
+  SqliteStatement(SqliteDb& db, const char* sql);
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& Bind(int i, int64_t v);
+  SqliteStatement& Bind(int i, std::string_view v);
+  SqliteStatement& BindNull(int i);
+  // True when a row is available; false when done or on error (see status()).
+  bool Step();
+  // Runs a statement that returns no rows.
+  Status Run();
+  const Status& status() const { return status_; }
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+  // Rows changed by the last Run().
+  int changes() const;
+
+ private:
+  SqliteDb& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  Status status_;
+};
+
+}  // namespace spotbatch

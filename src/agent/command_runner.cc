@@ -1,0 +1,184 @@
+#include "agent/command_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace spotbatch {
+namespace {
+
+int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+// Everything the child needs, prepared before fork: after fork only async-signal-safe calls.
+struct ExecPlan {
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+ExecPlan Prepare(const CommandSpec& spec) {
+  ExecPlan plan;
+  for (const auto& a : spec.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& [k, v] : spec.env) overridden = overridden || k == name;
+    if (!overridden) plan.env_storage.push_back(entry);
+  }
+  for (const auto& [k, v] : spec.env) plan.env_storage.push_back(k + "=" + v);
+  for (auto& e : plan.env_storage) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  return plan;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return InvalidArgument("command is empty");
+  ExecPlan plan = Prepare(spec);
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Unavailable(std::string("pipe: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return Unavailable(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Child: report any failure through err_pipe as (stage, errno) and exit 127.
+    auto fail = [&](int stage) {
+      int msg[2] = {stage, errno};
+      (void)!::write(err_pipe[1], msg, sizeof(msg));
+      ::_exit(127);
+    };
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGTERM, SIGINT, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull < 0 || ::dup2(devnull, 0) < 0) fail(1);
+    if (!spec.log_path.empty()) {
+      const int log = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) fail(2);
+    }
+    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) fail(3);
+    ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
+    fail(4);
+  }
+  ::setpgid(pid, pid);  // also in the parent, so Signal() works even before the child runs
+  ::close(err_pipe[1]);
+  int msg[2] = {0, 0};
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], msg, sizeof(msg));
+  } while (n < 0 && errno == EINTR);
+  ::close(err_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(msg))) {
+    int status;
+    ::waitpid(pid, &status, 0);
+    const std::string reason = std::strerror(msg[1]);
+    switch (msg[0]) {
+      case 4:
+        if (msg[1] == ENOENT) return NotFound("command not found: " + spec.argv[0]);
+        return NotFound("cannot execute " + spec.argv[0] + ": " + reason);
+      case 3:
+        return Internal("cannot enter directory " + spec.cwd + ": " + reason);
+      default:
+        return Internal("cannot set up the command's input/output: " + reason);
+    }
+  }
+  const int pidfd = PidfdOpen(pid);
+  return std::unique_ptr<RunningCommand>(new RunningCommand(pid, pidfd));
+}
+
+RunningCommand::~RunningCommand() {
+  if (!exited_) Terminate(0);
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+bool RunningCommand::Reap() {
+  if (exited_) return true;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r != pid_) return false;
+  exited_ = true;
+  if (WIFEXITED(status)) {
+    exit_code_ = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    term_signal_ = WTERMSIG(status);
+  }
+  // Whatever the command left running in its group goes with it.
+  ::kill(-pid_, SIGKILL);
+  return true;
+}
+
+bool RunningCommand::Wait(int64_t timeout_millis, int wake_fd) {
+  if (Reap()) return true;
+  struct pollfd fds[2];
+  int nfds = 0;
+  fds[nfds++] = {pidfd_, POLLIN, 0};
+  if (wake_fd >= 0) fds[nfds++] = {wake_fd, POLLIN, 0};
+  const int timeout = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(timeout_millis, 1 << 30)));
+  if (pidfd_ < 0) {
+    // No pidfd (old kernel): poll the child in small steps.
+    ::poll(fds + 1, static_cast<nfds_t>(nfds - 1), std::min(timeout, 10));
+  } else {
+    ::poll(fds, static_cast<nfds_t>(nfds), timeout);
+  }
+  return Reap();
+}
+
+void RunningCommand::Signal(int sig) {
+  if (!exited_) ::kill(-pid_, sig);
+}
+
+void RunningCommand::Terminate(int64_t grace_millis) {
+  if (Reap()) return;
+  if (grace_millis > 0) {
+    Signal(SIGTERM);
+    const int64_t step = 10;
+    for (int64_t waited = 0; waited < grace_millis; waited += step) {
+      if (Wait(step, -1)) return;
+    }
+  }
+  Signal(SIGKILL);
+  while (!Wait(100, -1)) {
+  }
+}
+
+std::string RunningCommand::Describe() const {
+  if (!exited_) return "still running";
+  if (term_signal_ != 0) {
+    return "killed by signal " + std::to_string(term_signal_) + " (" + strsignal(term_signal_) + ")";
+  }
+  return "exited with status " + std::to_string(exit_code_);
+}
+
+std::string ReadFileTail(const std::string& path, size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  const off_t start = end > static_cast<off_t>(max_bytes) ? end - static_cast<off_t>(max_bytes) : 0;
+  std::string out(static_cast<size_t>(end - start), '\0');
+  const ssize_t n = ::pread(fd, out.data(), out.size(), start);
+  ::close(fd);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+}  // namespace spotbatch

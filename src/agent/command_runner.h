@@ -1,0 +1,62 @@
+// Runs a user command as an argv vector (never through a shell it did not ask for), in its
+// own process group, with stdout and stderr appended to a log file.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+struct CommandSpec {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
+  std::string cwd;
+  std::string log_path;  // stdout and stderr go here; stdin is /dev/null
+};
+
+class RunningCommand {
+ public:
+  // Starts the command. kNotFound when argv[0] cannot be found or executed (the message says
+  // which), kInvalidArgument for an empty argv. The child dies with its parent (PDEATHSIG).
+  static Result<std::unique_ptr<RunningCommand>> Start(const CommandSpec& spec);
+  ~RunningCommand();
+
+  // Waits up to `timeout_millis` for the command to exit, returning early (false) when
+  // `wake_fd` (if >= 0) becomes readable. True once the command has exited.
+  bool Wait(int64_t timeout_millis, int wake_fd);
+  // Sends `sig` to the command's whole process group.
+  void Signal(int sig);
+  // SIGTERM to the group, up to `grace_millis` for it to exit, then SIGKILL. Returns when the
+  // command has exited.
+  void Terminate(int64_t grace_millis);
+
+  bool exited() const { return exited_; }
+  // Exit status, or -1 when killed by a signal.
+  int exit_code() const { return exit_code_; }
+  // The signal that killed it, or 0.
+  int term_signal() const { return term_signal_; }
+  // "exited with status 3", "killed by signal 9 (Killed)".
+  std::string Describe() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  RunningCommand(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+  bool Reap();
+  pid_t pid_;
+  int pidfd_;
+  bool exited_ = false;
+  int exit_code_ = -1;
+  int term_signal_ = 0;
+};
+
+// The last `max_bytes` of the file at `path` (empty when it cannot be read).
+std::string ReadFileTail(const std::string& path, size_t max_bytes);
+
+}  // namespace spotbatch

@@ -1,0 +1,54 @@
+// Ingest: every object under the input prefix starts exactly one job.
+//
+// A job's id is derived from the object's key and ETag, and created with a conditional
+// insert, so the same object seen twice (by `put`, by a reconcile at start, by the watcher,
+// by two processes at once) still makes one job. Creating the job and sending its queue
+// message are two steps; a task records whether its message was sent, and EnqueuePending()
+// sends the ones a crash left behind. A duplicate message is harmless: workers drop it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/pipeline_spec.h"
+#include "spotbatch/clock.h"
+#include "spotbatch/object_store.h"
+#include "spotbatch/state_store.h"
+#include "spotbatch/task_queue.h"
+
+namespace spotbatch {
+
+// The id of the job for this version of an object.
+std::string JobIdFor(const std::string& key, const std::string& etag);
+
+struct IngestReport {
+  std::vector<std::string> unfinished_jobs;  // jobs of current input objects not yet finished
+  int created = 0;                           // jobs created by this call
+  int finished = 0;                          // input objects whose job had already finished
+};
+
+class Ingest {
+ public:
+  Ingest(const PipelineSpec& pipeline, ObjectStore& store, TaskQueue& queue, StateStore& state,
+         Clock& clock)
+      : pipeline_(pipeline), store_(store), queue_(queue), state_(state), clock_(clock) {}
+
+  // Creates the job for `object` if it has none and enqueues it. Returns the job id; sets
+  // *created when this call made it.
+  Result<std::string> IngestObject(const ObjectInfo& object, bool* created);
+  // Ingests every object under the input prefix, then enqueues whatever was left unsent.
+  Result<IngestReport> Reconcile();
+  // Sends a message for every task that has none (after a crash, or a retry).
+  Status EnqueuePending();
+
+ private:
+  Status Enqueue(const TaskRecord& task);
+
+  const PipelineSpec& pipeline_;
+  ObjectStore& store_;
+  TaskQueue& queue_;
+  StateStore& state_;
+  Clock& clock_;
+};
+
+}  // namespace spotbatch

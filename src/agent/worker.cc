@@ -1,0 +1,329 @@
+#include "agent/worker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "agent/command_runner.h"
+#include "common/ids.h"
+#include "core/pipeline_keys.h"
+
+namespace spotbatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+// Regular files under `dir`, as sorted relative paths with '/' separators.
+Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) {
+      files.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    } else if (!it->is_directory(ec)) {
+      return InvalidArgument("output " + it->path().string() +
+                             " is neither a file nor a directory (symlinks are not published)");
+    }
+  }
+  if (ec) return Internal("cannot list outputs in " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+struct Worker::Lease {
+  QueueMessage message;
+  bool settled = false;  // deleted or released: the receipt must not be used again
+};
+
+Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store, TaskQueue& queue,
+               StateStore& state, Clock& clock, std::function<double()> jitter)
+    : pipeline_(std::move(pipeline)),
+      options_(std::move(options)),
+      store_(store),
+      queue_(queue),
+      state_(state),
+      clock_(clock),
+      jitter_(std::move(jitter)) {
+  if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+}
+
+Worker::~Worker() {
+  for (int fd : wake_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void Worker::RequestStop() {
+  stop_.store(true);
+  if (wake_pipe_[1] >= 0) {
+    const char c = 1;
+    (void)!::write(wake_pipe_[1], &c, 1);
+  }
+}
+
+Status Worker::Run() {
+  int64_t idle_sleep = 5;
+  while (!stop_.load()) {
+    auto handled = RunOnce();
+    if (!handled.ok()) {
+      if (!handled.status().retryable()) return handled.status();
+      clock_.SleepForMillis(100);  // a busy database: try again shortly
+      continue;
+    }
+    if (*handled) {
+      idle_sleep = 5;
+      continue;
+    }
+    if (options_.exit_when_idle) break;
+    clock_.SleepForMillis(idle_sleep);
+    idle_sleep = std::min(idle_sleep * 2, options_.idle_poll_max_millis);
+  }
+  return Status::Ok();
+}
+
+Result<bool> Worker::RunOnce() {
+  SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> message,
+                      queue_.Lease(pipeline_.queue, options_.lease_millis));
+  if (!message) return false;
+  Lease lease{std::move(*message)};
+  Status s = Handle(lease);
+  if (!lease.settled && stop_.load()) {
+    // Interrupted before deciding: hand the message straight back.
+    (void)queue_.Release(lease.message.receipt, 0);
+  }
+  if (!s.ok()) return s;
+  return true;
+}
+
+TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
+  TaskEvent e;
+  e.kind = kind;
+  e.now_unix_millis = clock_.NowUnixMillis();
+  e.token = token;
+  e.worker = options_.worker_id;
+  e.lease_millis = options_.lease_millis;
+  return e;
+}
+
+Status Worker::Commit(TaskRecord& task, const TaskEvent& event) {
+  for (int tries = 0; tries < 20; ++tries) {
+    SB_ASSIGN_OR_RETURN(Transition tr, ApplyTaskEvent(task, event, pipeline_.retry));
+    Status s = state_.CommitTask(tr.task, task.version, tr.attempts);
+    if (s.ok()) {
+      task = std::move(tr.task);
+      return s;
+    }
+    if (s.code() != StatusCode::kAborted) return s;
+    SB_ASSIGN_OR_RETURN(task, state_.GetTask(task.id));  // lost a race: decide again
+  }
+  return Unavailable("task " + task.id + " keeps changing under this worker");
+}
+
+Status Worker::Handle(Lease& lease) {
+  const std::string& receipt = lease.message.receipt;
+  for (int tries = 0; tries < 20; ++tries) {
+    auto task = state_.GetTask(lease.message.body);
+    if (!task.ok()) {
+      if (task.status().code() != StatusCode::kNotFound) return task.status();
+      lease.settled = true;  // a message for no task: nothing will ever need it
+      return queue_.Delete(receipt);
+    }
+    const Delivery d = DecideDelivery(*task, clock_.NowUnixMillis());
+    switch (d.action) {
+      case DeliveryAction::kDelete:
+        lease.settled = true;
+        return queue_.Delete(receipt);
+      case DeliveryAction::kDelay:
+        lease.settled = true;
+        return queue_.Release(receipt, d.delay_millis);
+      case DeliveryAction::kPublish:
+        return Publish(lease, std::move(*task));
+      case DeliveryAction::kStart: {
+        if (stop_.load()) return Status::Ok();
+        TaskRecord t = std::move(*task);
+        TaskEvent start = Event(EventKind::kStart, RandomHex(16));
+        auto tr = ApplyTaskEvent(t, start, pipeline_.retry);
+        if (!tr.ok()) continue;  // changed between read and decision: look again
+        Status s = state_.CommitTask(tr->task, t.version, tr->attempts);
+        if (s.code() == StatusCode::kAborted) continue;
+        SB_RETURN_IF_ERROR(s);
+        if (tr->task.state != TaskState::kRunning) {  // the lost budget ran out: FAILED
+          lease.settled = true;
+          return queue_.Delete(receipt);
+        }
+        return RunAttempt(lease, std::move(tr->task));
+      }
+    }
+  }
+  return Unavailable("task " + lease.message.body + " keeps changing; leaving it for later");
+}
+
+Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
+  const std::string token = task.attempt_token;
+  const std::string receipt = lease.message.receipt;
+  const std::string scratch = options_.work_dir + "/" + token;
+  const std::string input_dir = scratch + "/input";
+  const std::string output_dir = scratch + "/output";
+  const std::string checkpoint_dir = scratch + "/checkpoint";
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{scratch};
+  std::error_code ec;
+  for (const auto& d : {input_dir, output_dir, checkpoint_dir}) fs::create_directories(d, ec);
+  if (ec) return Internal("cannot create scratch " + scratch + ": " + ec.message());
+
+  // Ends the attempt with a failure event and settles the message accordingly.
+  auto fail = [&](EventKind kind, const std::string& message, int exit_code,
+                  const std::string& log) -> Status {
+    TaskEvent e = Event(kind, token);
+    e.message = message;
+    e.exit_code = exit_code;
+    e.log_tail = log;
+    e.jitter = jitter_();
+    Status s = Commit(task, e);
+    if (s.code() == StatusCode::kFailedPrecondition) s = Status::Ok();  // no longer ours
+    SB_RETURN_IF_ERROR(s);
+    lease.settled = true;
+    if (task.state == TaskState::kQueued) {
+      return queue_.Release(receipt, task.not_before_unix_millis - clock_.NowUnixMillis());
+    }
+    if (IsTerminal(task.state)) return queue_.Delete(receipt);
+    return queue_.Release(receipt, 0);
+  };
+
+  const std::string name(KeyName(task.input_key));
+  const std::string input_path = input_dir + "/" + name;
+  auto rel = RelativeInputKey(pipeline_.input_prefix, task.input_key);
+  if (!rel.ok()) return fail(EventKind::kFail, rel.status().message(), -1, "");
+  Status staged = store_.GetToFile(task.input_key, input_path);
+  if (!staged.ok()) {
+    if (staged.retryable()) return fail(EventKind::kRelease, staged.ToString(), -1, "");
+    return fail(EventKind::kFail, "cannot stage input " + task.input_key + ": " + staged.message(),
+                -1, "");
+  }
+
+  CommandSpec spec;
+  for (const std::string& arg : pipeline_.command) {
+    std::string a = ReplaceAll(arg, "{input}", input_path);
+    a = ReplaceAll(std::move(a), "{output_dir}", output_dir);
+    a = ReplaceAll(std::move(a), "{checkpoint_dir}", checkpoint_dir);
+    a = ReplaceAll(std::move(a), "{key}", task.input_key);
+    spec.argv.push_back(ReplaceAll(std::move(a), "{name}", name));
+  }
+  spec.env = {{"SPOTBATCH_INPUT", input_path},
+              {"SPOTBATCH_OUTPUT_DIR", output_dir},
+              {"SPOTBATCH_CHECKPOINT_DIR", checkpoint_dir},
+              {"SPOTBATCH_KEY", task.input_key},
+              {"SPOTBATCH_ATTEMPT", std::to_string(task.attempts)},
+              {"SPOTBATCH_TASK_ID", task.id}};
+  spec.cwd = scratch;
+  spec.log_path = scratch + "/log.txt";
+  auto started = RunningCommand::Start(spec);
+  if (!started.ok()) return fail(EventKind::kFail, started.status().message(), 127, "");
+  RunningCommand& cmd = **started;
+
+  const int64_t t0 = clock_.MonotonicNanos() / 1'000'000;
+  const int64_t deadline = t0 + pipeline_.timeout_millis;
+  int64_t next_heartbeat = t0 + options_.heartbeat_millis;
+  while (true) {
+    const int64_t now = clock_.MonotonicNanos() / 1'000'000;
+    if (cmd.Wait(std::min(deadline, next_heartbeat) - now, wake_pipe_[0])) break;
+    const int64_t after = clock_.MonotonicNanos() / 1'000'000;
+    if (stop_.load()) {
+      cmd.Terminate(options_.kill_grace_millis);
+      return fail(EventKind::kRelease, "worker stopping", -1,
+                  ReadFileTail(spec.log_path, options_.log_tail_bytes));
+    }
+    if (after >= deadline) {
+      cmd.Terminate(options_.kill_grace_millis);
+      return fail(EventKind::kTimeout,
+                  "timed out after " + std::to_string(pipeline_.timeout_millis / 1000) + " s", -1,
+                  ReadFileTail(spec.log_path, options_.log_tail_bytes));
+    }
+    if (after < next_heartbeat) continue;
+    next_heartbeat = after + options_.heartbeat_millis;
+    Status extended = queue_.Extend(receipt, options_.lease_millis);
+    Status beat = extended.ok() ? Commit(task, Event(EventKind::kHeartbeat, token)) : extended;
+    if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack
+    // The attempt is no longer ours: cancelled, or the lease went to another worker.
+    cmd.Terminate(options_.kill_grace_millis);
+    auto now_task = state_.GetTask(task.id);
+    if (now_task.ok() && now_task->state == TaskState::kCancelled && extended.ok()) {
+      lease.settled = true;
+      return queue_.Delete(receipt);
+    }
+    if (extended.ok()) {
+      lease.settled = true;
+      return queue_.Release(receipt, 0);
+    }
+    lease.settled = true;  // the receipt is stale; the message lives on with its new holder
+    return Status::Ok();
+  }
+
+  const std::string log = ReadFileTail(spec.log_path, options_.log_tail_bytes);
+  if (cmd.exit_code() != 0) return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
+
+  // Stage every output under this attempt's token, then commit them with the task.
+  SB_ASSIGN_OR_RETURN(std::vector<std::string> files, ListOutputFiles(output_dir));
+  TaskEvent succeed = Event(EventKind::kSucceed, token);
+  succeed.exit_code = 0;
+  succeed.log_tail = log;
+  for (const std::string& file : files) {
+    auto final_key = OutputKey(pipeline_.output_prefix, *rel, file);
+    if (!final_key.ok()) {
+      return fail(EventKind::kFail, "output file " + file + " cannot be published: " +
+                                        final_key.status().message(), 0, log);
+    }
+    OutputFile out{StagingKey(token, file), std::move(*final_key)};
+    auto put = store_.PutFile(out.staging_key, output_dir + "/" + file);
+    if (!put.ok()) {
+      if (put.status().retryable()) return fail(EventKind::kRelease, put.status().ToString(), 0, log);
+      return fail(EventKind::kFail, "cannot upload output " + file + ": " + put.status().message(),
+                  0, log);
+    }
+    succeed.outputs.push_back(std::move(out));
+  }
+  Status committed = Commit(task, succeed);
+  if (!committed.ok()) {
+    // Another attempt owns the task now: this one's outputs must never appear.
+    for (const OutputFile& f : succeed.outputs) (void)store_.Delete(f.staging_key);
+    if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
+    return committed;
+  }
+  return Publish(lease, std::move(task));
+}
+
+Status Worker::Publish(Lease& lease, TaskRecord task) {
+  for (const OutputFile& f : task.outputs) {
+    Status s = store_.Copy(f.staging_key, f.final_key);
+    if (s.code() == StatusCode::kNotFound) {
+      // Staging goes only after the Published commit, so this copy was made: check.
+      if (store_.Stat(f.final_key).ok()) continue;
+      return DataLoss("staged output " + f.staging_key + " of task " + task.id + " is missing");
+    }
+    SB_RETURN_IF_ERROR(s);
+  }
+  Status s = Commit(task, Event(EventKind::kPublished, task.attempt_token));
+  if (!s.ok() && s.code() != StatusCode::kFailedPrecondition) return s;
+  for (const OutputFile& f : task.outputs) (void)store_.Delete(f.staging_key);
+  lease.settled = true;
+  return queue_.Delete(lease.message.receipt);
+}
+
+}  // namespace spotbatch

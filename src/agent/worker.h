@@ -1,0 +1,74 @@
+// The worker agent: leases tasks, runs the pipeline's command on each, publishes outputs.
+//
+// Every step that changes a task goes through the task state machine and a conditional commit
+// naming the attempt, so a worker that lost its lease (slow, partitioned, presumed dead) can
+// never publish: its commit is refused and its staged outputs are dropped. Outputs are staged
+// under the attempt's token, committed with the task, then copied to their final keys; a
+// worker that dies between commit and publish leaves the message in the queue, and whoever
+// leases it next finishes the publishing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "agent/pipeline_spec.h"
+#include "spotbatch/clock.h"
+#include "spotbatch/object_store.h"
+#include "spotbatch/state_store.h"
+#include "spotbatch/task_queue.h"
+
+namespace spotbatch {
+
+struct WorkerOptions {
+  std::string worker_id;
+  std::string work_dir;               // scratch space; one folder per attempt
+  int64_t lease_millis = 60'000;      // queue visibility timeout and task lease
+  int64_t heartbeat_millis = 15'000;  // lease extension period while a command runs
+  int64_t idle_poll_max_millis = 200; // longest sleep between polls of an empty queue
+  int64_t kill_grace_millis = 5'000;  // SIGTERM to SIGKILL when stopping a command
+  size_t log_tail_bytes = 16 * 1024;  // kept per attempt
+  bool exit_when_idle = false;        // return from Run() when the queue is empty
+};
+
+class Worker {
+ public:
+  // `jitter` returns uniform draws in [0, 1) for retry backoff.
+  Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store, TaskQueue& queue,
+         StateStore& state, Clock& clock, std::function<double()> jitter);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves tasks until RequestStop() (or, with exit_when_idle, an empty queue). A task running
+  // when the stop arrives is handed back at once, without spending any retry budget.
+  Status Run();
+  // Leases and handles at most one message. False when the queue had none.
+  Result<bool> RunOnce();
+  // Async-signal-safe: ends Run() soon, and wakes a wait on a running command.
+  void RequestStop();
+  bool stop_requested() const { return stop_.load(); }
+
+ private:
+  struct Lease;
+  Status Handle(Lease& lease);
+  Status RunAttempt(Lease& lease, TaskRecord task);
+  Status Publish(Lease& lease, TaskRecord task);
+  // Applies `event` to the task (re-reading on a lost race) and commits it. `task` is updated
+  // to the committed record. kFailedPrecondition when the event no longer applies.
+  Status Commit(TaskRecord& task, const TaskEvent& event);
+  TaskEvent Event(EventKind kind, const std::string& token) const;
+
+  PipelineSpec pipeline_;
+  WorkerOptions options_;
+  ObjectStore& store_;
+  TaskQueue& queue_;
+  StateStore& state_;
+  Clock& clock_;
+  std::function<double()> jitter_;
+  std::atomic<bool> stop_{false};
+  int wake_pipe_[2] = {-1, -1};
+};
+
+}  // namespace spotbatch

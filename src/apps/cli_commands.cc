@@ -1,0 +1,229 @@
+#include "apps/cli_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "agent/ingest.h"
+#include "agent/job_actions.h"
+#include "agent/worker.h"
+#include "apps/wiring.h"
+#include "core/object_key.h"
+#include "core/task_machine.h"
+
+namespace spotbatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+int Fail(const char* command, const Status& s) {
+  std::fprintf(stderr, "spotbatch %s: %s\n", command, s.message().c_str());
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+std::string FormatTime(int64_t unix_millis) {
+  if (unix_millis <= 0) return "-";
+  const time_t t = static_cast<time_t>(unix_millis / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::vector<std::string> PublishedOutputs(const JobView& v) {
+  std::vector<std::string> keys;
+  for (const TaskRecord& t : v.tasks) {
+    if (t.state != TaskState::kSucceeded) continue;
+    for (const OutputFile& f : t.outputs) keys.push_back(f.final_key);
+  }
+  return keys;
+}
+
+Worker* g_worker = nullptr;
+void OnWorkerSignal(int) {
+  if (g_worker != nullptr) g_worker->RequestStop();
+}
+
+}  // namespace
+
+int PutCommand(const Config& config, const std::vector<std::string>& paths, const std::string& key) {
+  if (paths.empty()) return Fail("put", InvalidArgument("no files to upload"));
+  // Plan every upload and validate every key before changing anything.
+  std::vector<std::pair<std::string, std::string>> uploads;  // (local path, key)
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      if (!key.empty()) return Fail("put", InvalidArgument("--key takes one file, not a directory"));
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        uploads.emplace_back(it->path().string(), config.pipeline.input_prefix +
+                                                      fs::relative(it->path(), path, ec).generic_string());
+      }
+    } else if (fs::is_regular_file(path, ec)) {
+      if (!key.empty() && paths.size() > 1) {
+        return Fail("put", InvalidArgument("--key takes exactly one file"));
+      }
+      uploads.emplace_back(path, key.empty() ? config.pipeline.input_prefix +
+                                                   fs::path(path).filename().string()
+                                             : key);
+    } else {
+      return Fail("put", InvalidArgument("no such file or directory: " + path));
+    }
+  }
+  for (const auto& [path, k] : uploads) {
+    Status s = ValidateObjectKey(k);
+    if (!s.ok()) return Fail("put", InvalidArgument(path + ": " + s.message()));
+  }
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("put", services.status());
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  for (const auto& [path, k] : uploads) {
+    auto info = services->store->PutFile(k, path);
+    if (!info.ok()) return Fail("put", info.status());
+    if (k.rfind(config.pipeline.input_prefix, 0) != 0) {
+      std::printf("%s\n", k.c_str());
+      continue;
+    }
+    bool created = false;
+    auto job = ingest.IngestObject(*info, &created);
+    if (!job.ok()) return Fail("put", job.status());
+    std::printf("%s job %s%s\n", k.c_str(), job->c_str(), created ? "" : " (exists)");
+  }
+  return 0;
+}
+
+int StatusCommand(const Config& config, bool json) {
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("status", services.status());
+  auto jobs = services->state->ListJobs();
+  if (!jobs.ok()) return Fail("status", jobs.status());
+  nlohmann::json out = nlohmann::json::array();
+  if (!json) std::printf("%-16s  %-9s  %8s  %13s  %s\n", "ID", "STATE", "ATTEMPTS", "INTERRUPTIONS", "INPUT");
+  for (const JobView& v : *jobs) {
+    int attempts = 0, interruptions = 0;
+    std::string error;
+    for (const TaskRecord& t : v.tasks) {
+      attempts += t.attempts;
+      interruptions += t.interruptions;
+      if (!t.last_error.empty()) error = t.last_error;
+    }
+    const char* state = JobStateName(DeriveJobState(v.tasks));
+    if (json) {
+      out.push_back({{"id", v.job.id}, {"input", v.job.input_key}, {"state", state},
+                     {"outputs", PublishedOutputs(v)}, {"attempts", attempts},
+                     {"interruptions", interruptions}, {"error", error},
+                     {"created", FormatTime(v.job.created_unix_millis)},
+                     {"tasks", v.tasks.size()}});
+    } else {
+      std::printf("%-16s  %-9s  %8d  %13d  %s\n", v.job.id.c_str(), state, attempts,
+                  interruptions, v.job.input_key.c_str());
+    }
+  }
+  if (json) std::printf("%s\n", nlohmann::json{{"jobs", out}}.dump().c_str());
+  return 0;
+}
+
+int GetCommand(const Config& config, const std::string& key, const std::string& dest) {
+  Status valid = ValidateInternalKey(key);
+  if (!valid.ok()) return Fail("get", valid);
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("get", services.status());
+  if (dest == "-") {
+    auto data = services->store->Get(key);
+    if (!data.ok()) return Fail("get", data.status());
+    std::fwrite(data->data(), 1, data->size(), stdout);
+    return 0;
+  }
+  std::string path = dest.empty() ? std::string(fs::path(key).filename()) : dest;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) path = (fs::path(path) / fs::path(key).filename()).string();
+  // Download beside the destination, then rename: no half-written file under its name.
+  const std::string tmp = path + ".spotbatch-part";
+  Status s = services->store->GetToFile(key, tmp);
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) s = Internal("cannot write " + path);
+  if (!s.ok()) {
+    std::remove(tmp.c_str());
+    return Fail("get", s);
+  }
+  return 0;
+}
+
+int LogsCommand(const Config& config, const std::string& id) {
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("logs", services.status());
+  std::vector<std::string> tasks;
+  if (auto task = services->state->GetTask(id); task.ok()) {
+    tasks.push_back(id);
+  } else if (auto job = services->state->GetJob(id); job.ok()) {
+    for (const TaskRecord& t : job->tasks) tasks.push_back(t.id);
+  } else {
+    return Fail("logs", NotFound("no task or job " + id));
+  }
+  for (const std::string& t : tasks) {
+    auto attempts = services->state->ListAttempts(t);
+    if (!attempts.ok()) return Fail("logs", attempts.status());
+    for (const AttemptRecord& a : *attempts) {
+      std::printf("=== task %s attempt %d on %s: %s (exit %d) %s .. %s\n", t.c_str(), a.number,
+                  a.worker.c_str(), AttemptOutcomeName(a.outcome), a.exit_code,
+                  FormatTime(a.started_unix_millis).c_str(), FormatTime(a.ended_unix_millis).c_str());
+      if (!a.message.empty()) std::printf("%s\n", a.message.c_str());
+      std::fwrite(a.log_tail.data(), 1, a.log_tail.size(), stdout);
+      if (!a.log_tail.empty() && a.log_tail.back() != '\n') std::printf("\n");
+    }
+  }
+  return 0;
+}
+
+int RetryCommand(const Config& config, const std::string& job_id) {
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("retry", services.status());
+  Status s = RetryJob(*services->state, SystemClock(), config.pipeline.retry, job_id);
+  if (!s.ok()) return Fail("retry", s);
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  s = ingest.EnqueuePending();
+  if (!s.ok()) return Fail("retry", s);
+  std::printf("job %s queued again\n", job_id.c_str());
+  return 0;
+}
+
+int CancelCommand(const Config& config, const std::string& job_id) {
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("cancel", services.status());
+  Status s = CancelJob(*services->state, SystemClock(), config.pipeline.retry, job_id);
+  if (!s.ok()) return Fail("cancel", s);
+  std::printf("job %s cancelled\n", job_id.c_str());
+  return 0;
+}
+
+int WorkerCommand(const Config& config, const std::string& worker_id) {
+  auto services = OpenServices(config);
+  if (!services.ok()) return Fail("worker", services.status());
+  WorkerOptions options;
+  options.worker_id = worker_id.empty() ? "worker-" + std::to_string(::getpid()) : worker_id;
+  options.work_dir = config.work_dir + "/" + options.worker_id;
+  options.lease_millis = static_cast<int64_t>(config.lease_seconds * 1000);
+  options.heartbeat_millis = static_cast<int64_t>(config.heartbeat_seconds * 1000);
+  options.kill_grace_millis = static_cast<int64_t>(config.kill_grace_seconds * 1000);
+  std::mt19937_64 rng(std::random_device{}());
+  Worker worker(config.pipeline, options, *services->store, *services->queue, *services->state,
+                SystemClock(), [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
+  g_worker = &worker;
+  struct sigaction sa {};
+  sa.sa_handler = OnWorkerSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  Status s = worker.Run();
+  g_worker = nullptr;
+  std::error_code ec;
+  fs::remove_all(options.work_dir, ec);
+  if (!s.ok()) return Fail("worker", s);
+  return 0;
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,20 @@
+// The subcommands that act once and exit: put, status, get, logs, retry, cancel, worker.
+// Each returns the process exit code: 0 success, 1 failure, 2 usage or configuration error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "apps/config.h"
+
+namespace spotbatch {
+
+int PutCommand(const Config& config, const std::vector<std::string>& paths, const std::string& key);
+int StatusCommand(const Config& config, bool json);
+int GetCommand(const Config& config, const std::string& key, const std::string& dest);
+int LogsCommand(const Config& config, const std::string& id);
+int RetryCommand(const Config& config, const std::string& job_id);
+int CancelCommand(const Config& config, const std::string& job_id);
+int WorkerCommand(const Config& config, const std::string& worker_id);
+
+}  // namespace spotbatch

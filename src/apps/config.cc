@@ -1,0 +1,207 @@
+#include "apps/config.h"
+
+#include <filesystem>
+#include <set>
+#include <toml++/toml.h>
+
+#include "core/object_key.h"
+
+namespace spotbatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
+const std::set<std::string> kNotYet = {
+    "fleet.pool", "fleet.market", "server", "queue", "aws", "simulate", "pipeline.split",
+    "pipeline.stitch"};
+
+class Parser {
+ public:
+  Parser(std::string file, std::string dir) : file_(std::move(file)), dir_(std::move(dir)) {}
+
+  Status Error(const toml::node* node, const std::string& key, const std::string& problem) const {
+    const int line = node ? static_cast<int>(node->source().begin.line) : 1;
+    return InvalidArgument(file_ + ":" + std::to_string(line) + ": " + key + ": " + problem);
+  }
+
+  // Refuses keys of `table` that are not in `known` (sub-tables listed as "name.").
+  Status OnlyKnown(const toml::table& table, const std::string& prefix,
+                   const std::set<std::string>& known) const {
+    for (const auto& [k, node] : table) {
+      const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (kNotYet.count(key)) {
+        return Error(&node, key, "this section is not supported by this build yet");
+      }
+      if (!known.count(std::string(k.str()))) return Error(&node, key, "unknown key");
+    }
+    return Status::Ok();
+  }
+
+  Result<const toml::table*> Table(const toml::table& root, const std::string& name) const {
+    const toml::node* node = root.get(name);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (!node->is_table()) return Error(node, name, "must be a table ([" + name + "])");
+    return node->as_table();
+  }
+
+  Status String(const toml::table* t, const std::string& section, const char* key,
+                std::string* out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (node == nullptr) return Status::Ok();
+    if (!node->is_string()) return Error(node, section + "." + key, "must be a string");
+    *out = node->as_string()->get();
+    return Status::Ok();
+  }
+
+  Status Int(const toml::table* t, const std::string& section, const char* key, int64_t min,
+             int64_t max, int64_t* out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (node == nullptr) return Status::Ok();
+    if (!node->is_integer()) return Error(node, section + "." + key, "must be an integer");
+    const int64_t v = node->as_integer()->get();
+    if (v < min || v > max) {
+      return Error(node, section + "." + key,
+                   "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status Seconds(const toml::table* t, const std::string& section, const char* key, double min,
+                 double* out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (node == nullptr) return Status::Ok();
+    double v;
+    if (node->is_integer()) {
+      v = static_cast<double>(node->as_integer()->get());
+    } else if (node->is_floating_point()) {
+      v = node->as_floating_point()->get();
+    } else {
+      return Error(node, section + "." + key, "must be a number of seconds");
+    }
+    if (!(v >= min) || v > 1e9) {
+      return Error(node, section + "." + key, "must be at least " + std::to_string(min));
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status Prefix(const toml::table* t, const std::string& section, const char* key,
+                std::string* out) const {
+    SB_RETURN_IF_ERROR(String(t, section, key, out));
+    if (!out->empty() && out->back() != '/') out->push_back('/');
+    Status s = out->size() < 2 ? InvalidArgument("is empty") : ValidateObjectKey(out->substr(0, out->size() - 1));
+    if (!s.ok()) return Error(t ? t->get(key) : nullptr, section + "." + key, s.message());
+    return Status::Ok();
+  }
+
+  std::string Path(const std::string& p) const {
+    return fs::path(p).is_absolute() ? p : (fs::path(dir_) / p).lexically_normal().string();
+  }
+
+ private:
+  std::string file_;
+  std::string dir_;
+};
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
+  const std::string file = fs::absolute(path, ec).lexically_normal().string();
+  const std::string dir = fs::path(file).parent_path().string();
+  Parser p(path, dir);
+  toml::table root;
+  try {
+    root = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
+                           ": syntax error: " + std::string(e.description()));
+  }
+  SB_RETURN_IF_ERROR(p.OnlyKnown(root, "", {"store", "state", "pipeline", "fleet", "worker"}));
+  Config c;
+  c.file = file;
+
+  SB_ASSIGN_OR_RETURN(const toml::table* store, p.Table(root, "store"));
+  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path"}) : Status::Ok());
+  std::string store_path = "data";
+  SB_RETURN_IF_ERROR(p.String(store, "store", "path", &store_path));
+  c.store_path = p.Path(store_path);
+
+  SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
+  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path"}) : Status::Ok());
+  std::string state_path = ".spotbatch/spotbatch.db";
+  SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
+  c.state_db = p.Path(state_path);
+
+  SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
+  if (pipeline == nullptr) return p.Error(nullptr, "pipeline", "missing section [pipeline]");
+  SB_RETURN_IF_ERROR(p.OnlyKnown(*pipeline, "pipeline",
+                                 {"input", "output", "command", "timeout_seconds", "max_attempts",
+                                  "max_interruptions", "max_lost_attempts",
+                                  "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
+                                  "queue", "watch_interval_seconds"}));
+  PipelineSpec& ps = c.pipeline;
+  SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
+  SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
+  if (ps.input_prefix.rfind(ps.output_prefix, 0) == 0 || ps.output_prefix.rfind(ps.input_prefix, 0) == 0) {
+    return p.Error(pipeline->get("output"), "pipeline.output",
+                   "must not overlap pipeline.input (outputs would start new jobs)");
+  }
+  const toml::node* command = pipeline->get("command");
+  if (command == nullptr) return p.Error(pipeline, "pipeline.command", "missing (the command to run on each input)");
+  if (!command->is_array() || command->as_array()->empty()) {
+    return p.Error(command, "pipeline.command", "must be a non-empty array of strings");
+  }
+  for (const toml::node& arg : *command->as_array()) {
+    if (!arg.is_string()) return p.Error(&arg, "pipeline.command", "every element must be a string");
+    ps.command.push_back(arg.as_string()->get());
+  }
+  if (ps.command[0].empty()) return p.Error(command, "pipeline.command", "the program name is empty");
+  double timeout = 3600, backoff = 1, backoff_max = 60;
+  SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "timeout_seconds", 0.001, &timeout));
+  SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "retry_backoff_seconds", 0, &backoff));
+  SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "retry_backoff_max_seconds", 0, &backoff_max));
+  ps.timeout_millis = static_cast<int64_t>(timeout * 1000);
+  ps.retry.backoff.base_millis = static_cast<int64_t>(backoff * 1000);
+  ps.retry.backoff.max_millis = std::max(ps.retry.backoff.base_millis, static_cast<int64_t>(backoff_max * 1000));
+  int64_t v = ps.retry.max_attempts;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_attempts", 1, 1000, &v));
+  ps.retry.max_attempts = static_cast<int>(v);
+  v = ps.retry.max_interruptions;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_interruptions", -1, 1000000, &v));
+  ps.retry.max_interruptions = static_cast<int>(v);
+  v = ps.retry.max_lost;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_lost_attempts", 1, 1000000, &v));
+  ps.retry.max_lost = static_cast<int>(v);
+  v = ps.priority;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -1000000, 1000000, &v));
+  ps.priority = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(p.String(pipeline, "pipeline", "queue", &ps.queue));
+  if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
+  SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c.watch_interval_seconds));
+
+  SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
+  SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers"}) : Status::Ok());
+  v = c.workers;
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &v));
+  c.workers = static_cast<int>(v);
+
+  SB_ASSIGN_OR_RETURN(const toml::table* worker, p.Table(root, "worker"));
+  SB_RETURN_IF_ERROR(worker ? p.OnlyKnown(*worker, "worker", {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds", "work_dir"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "lease_seconds", 1, &c.lease_seconds));
+  SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "heartbeat_seconds", 0.05, &c.heartbeat_seconds));
+  SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "kill_grace_seconds", 0, &c.kill_grace_seconds));
+  if (c.heartbeat_seconds * 2 > c.lease_seconds) {
+    return p.Error(worker ? worker->get("heartbeat_seconds") : nullptr, "worker.heartbeat_seconds",
+                   "must be at most half of worker.lease_seconds, or leases expire between beats");
+  }
+  std::string work_dir = ".spotbatch/work";
+  SB_RETURN_IF_ERROR(p.String(worker, "worker", "work_dir", &work_dir));
+  c.work_dir = p.Path(work_dir);
+  return c;
+}
+
+}  // namespace spotbatch

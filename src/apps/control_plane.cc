@@ -1,0 +1,260 @@
+#include "apps/control_plane.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "agent/ingest.h"
+#include "apps/progress.h"
+#include "apps/wiring.h"
+#include "core/task_machine.h"
+
+namespace spotbatch {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnStopSignal(int) { g_stop.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Local worker processes, restarted when they die, stopped gracefully at the end.
+class WorkerPool {
+ public:
+  WorkerPool(const Config& config, std::string self_exe)
+      : config_(config), self_exe_(std::move(self_exe)) {}
+
+  void Start(int count) {
+    for (int i = 0; i < count; ++i) Spawn(i);
+  }
+
+  // Reaps dead workers and starts replacements. Returns how many were replaced.
+  int Supervise() {
+    int replaced = 0;
+    while (true) {
+      int status;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      auto it = slots_.find(pid);
+      if (it == slots_.end()) continue;
+      const int slot = it->second;
+      slots_.erase(it);
+      std::fprintf(stderr, "worker %d (pid %d) %s; starting a replacement\n", slot, pid,
+                   WIFSIGNALED(status) ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
+                                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str());
+      Spawn(slot);
+      ++replaced;
+    }
+    return replaced;
+  }
+
+  // SIGTERM to every worker (each hands back its running task), then waits; SIGKILL after
+  // `grace_millis`.
+  void StopAll(int64_t grace_millis) {
+    for (const auto& [pid, slot] : slots_) ::kill(pid, SIGTERM);
+    const int64_t step = 20;
+    for (int64_t waited = 0; !slots_.empty() && waited < grace_millis; waited += step) {
+      Reap();
+      if (!slots_.empty()) ::usleep(step * 1000);
+    }
+    for (const auto& [pid, slot] : slots_) ::kill(pid, SIGKILL);
+    while (!slots_.empty()) {
+      int status;
+      const pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) break;
+      slots_.erase(pid);
+    }
+  }
+
+ private:
+  void Reap() {
+    int status;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) slots_.erase(pid);
+  }
+
+  void Spawn(int slot) {
+    const std::string id = "local-" + std::to_string(::getpid()) + "-" + std::to_string(slot) +
+                           "-" + std::to_string(++generation_);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      std::perror("fork worker");
+      return;
+    }
+    if (pid == 0) {
+      // A worker must not outlive its control plane: SIGTERM makes it hand its task back.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(0);
+      ::execl(self_exe_.c_str(), self_exe_.c_str(), "worker", "-c", config_.file.c_str(),
+              "--worker-id", id.c_str(), static_cast<char*>(nullptr));
+      std::perror("exec worker");
+      ::_exit(127);
+    }
+    slots_[pid] = slot;
+  }
+
+  const Config& config_;
+  std::string self_exe_;
+  std::map<pid_t, int> slots_;
+  int generation_ = 0;
+};
+
+struct RunTally {
+  ProgressCounts counts;
+  int64_t tasks = 0, attempts = 0, interruptions = 0, lost = 0, cancelled = 0, failed = 0;
+  nlohmann::json failures = nlohmann::json::array();
+};
+
+Result<RunTally> Tally(StateStore& state, const std::set<std::string>& jobs) {
+  SB_ASSIGN_OR_RETURN(std::vector<JobView> views, state.ListJobs());
+  RunTally t;
+  for (const JobView& v : views) {
+    if (!jobs.count(v.job.id)) continue;
+    ++t.counts.total;
+    const JobState js = DeriveJobState(v.tasks);
+    switch (js) {
+      case JobState::kSucceeded: ++t.counts.done; break;
+      case JobState::kFailed: ++t.counts.failed; ++t.failed; break;
+      case JobState::kCancelled: ++t.counts.failed; ++t.cancelled; break;
+      case JobState::kRunning: ++t.counts.running; break;
+      case JobState::kQueued: ++t.counts.queued; break;
+    }
+    for (const TaskRecord& task : v.tasks) {
+      ++t.tasks;
+      t.attempts += task.attempts;
+      t.interruptions += task.interruptions;
+      t.lost += task.lost;
+      if ((js == JobState::kFailed || js == JobState::kCancelled) && t.failures.size() < 100 &&
+          !task.last_error.empty()) {
+        t.failures.push_back({{"id", v.job.id}, {"input", v.job.input_key},
+                              {"state", JobStateName(js)}, {"error", task.last_error}});
+      }
+    }
+  }
+  return t;
+}
+
+int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
+
+}  // namespace
+
+int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
+  InstallStopHandlers();
+  auto services = OpenServices(config);
+  if (!services.ok()) {
+    std::fprintf(stderr, "spotbatch run: %s\n", services.status().ToString().c_str());
+    return 1;
+  }
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  auto report = ingest.Reconcile();
+  if (!report.ok()) {
+    std::fprintf(stderr, "spotbatch run: ingest: %s\n", report.status().ToString().c_str());
+    return 1;
+  }
+  const std::set<std::string> jobs(report->unfinished_jobs.begin(), report->unfinished_jobs.end());
+  std::fprintf(stderr, "%zu jobs to run (%d new, %d already finished)\n", jobs.size(),
+               report->created, report->finished);
+  const int64_t started = MonotonicMillis();
+  WorkerPool pool(config, self_exe);
+  if (!jobs.empty()) pool.Start(std::min<int>(config.workers, static_cast<int>(jobs.size())));
+  Progress progress(stderr);
+  Result<RunTally> tally = RunTally{};
+  int restarts = 0;
+  while (!jobs.empty()) {
+    tally = Tally(*services->state, jobs);
+    if (!tally.ok()) {
+      if (tally.status().retryable()) continue;
+      std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
+      break;
+    }
+    if (tally->counts.done + tally->counts.failed == tally->counts.total || g_stop.load()) break;
+    progress.Update(tally->counts, MonotonicMillis());
+    restarts += pool.Supervise();
+    ::usleep(100 * 1000);
+  }
+  pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  if (!jobs.empty()) tally = Tally(*services->state, jobs);
+  if (!tally.ok()) {
+    std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
+    return 1;
+  }
+  if (!jobs.empty()) progress.Finish(tally->counts, MonotonicMillis());
+  const RunTally& t = *tally;
+  const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
+  if (json) {
+    nlohmann::json out = {
+        {"jobs", t.counts.total},
+        {"succeeded", t.counts.done},
+        {"failed", t.failed},
+        {"cancelled", t.cancelled},
+        {"unfinished", t.counts.total - t.counts.done - t.counts.failed},
+        {"tasks", t.tasks},
+        {"attempts", t.attempts},
+        {"interruptions", t.interruptions},
+        {"lost_attempts", t.lost},
+        {"worker_restarts", restarts},
+        // Local workers on this machine cost nothing; pools with prices come with the fleet.
+        {"cost_usd", 0.0},
+        {"on_demand_cost_usd", 0.0},
+        {"wall_seconds", static_cast<double>(MonotonicMillis() - started) / 1000.0},
+        {"failures", t.failures},
+    };
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    for (const auto& f : t.failures) {
+      std::fprintf(stderr, "%s %s %s: %s\n", f["state"].get<std::string>().c_str(),
+                   f["id"].get<std::string>().c_str(), f["input"].get<std::string>().c_str(),
+                   f["error"].get<std::string>().c_str());
+    }
+  }
+  if (interrupted) return 130;
+  return t.counts.done == t.counts.total ? 0 : 1;
+}
+
+int ServePipeline(const Config& config, const std::string& self_exe) {
+  InstallStopHandlers();
+  auto services = OpenServices(config);
+  if (!services.ok()) {
+    std::fprintf(stderr, "spotbatch up: %s\n", services.status().ToString().c_str());
+    return 1;
+  }
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  WorkerPool pool(config, self_exe);
+  pool.Start(config.workers);
+  std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,
+               config.pipeline.input_prefix.c_str());
+  const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
+  int64_t next_scan = 0;
+  while (!g_stop.load()) {
+    if (MonotonicMillis() >= next_scan) {
+      auto report = ingest.Reconcile();
+      if (!report.ok()) {
+        std::fprintf(stderr, "spotbatch up: ingest: %s\n", report.status().ToString().c_str());
+      } else if (report->created > 0) {
+        std::fprintf(stderr, "spotbatch up: %d new jobs\n", report->created);
+      }
+      next_scan = MonotonicMillis() + interval;
+    }
+    pool.Supervise();
+    ::usleep(50 * 1000);
+  }
+  std::fprintf(stderr, "spotbatch up: stopping workers\n");
+  pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  return 0;
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,94 @@
+// The `spotbatch` command: argument parsing and dispatch only.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "apps/cli_commands.h"
+#include "apps/config.h"
+#include "apps/control_plane.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: spotbatch COMMAND -c FILE [options]
+
+  run -c FILE [--json]           process every input without a finished job, then stop
+  up -c FILE                     serve: ingest new inputs as they appear, until SIGINT/SIGTERM
+  put -c FILE PATH... [--key K]  upload files (a directory: its files); each input starts a job
+  status -c FILE [--json]        list jobs
+  get -c FILE KEY [DEST|-]       download an object (to DEST, or stdout with -)
+  logs -c FILE TASK|JOB          the attempts of a task and the tail of their output
+  retry -c FILE JOB              run a failed or cancelled job again
+  cancel -c FILE JOB             cancel a job
+  worker -c FILE [--worker-id ID]  the worker agent
+
+exit codes: 0 success, 1 failure, 2 usage or configuration error
+)";
+
+int Usage(const std::string& problem) {
+  if (!problem.empty()) std::fprintf(stderr, "spotbatch: %s\n", problem.c_str());
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+std::string SelfExe(const char* argv0) {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n > 0) return std::string(buf, static_cast<size_t>(n));
+  return argv0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage("");
+  const std::string command = argv[1];
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::string config_path, key, worker_id;
+  bool json = false;
+  std::vector<std::string> args;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    if (a == "-c" || a == "--config") {
+      if (!value(&config_path)) return Usage(a + " needs a file");
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--key" && command == "put") {
+      if (!value(&key)) return Usage("--key needs a key");
+    } else if (a == "--worker-id" && command == "worker") {
+      if (!value(&worker_id)) return Usage("--worker-id needs a value");
+    } else if (a.size() > 1 && a[0] == '-' && !(command == "get" && a == "-")) {
+      return Usage("unknown option " + a + " for " + command);
+    } else {
+      args.push_back(a);
+    }
+  }
+  if (config_path.empty()) return Usage(command + " needs -c FILE");
+  auto config = spotbatch::LoadConfig(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "spotbatch: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  auto expect = [&](size_t min, size_t max) { return args.size() >= min && args.size() <= max; };
+  using namespace spotbatch;
+  if (command == "run") return expect(0, 0) ? RunPipeline(*config, SelfExe(argv[0]), json) : Usage("run takes no arguments");
+  if (command == "up") return expect(0, 0) ? ServePipeline(*config, SelfExe(argv[0])) : Usage("up takes no arguments");
+  if (command == "put") return PutCommand(*config, args, key);
+  if (command == "status") return expect(0, 0) ? StatusCommand(*config, json) : Usage("status takes no arguments");
+  if (command == "get") return expect(1, 2) ? GetCommand(*config, args[0], args.size() > 1 ? args[1] : "") : Usage("get takes KEY [DEST|-]");
+  if (command == "logs") return expect(1, 1) ? LogsCommand(*config, args[0]) : Usage("logs takes one TASK or JOB id");
+  if (command == "retry") return expect(1, 1) ? RetryCommand(*config, args[0]) : Usage("retry takes one JOB id");
+  if (command == "cancel") return expect(1, 1) ? CancelCommand(*config, args[0]) : Usage("cancel takes one JOB id");
+  if (command == "worker") return expect(0, 0) ? WorkerCommand(*config, worker_id) : Usage("worker takes no arguments");
+  return Usage("unknown command " + command);
+}

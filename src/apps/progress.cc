@@ -1,0 +1,55 @@
+#include "apps/progress.h"
+
+#include <unistd.h>
+
+#include <string>
+
+namespace spotbatch {
+
+Progress::Progress(FILE* out) : out_(out), tty_(::isatty(::fileno(out)) == 1) {}
+
+void Progress::Update(const ProgressCounts& c, int64_t now) {
+  if (start_millis_ < 0) {
+    start_millis_ = now;
+    start_finished_ = c.done + c.failed;
+  }
+  if (!tty_) {
+    if (last_plain_millis_ >= 0 && now - last_plain_millis_ < 5000) return;
+    last_plain_millis_ = now;
+  }
+  Draw(c, now, false);
+}
+
+void Progress::Finish(const ProgressCounts& c, int64_t now) {
+  if (start_millis_ < 0) start_millis_ = now;
+  Draw(c, now, true);
+}
+
+void Progress::Draw(const ProgressCounts& c, int64_t now, bool final) {
+  const int64_t finished = c.done + c.failed;
+  const double seconds = static_cast<double>(now - start_millis_) / 1000.0;
+  const double rate = seconds > 0.5 ? static_cast<double>(finished - start_finished_) / seconds : 0;
+  std::string eta = "-";
+  if (rate > 0 && finished < c.total) {
+    const auto left = static_cast<int64_t>(static_cast<double>(c.total - finished) / rate);
+    eta = std::to_string(left / 60) + ":" + (left % 60 < 10 ? "0" : "") + std::to_string(left % 60);
+  }
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "%lld/%lld done, %lld running, %lld queued, %lld failed, %.1f/s, ETA %s",
+                static_cast<long long>(c.done), static_cast<long long>(c.total),
+                static_cast<long long>(c.running), static_cast<long long>(c.queued),
+                static_cast<long long>(c.failed), rate, eta.c_str());
+  if (tty_) {
+    constexpr int kWidth = 24;
+    const int filled = c.total > 0 ? static_cast<int>(kWidth * finished / c.total) : kWidth;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(kWidth - filled), '.');
+    std::fprintf(out_, "\r\033[K[%s] %s%s", bar.c_str(), line, final ? "\n" : "");
+  } else {
+    std::fprintf(out_, "progress: %s\n", line);
+  }
+  std::fflush(out_);
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,35 @@
+#include "core/pipeline_keys.h"
+
+#include "core/object_key.h"
+
+namespace spotbatch {
+
+Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_view key) {
+  if (key.size() <= input_prefix.size() || key.substr(0, input_prefix.size()) != input_prefix) {
+    return InvalidArgument("key " + std::string(key) + " is not under the input prefix " +
+                           std::string(input_prefix));
+  }
+  return std::string(key.substr(input_prefix.size()));
+}
+
+Result<std::string> OutputKey(std::string_view output_prefix, std::string_view rel,
+                              std::string_view file) {
+  std::string key;
+  key.reserve(output_prefix.size() + rel.size() + file.size() + 1);
+  key.append(output_prefix).append(rel).append("/").append(file);
+  SB_RETURN_IF_ERROR(ValidateObjectKey(key));
+  return key;
+}
+
+std::string StagingKey(std::string_view token, std::string_view file) {
+  std::string key = "_spotbatch/staging/";
+  key.append(token).append("/").append(file);
+  return key;
+}
+
+std::string_view KeyName(std::string_view key) {
+  const size_t slash = key.rfind('/');
+  return slash == std::string_view::npos ? key : key.substr(slash + 1);
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,22 @@
+// Where a pipeline's objects live: input keys, deterministic output keys, staging keys.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+// "in/a/b.txt" under input prefix "in/" is "a/b.txt"; kInvalidArgument when not under it.
+Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_view key);
+// The final key of output file `file` (a relative path inside the output directory) of the
+// input whose relative key is `rel`: "<output_prefix><rel>/<file>". Validated.
+Result<std::string> OutputKey(std::string_view output_prefix, std::string_view rel,
+                              std::string_view file);
+// Where attempt `token` stages output `file` before its commit; never visible to users.
+std::string StagingKey(std::string_view token, std::string_view file);
+// The last segment of a key ("photo.jpg" of "in/a/photo.jpg").
+std::string_view KeyName(std::string_view key);
+
+}  // namespace spotbatch

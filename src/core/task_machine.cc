@@ -1,0 +1,227 @@
+#include "core/task_machine.h"
+
+namespace spotbatch {
+namespace {
+
+Status NotApplicable(const TaskRecord& task, const std::string& why) {
+  return FailedPrecondition("task " + task.id + " is " + TaskStateName(task.state) + ": " + why);
+}
+
+bool HoldsAttempt(const TaskRecord& task, const TaskEvent& event) {
+  return task.state == TaskState::kRunning && task.attempt_token == event.token;
+}
+
+AttemptRecord Finished(const TaskRecord& task, const TaskEvent& event, AttemptOutcome outcome) {
+  AttemptRecord a;
+  a.token = task.attempt_token;
+  a.task_id = task.id;
+  a.ended_unix_millis = event.now_unix_millis;
+  a.outcome = outcome;
+  a.exit_code = event.exit_code;
+  a.message = event.message;
+  a.log_tail = event.log_tail;
+  return a;
+}
+
+void Requeue(TaskRecord& t, int64_t not_before) {
+  t.state = TaskState::kQueued;
+  t.not_before_unix_millis = not_before;
+  t.lease_expires_unix_millis = 0;
+}
+
+bool BudgetSpent(int used, int limit) { return limit >= 0 && used >= limit; }
+
+Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const RetryPolicy& policy) {
+  Transition tr{task, {}};
+  TaskRecord& t = tr.task;
+  if (task.state == TaskState::kRunning) {
+    if (task.lease_expires_unix_millis > e.now_unix_millis) {
+      return NotApplicable(task, "attempt " + task.attempt_token + " still holds its lease");
+    }
+    // The previous worker vanished without a word: its lease ran out.
+    TaskEvent lost = e;
+    lost.exit_code = -1;
+    lost.message = "worker stopped heartbeating; lease expired";
+    lost.log_tail.clear();
+    tr.attempts.push_back(Finished(task, lost, AttemptOutcome::kLost));
+    ++t.lost;
+    if (BudgetSpent(t.lost, policy.max_lost)) {
+      t.state = TaskState::kFailed;
+      t.last_error = "lost " + std::to_string(t.lost) + " workers while running this task";
+      t.lease_expires_unix_millis = 0;
+      return tr;
+    }
+  } else if (task.state != TaskState::kQueued) {
+    return NotApplicable(task, "only a QUEUED task can start");
+  } else if (task.not_before_unix_millis > e.now_unix_millis) {
+    return NotApplicable(task, "retry backoff has not passed");
+  }
+  t.state = TaskState::kRunning;
+  t.attempt_token = e.token;
+  ++t.attempts;
+  t.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
+  t.not_before_unix_millis = 0;
+  AttemptRecord a;
+  a.token = e.token;
+  a.task_id = t.id;
+  a.number = t.attempts;
+  a.worker = e.worker;
+  a.started_unix_millis = e.now_unix_millis;
+  a.outcome = AttemptOutcome::kRunning;
+  tr.attempts.push_back(std::move(a));
+  return tr;
+}
+
+Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryPolicy& policy,
+                        AttemptOutcome outcome) {
+  if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+  Transition tr{task, {Finished(task, e, outcome)}};
+  TaskRecord& t = tr.task;
+  ++t.app_failures;
+  t.last_error = e.message;
+  if (BudgetSpent(t.app_failures, policy.max_attempts)) {
+    t.state = TaskState::kFailed;
+    t.lease_expires_unix_millis = 0;
+  } else {
+    Requeue(t, e.now_unix_millis + BackoffDelayMillis(policy.backoff, t.app_failures, e.jitter));
+  }
+  return tr;
+}
+
+}  // namespace
+
+Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
+                                  const RetryPolicy& policy) {
+  Result<Transition> result = [&]() -> Result<Transition> {
+    switch (e.kind) {
+      case EventKind::kStart:
+        return Start(task, e, policy);
+      case EventKind::kHeartbeat: {
+        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        Transition tr{task, {}};
+        tr.task.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
+        return tr;
+      }
+      case EventKind::kSucceed: {
+        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        Transition tr{task, {Finished(task, e, AttemptOutcome::kSucceeded)}};
+        tr.task.state = TaskState::kPublishing;
+        tr.task.outputs = e.outputs;
+        tr.task.lease_expires_unix_millis = 0;
+        tr.task.last_error.clear();
+        return tr;
+      }
+      case EventKind::kPublished: {
+        if (task.state != TaskState::kPublishing) return NotApplicable(task, "nothing to publish");
+        Transition tr{task, {}};
+        tr.task.state = TaskState::kSucceeded;
+        return tr;
+      }
+      case EventKind::kFail:
+        return Fail(task, e, policy, AttemptOutcome::kFailed);
+      case EventKind::kTimeout:
+        return Fail(task, e, policy, AttemptOutcome::kTimedOut);
+      case EventKind::kInterrupt: {
+        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        Transition tr{task, {Finished(task, e, AttemptOutcome::kInterrupted)}};
+        ++tr.task.interruptions;
+        if (BudgetSpent(tr.task.interruptions, policy.max_interruptions)) {
+          tr.task.state = TaskState::kFailed;
+          tr.task.last_error = "interrupted " + std::to_string(tr.task.interruptions) + " times";
+          tr.task.lease_expires_unix_millis = 0;
+        } else {
+          Requeue(tr.task, 0);
+        }
+        return tr;
+      }
+      case EventKind::kRelease: {
+        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        Transition tr{task, {Finished(task, e, AttemptOutcome::kReleased)}};
+        Requeue(tr.task, 0);
+        return tr;
+      }
+      case EventKind::kCancel: {
+        if (IsTerminal(task.state)) return NotApplicable(task, "it has already finished");
+        if (task.state == TaskState::kPublishing) {
+          return NotApplicable(task, "its outputs are already committed");
+        }
+        Transition tr{task, {}};
+        if (task.state == TaskState::kRunning) {
+          tr.attempts.push_back(Finished(task, e, AttemptOutcome::kCancelled));
+        }
+        tr.task.state = TaskState::kCancelled;
+        tr.task.lease_expires_unix_millis = 0;
+        tr.task.last_error = e.message.empty() ? "cancelled" : e.message;
+        return tr;
+      }
+      case EventKind::kRetry: {
+        if (task.state != TaskState::kFailed && task.state != TaskState::kCancelled) {
+          return NotApplicable(task, "only a FAILED or CANCELLED task can be retried");
+        }
+        Transition tr{task, {}};
+        TaskRecord& t = tr.task;
+        t.app_failures = t.interruptions = t.lost = 0;
+        t.enqueued = false;
+        t.last_error.clear();
+        Requeue(t, 0);
+        return tr;
+      }
+    }
+    return Internal("unknown task event");
+  }();
+  if (result.ok()) {
+    result->task.version = task.version + 1;
+    result->task.updated_unix_millis = e.now_unix_millis;
+  }
+  return result;
+}
+
+Delivery DecideDelivery(const TaskRecord& task, int64_t now) {
+  switch (task.state) {
+    case TaskState::kQueued:
+      if (task.not_before_unix_millis > now) {
+        return {DeliveryAction::kDelay, task.not_before_unix_millis - now};
+      }
+      return {DeliveryAction::kStart, 0};
+    case TaskState::kRunning:
+      // Another attempt may still be alive: look again just after its lease would expire.
+      if (task.lease_expires_unix_millis > now) {
+        return {DeliveryAction::kDelay, task.lease_expires_unix_millis - now + 1000};
+      }
+      return {DeliveryAction::kStart, 0};
+    case TaskState::kPublishing:
+      return {DeliveryAction::kPublish, 0};
+    case TaskState::kSucceeded:
+    case TaskState::kFailed:
+    case TaskState::kCancelled:
+      return {DeliveryAction::kDelete, 0};
+  }
+  return {DeliveryAction::kDelete, 0};
+}
+
+const char* JobStateName(JobState s) {
+  switch (s) {
+    case JobState::kQueued: return "QUEUED";
+    case JobState::kRunning: return "RUNNING";
+    case JobState::kSucceeded: return "SUCCEEDED";
+    case JobState::kFailed: return "FAILED";
+    case JobState::kCancelled: return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+JobState DeriveJobState(const std::vector<TaskRecord>& tasks) {
+  bool all_terminal = true, any_started = false, any_failed = false, any_cancelled = false;
+  for (const TaskRecord& t : tasks) {
+    all_terminal = all_terminal && IsTerminal(t.state);
+    any_started = any_started || t.attempts > 0 || t.state != TaskState::kQueued;
+    any_failed = any_failed || t.state == TaskState::kFailed;
+    any_cancelled = any_cancelled || t.state == TaskState::kCancelled;
+  }
+  if (!all_terminal) return any_started ? JobState::kRunning : JobState::kQueued;
+  if (any_failed) return JobState::kFailed;
+  if (any_cancelled) return JobState::kCancelled;
+  return JobState::kSucceeded;
+}
+
+}  // namespace spotbatch

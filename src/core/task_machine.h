@@ -1,0 +1,82 @@
+// The task state machine, as pure functions: (task, event) -> (next task, attempt updates).
+//
+// Drivers (the worker agent, the CLI) read a task, apply an event here, and commit the result
+// with StateStore::CommitTask conditioned on the version they read. Nothing here does I/O or
+// reads a clock: time and randomness arrive inside the event.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/backoff.h"
+#include "spotbatch/model.h"
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+struct RetryPolicy {
+  int max_attempts = 3;        // application failures (including timeouts) before FAILED
+  int max_interruptions = -1;  // provider interruptions before FAILED; -1 = unlimited
+  int max_lost = 10;           // attempts whose worker vanished before FAILED
+  BackoffPolicy backoff;       // delay before retrying an application failure
+};
+
+enum class EventKind {
+  kStart,      // a worker begins an attempt (token, worker, lease_millis)
+  kHeartbeat,  // the attempt is alive (lease_millis)
+  kSucceed,    // the command exited 0; outputs are staged (outputs)
+  kPublished,  // the staged outputs are at their final keys
+  kFail,       // the command failed (exit_code, message, log_tail, jitter)
+  kTimeout,    // the command ran past its timeout (like kFail)
+  kInterrupt,  // the instance is being reclaimed; requeue at once
+  kRelease,    // the worker hands the task back without blame (stopping, lease lost)
+  kCancel,     // a user cancelled the job
+  kRetry,      // a user asked to run a FAILED or CANCELLED task again
+};
+
+struct TaskEvent {
+  EventKind kind = EventKind::kStart;
+  int64_t now_unix_millis = 0;
+  std::string token;  // the attempt this event is about (kStart: the new attempt's token)
+  std::string worker;
+  int64_t lease_millis = 0;
+  int exit_code = -1;
+  std::string message;
+  std::string log_tail;
+  std::vector<OutputFile> outputs;
+  double jitter = 0.5;  // uniform in [0, 1), for the retry backoff
+};
+
+struct Transition {
+  TaskRecord task;                      // the next record; version = old version + 1
+  std::vector<AttemptRecord> attempts;  // attempt records to insert or finish
+};
+
+// The next state, or kFailedPrecondition when the event does not apply (a stale token, a
+// task in another state); the message says why.
+Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& event,
+                                  const RetryPolicy& policy);
+
+// What a worker does with a queue message for `task` that it just leased.
+enum class DeliveryAction {
+  kStart,    // begin an attempt
+  kDelay,    // not yet: release the message for delay_millis (backoff, or a live attempt)
+  kPublish,  // a committed attempt's outputs still need publishing: finish that
+  kDelete,   // the task is finished: the message is spent
+};
+struct Delivery {
+  DeliveryAction action;
+  int64_t delay_millis = 0;
+};
+Delivery DecideDelivery(const TaskRecord& task, int64_t now_unix_millis);
+
+// A job's state, derived from its tasks.
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+const char* JobStateName(JobState s);
+JobState DeriveJobState(const std::vector<TaskRecord>& tasks);
+inline bool IsTerminal(JobState s) {
+  return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kCancelled;
+}
+
+}  // namespace spotbatch
