@@ -1,0 +1,68 @@
+#include "adapters/local/dir_object_store.h"
+
+#include <sys/stat.h>
+
+#include "contract/object_store_contract.h"
+
+namespace spotbatch {
+namespace {
+
+std::unique_ptr<ObjectStore> Open(const std::string& dir) {
+  auto store = OpenDirObjectStore(dir + "/root");
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+using contract::ObjectStoreContract;
+INSTANTIATE_TEST_SUITE_P(Dir, ObjectStoreContract, ::testing::Values(Open),
+                         [](const auto&) { return std::string("adapter"); });
+
+TEST(DirObjectStore, FilesCopiedInDirectlyAreObjectsWithCorrectEtag) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::WriteFile(dir / "root/in/dropped.txt", "hello");
+  auto list = store->List("in/");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].key, "in/dropped.txt");
+  EXPECT_EQ((*list)[0].etag, "5d41402abc4b2a76b9719d911017c592");
+  // Rewritten in place by another program: the cached ETag must not be reused.
+  testing::WriteFile(dir / "root/in/dropped.txt", "hello, world");
+  EXPECT_EQ(store->Stat("in/dropped.txt")->etag, "e4d7f1b4ed2e42d15898f4b27b019da4");
+}
+
+TEST(DirObjectStore, InternalDirectoriesAreNotListed) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Put("in/a", "x").ok());
+  auto all = store->List("");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].key, "in/a");
+}
+
+TEST(DirObjectStore, KeyThatIsAlsoAPrefixIsRefusedClearly) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Put("b/a/c", "x").ok());
+  auto put = store->Put("b/a", "y");
+  EXPECT_EQ(put.status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->Put("b/f", "x").ok());
+  EXPECT_EQ(store->Put("b/f/g", "y").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*store->Get("b/f"), "x");
+}
+
+TEST(DirObjectStore, FailedWriteLeavesNoTempFiles) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Put("b/f", "x").ok());
+  (void)store->Put("b/f/g", "y");
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir / "root/.tmp")) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 0);
+}
+
+}  // namespace
+}  // namespace spotbatch

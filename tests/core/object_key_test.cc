@@ -1,0 +1,61 @@
+#include "core/object_key.h"
+
+#include <gtest/gtest.h>
+
+#include "core/pipeline_keys.h"
+
+namespace spotbatch {
+namespace {
+
+TEST(ObjectKey, AcceptsSpacesPlusUnicodeAndDeepPrefixes) {
+  for (const std::string& key : std::vector<std::string>{"in/a b.txt", "in/a+b.txt", "in/%2B.txt", "in/ünïcødé/日本.txt",
+                                "in/a/b/c/d/e/f/g/h/i/j/k.txt", "in/.hidden", "in/_x"}) {
+    EXPECT_TRUE(ValidateObjectKey(key).ok()) << key;
+  }
+}
+
+TEST(ObjectKey, RefusesTraversalNulControlAndOverlong) {
+  const std::string nul("in/a\0b", 6);
+  for (const std::string& key : std::vector<std::string>{std::string("in/../etc"), std::string("../x"), std::string("in/./a"),
+                                std::string("in//a"), std::string("/in/a"), std::string("in/a/"),
+                                std::string(""), nul, std::string("in/a\nb"), std::string("in/\x7f"),
+                                std::string("in/\xff\xfe"), std::string("in/") + std::string(1022, 'x'),
+                                std::string(".tmp/x"), std::string("_spotbatch/x")}) {
+    const Status s = ValidateObjectKey(key);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_FALSE(s.message().empty());
+  }
+  EXPECT_TRUE(ValidateObjectKey(std::string("in/") + std::string(1021, 'x')).ok());
+}
+
+TEST(ObjectKey, MessagesNameTheProblem) {
+  EXPECT_NE(ValidateObjectKey("in/../x").message().find("\"..\" segment"), std::string::npos);
+  EXPECT_NE(ValidateObjectKey(std::string("in/a\0", 5)).message().find("NUL"), std::string::npos);
+  EXPECT_NE(ValidateObjectKey(std::string(2000, 'a')).message().find("1024"), std::string::npos);
+}
+
+TEST(ObjectKey, InternalKeysMayUseUnderscoreBucket) {
+  EXPECT_TRUE(ValidateInternalKey("_spotbatch/staging/t/x").ok());
+  EXPECT_FALSE(ValidateInternalKey(".meta/x").ok());
+  EXPECT_TRUE(ValidateKeyPrefix("in/").ok());
+  EXPECT_TRUE(ValidateKeyPrefix("in/pho").ok());
+  EXPECT_TRUE(ValidateKeyPrefix("").ok());
+  EXPECT_FALSE(ValidateKeyPrefix("in/../").ok());
+}
+
+TEST(PipelineKeys, MapsInputToDeterministicOutputKeys) {
+  auto rel = RelativeInputKey("in/", "in/a/b c.txt");
+  ASSERT_TRUE(rel.ok());
+  EXPECT_EQ(*rel, "a/b c.txt");
+  auto out = OutputKey("out/", *rel, "sub/sum.txt");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "out/a/b c.txt/sub/sum.txt");
+  EXPECT_FALSE(RelativeInputKey("in/", "other/x").ok());
+  EXPECT_FALSE(RelativeInputKey("in/", "in/").ok());
+  EXPECT_FALSE(OutputKey("out/", "a", "../../x").ok());
+  EXPECT_EQ(StagingKey("tok", "a/b"), "_spotbatch/staging/tok/a/b");
+  EXPECT_EQ(KeyName("in/a/b.txt"), "b.txt");
+}
+
+}  // namespace
+}  // namespace spotbatch

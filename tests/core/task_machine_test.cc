@@ -1,0 +1,229 @@
+#include "core/task_machine.h"
+
+#include <gtest/gtest.h>
+
+namespace spotbatch {
+namespace {
+
+constexpr int64_t kNow = 1'000'000;
+
+TaskRecord Queued() {
+  TaskRecord t;
+  t.id = "job-0";
+  t.job_id = "job";
+  t.input_key = "in/a";
+  t.enqueued = true;
+  return t;
+}
+
+TaskEvent Ev(EventKind kind, const std::string& token, int64_t now = kNow) {
+  TaskEvent e;
+  e.kind = kind;
+  e.token = token;
+  e.now_unix_millis = now;
+  e.lease_millis = 60'000;
+  e.worker = "w1";
+  return e;
+}
+
+TaskRecord Running(const std::string& token = "a1") {
+  auto tr = ApplyTaskEvent(Queued(), Ev(EventKind::kStart, token), RetryPolicy{});
+  EXPECT_TRUE(tr.ok());
+  return tr->task;
+}
+
+TEST(TaskMachine, StartLeasesTaskAndRecordsAttempt) {
+  auto tr = ApplyTaskEvent(Queued(), Ev(EventKind::kStart, "a1"), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kRunning);
+  EXPECT_EQ(tr->task.attempt_token, "a1");
+  EXPECT_EQ(tr->task.attempts, 1);
+  EXPECT_EQ(tr->task.version, 1);
+  EXPECT_EQ(tr->task.lease_expires_unix_millis, kNow + 60'000);
+  ASSERT_EQ(tr->attempts.size(), 1u);
+  EXPECT_EQ(tr->attempts[0].number, 1);
+  EXPECT_EQ(tr->attempts[0].outcome, AttemptOutcome::kRunning);
+  EXPECT_EQ(tr->attempts[0].worker, "w1");
+}
+
+TEST(TaskMachine, StartRefusedWhileAnotherAttemptHoldsLease) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 1000), RetryPolicy{});
+  ASSERT_FALSE(tr.ok());
+  EXPECT_EQ(tr.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(TaskMachine, StartAfterLeaseExpiryMarksPreviousAttemptLost) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 61'000), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kRunning);
+  EXPECT_EQ(tr->task.attempt_token, "a2");
+  EXPECT_EQ(tr->task.lost, 1);
+  EXPECT_EQ(tr->task.app_failures, 0);
+  ASSERT_EQ(tr->attempts.size(), 2u);
+  EXPECT_EQ(tr->attempts[0].token, "a1");
+  EXPECT_EQ(tr->attempts[0].outcome, AttemptOutcome::kLost);
+  EXPECT_EQ(tr->attempts[1].token, "a2");
+}
+
+TEST(TaskMachine, LostBudgetSpentFailsTask) {
+  RetryPolicy policy;
+  policy.max_lost = 1;
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 61'000), policy);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kFailed);
+  EXPECT_NE(tr->task.last_error.find("lost"), std::string::npos);
+}
+
+TEST(TaskMachine, SucceedStagesOutputsThenPublishedSucceeds) {
+  TaskEvent e = Ev(EventKind::kSucceed, "a1");
+  e.outputs = {{"_spotbatch/staging/a1/x", "out/a/x"}};
+  auto tr = ApplyTaskEvent(Running("a1"), e, RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kPublishing);
+  EXPECT_EQ(tr->task.outputs, e.outputs);
+  EXPECT_EQ(tr->attempts.at(0).outcome, AttemptOutcome::kSucceeded);
+  auto done = ApplyTaskEvent(tr->task, Ev(EventKind::kPublished, "a1"), RetryPolicy{});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.state, TaskState::kSucceeded);
+  EXPECT_EQ(done->task.version, tr->task.version + 1);
+}
+
+TEST(TaskMachine, StaleAttemptCannotCommitAnything) {
+  const TaskRecord t = Running("a2");
+  for (EventKind kind : {EventKind::kSucceed, EventKind::kFail, EventKind::kHeartbeat,
+                         EventKind::kInterrupt, EventKind::kRelease, EventKind::kTimeout}) {
+    auto tr = ApplyTaskEvent(t, Ev(kind, "a1"), RetryPolicy{});
+    ASSERT_FALSE(tr.ok()) << static_cast<int>(kind);
+    EXPECT_EQ(tr.status().code(), StatusCode::kFailedPrecondition);
+  }
+}
+
+TEST(TaskMachine, FailureRequeuesWithBackoffUntilBudgetSpent) {
+  RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.backoff = {1000, 60000};
+  TaskEvent fail = Ev(EventKind::kFail, "a1");
+  fail.jitter = 0.0;
+  auto first = ApplyTaskEvent(Running("a1"), fail, policy);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->task.state, TaskState::kQueued);
+  EXPECT_EQ(first->task.app_failures, 1);
+  EXPECT_EQ(first->task.not_before_unix_millis, kNow + 500);  // half of 1 s, jitter 0
+  EXPECT_EQ(first->attempts.at(0).outcome, AttemptOutcome::kFailed);
+
+  auto restarted = ApplyTaskEvent(first->task, Ev(EventKind::kStart, "a2", kNow + 600), policy);
+  ASSERT_TRUE(restarted.ok());
+  fail.token = "a2";
+  auto second = ApplyTaskEvent(restarted->task, fail, policy);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->task.state, TaskState::kFailed);
+  EXPECT_EQ(second->task.app_failures, 2);
+}
+
+TEST(TaskMachine, StartRefusedDuringBackoff) {
+  TaskRecord t = Queued();
+  t.not_before_unix_millis = kNow + 10;
+  EXPECT_FALSE(ApplyTaskEvent(t, Ev(EventKind::kStart, "a1"), RetryPolicy{}).ok());
+  EXPECT_TRUE(ApplyTaskEvent(t, Ev(EventKind::kStart, "a1", kNow + 10), RetryPolicy{}).ok());
+}
+
+TEST(TaskMachine, TimeoutSpendsApplicationBudget) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kTimeout, "a1"), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.app_failures, 1);
+  EXPECT_EQ(tr->attempts.at(0).outcome, AttemptOutcome::kTimedOut);
+}
+
+TEST(TaskMachine, InterruptionRequeuesAtOnceWithoutSpendingFailureBudget) {
+  RetryPolicy policy;
+  policy.max_attempts = 1;
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kInterrupt, "a1"), policy);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kQueued);
+  EXPECT_EQ(tr->task.not_before_unix_millis, 0);
+  EXPECT_EQ(tr->task.interruptions, 1);
+  EXPECT_EQ(tr->task.app_failures, 0);
+  EXPECT_EQ(tr->attempts.at(0).outcome, AttemptOutcome::kInterrupted);
+}
+
+TEST(TaskMachine, InterruptionBudgetWhenLimited) {
+  RetryPolicy policy;
+  policy.max_interruptions = 1;
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kInterrupt, "a1"), policy);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kFailed);
+}
+
+TEST(TaskMachine, ReleaseSpendsNoBudget) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kRelease, "a1"), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kQueued);
+  EXPECT_EQ(tr->task.app_failures + tr->task.interruptions + tr->task.lost, 0);
+  EXPECT_EQ(tr->attempts.at(0).outcome, AttemptOutcome::kReleased);
+}
+
+TEST(TaskMachine, CancelRunningTaskEndsAttempt) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kCancel, "a1"), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kCancelled);
+  EXPECT_EQ(tr->attempts.at(0).outcome, AttemptOutcome::kCancelled);
+  EXPECT_FALSE(ApplyTaskEvent(tr->task, Ev(EventKind::kCancel, ""), RetryPolicy{}).ok());
+}
+
+TEST(TaskMachine, RetryResetsBudgetsAndNeedsEnqueue) {
+  RetryPolicy policy;
+  policy.max_attempts = 1;
+  auto failed = ApplyTaskEvent(Running("a1"), Ev(EventKind::kFail, "a1"), policy);
+  ASSERT_EQ(failed->task.state, TaskState::kFailed);
+  auto retried = ApplyTaskEvent(failed->task, Ev(EventKind::kRetry, ""), policy);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->task.state, TaskState::kQueued);
+  EXPECT_EQ(retried->task.app_failures, 0);
+  EXPECT_FALSE(retried->task.enqueued);
+  EXPECT_FALSE(ApplyTaskEvent(Queued(), Ev(EventKind::kRetry, ""), policy).ok());
+}
+
+TEST(TaskMachine, DeliveryDecisions) {
+  TaskRecord t = Queued();
+  EXPECT_EQ(DecideDelivery(t, kNow).action, DeliveryAction::kStart);
+  t.not_before_unix_millis = kNow + 300;
+  EXPECT_EQ(DecideDelivery(t, kNow).action, DeliveryAction::kDelay);
+  EXPECT_EQ(DecideDelivery(t, kNow).delay_millis, 300);
+  TaskRecord r = Running("a1");
+  const Delivery live = DecideDelivery(r, kNow + 100);
+  EXPECT_EQ(live.action, DeliveryAction::kDelay);
+  EXPECT_GT(live.delay_millis, r.lease_expires_unix_millis - (kNow + 100));
+  EXPECT_EQ(DecideDelivery(r, r.lease_expires_unix_millis).action, DeliveryAction::kStart);
+  r.state = TaskState::kPublishing;
+  EXPECT_EQ(DecideDelivery(r, kNow).action, DeliveryAction::kPublish);
+  for (TaskState s : {TaskState::kSucceeded, TaskState::kFailed, TaskState::kCancelled}) {
+    r.state = s;
+    EXPECT_EQ(DecideDelivery(r, kNow).action, DeliveryAction::kDelete);
+  }
+}
+
+TEST(TaskMachine, JobStateDerivedFromTasks) {
+  TaskRecord q = Queued(), r = Running(), s = Queued(), f = Queued(), c = Queued();
+  s.state = TaskState::kSucceeded;
+  f.state = TaskState::kFailed;
+  c.state = TaskState::kCancelled;
+  EXPECT_EQ(DeriveJobState({q}), JobState::kQueued);
+  EXPECT_EQ(DeriveJobState({q, r}), JobState::kRunning);
+  EXPECT_EQ(DeriveJobState({s, q}), JobState::kRunning);
+  EXPECT_EQ(DeriveJobState({s, s}), JobState::kSucceeded);
+  EXPECT_EQ(DeriveJobState({s, f, c}), JobState::kFailed);
+  EXPECT_EQ(DeriveJobState({s, c}), JobState::kCancelled);
+}
+
+TEST(Backoff, GrowsExponentiallyWithEqualJitterAndCaps) {
+  const BackoffPolicy p{1000, 8000};
+  EXPECT_EQ(BackoffDelayMillis(p, 1, 0.0), 500);
+  EXPECT_EQ(BackoffDelayMillis(p, 1, 0.999999), 999);
+  EXPECT_EQ(BackoffDelayMillis(p, 2, 0.0), 1000);
+  EXPECT_EQ(BackoffDelayMillis(p, 3, 0.0), 2000);
+  EXPECT_EQ(BackoffDelayMillis(p, 10, 0.0), 4000);
+  EXPECT_EQ(BackoffDelayMillis(p, 60, 0.5), 6000);
+}
+
+}  // namespace
+}  // namespace spotbatch
