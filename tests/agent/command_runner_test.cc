@@ -1,0 +1,80 @@
+#include "agent/command_runner.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "test_util.h"
+
+namespace spotbatch {
+namespace {
+
+TEST(CommandRunner, CapturesExitCodeAndOutputInLog) {
+  testing::TempDir dir;
+  CommandSpec spec{{"sh", "-c", "echo out; echo err >&2; exit 7"}, {}, dir.path(), dir / "log"};
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE((*cmd)->Wait(10'000, -1));
+  EXPECT_EQ((*cmd)->exit_code(), 7);
+  EXPECT_EQ((*cmd)->Describe(), "exited with status 7");
+  EXPECT_EQ(testing::ReadFile(dir / "log"), "out\nerr\n");
+}
+
+TEST(CommandRunner, ArgumentsAreNotInterpretedByAShell) {
+  testing::TempDir dir;
+  CommandSpec spec{{"printf", "%s", "$(echo injected); rm -rf /"}, {}, dir.path(), dir / "log"};
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE((*cmd)->Wait(10'000, -1));
+  EXPECT_EQ(testing::ReadFile(dir / "log"), "$(echo injected); rm -rf /");
+}
+
+TEST(CommandRunner, EnvironmentAddedAndWorkingDirectorySet) {
+  testing::TempDir dir;
+  CommandSpec spec{{"sh", "-c", "printf '%s %s' \"$FOO\" \"$(pwd)\""}, {{"FOO", "bar"}}, dir.path(), dir / "log"};
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE((*cmd)->Wait(10'000, -1));
+  EXPECT_EQ(testing::ReadFile(dir / "log"), "bar " + dir.path());
+}
+
+TEST(CommandRunner, MissingProgramIsNotFound) {
+  auto cmd = RunningCommand::Start({{"definitely-not-a-program-xyz"}, {}, "", ""});
+  ASSERT_FALSE(cmd.ok());
+  EXPECT_EQ(cmd.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cmd.status().message(), "command not found: definitely-not-a-program-xyz");
+  EXPECT_EQ(RunningCommand::Start({{}, {}, "", ""}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CommandRunner, TerminateEscalatesToSigkillWhenSigtermIgnored) {
+  testing::TempDir dir;
+  CommandSpec spec{{"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"}, {}, dir.path(), dir / "log"};
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE(testing::WaitFor([&] { return testing::ReadFile(dir / "log") == "ready\n"; }));
+  (*cmd)->Terminate(100);
+  EXPECT_TRUE((*cmd)->exited());
+  EXPECT_EQ((*cmd)->term_signal(), SIGKILL);
+}
+
+TEST(CommandRunner, WaitReturnsEarlyWhenWakeFdReadable) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto cmd = RunningCommand::Start({{"sleep", "30"}, {}, "", ""});
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*cmd)->Wait(10'000, fds[0]));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  (*cmd)->Terminate(0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(CommandRunner, ReadFileTailKeepsTheEnd) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "f", "0123456789");
+  EXPECT_EQ(ReadFileTail(dir / "f", 4), "6789");
+  EXPECT_EQ(ReadFileTail(dir / "f", 100), "0123456789");
+  EXPECT_EQ(ReadFileTail(dir / "missing", 4), "");
+}
+
+}  // namespace
+}  // namespace spotbatch

@@ -1,0 +1,98 @@
+#include "agent/ingest.h"
+
+#include <thread>
+
+#include "agent/agent_fixture.h"
+
+namespace spotbatch {
+namespace {
+
+class IngestTest : public testing::AgentFixture {
+ protected:
+  Ingest NewIngest() { return Ingest(pipeline_, *store_, *queue_, *state_, SystemClock()); }
+  int64_t Messages() {
+    const QueueDepth d = Depth();
+    return d.visible + d.in_flight + d.delayed;
+  }
+};
+
+TEST_F(IngestTest, SameObjectTwiceMakesOneJobAndOneMessage) {
+  auto info = store_->Put("in/a", "x");
+  Ingest ingest = NewIngest();
+  bool created = false;
+  auto first = ingest.IngestObject(*info, &created);
+  EXPECT_TRUE(created);
+  auto second = ingest.IngestObject(*info, &created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(state_->ListJobs()->size(), 1u);
+  EXPECT_EQ(Messages(), 1);
+}
+
+TEST_F(IngestTest, ReplacedObjectIsANewJob) {
+  Ingest ingest = NewIngest();
+  bool created = false;
+  auto a = ingest.IngestObject(*store_->Put("in/a", "one"), &created);
+  auto b = ingest.IngestObject(*store_->Put("in/a", "two"), &created);
+  EXPECT_TRUE(created);
+  EXPECT_NE(*a, *b);
+}
+
+TEST_F(IngestTest, ReconcilePicksUpObjectsWrittenWhileNothingRan) {
+  for (const char* k : {"in/a", "in/sub/b", "in/c d+e", "other/x"}) ASSERT_TRUE(store_->Put(k, k).ok());
+  testing::WriteFile(dir_ / "store/in/dropped", "copied in directly");
+  auto report = NewIngest().Reconcile();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->created, 4);
+  EXPECT_EQ(report->unfinished_jobs.size(), 4u);
+  EXPECT_EQ(Messages(), 4);
+  auto again = NewIngest().Reconcile();
+  EXPECT_EQ(again->created, 0);
+  EXPECT_EQ(again->unfinished_jobs.size(), 4u);
+  EXPECT_EQ(Messages(), 4);
+}
+
+TEST_F(IngestTest, ReconcileSkipsFinishedJobs) {
+  pipeline_.command = {"true"};
+  AddInput("done", "1");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  ASSERT_TRUE(store_->Put("in/new", "2").ok());
+  auto report = NewIngest().Reconcile();
+  EXPECT_EQ(report->finished, 1);
+  EXPECT_EQ(report->created, 1);
+  EXPECT_EQ(report->unfinished_jobs.size(), 1u);
+}
+
+TEST_F(IngestTest, JobCreatedButNeverEnqueuedIsEnqueuedAtReconcile) {
+  // A crash between creating the job and sending its message.
+  JobRecord job{"j", "in/a", "e", 1, 1};
+  TaskRecord t;
+  t.id = "j-0";
+  t.job_id = "j";
+  t.input_key = "in/a";
+  ASSERT_TRUE(state_->CreateJob(job, {t}).ok());
+  EXPECT_EQ(Messages(), 0);
+  ASSERT_TRUE(NewIngest().EnqueuePending().ok());
+  EXPECT_EQ(Messages(), 1);
+  EXPECT_TRUE(state_->ListUnenqueuedTasks()->empty());
+}
+
+TEST_F(IngestTest, ConcurrentIngestersCreateEachJobOnce) {
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Put("in/" + std::to_string(i), "x").ok());
+  // Two processes' worth of connections to one database.
+  auto db2 = *SqliteDb::Open(dir_ / "state.db");
+  auto queue2 = NewSqliteTaskQueue(db2, SystemClock());
+  auto state2 = NewSqliteStateStore(db2);
+  Ingest a = NewIngest();
+  Ingest b(pipeline_, *store_, *queue2, *state2, SystemClock());
+  int created_a = 0, created_b = 0;
+  std::thread ta([&] { created_a = a.Reconcile()->created; });
+  std::thread tb([&] { created_b = b.Reconcile()->created; });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(created_a + created_b, 50);
+  EXPECT_EQ(state_->ListJobs()->size(), 50u);
+}
+
+}  // namespace
+}  // namespace spotbatch

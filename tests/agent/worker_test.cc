@@ -1,0 +1,247 @@
+#include "agent/worker.h"
+
+#include <signal.h>
+
+#include <thread>
+
+#include "agent/agent_fixture.h"
+#include "agent/job_actions.h"
+
+namespace spotbatch {
+namespace {
+
+using testing::AgentFixture;
+
+class WorkerTest : public AgentFixture {};
+
+const std::vector<std::string> kSha = {"sh", "-c", "sha256sum < \"$1\" > \"$2/sum.txt\"; echo done >&2",
+                                       "_", "{input}", "{output_dir}"};
+
+TEST_F(WorkerTest, SuccessPublishesOutputsAtDeterministicKeysAndSettlesMessage) {
+  pipeline_.command = kSha;
+  const std::string job = AddInput("a b/c+d.txt", "hello\n");
+  auto worker = NewWorker();
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+  auto out = store_->Get("out/a b/c+d.txt/sum.txt");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  -\n");
+  EXPECT_TRUE(Keys("_spotbatch/").empty()) << "staging left behind";
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+  auto attempts = AttemptsOf(job);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::kSucceeded);
+  EXPECT_EQ(attempts[0].log_tail, "done\n");
+  EXPECT_FALSE(*worker->RunOnce());
+}
+
+TEST_F(WorkerTest, PlaceholdersAndEnvironmentReachTheCommand) {
+  pipeline_.command = {"sh", "-c",
+                       "printf '%s|%s|%s|%s|%s|%s' \"$1\" \"$2\" \"$SPOTBATCH_KEY\" "
+                       "\"$SPOTBATCH_ATTEMPT\" \"$SPOTBATCH_TASK_ID\" \"$(cat \"$SPOTBATCH_INPUT\")\" "
+                       "> \"$SPOTBATCH_OUTPUT_DIR/env.txt\"; test -d \"$SPOTBATCH_CHECKPOINT_DIR\"",
+                       "_", "{key}", "{name}"};
+  const std::string job = AddInput("dir/x.txt", "payload");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  ASSERT_EQ(TaskOf(job).state, TaskState::kSucceeded) << TaskOf(job).last_error;
+  EXPECT_EQ(*store_->Get("out/dir/x.txt/env.txt"), "in/dir/x.txt|x.txt|in/dir/x.txt|1|" + job + "-0|payload");
+}
+
+TEST_F(WorkerTest, NestedOutputFilesKeepTheirRelativePaths) {
+  pipeline_.command = {"sh", "-c", "mkdir -p \"$1/a/b\" && echo 1 > \"$1/a/b/one\" && echo 2 > \"$1/two\"",
+                       "_", "{output_dir}"};
+  AddInput("k", "");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(Keys("out/"), (std::vector<std::string>{"out/k/a/b/one", "out/k/two"}));
+}
+
+TEST_F(WorkerTest, FailureRetriesThenFailsAndKeepsLogTail) {
+  pipeline_.command = {"sh", "-c", "echo boom >&2; exit 3"};
+  pipeline_.retry.max_attempts = 3;
+  const std::string job = AddInput("x", "1");
+  auto worker = NewWorker();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(*worker->RunOnce());
+  const TaskRecord t = TaskOf(job);
+  EXPECT_EQ(t.state, TaskState::kFailed);
+  EXPECT_EQ(t.app_failures, 3);
+  EXPECT_EQ(t.last_error, "command exited with status 3");
+  auto attempts = AttemptsOf(job);
+  ASSERT_EQ(attempts.size(), 3u);
+  for (const auto& a : attempts) {
+    EXPECT_EQ(a.outcome, AttemptOutcome::kFailed);
+    EXPECT_EQ(a.exit_code, 3);
+    EXPECT_EQ(a.log_tail, "boom\n");
+  }
+  EXPECT_FALSE(*worker->RunOnce()) << "message of a FAILED task must be gone";
+  EXPECT_TRUE(Keys("out/").empty());
+}
+
+TEST_F(WorkerTest, MissingCommandFailsWithClearMessage) {
+  pipeline_.command = {"/nonexistent/tool", "{input}"};
+  pipeline_.retry.max_attempts = 1;
+  const std::string job = AddInput("x", "1");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
+  EXPECT_EQ(TaskOf(job).last_error, "command not found: /nonexistent/tool");
+}
+
+TEST_F(WorkerTest, TimeoutKillsTheWholeProcessGroup) {
+  // The command leaves a grandchild behind; the timeout must take it too.
+  pipeline_.command = {"sh", "-c", "sleep 30 & echo $! > \"$1/../child.pid\"; wait", "_", "{output_dir}"};
+  pipeline_.timeout_millis = 300;
+  pipeline_.retry.max_attempts = 1;
+  options_.work_dir = dir_ / "work";
+  const std::string job = AddInput("x", "1");
+  std::string pid_text;
+  // Watch the scratch folder for the grandchild's pid while the attempt runs.
+  std::thread watcher([&] {
+    testing::WaitFor([&] {
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(options_.work_dir, ec);
+           !ec && it != std::filesystem::end(it); it.increment(ec)) {
+        if (it->path().filename() == "child.pid") pid_text = testing::ReadFile(it->path());
+      }
+      return !pid_text.empty();
+    }, std::chrono::seconds(10));
+  });
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  watcher.join();
+  EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
+  EXPECT_EQ(AttemptsOf(job).at(0).outcome, AttemptOutcome::kTimedOut);
+  ASSERT_FALSE(pid_text.empty());
+  const pid_t grandchild = std::stoi(pid_text);
+  EXPECT_TRUE(testing::WaitFor([&] { return ::kill(grandchild, 0) != 0; }, std::chrono::seconds(5)))
+      << "grandchild " << grandchild << " survived the timeout";
+}
+
+TEST_F(WorkerTest, StaleAttemptCannotPublishAfterAnotherTookOver) {
+  const std::string go = dir_ / "go";
+  pipeline_.command = {"sh", "-c",
+                       "while [ ! -f \"$1\" ]; do sleep 0.01; done; echo \"$SPOTBATCH_ATTEMPT\" > \"$2/who\"",
+                       "_", go, "{output_dir}"};
+  const std::string job = AddInput("x", "1");
+  WorkerOptions slow = options_;
+  slow.worker_id = "slow";
+  slow.lease_millis = 300;
+  slow.heartbeat_millis = 60'000;  // never renews: its lease expires while it works
+  auto a = NewWorker(slow);
+  Result<bool> a_result = false;
+  std::thread ta([&] { a_result = a->RunOnce(); });
+  ASSERT_TRUE(testing::WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  WorkerOptions fast = options_;
+  fast.worker_id = "fast";
+  fast.work_dir = dir_ / "work2";
+  auto b = NewWorker(fast);
+  Result<bool> b_result = false;
+  // The message comes back to the queue once the slow worker's lease has expired.
+  std::thread tb([&] {
+    testing::WaitFor([&] {
+      b_result = b->RunOnce();
+      return !b_result.ok() || *b_result;
+    });
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return AttemptsOf(job).size() == 2; }));
+  testing::WriteFile(go, "");
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(a_result.ok());
+  ASSERT_TRUE(b_result.ok());
+  const TaskRecord t = TaskOf(job);
+  EXPECT_EQ(t.state, TaskState::kSucceeded);
+  EXPECT_EQ(*store_->Get("out/x/who"), "2\n");
+  auto attempts = AttemptsOf(job);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::kLost);
+  EXPECT_EQ(attempts[1].outcome, AttemptOutcome::kSucceeded);
+  EXPECT_TRUE(Keys("_spotbatch/").empty()) << "the stale attempt's staging must be dropped";
+}
+
+TEST_F(WorkerTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
+  pipeline_.command = {"false"};  // must never run: the task already succeeded
+  const std::string job = AddInput("x", "1");
+  // A worker committed success and died before publishing.
+  TaskRecord t = TaskOf(job);
+  TaskEvent start;
+  start.kind = EventKind::kStart;
+  start.token = "tok";
+  start.now_unix_millis = SystemClock().NowUnixMillis();
+  start.lease_millis = 10'000;
+  auto s1 = ApplyTaskEvent(t, start, pipeline_.retry);
+  ASSERT_TRUE(state_->CommitTask(s1->task, t.version, s1->attempts).ok());
+  ASSERT_TRUE(store_->Put("_spotbatch/staging/tok/r.txt", "result").ok());
+  TaskEvent ok = start;
+  ok.kind = EventKind::kSucceed;
+  ok.outputs = {{"_spotbatch/staging/tok/r.txt", "out/x/r.txt"}};
+  auto s2 = ApplyTaskEvent(s1->task, ok, pipeline_.retry);
+  ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
+
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+  EXPECT_EQ(*store_->Get("out/x/r.txt"), "result");
+  EXPECT_EQ(AttemptsOf(job).size(), 1u);
+  EXPECT_TRUE(Keys("_spotbatch/").empty());
+}
+
+TEST_F(WorkerTest, DuplicateMessageDoesNotRunTaskTwice) {
+  const std::string runs = dir_ / "runs";
+  pipeline_.command = {"sh", "-c", "echo x >> \"$1\"", "_", runs};
+  const std::string job = AddInput("x", "1");
+  ASSERT_TRUE(queue_->Send(pipeline_.queue, job + "-0", 0, 0).ok());  // the duplicate
+  auto worker = NewWorker();
+  ASSERT_TRUE(*worker->RunOnce());
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_FALSE(*worker->RunOnce());
+  EXPECT_EQ(testing::ReadFile(runs), "x\n");
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+}
+
+TEST_F(WorkerTest, CancelStopsRunningCommandAtNextHeartbeat) {
+  pipeline_.command = {"sleep", "30"};
+  options_.heartbeat_millis = 50;
+  const std::string job = AddInput("x", "1");
+  auto worker = NewWorker();
+  std::thread t([&] { (void)worker->RunOnce(); });
+  ASSERT_TRUE(testing::WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  ASSERT_TRUE(CancelJob(*state_, SystemClock(), pipeline_.retry, job).ok());
+  t.join();  // returns long before sleep 30 would
+  EXPECT_EQ(TaskOf(job).state, TaskState::kCancelled);
+  EXPECT_EQ(AttemptsOf(job).at(0).outcome, AttemptOutcome::kCancelled);
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+}
+
+TEST_F(WorkerTest, StopRequestHandsTaskBackWithoutSpendingBudget) {
+  pipeline_.command = {"sleep", "30"};
+  const std::string job = AddInput("x", "1");
+  auto worker = NewWorker();
+  std::thread t([&] { (void)worker->RunOnce(); });
+  ASSERT_TRUE(testing::WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  worker->RequestStop();
+  t.join();
+  const TaskRecord task = TaskOf(job);
+  EXPECT_EQ(task.state, TaskState::kQueued);
+  EXPECT_EQ(task.app_failures + task.lost + task.interruptions, 0);
+  EXPECT_EQ(AttemptsOf(job).at(0).outcome, AttemptOutcome::kReleased);
+  EXPECT_EQ(Depth().visible, 1) << "released at once, not after the visibility timeout";
+}
+
+TEST_F(WorkerTest, OutputNameThatIsNotAValidKeyFailsClearly) {
+  pipeline_.command = {"sh", "-c", "touch \"$1/bad$(printf '\\001')name\"", "_", "{output_dir}"};
+  pipeline_.retry.max_attempts = 1;
+  const std::string job = AddInput("x", "1");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
+  EXPECT_NE(TaskOf(job).last_error.find("control character"), std::string::npos) << TaskOf(job).last_error;
+}
+
+TEST_F(WorkerTest, InputDeletedBeforeItRanFailsWithoutRunningCommand) {
+  pipeline_.command = {"true"};
+  pipeline_.retry.max_attempts = 1;
+  const std::string job = AddInput("x", "1");
+  ASSERT_TRUE(store_->Delete("in/x").ok());
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
+  EXPECT_NE(TaskOf(job).last_error.find("cannot stage input in/x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spotbatch
