@@ -36,12 +36,13 @@ Result<std::string> Ingest::IngestObject(const ObjectInfo& object, bool* created
   return job.id;
 }
 
-Result<IngestReport> Ingest::Reconcile() {
+Result<IngestReport> Ingest::Reconcile(int64_t settle_millis) {
   SB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_.List(pipeline_.input_prefix));
   SB_ASSIGN_OR_RETURN(std::vector<JobView> jobs, state_.ListJobs());
   std::unordered_map<std::string, const JobView*> by_id;
   for (const JobView& j : jobs) by_id[j.job.id] = &j;
   IngestReport report;
+  const int64_t settled_before = clock_.NowUnixMillis() - settle_millis;
   for (const ObjectInfo& object : objects) {
     auto it = by_id.find(JobIdFor(object.key, object.etag));
     if (it != by_id.end()) {
@@ -52,6 +53,7 @@ Result<IngestReport> Ingest::Reconcile() {
       }
       continue;
     }
+    if (object.modified_unix_millis > settled_before) continue;
     bool created = false;
     SB_ASSIGN_OR_RETURN(std::string id, IngestObject(object, &created));
     report.created += created ? 1 : 0;

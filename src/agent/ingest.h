@@ -37,7 +37,9 @@ class Ingest {
   // *created when this call made it.
   Result<std::string> IngestObject(const ObjectInfo& object, bool* created);
   // Ingests every object under the input prefix, then enqueues whatever was left unsent.
-  Result<IngestReport> Reconcile();
+  // Objects modified less than `settle_millis` ago are left for a later call: a file being
+  // copied into the input folder by another program may not be complete yet.
+  Result<IngestReport> Reconcile(int64_t settle_millis = 0);
   // Sends a message for every task that has none (after a crash, or a retry).
   Status EnqueuePending();
 

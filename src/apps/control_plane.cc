@@ -241,7 +241,8 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   int64_t next_scan = 0;
   while (!g_stop.load()) {
     if (MonotonicMillis() >= next_scan) {
-      auto report = ingest.Reconcile();
+      // Files copied straight into the input folder count once they stopped changing.
+      auto report = ingest.Reconcile(std::max<int64_t>(1000, interval));
       if (!report.ok()) {
         std::fprintf(stderr, "spotbatch up: ingest: %s\n", report.status().ToString().c_str());
       } else if (report->created > 0) {

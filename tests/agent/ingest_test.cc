@@ -96,3 +96,19 @@ TEST_F(IngestTest, ConcurrentIngestersCreateEachJobOnce) {
 
 }  // namespace
 }  // namespace spotbatch
+
+namespace spotbatch {
+namespace {
+
+TEST_F(IngestTest, ReconcileWithSettleSkipsObjectsStillBeingWritten) {
+  testing::WriteFile(dir_ / "store/in/fresh", "partial");
+  auto report = NewIngest().Reconcile(60'000);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->created, 0);
+  std::filesystem::last_write_time(dir_ / "store/in/fresh",
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
+  EXPECT_EQ(NewIngest().Reconcile(60'000)->created, 1);
+}
+
+}  // namespace
+}  // namespace spotbatch

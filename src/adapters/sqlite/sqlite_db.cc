@@ -88,10 +88,16 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   std::shared_ptr<SqliteDb> db(new SqliteDb(raw));
   if (rc != SQLITE_OK) return FromSqlite(rc, raw, "open " + path);
   sqlite3_busy_timeout(raw, 30000);
-  SB_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
-  SB_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
-  SB_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=OFF"));
-  Status s = db->Transaction([&] { return db->ExecLocked(kSchema); });
+  // Switching a new database to WAL takes an exclusive lock that the busy handler does not
+  // wait for, so processes opening a fresh database together retry here.
+  Status s;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    s = db->Exec("PRAGMA journal_mode=WAL");
+    if (s.ok()) s = db->Exec("PRAGMA synchronous=FULL");
+    if (s.ok()) s = db->Transaction([&] { return db->ExecLocked(kSchema); });
+    if (!s.retryable()) break;
+    sqlite3_sleep(10 + attempt % 20);
+  }
   if (!s.ok()) return s;
   return db;
 }

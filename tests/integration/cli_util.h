@@ -1,0 +1,87 @@
+// Runs the real `spotbatch` binary (path in $SPOTBATCH_BIN) as a child process.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace spotbatch::testing {
+
+inline std::string SpotbatchBin() {
+  const char* bin = std::getenv("SPOTBATCH_BIN");
+  return bin ? bin : "spotbatch";
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Starts `spotbatch args...` with stdout/stderr going to files in `dir`; returns its pid.
+inline pid_t StartCli(const std::vector<std::string>& args, const std::string& out_path,
+                      const std::string& err_path, const std::string& cwd = "") {
+  std::vector<std::string> argv = {SpotbatchBin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+inline int WaitExit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs to completion and collects the output.
+inline CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "") {
+  TempDir io;
+  const pid_t pid = StartCli(args, io / "out", io / "err", cwd);
+  CliResult r;
+  r.exit_code = WaitExit(pid);
+  r.out = ReadFile(io / "out");
+  r.err = ReadFile(io / "err");
+  return r;
+}
+
+// Direct children of `parent` (from /proc).
+inline std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> kids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadFile(e.path().string() + "/stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent &&
+        state != 'Z') {
+      kids.push_back(std::stoi(name));
+    }
+  }
+  return kids;
+}
+
+}  // namespace spotbatch::testing
