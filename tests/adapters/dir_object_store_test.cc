@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+
 #include "contract/object_store_contract.h"
 
 namespace spotbatch {
@@ -62,6 +64,25 @@ TEST(DirObjectStore, FailedWriteLeavesNoTempFiles) {
     ++entries;
   }
   EXPECT_EQ(entries, 0);
+}
+
+// Regression: a Delete pruning an emptied parent directory raced a Put creating it, and the
+// Put failed with ENOENT ("cannot create .../staging/<token>").
+TEST(DirObjectStore, ConcurrentPutAndDeleteUnderSharedPrefixNeverFail) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  std::atomic<int> failures{0};
+  auto churn = [&](int id) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string key = "b/staging/" + std::to_string(id) + "-" + std::to_string(i) + "/f";
+      if (!store->Put(key, "x").ok()) ++failures;
+      if (!store->Delete(key).ok()) ++failures;
+    }
+  };
+  std::thread a(churn, 1), b(churn, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace

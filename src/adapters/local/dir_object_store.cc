@@ -285,13 +285,20 @@ class DirObjectStore final : public ObjectStore {
   }
 
   Status RenameIntoPlace(const std::string& tmp, std::string_view key, const std::string& path) {
-    SB_RETURN_IF_ERROR(MakeParents(key, path));
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return FailedPrecondition("key " + std::string(key) +
-                                " cannot be stored: other objects use it as a prefix");
+    // A concurrent Delete may remove an emptied parent directory between our mkdir and our
+    // rename (or during the mkdir): then make the parents again.
+    for (int attempt = 0;; ++attempt) {
+      Status made = MakeParents(key, path);
+      if (!made.ok() && (made.code() != StatusCode::kInternal || attempt >= 100)) return made;
+      if (!made.ok()) continue;
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        return FailedPrecondition("key " + std::string(key) +
+                                  " cannot be stored: other objects use it as a prefix");
+      }
+      if (::rename(tmp.c_str(), path.c_str()) == 0) break;
+      if (errno != ENOENT || attempt >= 100) return IoError("rename to", path, errno);
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("rename to", path, errno);
     return FsyncDir(path.substr(0, path.rfind('/')));
   }
 
