@@ -159,6 +159,8 @@ Status Worker::Handle(Lease& lease) {
         Status s = state_.CommitTask(tr->task, t.version, tr->attempts);
         if (s.code() == StatusCode::kAborted) continue;
         SB_RETURN_IF_ERROR(s);
+        // A vanished attempt may have staged some outputs before it died.
+        if (t.state == TaskState::kRunning) DropStaging(t.attempt_token);
         if (tr->task.state != TaskState::kRunning) {  // the lost budget ran out: FAILED
           lease.settled = true;
           return queue_.Delete(receipt);
@@ -191,6 +193,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   // Ends the attempt with a failure event and settles the message accordingly.
   auto fail = [&](EventKind kind, const std::string& message, int exit_code,
                   const std::string& log) -> Status {
+    DropStaging(token);
     TaskEvent e = Event(kind, token);
     e.message = message;
     e.exit_code = exit_code;
@@ -302,11 +305,17 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   Status committed = Commit(task, succeed);
   if (!committed.ok()) {
     // Another attempt owns the task now: this one's outputs must never appear.
-    for (const OutputFile& f : succeed.outputs) (void)store_.Delete(f.staging_key);
+    DropStaging(token);
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
   }
   return Publish(lease, std::move(task));
+}
+
+void Worker::DropStaging(const std::string& token) {
+  auto staged = store_.List(StagingKey(token, ""));
+  if (!staged.ok()) return;  // garbage only: never worth failing a task over
+  for (const ObjectInfo& o : *staged) (void)store_.Delete(o.key);
 }
 
 Status Worker::Publish(Lease& lease, TaskRecord task) {

@@ -55,6 +55,8 @@ class Worker {
   Status Handle(Lease& lease);
   Status RunAttempt(Lease& lease, TaskRecord task);
   Status Publish(Lease& lease, TaskRecord task);
+  // Deletes whatever attempt `token` staged (its outputs will never be committed).
+  void DropStaging(const std::string& token);
   // Applies `event` to the task (re-reading on a lost race) and commits it. `task` is updated
   // to the committed record. kFailedPrecondition when the event no longer applies.
   Status Commit(TaskRecord& task, const TaskEvent& event);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,10 @@ class WorkerPool {
       if (it == slots_.end()) continue;
       const int slot = it->second;
       slots_.erase(it);
+      // A killed worker cannot clean its scratch space; its replacement gets a new one.
+      std::error_code ec;
+      std::filesystem::remove_all(config_.work_dir + "/" + ids_[pid], ec);
+      ids_.erase(pid);
       std::fprintf(stderr, "worker %d (pid %d) %s; starting a replacement\n", slot, pid,
                    WIFSIGNALED(status) ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
                                        : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str());
@@ -105,11 +110,13 @@ class WorkerPool {
       ::_exit(127);
     }
     slots_[pid] = slot;
+    ids_[pid] = id;
   }
 
   const Config& config_;
   std::string self_exe_;
   std::map<pid_t, int> slots_;
+  std::map<pid_t, std::string> ids_;
   int generation_ = 0;
 };
 

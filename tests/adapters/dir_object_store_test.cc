@@ -66,6 +66,18 @@ TEST(DirObjectStore, FailedWriteLeavesNoTempFiles) {
   EXPECT_EQ(entries, 0);
 }
 
+TEST(DirObjectStore, ReopeningRemovesOnlyAbandonedTempFiles) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::WriteFile(dir / "root/.tmp/abandoned", "half an object");
+  testing::WriteFile(dir / "root/.tmp/in-progress", "being written");
+  std::filesystem::last_write_time(dir / "root/.tmp/abandoned",
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  store = Open(dir.path());
+  EXPECT_FALSE(std::filesystem::exists(dir / "root/.tmp/abandoned"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "root/.tmp/in-progress"));
+}
+
 // Regression: a Delete pruning an emptied parent directory raced a Put creating it, and the
 // Put failed with ENOENT ("cannot create .../staging/<token>").
 TEST(DirObjectStore, ConcurrentPutAndDeleteUnderSharedPrefixNeverFail) {

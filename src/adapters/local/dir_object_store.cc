@@ -246,10 +246,22 @@ class DirObjectStore final : public ObjectStore {
       fs::create_directories(dir, ec);
       if (ec) return Internal("cannot create " + dir + ": " + ec.message());
     }
+    RemoveAbandonedTempFiles();
     return Status::Ok();
   }
 
  private:
+  // Temporary files of writers that were killed mid-write. A live writer's file is fresh, so
+  // only files untouched for an hour go.
+  void RemoveAbandonedTempFiles() {
+    std::error_code ec;
+    const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    for (auto it = fs::directory_iterator(tmp_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code e2;
+      if (it->last_write_time(e2) < cutoff && !e2) fs::remove(it->path(), e2);
+    }
+  }
+
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
 
   Status OpenError(std::string_view key, const std::string& path) {
