@@ -18,7 +18,7 @@ namespace spotbatch::testing {
 
 inline std::string SpotbatchBin() {
   const char* bin = std::getenv("SPOTBATCH_BIN");
-  return bin ? bin : "spotbatch";
+  return bin ? bin : SPOTBATCH_BIN_DEFAULT;
 }
 
 struct CliResult {
