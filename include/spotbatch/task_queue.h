@@ -55,6 +55,9 @@ class TaskQueue {
   virtual Status Release(std::string_view receipt, int64_t delay_millis) = 0;
   // Removes the leased message for good.
   virtual Status Delete(std::string_view receipt) = 0;
+  // Moves the leased message to its queue's dead-letter queue at once (the work it names
+  // failed for good), where operators can inspect it.
+  virtual Status DeadLetter(std::string_view receipt) = 0;
   virtual Result<QueueDepth> Depth(std::string_view queue) = 0;
 };
 

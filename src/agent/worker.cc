@@ -163,7 +163,7 @@ Status Worker::Handle(Lease& lease) {
         if (t.state == TaskState::kRunning) DropStaging(t.attempt_token);
         if (tr->task.state != TaskState::kRunning) {  // the lost budget ran out: FAILED
           lease.settled = true;
-          return queue_.Delete(receipt);
+          return queue_.DeadLetter(receipt);
         }
         return RunAttempt(lease, std::move(tr->task));
       }
@@ -190,24 +190,9 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   for (const auto& d : {input_dir, output_dir, checkpoint_dir}) fs::create_directories(d, ec);
   if (ec) return Internal("cannot create scratch " + scratch + ": " + ec.message());
 
-  // Ends the attempt with a failure event and settles the message accordingly.
   auto fail = [&](EventKind kind, const std::string& message, int exit_code,
-                  const std::string& log) -> Status {
-    DropStaging(token);
-    TaskEvent e = Event(kind, token);
-    e.message = message;
-    e.exit_code = exit_code;
-    e.log_tail = log;
-    e.jitter = jitter_();
-    Status s = Commit(task, e);
-    if (s.code() == StatusCode::kFailedPrecondition) s = Status::Ok();  // no longer ours
-    SB_RETURN_IF_ERROR(s);
-    lease.settled = true;
-    if (task.state == TaskState::kQueued) {
-      return queue_.Release(receipt, task.not_before_unix_millis - clock_.NowUnixMillis());
-    }
-    if (IsTerminal(task.state)) return queue_.Delete(receipt);
-    return queue_.Release(receipt, 0);
+                  const std::string& log) {
+    return EndAttempt(lease, task, kind, message, exit_code, log);
   };
 
   const std::string name(KeyName(task.input_key));
@@ -237,6 +222,14 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
               {"SPOTBATCH_TASK_ID", task.id}};
   spec.cwd = scratch;
   spec.log_path = scratch + "/log.txt";
+  if (inline_command_) {
+    const int exit_code = inline_command_(spec);
+    if (exit_code != 0) {
+      return fail(EventKind::kFail, "command exited with status " + std::to_string(exit_code),
+                  exit_code, "");
+    }
+    return Finish(lease, std::move(task), *rel, output_dir, "");
+  }
   auto started = RunningCommand::Start(spec);
   if (!started.ok()) return fail(EventKind::kFail, started.status().message(), 127, "");
   RunningCommand& cmd = **started;
@@ -281,24 +274,31 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
 
   const std::string log = ReadFileTail(spec.log_path, options_.log_tail_bytes);
   if (cmd.exit_code() != 0) return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
+  return Finish(lease, std::move(task), *rel, output_dir, log);
+}
 
+Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
+                      const std::string& output_dir, const std::string& log) {
+  const std::string token = task.attempt_token;
+  auto fail = [&](EventKind kind, const std::string& message) {
+    return EndAttempt(lease, task, kind, message, 0, log);
+  };
   // Stage every output under this attempt's token, then commit them with the task.
   SB_ASSIGN_OR_RETURN(std::vector<std::string> files, ListOutputFiles(output_dir));
   TaskEvent succeed = Event(EventKind::kSucceed, token);
   succeed.exit_code = 0;
   succeed.log_tail = log;
   for (const std::string& file : files) {
-    auto final_key = OutputKey(pipeline_.output_prefix, *rel, file);
+    auto final_key = OutputKey(pipeline_.output_prefix, rel, file);
     if (!final_key.ok()) {
-      return fail(EventKind::kFail, "output file " + file + " cannot be published: " +
-                                        final_key.status().message(), 0, log);
+      return fail(EventKind::kFail,
+                  "output file " + file + " cannot be published: " + final_key.status().message());
     }
     OutputFile out{StagingKey(token, file), std::move(*final_key)};
     auto put = store_.PutFile(out.staging_key, output_dir + "/" + file);
     if (!put.ok()) {
-      if (put.status().retryable()) return fail(EventKind::kRelease, put.status().ToString(), 0, log);
-      return fail(EventKind::kFail, "cannot upload output " + file + ": " + put.status().message(),
-                  0, log);
+      if (put.status().retryable()) return fail(EventKind::kRelease, put.status().ToString());
+      return fail(EventKind::kFail, "cannot upload output " + file + ": " + put.status().message());
     }
     succeed.outputs.push_back(std::move(out));
   }
@@ -310,6 +310,27 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     return committed;
   }
   return Publish(lease, std::move(task));
+}
+
+Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
+                          const std::string& message, int exit_code, const std::string& log) {
+  DropStaging(task.attempt_token);
+  TaskEvent e = Event(kind, task.attempt_token);
+  e.message = message;
+  e.exit_code = exit_code;
+  e.log_tail = log;
+  e.jitter = jitter_();
+  Status s = Commit(task, e);
+  if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
+  SB_RETURN_IF_ERROR(s);
+  lease.settled = true;
+  const std::string& receipt = lease.message.receipt;
+  if (task.state == TaskState::kQueued) {
+    return queue_.Release(receipt, task.not_before_unix_millis - clock_.NowUnixMillis());
+  }
+  if (task.state == TaskState::kFailed) return queue_.DeadLetter(receipt);
+  if (IsTerminal(task.state)) return queue_.Delete(receipt);
+  return queue_.Release(receipt, 0);
 }
 
 void Worker::DropStaging(const std::string& token) {

@@ -74,6 +74,9 @@ TEST_F(WorkerTest, FailureRetriesThenFailsAndKeepsLogTail) {
   }
   EXPECT_FALSE(*worker->RunOnce()) << "message of a FAILED task must be gone";
   EXPECT_TRUE(Keys("out/").empty());
+  auto dead = queue_->Lease(pipeline_.queue + "-dlq", 1000);
+  ASSERT_TRUE(dead.ok() && dead->has_value()) << "a task that failed for good is dead-lettered";
+  EXPECT_EQ((*dead)->body, job + "-0");
 }
 
 TEST_F(WorkerTest, MissingCommandFailsWithClearMessage) {

@@ -127,6 +127,18 @@ TEST_P(TaskQueueContract, DeadLettersAfterMaxReceives) {
   EXPECT_EQ(dead->body, "poison");
 }
 
+TEST_P(TaskQueueContract, DeadLetterMovesLeasedMessageAtOnce) {
+  ASSERT_TRUE(queue_->Configure("q", QueueOptions{100, "graveyard"}).ok());
+  ASSERT_TRUE(queue_->Send("q", "failed-task", 0, 0).ok());
+  auto m = Lease();
+  ASSERT_TRUE(queue_->DeadLetter(m->receipt).ok());
+  EXPECT_EQ(queue_->DeadLetter(m->receipt).code(), StatusCode::kFailedPrecondition);
+  clock_.Advance(5000);
+  EXPECT_FALSE(Lease().has_value());
+  EXPECT_EQ(queue_->Depth("graveyard")->visible, 1);
+  EXPECT_EQ(Lease(1000, "graveyard")->body, "failed-task");
+}
+
 TEST_P(TaskQueueContract, EveryMessageDeliveredOnceUnderConcurrentLeases) {
   constexpr int kMessages = 200;
   for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(queue_->Send("q", std::to_string(i), 0, 0).ok());

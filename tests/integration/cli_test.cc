@@ -118,7 +118,8 @@ TEST_F(CliTest, MissingCommandFailsItsJobsOnlyWithClearMessage) {
       EXPECT_EQ(j["state"], "SUCCEEDED");
     }
   }
-  auto program = Cli({"put", dir_ / "sb.toml", "--key", "in/x"});  // any file
+  EXPECT_EQ(Json({"status"})["dead_letters"], 1) << "the failed job's message is dead-lettered";
+  ASSERT_EQ(Cli({"put", dir_ / "sb.toml", "--key", "in/x"}).exit_code, 0);  // any file
   WriteConfig(R"(["no-such-program-abc", "{input}"])", 1, "max_attempts = 1");
   r = Cli({"run", "--json"});
   EXPECT_EQ(r.exit_code, 1);

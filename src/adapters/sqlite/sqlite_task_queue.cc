@@ -111,6 +111,18 @@ class SqliteTaskQueue final : public TaskQueue {
     });
   }
 
+  Status DeadLetter(std::string_view receipt) override {
+    const int64_t now = clock_.NowUnixMillis();
+    return db_->Transaction([&] {
+      SqliteStatement st(*db_,
+                         "UPDATE messages SET queue=coalesce((SELECT dead_letter_queue FROM queues "
+                         "WHERE name=messages.queue), queue || '-dlq'), receipt=NULL, "
+                         "visible_at=?, receive_count=0 WHERE receipt=?");
+      SB_RETURN_IF_ERROR(st.Bind(1, now).Bind(2, receipt).Run());
+      return st.changes() == 1 ? Status::Ok() : LeaseLost(receipt);
+    });
+  }
+
   Result<QueueDepth> Depth(std::string_view queue) override {
     const int64_t now = clock_.NowUnixMillis();
     QueueDepth d;
