@@ -56,6 +56,9 @@ class RunningCommand {
   int term_signal_ = 0;
 };
 
+// The first executable file named `name` in the directories of $PATH, or "" if none.
+std::string FindProgram(const std::string& name);
+
 // The last `max_bytes` of the file at `path` (empty when it cannot be read).
 std::string ReadFileTail(const std::string& path, size_t max_bytes);
 

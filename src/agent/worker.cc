@@ -40,6 +40,21 @@ Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
   return files;
 }
 
+// Removes everything in `dir` but keeps its input/, output/ and checkpoint/ folders (emptied).
+void EmptyScratch(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename();
+    std::error_code e2;
+    if ((name == "input" || name == "output" || name == "checkpoint") && it->is_directory(e2)) {
+      for (auto& child : fs::directory_iterator(it->path(), e2)) fs::remove_all(child.path(), e2);
+    } else {
+      fs::remove_all(it->path(), e2);
+    }
+  }
+}
+
 }  // namespace
 
 struct Worker::Lease {
@@ -74,6 +89,7 @@ void Worker::RequestStop() {
 }
 
 Status Worker::Run() {
+  EmptyScratch(options_.work_dir);  // a previous worker of this id may have died mid-attempt
   int64_t idle_sleep = 5;
   while (!stop_.load()) {
     auto handled = RunOnce();
@@ -175,20 +191,21 @@ Status Worker::Handle(Lease& lease) {
 Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   const std::string token = task.attempt_token;
   const std::string receipt = lease.message.receipt;
-  const std::string scratch = options_.work_dir + "/" + token;
+  // One scratch folder per worker, emptied around each attempt: creating folders costs more
+  // than the rest of a short task's bookkeeping on the disks this runs on.
+  const std::string& scratch = options_.work_dir;
   const std::string input_dir = scratch + "/input";
   const std::string output_dir = scratch + "/output";
   const std::string checkpoint_dir = scratch + "/checkpoint";
   struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
+    const std::string& dir;
+    ~Cleanup() { EmptyScratch(dir); }
   } cleanup{scratch};
   std::error_code ec;
-  for (const auto& d : {input_dir, output_dir, checkpoint_dir}) fs::create_directories(d, ec);
-  if (ec) return Internal("cannot create scratch " + scratch + ": " + ec.message());
+  for (const auto& d : {input_dir, output_dir, checkpoint_dir}) {
+    if (!fs::is_directory(d, ec)) fs::create_directories(d, ec);
+    if (ec) return Internal("cannot create scratch " + d + ": " + ec.message());
+  }
 
   auto fail = [&](EventKind kind, const std::string& message, int exit_code,
                   const std::string& log) {
@@ -213,6 +230,12 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     a = ReplaceAll(std::move(a), "{checkpoint_dir}", checkpoint_dir);
     a = ReplaceAll(std::move(a), "{key}", task.input_key);
     spec.argv.push_back(ReplaceAll(std::move(a), "{name}", name));
+  }
+  // Search PATH once per program, not at every exec.
+  if (spec.argv[0].find('/') == std::string::npos) {
+    auto [it, inserted] = resolved_programs_.try_emplace(spec.argv[0]);
+    if (inserted) it->second = FindProgram(spec.argv[0]);
+    if (!it->second.empty()) spec.argv[0] = it->second;
   }
   spec.env = {{"SPOTBATCH_INPUT", input_path},
               {"SPOTBATCH_OUTPUT_DIR", output_dir},
@@ -294,7 +317,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
       return fail(EventKind::kFail,
                   "output file " + file + " cannot be published: " + final_key.status().message());
     }
-    OutputFile out{StagingKey(token, file), std::move(*final_key)};
+    OutputFile out{StagingKey(token, succeed.outputs.size()), std::move(*final_key)};
     auto put = store_.PutFile(out.staging_key, output_dir + "/" + file);
     if (!put.ok()) {
       if (put.status().retryable()) return fail(EventKind::kRelease, put.status().ToString());
@@ -308,6 +331,10 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     DropStaging(token);
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
+  }
+  if (task.state == TaskState::kSucceeded) {  // there was nothing to publish
+    lease.settled = true;
+    return queue_.Delete(lease.message.receipt);
   }
   return Publish(lease, std::move(task));
 }
@@ -334,7 +361,7 @@ Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
 }
 
 void Worker::DropStaging(const std::string& token) {
-  auto staged = store_.List(StagingKey(token, ""));
+  auto staged = store_.List(StagingPrefix(token));
   if (!staged.ok()) return;  // garbage only: never worth failing a task over
   for (const ObjectInfo& o : *staged) (void)store_.Delete(o.key);
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "agent/command_runner.h"
 #include "agent/pipeline_spec.h"
@@ -84,6 +85,7 @@ class Worker {
   Clock& clock_;
   std::function<double()> jitter_;
   InlineCommand inline_command_;
+  std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
   std::atomic<bool> stop_{false};
   int wake_pipe_[2] = {-1, -1};
 };

@@ -131,10 +131,17 @@ Result<Config> LoadConfig(const std::string& path) {
   c.store_path = p.Path(store_path);
 
   SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
-  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability"}) : Status::Ok());
   std::string state_path = ".spotbatch/spotbatch.db";
   SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
   c.state_db = p.Path(state_path);
+  std::string durability = "power-loss";
+  SB_RETURN_IF_ERROR(p.String(state, "state", "durability", &durability));
+  if (durability != "power-loss" && durability != "process-crash") {
+    return p.Error(state->get("durability"), "state.durability",
+                   "must be \"power-loss\" (fsync every commit) or \"process-crash\"");
+  }
+  c.state_fsync_every_commit = durability == "power-loss";
 
   SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
   if (pipeline == nullptr) return p.Error(nullptr, "pipeline", "missing section [pipeline]");

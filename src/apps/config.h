@@ -13,6 +13,7 @@ struct Config {
   std::string file;       // the config file, absolute
   std::string store_path; // [store] path
   std::string state_db;   // [state] path: the SQLite file holding queue and state
+  bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
   PipelineSpec pipeline;
   int workers = 4;                       // [fleet] workers
   double lease_seconds = 60;             // [worker] lease_seconds

@@ -21,10 +21,14 @@ Result<std::string> OutputKey(std::string_view output_prefix, std::string_view r
   return key;
 }
 
-std::string StagingKey(std::string_view token, std::string_view file) {
+std::string StagingPrefix(std::string_view token) {
   std::string key = "_spotbatch/staging/";
-  key.append(token).append("/").append(file);
+  key.append(token).append(".");
   return key;
+}
+
+std::string StagingKey(std::string_view token, size_t index) {
+  return StagingPrefix(token) + std::to_string(index);
 }
 
 std::string_view KeyName(std::string_view key) {

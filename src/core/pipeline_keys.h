@@ -14,8 +14,11 @@ Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_
 // input whose relative key is `rel`: "<output_prefix><rel>/<file>". Validated.
 Result<std::string> OutputKey(std::string_view output_prefix, std::string_view rel,
                               std::string_view file);
-// Where attempt `token` stages output `file` before its commit; never visible to users.
-std::string StagingKey(std::string_view token, std::string_view file);
+// Where attempt `token` stages its output number `index` before its commit; never visible to
+// users. Flat (no folder per attempt): the staging area holds only attempts in flight.
+std::string StagingKey(std::string_view token, size_t index);
+// The prefix of every key StagingKey() gives for `token`.
+std::string StagingPrefix(std::string_view token);
 // The last segment of a key ("photo.jpg" of "in/a/photo.jpg").
 std::string_view KeyName(std::string_view key);
 

@@ -105,7 +105,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
       case EventKind::kSucceed: {
         if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kSucceeded)}};
-        tr.task.state = TaskState::kPublishing;
+        // Nothing to publish: done in this one transition.
+        tr.task.state = e.outputs.empty() ? TaskState::kSucceeded : TaskState::kPublishing;
         tr.task.outputs = e.outputs;
         tr.task.lease_expires_unix_millis = 0;
         tr.task.last_error.clear();

@@ -25,7 +25,7 @@ struct RetryPolicy {
 enum class EventKind {
   kStart,      // a worker begins an attempt (token, worker, lease_millis)
   kHeartbeat,  // the attempt is alive (lease_millis)
-  kSucceed,    // the command exited 0; outputs are staged (outputs)
+  kSucceed,    // the command exited 0; outputs are staged (outputs); none: SUCCEEDED at once
   kPublished,  // the staged outputs are at their final keys
   kFail,       // the command failed (exit_code, message, log_tail, jitter)
   kTimeout,    // the command ran past its timeout (like kFail)

@@ -68,6 +68,14 @@ TEST(CommandRunner, WaitReturnsEarlyWhenWakeFdReadable) {
   ::close(fds[1]);
 }
 
+TEST(CommandRunner, FindProgramSearchesPath) {
+  const std::string sh = FindProgram("sh");
+  ASSERT_FALSE(sh.empty());
+  EXPECT_EQ(sh.back(), 'h');
+  EXPECT_EQ(::access(sh.c_str(), X_OK), 0);
+  EXPECT_EQ(FindProgram("definitely-not-a-program-xyz"), "");
+}
+
 TEST(CommandRunner, ReadFileTailKeepsTheEnd) {
   testing::TempDir dir;
   testing::WriteFile(dir / "f", "0123456789");

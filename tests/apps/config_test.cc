@@ -89,6 +89,14 @@ TEST_F(ConfigTest, OutOfRangeAndBadPrefixes) {
               "pipeline.output");
 }
 
+TEST_F(ConfigTest, StateDurability) {
+  EXPECT_TRUE(Load(kMinimal)->state_fsync_every_commit);
+  auto c = Load(std::string("[state]\ndurability = \"process-crash\"\n") + kMinimal);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->state_fsync_every_commit);
+  ExpectError(std::string("[state]\ndurability = \"sometimes\"\n") + kMinimal, 2, "state.durability");
+}
+
 TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
   auto c = Load(std::string(kMinimal) + "[[fleet.pool]]\nname = \"spot-a\"\n");
   ASSERT_FALSE(c.ok());

@@ -53,7 +53,8 @@ TEST(PipelineKeys, MapsInputToDeterministicOutputKeys) {
   EXPECT_FALSE(RelativeInputKey("in/", "other/x").ok());
   EXPECT_FALSE(RelativeInputKey("in/", "in/").ok());
   EXPECT_FALSE(OutputKey("out/", "a", "../../x").ok());
-  EXPECT_EQ(StagingKey("tok", "a/b"), "_spotbatch/staging/tok/a/b");
+  EXPECT_EQ(StagingKey("tok", 3), "_spotbatch/staging/tok.3");
+  EXPECT_EQ(StagingKey("tok", 3).rfind(StagingPrefix("tok"), 0), 0u);
   EXPECT_EQ(KeyName("in/a/b.txt"), "b.txt");
 }
 

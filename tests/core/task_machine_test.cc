@@ -88,6 +88,12 @@ TEST(TaskMachine, SucceedStagesOutputsThenPublishedSucceeds) {
   EXPECT_EQ(done->task.version, tr->task.version + 1);
 }
 
+TEST(TaskMachine, SucceedWithoutOutputsSucceedsAtOnce) {
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kSucceed, "a1"), RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kSucceeded);
+}
+
 TEST(TaskMachine, StaleAttemptCannotCommitAnything) {
   const TaskRecord t = Running("a2");
   for (EventKind kind : {EventKind::kSucceed, EventKind::kFail, EventKind::kHeartbeat,
