@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spotbatch/status.h"
 
@@ -55,6 +56,9 @@ class TaskQueue {
   virtual Status Release(std::string_view receipt, int64_t delay_millis) = 0;
   // Removes the leased message for good.
   virtual Status Delete(std::string_view receipt) = 0;
+  // Deletes, in one round trip, every message whose receipt is still current; stale receipts
+  // are skipped (those messages were delivered again and are someone else's now).
+  virtual Status DeleteBatch(const std::vector<std::string>& receipts) = 0;
   // Moves the leased message to its queue's dead-letter queue at once (the work it names
   // failed for good), where operators can inspect it.
   virtual Status DeadLetter(std::string_view receipt) = 0;

@@ -91,8 +91,12 @@ void Worker::RequestStop() {
 Status Worker::Run() {
   EmptyScratch(options_.work_dir);  // a previous worker of this id may have died mid-attempt
   int64_t idle_sleep = 5;
+  struct Flush {
+    Worker* w;
+    ~Flush() { (void)w->FlushDeletes(); }
+  } flush_at_exit{this};
   while (!stop_.load()) {
-    auto handled = RunOnce();
+    auto handled = HandleNext();
     if (!handled.ok()) {
       if (!handled.status().retryable()) return handled.status();
       clock_.SleepForMillis(100);  // a busy database: try again shortly
@@ -102,6 +106,7 @@ Status Worker::Run() {
       idle_sleep = 5;
       continue;
     }
+    SB_RETURN_IF_ERROR(FlushDeletes());
     if (options_.exit_when_idle) break;
     clock_.SleepForMillis(idle_sleep);
     idle_sleep = std::min(idle_sleep * 2, options_.idle_poll_max_millis);
@@ -110,6 +115,13 @@ Status Worker::Run() {
 }
 
 Result<bool> Worker::RunOnce() {
+  Result<bool> handled = HandleNext();
+  Status flushed = FlushDeletes();
+  if (handled.ok() && !flushed.ok()) return flushed;
+  return handled;
+}
+
+Result<bool> Worker::HandleNext() {
   SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> message,
                       queue_.Lease(pipeline_.queue, options_.lease_millis));
   if (!message) return false;
@@ -121,6 +133,20 @@ Result<bool> Worker::RunOnce() {
   }
   if (!s.ok()) return s;
   return true;
+}
+
+Status Worker::DeleteLater(const std::string& receipt) {
+  pending_deletes_.push_back(receipt);
+  return pending_deletes_.size() >= kDeleteBatch ? FlushDeletes() : Status::Ok();
+}
+
+Status Worker::FlushDeletes() {
+  if (pending_deletes_.empty()) return Status::Ok();
+  Status s = queue_.DeleteBatch(pending_deletes_);
+  // On failure the messages come back after their visibility timeout, find their tasks
+  // finished and are deleted then: nothing to retry here.
+  pending_deletes_.clear();
+  return s.retryable() ? Status::Ok() : s;
 }
 
 TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
@@ -154,13 +180,13 @@ Status Worker::Handle(Lease& lease) {
     if (!task.ok()) {
       if (task.status().code() != StatusCode::kNotFound) return task.status();
       lease.settled = true;  // a message for no task: nothing will ever need it
-      return queue_.Delete(receipt);
+      return DeleteLater(receipt);
     }
     const Delivery d = DecideDelivery(*task, clock_.NowUnixMillis());
     switch (d.action) {
       case DeliveryAction::kDelete:
         lease.settled = true;
-        return queue_.Delete(receipt);
+        return DeleteLater(receipt);
       case DeliveryAction::kDelay:
         lease.settled = true;
         return queue_.Release(receipt, d.delay_millis);
@@ -285,7 +311,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     auto now_task = state_.GetTask(task.id);
     if (now_task.ok() && now_task->state == TaskState::kCancelled && extended.ok()) {
       lease.settled = true;
-      return queue_.Delete(receipt);
+      return DeleteLater(receipt);
     }
     if (extended.ok()) {
       lease.settled = true;
@@ -334,7 +360,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
   }
   if (task.state == TaskState::kSucceeded) {  // there was nothing to publish
     lease.settled = true;
-    return queue_.Delete(lease.message.receipt);
+    return DeleteLater(lease.message.receipt);
   }
   return Publish(lease, std::move(task));
 }
@@ -356,7 +382,7 @@ Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
     return queue_.Release(receipt, task.not_before_unix_millis - clock_.NowUnixMillis());
   }
   if (task.state == TaskState::kFailed) return queue_.DeadLetter(receipt);
-  if (IsTerminal(task.state)) return queue_.Delete(receipt);
+  if (IsTerminal(task.state)) return DeleteLater(receipt);
   return queue_.Release(receipt, 0);
 }
 
@@ -380,7 +406,7 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
   if (!s.ok() && s.code() != StatusCode::kFailedPrecondition) return s;
   for (const OutputFile& f : task.outputs) (void)store_.Delete(f.staging_key);
   lease.settled = true;
-  return queue_.Delete(lease.message.receipt);
+  return DeleteLater(lease.message.receipt);
 }
 
 }  // namespace spotbatch

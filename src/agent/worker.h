@@ -28,7 +28,7 @@ struct WorkerOptions {
   std::string work_dir;               // scratch space; one folder per attempt
   int64_t lease_millis = 60'000;      // queue visibility timeout and task lease
   int64_t heartbeat_millis = 15'000;  // lease extension period while a command runs
-  int64_t idle_poll_max_millis = 200; // longest sleep between polls of an empty queue
+  int64_t idle_poll_max_millis = 50;  // longest sleep between polls of an empty queue
   int64_t kill_grace_millis = 5'000;  // SIGTERM to SIGKILL when stopping a command
   size_t log_tail_bytes = 16 * 1024;  // kept per attempt
   bool exit_when_idle = false;        // return from Run() when the queue is empty
@@ -51,7 +51,8 @@ class Worker {
   // Serves tasks until RequestStop() (or, with exit_when_idle, an empty queue). A task running
   // when the stop arrives is handed back at once, without spending any retry budget.
   Status Run();
-  // Leases and handles at most one message. False when the queue had none.
+  // Leases and handles at most one message, and settles it in the queue before returning.
+  // False when the queue had none.
   Result<bool> RunOnce();
   // Async-signal-safe: ends Run() soon, and wakes a wait on a running command.
   void RequestStop();
@@ -60,7 +61,14 @@ class Worker {
 
  private:
   struct Lease;
+  // Finished tasks' messages are deleted in batches of this many (one commit for all).
+  static constexpr size_t kDeleteBatch = 16;
+  Result<bool> HandleNext();
   Status Handle(Lease& lease);
+  // Queues the deletion of a finished task's message; deleting it late is harmless (a
+  // redelivery finds the task finished and deletes it then).
+  Status DeleteLater(const std::string& receipt);
+  Status FlushDeletes();
   Status RunAttempt(Lease& lease, TaskRecord task);
   // Stages the outputs of a command that exited 0, commits them, publishes them.
   Status Finish(Lease& lease, TaskRecord task, const std::string& rel,
@@ -86,6 +94,7 @@ class Worker {
   std::function<double()> jitter_;
   InlineCommand inline_command_;
   std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
+  std::vector<std::string> pending_deletes_;
   std::atomic<bool> stop_{false};
   int wake_pipe_[2] = {-1, -1};
 };

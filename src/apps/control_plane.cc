@@ -191,7 +191,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
     if (tally->counts.done + tally->counts.failed == tally->counts.total || g_stop.load()) break;
     progress.Update(tally->counts, MonotonicMillis());
     restarts += pool.Supervise();
-    ::usleep(100 * 1000);
+    ::usleep(250 * 1000);  // each look reads every job of the run
   }
   pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   if (!jobs.empty()) tally = Tally(*services->state, jobs);

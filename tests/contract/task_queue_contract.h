@@ -127,6 +127,18 @@ TEST_P(TaskQueueContract, DeadLettersAfterMaxReceives) {
   EXPECT_EQ(dead->body, "poison");
 }
 
+TEST_P(TaskQueueContract, DeleteBatchDeletesCurrentAndSkipsStaleReceipts) {
+  for (const char* b : {"a", "b", "c"}) ASSERT_TRUE(queue_->Send("q", b, 0, 0).ok());
+  auto a = Lease(1000), b = Lease(1000), c = Lease(100);
+  clock_.Advance(101);
+  auto c2 = Lease(1000);  // c's lease expired: its receipt is stale now
+  ASSERT_EQ(c2->body, "c");
+  ASSERT_TRUE(queue_->DeleteBatch({a->receipt, b->receipt, c->receipt}).ok());
+  EXPECT_EQ(queue_->Depth("q")->in_flight, 1);
+  EXPECT_TRUE(queue_->Delete(c2->receipt).ok());
+  EXPECT_TRUE(queue_->DeleteBatch({}).ok());
+}
+
 TEST_P(TaskQueueContract, DeadLetterMovesLeasedMessageAtOnce) {
   ASSERT_TRUE(queue_->Configure("q", QueueOptions{100, "graveyard"}).ok());
   ASSERT_TRUE(queue_->Send("q", "failed-task", 0, 0).ok());

@@ -186,6 +186,10 @@ Status SqliteStatement::Run() {
   return status_;
 }
 
+void SqliteStatement::Reset() {
+  if (stmt_) sqlite3_reset(stmt_);
+}
+
 int64_t SqliteStatement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string SqliteStatement::Text(int col) const {

@@ -89,6 +89,8 @@ class SqliteStatement {
   bool Step();
   // Runs a statement that returns no rows.
   Status Run();
+  // Makes the statement ready to run again (bindings are kept until rebound).
+  void Reset();
   const Status& status() const { return status_; }
   int64_t Int(int col) const;
   std::string Text(int col) const;

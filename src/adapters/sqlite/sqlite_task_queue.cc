@@ -111,6 +111,18 @@ class SqliteTaskQueue final : public TaskQueue {
     });
   }
 
+  Status DeleteBatch(const std::vector<std::string>& receipts) override {
+    if (receipts.empty()) return Status::Ok();
+    return db_->Transaction([&]() -> Status {
+      SqliteStatement st(*db_, "DELETE FROM messages WHERE receipt=?");
+      for (const std::string& r : receipts) {
+        SB_RETURN_IF_ERROR(st.Bind(1, r).Run());
+        st.Reset();
+      }
+      return Status::Ok();
+    });
+  }
+
   Status DeadLetter(std::string_view receipt) override {
     const int64_t now = clock_.NowUnixMillis();
     return db_->Transaction([&] {
