@@ -136,8 +136,11 @@ Result<bool> Worker::HandleNext() {
 }
 
 Status Worker::DeleteLater(const std::string& receipt) {
+  if (pending_deletes_.empty()) pending_since_nanos_ = clock_.MonotonicNanos();
   pending_deletes_.push_back(receipt);
-  return pending_deletes_.size() >= kDeleteBatch ? FlushDeletes() : Status::Ok();
+  // Flush before the leases of the held messages run out, or they are delivered again.
+  const bool old = clock_.MonotonicNanos() - pending_since_nanos_ >= options_.lease_millis * 500'000;
+  return pending_deletes_.size() >= kDeleteBatch || old ? FlushDeletes() : Status::Ok();
 }
 
 Status Worker::FlushDeletes() {
@@ -303,6 +306,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     }
     if (after < next_heartbeat) continue;
     next_heartbeat = after + options_.heartbeat_millis;
+    (void)FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
     Status extended = queue_.Extend(receipt, options_.lease_millis);
     Status beat = extended.ok() ? Commit(task, Event(EventKind::kHeartbeat, token)) : extended;
     if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack

@@ -95,6 +95,7 @@ class Worker {
   InlineCommand inline_command_;
   std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
   std::vector<std::string> pending_deletes_;
+  int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued
   std::atomic<bool> stop_{false};
   int wake_pipe_[2] = {-1, -1};
 };

@@ -15,9 +15,10 @@ namespace {
 
 using testing::PipelineFixture;
 
-class CrashTest : public PipelineFixture {};
+// Runs with both [state] durability settings: each must survive kill -9 of any process.
+class CrashTest : public PipelineFixture, public ::testing::WithParamInterface<const char*> {};
 
-TEST_F(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
+TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   constexpr int kInputs = 400;
   constexpr int kWorkerKills = 20;
   constexpr int kControlPlaneKills = 2;
@@ -26,7 +27,8 @@ TEST_F(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   SCOPED_TRACE("seed " + std::to_string(seed));
 
   WriteConfig(R"(["sh", "-c", "sleep 0.1; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
-              4, "\n[worker]\nlease_seconds = 2\nheartbeat_seconds = 0.5\nkill_grace_seconds = 1\n");
+              4, "\n[state]\ndurability = \"" + std::string(GetParam()) +
+                     "\"\n[worker]\nlease_seconds = 2\nheartbeat_seconds = 0.5\nkill_grace_seconds = 1\n");
   for (int i = 0; i < kInputs; ++i) {
     testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)), std::string(i % 50, 'a' + i % 26) + std::to_string(i));
   }
@@ -117,6 +119,12 @@ TEST_F(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
               std::filesystem::is_empty(dir_ / "data/_spotbatch/staging", ec))
       << "staged outputs left behind (committed, failed or lost attempts)";
 }
+
+INSTANTIATE_TEST_SUITE_P(Durability, CrashTest, ::testing::Values("power-loss", "process-crash"),
+                         [](const auto& info) {
+                           return std::string(info.param) == "power-loss" ? "PowerLoss"
+                                                                          : "ProcessCrash";
+                         });
 
 }  // namespace
 }  // namespace spotbatch
