@@ -114,6 +114,7 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sync s
 }
 
 SqliteDb::~SqliteDb() {
+  for (auto& [sql, entry] : statements_) sqlite3_finalize(entry.stmt);
   sqlite3_close_v2(db_);
   if (writer_lock_fd_ >= 0) ::close(writer_lock_fd_);
 }
@@ -150,12 +151,44 @@ Status SqliteDb::Error(const char* what) {
   return FromSqlite(sqlite3_errcode(db_), db_, what);
 }
 
-SqliteStatement::SqliteStatement(SqliteDb& db, const char* sql) : db_(db) {
-  const int rc = sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr);
-  if (rc != SQLITE_OK) status_ = db.Error("prepare");
+sqlite3_stmt* SqliteDb::Acquire(const char* sql, CachedStatement** entry) {
+  *entry = nullptr;
+  auto [it, inserted] = statements_.try_emplace(sql);
+  if (!inserted && !it->second.in_use) {
+    it->second.in_use = true;
+    *entry = &it->second;
+    return it->second.stmt;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+    if (inserted) statements_.erase(it);
+    return nullptr;
+  }
+  if (inserted) {
+    it->second = {stmt, true};
+    *entry = &it->second;
+  }
+  return stmt;
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+void SqliteDb::Return(sqlite3_stmt* stmt, CachedStatement* entry) {
+  if (entry == nullptr) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  sqlite3_reset(stmt);  // also ends the statement's read of the database
+  sqlite3_clear_bindings(stmt);
+  entry->in_use = false;
+}
+
+SqliteStatement::SqliteStatement(SqliteDb& db, const char* sql) : db_(db) {
+  stmt_ = db.Acquire(sql, &entry_);
+  if (stmt_ == nullptr) status_ = db.Error("prepare");
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (stmt_ != nullptr) db_.Return(stmt_, entry_);
+}
 
 SqliteStatement& SqliteStatement::Bind(int i, int64_t v) {
   if (stmt_) sqlite3_bind_int64(stmt_, i, v);
