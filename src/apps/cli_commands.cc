@@ -11,6 +11,7 @@
 #include "agent/ingest.h"
 #include "agent/job_actions.h"
 #include "agent/worker.h"
+#include "apps/job_json.h"
 #include "apps/wiring.h"
 #include "core/object_key.h"
 #include "core/task_machine.h"
@@ -23,25 +24,6 @@ namespace fs = std::filesystem;
 int Fail(const char* command, const Status& s) {
   std::fprintf(stderr, "spotbatch %s: %s\n", command, s.message().c_str());
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
-
-std::string FormatTime(int64_t unix_millis) {
-  if (unix_millis <= 0) return "-";
-  const time_t t = static_cast<time_t>(unix_millis / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::vector<std::string> PublishedOutputs(const JobView& v) {
-  std::vector<std::string> keys;
-  for (const TaskRecord& t : v.tasks) {
-    if (t.state != TaskState::kSucceeded) continue;
-    for (const OutputFile& f : t.outputs) keys.push_back(f.final_key);
-  }
-  return keys;
 }
 
 Worker* g_worker = nullptr;
@@ -105,23 +87,13 @@ int StatusCommand(const Config& config, bool json) {
   nlohmann::json out = nlohmann::json::array();
   if (!json) std::printf("%-16s  %-9s  %8s  %13s  %s\n", "ID", "STATE", "ATTEMPTS", "INTERRUPTIONS", "INPUT");
   for (const JobView& v : *jobs) {
-    int attempts = 0, interruptions = 0;
-    std::string error;
-    for (const TaskRecord& t : v.tasks) {
-      attempts += t.attempts;
-      interruptions += t.interruptions;
-      if (!t.last_error.empty()) error = t.last_error;
-    }
-    const char* state = JobStateName(DeriveJobState(v.tasks));
+    nlohmann::json j = JobJson(v);
     if (json) {
-      out.push_back({{"id", v.job.id}, {"input", v.job.input_key}, {"state", state},
-                     {"outputs", PublishedOutputs(v)}, {"attempts", attempts},
-                     {"interruptions", interruptions}, {"error", error},
-                     {"created", FormatTime(v.job.created_unix_millis)},
-                     {"tasks", v.tasks.size()}});
+      out.push_back(std::move(j));
     } else {
-      std::printf("%-16s  %-9s  %8d  %13d  %s\n", v.job.id.c_str(), state, attempts,
-                  interruptions, v.job.input_key.c_str());
+      std::printf("%-16s  %-9s  %8d  %13d  %s\n", v.job.id.c_str(),
+                  j["state"].get<std::string>().c_str(), j["attempts"].get<int>(),
+                  j["interruptions"].get<int>(), v.job.input_key.c_str());
     }
   }
   auto dead = services->queue->Depth(config.pipeline.queue + "-dlq");
@@ -178,7 +150,7 @@ int LogsCommand(const Config& config, const std::string& id) {
     for (const AttemptRecord& a : *attempts) {
       std::printf("=== task %s attempt %d on %s: %s (exit %d) %s .. %s\n", t.c_str(), a.number,
                   a.worker.c_str(), AttemptOutcomeName(a.outcome), a.exit_code,
-                  FormatTime(a.started_unix_millis).c_str(), FormatTime(a.ended_unix_millis).c_str());
+                  FormatUtc(a.started_unix_millis).c_str(), FormatUtc(a.ended_unix_millis).c_str());
       if (!a.message.empty()) std::printf("%s\n", a.message.c_str());
       std::fwrite(a.log_tail.data(), 1, a.log_tail.size(), stdout);
       if (!a.log_tail.empty() && a.log_tail.back() != '\n') std::printf("\n");

@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 
 // Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
 const std::set<std::string> kNotYet = {
-    "fleet.pool", "fleet.market", "server", "queue", "aws", "simulate", "pipeline.split",
-    "pipeline.stitch"};
+    "fleet.pool", "fleet.market", "server.s3_listen", "server.s3_keys", "queue", "aws",
+    "simulate", "pipeline.split", "pipeline.stitch"};
 
 class Parser {
  public:
@@ -120,7 +120,8 @@ Result<Config> LoadConfig(const std::string& path) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
                            ": syntax error: " + std::string(e.description()));
   }
-  SB_RETURN_IF_ERROR(p.OnlyKnown(root, "", {"store", "state", "pipeline", "fleet", "worker"}));
+  SB_RETURN_IF_ERROR(
+      p.OnlyKnown(root, "", {"store", "state", "pipeline", "fleet", "worker", "server"}));
   Config c;
   c.file = file;
 
@@ -205,6 +206,21 @@ Result<Config> LoadConfig(const std::string& path) {
     return p.Error(worker ? worker->get("heartbeat_seconds") : nullptr, "worker.heartbeat_seconds",
                    "must be at most half of worker.lease_seconds, or leases expire between beats");
   }
+  SB_ASSIGN_OR_RETURN(const toml::table* server, p.Table(root, "server"));
+  SB_RETURN_IF_ERROR(server ? p.OnlyKnown(*server, "server", {"listen", "token_file"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(p.String(server, "server", "listen", &c.server_listen));
+  const size_t colon = c.server_listen.rfind(':');
+  if (!c.server_listen.empty() &&
+      (colon == std::string::npos || colon == 0 ||
+       c.server_listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+       colon + 1 == c.server_listen.size() || c.server_listen.size() - colon - 1 > 5 ||
+       std::stoul(c.server_listen.substr(colon + 1)) > 65535)) {
+    return p.Error(server->get("listen"), "server.listen", "must be \"host:port\" (port 0-65535)");
+  }
+  std::string token_file = "api.token";
+  SB_RETURN_IF_ERROR(p.String(server, "server", "token_file", &token_file));
+  c.token_file = p.Path(token_file);
+
   std::string work_dir = ".spotbatch/work";
   SB_RETURN_IF_ERROR(p.String(worker, "worker", "work_dir", &work_dir));
   c.work_dir = p.Path(work_dir);

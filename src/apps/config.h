@@ -21,6 +21,8 @@ struct Config {
   double kill_grace_seconds = 5;         // [worker] kill_grace_seconds
   std::string work_dir;                  // [worker] work_dir
   double watch_interval_seconds = 1;     // [pipeline] watch_interval_seconds (spotbatch up)
+  std::string server_listen;             // [server] listen "host:port"; empty: no HTTP API
+  std::string token_file;                // [server] token_file: bearer token for changes
 };
 
 // kInvalidArgument with "FILE:LINE: key: problem" on any error; kNotFound for a missing file.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/ingest.h"
+#include "apps/http_api.h"
 #include "apps/progress.h"
 #include "apps/wiring.h"
 #include "core/task_machine.h"
@@ -240,6 +241,18 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     return 1;
   }
   Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  std::unique_ptr<HttpApi> api;
+  if (!config.server_listen.empty()) {
+    auto started = HttpApi::Start(config);
+    if (!started.ok()) {
+      std::fprintf(stderr, "spotbatch up: HTTP API: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    api = std::move(*started);
+    std::fprintf(stderr, "spotbatch up: API at http://%s:%d/ (token in %s)\n",
+                 config.server_listen.substr(0, config.server_listen.rfind(':')).c_str(),
+                 api->port(), api->token_file().c_str());
+  }
   WorkerPool pool(config, self_exe);
   pool.Start(config.workers);
   std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,

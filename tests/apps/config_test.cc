@@ -97,6 +97,18 @@ TEST_F(ConfigTest, StateDurability) {
   ExpectError(std::string("[state]\ndurability = \"sometimes\"\n") + kMinimal, 2, "state.durability");
 }
 
+TEST_F(ConfigTest, ServerListenAndToken) {
+  auto c = Load(std::string(kMinimal) + "[server]\nlisten = \"127.0.0.1:8750\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server_listen, "127.0.0.1:8750");
+  EXPECT_EQ(c->token_file, dir_ / "api.token");
+  ExpectError(std::string(kMinimal) + "[server]\nlisten = \"8750\"\n", 4, "server.listen");
+  ExpectError(std::string(kMinimal) + "[server]\nlisten = \"h:99999999999999999999\"\n", 4,
+              "server.listen");
+  ExpectError(std::string(kMinimal) + "[server]\ns3_listen = \"127.0.0.1:1\"\n", 4,
+              "server.s3_listen");
+}
+
 TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
   auto c = Load(std::string(kMinimal) + "[[fleet.pool]]\nname = \"spot-a\"\n");
   ASSERT_FALSE(c.ok());

@@ -1,0 +1,52 @@
+#include "apps/job_json.h"
+
+#include <ctime>
+
+#include "core/task_machine.h"
+
+namespace spotbatch {
+
+std::string FormatUtc(int64_t unix_millis) {
+  if (unix_millis <= 0) return "-";
+  const time_t t = static_cast<time_t>(unix_millis / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json JobJson(const JobView& v) {
+  int attempts = 0, interruptions = 0;
+  std::string error;
+  std::vector<std::string> outputs;
+  for (const TaskRecord& t : v.tasks) {
+    attempts += t.attempts;
+    interruptions += t.interruptions;
+    if (!t.last_error.empty()) error = t.last_error;
+    if (t.state != TaskState::kSucceeded) continue;
+    for (const OutputFile& f : t.outputs) outputs.push_back(f.final_key);
+  }
+  return {{"id", v.job.id},
+          {"input", v.job.input_key},
+          {"state", JobStateName(DeriveJobState(v.tasks))},
+          {"outputs", outputs},
+          {"attempts", attempts},
+          {"interruptions", interruptions},
+          {"error", error},
+          {"created", FormatUtc(v.job.created_unix_millis)},
+          {"tasks", v.tasks.size()}};
+}
+
+nlohmann::json AttemptJson(const AttemptRecord& a) {
+  return {{"number", a.number},
+          {"worker", a.worker},
+          {"outcome", AttemptOutcomeName(a.outcome)},
+          {"exit_code", a.exit_code},
+          {"started", FormatUtc(a.started_unix_millis)},
+          {"ended", FormatUtc(a.ended_unix_millis)},
+          {"message", a.message},
+          {"log_tail", a.log_tail}};
+}
+
+}  // namespace spotbatch
