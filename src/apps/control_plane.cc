@@ -43,26 +43,40 @@ class WorkerPool {
     for (int i = 0; i < count; ++i) Spawn(i);
   }
 
-  // Reaps dead workers and starts replacements. Returns how many were replaced.
+  // Reaps dead workers and starts replacements; one that keeps dying within a second of its
+  // start is restarted after a growing delay (up to 30 s) rather than in a tight loop.
+  // Returns how many were replaced.
   int Supervise() {
-    int replaced = 0;
+    const int64_t now = NowMillis();
     while (true) {
       int status;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
       if (pid <= 0) break;
-      auto it = slots_.find(pid);
-      if (it == slots_.end()) continue;
-      const int slot = it->second;
-      slots_.erase(it);
+      auto it = running_.find(pid);
+      if (it == running_.end()) continue;
+      const Running dead = it->second;
+      running_.erase(it);
       // A killed worker cannot clean its scratch space; its replacement gets a new one.
       std::error_code ec;
-      std::filesystem::remove_all(config_.work_dir + "/" + ids_[pid], ec);
-      ids_.erase(pid);
-      std::fprintf(stderr, "worker %d (pid %d) %s; starting a replacement\n", slot, pid,
+      std::filesystem::remove_all(config_.work_dir + "/" + dead.id, ec);
+      int& crashes = quick_deaths_[dead.slot];
+      crashes = now - dead.started_millis < 1000 ? crashes + 1 : 0;
+      const int64_t delay = crashes == 0 ? 0 : std::min<int64_t>(30'000, 250LL << std::min(crashes, 7));
+      std::fprintf(stderr, "worker %d (pid %d) %s; restarting it%s\n", dead.slot, pid,
                    WIFSIGNALED(status) ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
-                                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str());
-      Spawn(slot);
+                                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str(),
+                   delay > 0 ? (" in " + std::to_string(delay) + " ms").c_str() : "");
+      restart_at_[dead.slot] = now + delay;
+    }
+    int replaced = 0;
+    for (auto it = restart_at_.begin(); it != restart_at_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      Spawn(it->first);
       ++replaced;
+      it = restart_at_.erase(it);
     }
     return replaced;
   }
@@ -70,18 +84,19 @@ class WorkerPool {
   // SIGTERM to every worker (each hands back its running task), then waits; SIGKILL after
   // `grace_millis`.
   void StopAll(int64_t grace_millis) {
-    for (const auto& [pid, slot] : slots_) ::kill(pid, SIGTERM);
+    restart_at_.clear();
+    for (const auto& [pid, w] : running_) ::kill(pid, SIGTERM);
     const int64_t step = 20;
-    for (int64_t waited = 0; !slots_.empty() && waited < grace_millis; waited += step) {
+    for (int64_t waited = 0; !running_.empty() && waited < grace_millis; waited += step) {
       Reap();
-      if (!slots_.empty()) ::usleep(step * 1000);
+      if (!running_.empty()) ::usleep(step * 1000);
     }
-    for (const auto& [pid, slot] : slots_) ::kill(pid, SIGKILL);
-    while (!slots_.empty()) {
+    for (const auto& [pid, w] : running_) ::kill(pid, SIGKILL);
+    while (!running_.empty()) {
       int status;
       const pid_t pid = ::waitpid(-1, &status, 0);
       if (pid < 0) break;
-      slots_.erase(pid);
+      running_.erase(pid);
     }
   }
 
@@ -89,7 +104,7 @@ class WorkerPool {
   void Reap() {
     int status;
     pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) slots_.erase(pid);
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) running_.erase(pid);
   }
 
   void Spawn(int slot) {
@@ -110,14 +125,21 @@ class WorkerPool {
       std::perror("exec worker");
       ::_exit(127);
     }
-    slots_[pid] = slot;
-    ids_[pid] = id;
+    running_[pid] = Running{slot, id, NowMillis()};
   }
+
+  static int64_t NowMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
   const Config& config_;
   std::string self_exe_;
-  std::map<pid_t, int> slots_;
-  std::map<pid_t, std::string> ids_;
+  struct Running {
+    int slot;
+    std::string id;
+    int64_t started_millis;
+  };
+  std::map<pid_t, Running> running_;
+  std::map<int, int64_t> restart_at_;   // slot -> when to start its next worker
+  std::map<int, int> quick_deaths_;     // slot -> deaths in a row within a second of start
   int generation_ = 0;
 };
 

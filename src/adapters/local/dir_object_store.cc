@@ -65,6 +65,21 @@ Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
   return Status::Ok();
 }
 
+// Calls fn(data, size) on each chunk read from `fd` until its end.
+template <typename Fn>
+Status ReadChunks(int fd, const std::string& path, Fn&& fn) {
+  char* buf = ChunkBuffer();
+  while (true) {
+    const ssize_t n = ::read(fd, buf, kChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("read", path, errno);
+    }
+    if (n == 0) return Status::Ok();
+    SB_RETURN_IF_ERROR(fn(buf, static_cast<size_t>(n)));
+  }
+}
+
 Status FsyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return IoError("open directory", dir, errno);
@@ -95,17 +110,10 @@ class DirObjectStore final : public ObjectStore {
       return IoError("open", src, errno);
     }
     return WriteObject(key, [&](int fd, const std::string& path, Md5& md5) {
-      char* buf = ChunkBuffer();
-      while (true) {
-        const ssize_t n = ::read(in.get(), buf, kChunk);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return IoError("read", src, errno);
-        }
-        if (n == 0) return Status::Ok();
-        md5.Update(buf, static_cast<size_t>(n));
-        SB_RETURN_IF_ERROR(WriteAll(fd, buf, static_cast<size_t>(n), path));
-      }
+      return ReadChunks(in.get(), src, [&](const char* buf, size_t n) {
+        md5.Update(buf, n);
+        return WriteAll(fd, buf, n, path);
+      });
     });
   }
 
@@ -146,16 +154,9 @@ class DirObjectStore final : public ObjectStore {
     if (!in.valid()) return OpenError(key, path);
     Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!out.valid()) return IoError("create", dest, errno);
-    char* buf = ChunkBuffer();
-    while (true) {
-      const ssize_t n = ::read(in.get(), buf, kChunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IoError("read", path, errno);
-      }
-      if (n == 0) return Status::Ok();
-      SB_RETURN_IF_ERROR(WriteAll(out.get(), buf, static_cast<size_t>(n), dest));
-    }
+    return ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
+      return WriteAll(out.get(), buf, n, dest);
+    });
   }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
@@ -394,16 +395,10 @@ class DirObjectStore final : public ObjectStore {
     Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.valid()) return OpenError(key, path);
     Md5 md5;
-    char* chunk = ChunkBuffer();
-    while (true) {
-      const ssize_t n = ::read(in.get(), chunk, kChunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IoError("read", path, errno);
-      }
-      if (n == 0) break;
-      md5.Update(chunk, static_cast<size_t>(n));
-    }
+    SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
+      md5.Update(buf, n);
+      return Status::Ok();
+    }));
     info.etag = md5.FinishHex();
     WriteMeta(key, st, info.etag);
     return info;
