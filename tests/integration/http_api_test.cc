@@ -87,5 +87,28 @@ TEST_F(HttpApiTest, ChangesNeedTheTokenAndBadInputChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "data/in/x"));
 }
 
+// The dashboard, rendered by a real browser: its script fetches /api/jobs and fills the page.
+TEST_F(HttpApiTest, DashboardShowsJobsInHeadlessChromium) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "scripts/setup installs chromium";
+  auto c = Client();
+  auto put = c.Put("/api/objects/in/page.txt", Auth(), "x", "text/plain");
+  ASSERT_EQ(put->status, 201);
+  const std::string job = nlohmann::json::parse(put->body)["job"];
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return nlohmann::json::parse(c.Get("/api/jobs/" + job)->body)["state"] == "SUCCEEDED";
+  }));
+  const std::string cmd =
+      "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+      "--no-first-run --disable-background-networking --disable-component-update --disable-sync "
+      "--user-data-dir='" + dir_ / "chromium" + "' --virtual-time-budget=5000 --dump-dom "
+      "http://127.0.0.1:" + std::to_string(port_) + "/ > '" + dir_ / "dom.html" + "' 2> '" +
+      dir_ / "chromium.err" + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::ReadFile(dir_ / "chromium.err");
+  const std::string dom = testing::ReadFile(dir_ / "dom.html");
+  EXPECT_NE(dom.find(job), std::string::npos) << dom;
+  EXPECT_NE(dom.find("SUCCEEDED: 1"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("in/page.txt"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace spotbatch
