@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -52,6 +53,12 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
   ExecPlan plan = Prepare(spec);
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Unavailable(std::string("pipe: ") + std::strerror(errno));
+  int out_pipe[2] = {-1, -1};
+  if (spec.capture_tail_bytes > 0 && ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return Unavailable(std::string("pipe: ") + std::strerror(errno));
+  }
   const pid_t parent = ::getpid();
   // vfork, not fork: the child borrows the worker's memory until exec instead of copying its
   // page tables, which measured 30% of a short task's cost (bench/REPORT.md). The child runs
@@ -63,8 +70,9 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
   const pid_t pid = ::vfork();
   if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
-    ::close(err_pipe[0]);
-    ::close(err_pipe[1]);
+    for (int fd : {err_pipe[0], err_pipe[1], out_pipe[0], out_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
     return Unavailable(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
@@ -91,7 +99,9 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull < 0 || ::dup2(devnull, 0) < 0) fail(1);
-    if (!spec.log_path.empty()) {
+    if (out_pipe[1] >= 0) {
+      if (::dup2(out_pipe[1], 1) < 0 || ::dup2(out_pipe[1], 2) < 0) fail(2);
+    } else if (!spec.log_path.empty()) {
       const int log = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (log < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) fail(2);
     }
@@ -101,6 +111,10 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
   }
   ::setpgid(pid, pid);  // also in the parent, so Signal() works even before the child runs
   ::close(err_pipe[1]);
+  if (out_pipe[1] >= 0) {
+    ::close(out_pipe[1]);
+    ::fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  }
   int msg[2] = {0, 0};
   ssize_t n;
   do {
@@ -108,6 +122,7 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
   } while (n < 0 && errno == EINTR);
   ::close(err_pipe[0]);
   if (n == static_cast<ssize_t>(sizeof(msg))) {
+    if (out_pipe[0] >= 0) ::close(out_pipe[0]);
     int status;
     ::waitpid(pid, &status, 0);
     const std::string reason = std::strerror(msg[1]);
@@ -122,12 +137,36 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
     }
   }
   const int pidfd = PidfdOpen(pid);
-  return std::unique_ptr<RunningCommand>(new RunningCommand(pid, pidfd));
+  return std::unique_ptr<RunningCommand>(
+      new RunningCommand(pid, pidfd, out_pipe[0], spec.capture_tail_bytes));
 }
 
 RunningCommand::~RunningCommand() {
   if (!exited_) Terminate(0);
   if (pidfd_ >= 0) ::close(pidfd_);
+  if (output_fd_ >= 0) ::close(output_fd_);
+}
+
+void RunningCommand::DrainOutput() {
+  char buf[16 * 1024];
+  while (output_fd_ >= 0) {
+    const ssize_t n = ::read(output_fd_, buf, sizeof(buf));
+    if (n > 0) {
+      tail_.append(buf, static_cast<size_t>(n));
+      if (tail_.size() > 2 * tail_bytes_) tail_.erase(0, tail_.size() - tail_bytes_);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {  // every writer is gone
+      ::close(output_fd_);
+      output_fd_ = -1;
+    }
+    return;  // EAGAIN: nothing more for now
+  }
+}
+
+std::string RunningCommand::output_tail() const {
+  return tail_.size() > tail_bytes_ ? tail_.substr(tail_.size() - tail_bytes_) : tail_;
 }
 
 bool RunningCommand::Reap() {
@@ -143,23 +182,33 @@ bool RunningCommand::Reap() {
   }
   // Whatever the command left running in its group goes with it.
   ::kill(-pid_, SIGKILL);
+  DrainOutput();
   return true;
 }
 
 bool RunningCommand::Wait(int64_t timeout_millis, int wake_fd) {
   if (Reap()) return true;
-  struct pollfd fds[2];
-  int nfds = 0;
-  fds[nfds++] = {pidfd_, POLLIN, 0};
-  if (wake_fd >= 0) fds[nfds++] = {wake_fd, POLLIN, 0};
-  const int timeout = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(timeout_millis, 1 << 30)));
-  if (pidfd_ < 0) {
-    // No pidfd (old kernel): poll the child in small steps.
-    ::poll(fds + 1, static_cast<nfds_t>(nfds - 1), std::min(timeout, 10));
-  } else {
-    ::poll(fds, static_cast<nfds_t>(nfds), timeout);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max<int64_t>(0, std::min<int64_t>(timeout_millis, 1 << 30)));
+  while (true) {
+    struct pollfd fds[3];
+    nfds_t nfds = 0;
+    // Without a pidfd (old kernel) the child is polled in small steps instead.
+    if (pidfd_ >= 0) fds[nfds++] = {pidfd_, POLLIN, 0};
+    const nfds_t output_at = nfds;
+    if (output_fd_ >= 0) fds[nfds++] = {output_fd_, POLLIN, 0};
+    const nfds_t wake_at = nfds;
+    if (wake_fd >= 0) fds[nfds++] = {wake_fd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now()).count();
+    int timeout = static_cast<int>(std::max<int64_t>(0, left));
+    if (pidfd_ < 0) timeout = std::min(timeout, 10);
+    const int ready = ::poll(fds, nfds, timeout);
+    if (Reap()) return true;
+    if (ready > 0 && output_fd_ >= 0 && fds[output_at].revents != 0) DrainOutput();
+    if (ready > 0 && wake_fd >= 0 && fds[wake_at].revents != 0) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
   }
-  return Reap();
 }
 
 void RunningCommand::Signal(int sig) {
@@ -205,18 +254,6 @@ std::string FindProgram(const std::string& name) {
     start = end + 1;
   }
   return "";
-}
-
-std::string ReadFileTail(const std::string& path, size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  const off_t end = ::lseek(fd, 0, SEEK_END);
-  const off_t start = end > static_cast<off_t>(max_bytes) ? end - static_cast<off_t>(max_bytes) : 0;
-  std::string out(static_cast<size_t>(end - start), '\0');
-  const ssize_t n = ::pread(fd, out.data(), out.size(), start);
-  ::close(fd);
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return out;
 }
 
 }  // namespace spotbatch

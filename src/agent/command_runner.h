@@ -19,6 +19,9 @@ struct CommandSpec {
   std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
   std::string cwd;
   std::string log_path;  // stdout and stderr go here; stdin is /dev/null
+  // When > 0, stdout and stderr go through a pipe instead of log_path, and the last this many
+  // bytes are kept in memory (output_tail()): no file to create and delete per command.
+  size_t capture_tail_bytes = 0;
 };
 
 class RunningCommand {
@@ -45,12 +48,21 @@ class RunningCommand {
   // "exited with status 3", "killed by signal 9 (Killed)".
   std::string Describe() const;
   pid_t pid() const { return pid_; }
+  // The captured end of stdout+stderr (CommandSpec::capture_tail_bytes); complete once the
+  // command has exited.
+  std::string output_tail() const;
 
  private:
-  RunningCommand(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+  RunningCommand(pid_t pid, int pidfd, int output_fd, size_t tail_bytes)
+      : pid_(pid), pidfd_(pidfd), output_fd_(output_fd), tail_bytes_(tail_bytes) {}
   bool Reap();
+  // Reads whatever the command wrote so far without blocking.
+  void DrainOutput();
   pid_t pid_;
   int pidfd_;
+  int output_fd_;     // read end of the capture pipe, or -1
+  size_t tail_bytes_;
+  std::string tail_;  // holds at most 2 * tail_bytes_; output_tail() trims
   bool exited_ = false;
   int exit_code_ = -1;
   int term_signal_ = 0;
@@ -59,7 +71,5 @@ class RunningCommand {
 // The first executable file named `name` in the directories of $PATH, or "" if none.
 std::string FindProgram(const std::string& name);
 
-// The last `max_bytes` of the file at `path` (empty when it cannot be read).
-std::string ReadFileTail(const std::string& path, size_t max_bytes);
 
 }  // namespace spotbatch

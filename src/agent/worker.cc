@@ -273,7 +273,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
               {"SPOTBATCH_ATTEMPT", std::to_string(task.attempts)},
               {"SPOTBATCH_TASK_ID", task.id}};
   spec.cwd = scratch;
-  spec.log_path = scratch + "/log.txt";
+  spec.capture_tail_bytes = options_.log_tail_bytes;
   if (inline_command_) {
     const int exit_code = inline_command_(spec);
     if (exit_code != 0) {
@@ -295,14 +295,13 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     const int64_t after = clock_.MonotonicNanos() / 1'000'000;
     if (stop_.load()) {
       cmd.Terminate(options_.kill_grace_millis);
-      return fail(EventKind::kRelease, "worker stopping", -1,
-                  ReadFileTail(spec.log_path, options_.log_tail_bytes));
+      return fail(EventKind::kRelease, "worker stopping", -1, cmd.output_tail());
     }
     if (after >= deadline) {
       cmd.Terminate(options_.kill_grace_millis);
       return fail(EventKind::kTimeout,
                   "timed out after " + std::to_string(pipeline_.timeout_millis / 1000) + " s", -1,
-                  ReadFileTail(spec.log_path, options_.log_tail_bytes));
+                  cmd.output_tail());
     }
     if (after < next_heartbeat) continue;
     next_heartbeat = after + options_.heartbeat_millis;
@@ -325,7 +324,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     return Status::Ok();
   }
 
-  const std::string log = ReadFileTail(spec.log_path, options_.log_tail_bytes);
+  const std::string log = cmd.output_tail();
   if (cmd.exit_code() != 0) return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
   return Finish(lease, std::move(task), *rel, output_dir, log);
 }

@@ -100,7 +100,7 @@ int StatusCommand(const Config& config, bool json) {
   if (!dead.ok()) return Fail("status", dead.status());
   const int64_t dead_letters = dead->visible + dead->in_flight + dead->delayed;
   if (json) {
-    std::printf("%s\n", nlohmann::json{{"jobs", out}, {"dead_letters", dead_letters}}.dump().c_str());
+    std::printf("%s\n", DumpJson({{"jobs", out}, {"dead_letters", dead_letters}}).c_str());
   } else if (dead_letters > 0) {
     std::printf("%lld messages of failed tasks in queue %s-dlq\n",
                 static_cast<long long>(dead_letters), config.pipeline.queue.c_str());

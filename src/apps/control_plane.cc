@@ -15,6 +15,7 @@
 
 #include "agent/ingest.h"
 #include "apps/http_api.h"
+#include "apps/job_json.h"
 #include "apps/progress.h"
 #include "apps/wiring.h"
 #include "core/task_machine.h"
@@ -243,7 +244,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         {"wall_seconds", static_cast<double>(MonotonicMillis() - started) / 1000.0},
         {"failures", t.failures},
     };
-    std::printf("%s\n", out.dump().c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
   } else {
     for (const auto& f : t.failures) {
       std::fprintf(stderr, "%s %s %s: %s\n", f["state"].get<std::string>().c_str(),

@@ -75,12 +75,12 @@ int HttpStatus(const Status& s) {
 
 void SendError(httplib::Response& res, const Status& s) {
   res.status = HttpStatus(s);
-  res.set_content(nlohmann::json{{"error", s.message()}, {"code", StatusCodeName(s.code())}}.dump(),
+  res.set_content(DumpJson({{"error", s.message()}, {"code", StatusCodeName(s.code())}}),
                   "application/json");
 }
 
 void SendJson(httplib::Response& res, const nlohmann::json& body) {
-  res.set_content(body.dump(), "application/json");
+  res.set_content(DumpJson(body), "application/json");
 }
 
 }  // namespace

@@ -49,4 +49,8 @@ nlohmann::json AttemptJson(const AttemptRecord& a) {
           {"log_tail", a.log_tail}};
 }
 
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace spotbatch

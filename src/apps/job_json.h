@@ -15,5 +15,8 @@ std::string FormatUtc(int64_t unix_millis);
 // id, input, state, outputs (published keys), attempts, interruptions, error, created, tasks.
 nlohmann::json JobJson(const JobView& view);
 nlohmann::json AttemptJson(const AttemptRecord& attempt);
+// Serializes `j`; bytes that are not UTF-8 (a command's output may hold anything) become
+// U+FFFD instead of failing the whole response.
+std::string DumpJson(const nlohmann::json& j);
 
 }  // namespace spotbatch

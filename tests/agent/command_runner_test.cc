@@ -76,12 +76,29 @@ TEST(CommandRunner, FindProgramSearchesPath) {
   EXPECT_EQ(FindProgram("definitely-not-a-program-xyz"), "");
 }
 
-TEST(CommandRunner, ReadFileTailKeepsTheEnd) {
-  testing::TempDir dir;
-  testing::WriteFile(dir / "f", "0123456789");
-  EXPECT_EQ(ReadFileTail(dir / "f", 4), "6789");
-  EXPECT_EQ(ReadFileTail(dir / "f", 100), "0123456789");
-  EXPECT_EQ(ReadFileTail(dir / "missing", 4), "");
+TEST(CommandRunner, CapturesTailOfLargeOutputWithoutBlocking) {
+  CommandSpec spec{{"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' a; echo END >&2"}, {}, "", ""};
+  spec.capture_tail_bytes = 100;
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return (*cmd)->Wait(100, -1); }));
+  EXPECT_EQ((*cmd)->exit_code(), 0);
+  const std::string tail = (*cmd)->output_tail();
+  EXPECT_EQ(tail.size(), 100u);
+  EXPECT_EQ(tail, std::string(96, 'a') + "END\n");
+}
+
+TEST(CommandRunner, WaitTimesOutWhileCommandKeepsWriting) {
+  CommandSpec spec{{"sh", "-c", "while :; do echo x; sleep 0.01; done"}, {}, "", ""};
+  spec.capture_tail_bytes = 10;
+  auto cmd = RunningCommand::Start(spec);
+  ASSERT_TRUE(cmd.ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*cmd)->Wait(200, -1));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
+  (*cmd)->Terminate(0);
+  EXPECT_EQ((*cmd)->output_tail().substr(0, 2), "x\n");
 }
 
 }  // namespace

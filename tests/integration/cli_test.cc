@@ -151,7 +151,9 @@ TEST_F(CliTest, RetryRunsAFailedJobAgainAndCancelStopsOne) {
   const std::string z = put.out.substr(put.out.find("job ") + 4, 16);
   EXPECT_EQ(Cli({"cancel", z}).exit_code, 0);
   for (const auto& j : Jobs()) {
-    if (j["id"] == z) EXPECT_EQ(j["state"], "CANCELLED");
+    if (j["id"] == z) {
+      EXPECT_EQ(j["state"], "CANCELLED");
+    }
   }
 }
 

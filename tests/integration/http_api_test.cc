@@ -11,9 +11,10 @@ namespace {
 
 class HttpApiTest : public testing::PipelineFixture {
  protected:
+  virtual std::string Command() const { return testing::kShaCommand; }
   void SetUp() override {
-    WriteConfig(testing::kShaCommand, 2,
-                "watch_interval_seconds = 0.1\n[server]\nlisten = \"127.0.0.1:0\"\n");
+    WriteConfig(Command(), 2,
+                "max_attempts = 1\nwatch_interval_seconds = 0.1\n[server]\nlisten = \"127.0.0.1:0\"\n");
     up_ = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
     std::smatch m;
     ASSERT_TRUE(testing::WaitFor([&] {
@@ -85,6 +86,28 @@ TEST_F(HttpApiTest, ChangesNeedTheTokenAndBadInputChangesNothing) {
   EXPECT_EQ(c.Get("/api/objects/out/missing")->status, 404);
   EXPECT_TRUE(nlohmann::json::parse(c.Get("/api/jobs")->body)["jobs"].empty());
   EXPECT_FALSE(std::filesystem::exists(dir_ / "data/in/x"));
+}
+
+class BinaryOutputTest : public HttpApiTest {
+ protected:
+  std::string Command() const override {
+    return R"(["sh", "-c", "printf '\\377\\376 binary'; exit 1"])";
+  }
+};
+
+// Regression: a log tail that is not UTF-8 made JSON serialization throw.
+TEST_F(BinaryOutputTest, LogTailThatIsNotUtf8IsServedAsJson) {
+  auto c = Client();
+  auto put = c.Put("/api/objects/in/bin", Auth(), "x", "text/plain");
+  ASSERT_EQ(put->status, 201);
+  const std::string job = nlohmann::json::parse(put->body)["job"];
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return nlohmann::json::parse(c.Get("/api/jobs/" + job)->body)["state"] == "FAILED";
+  }));
+  auto detail = c.Get("/api/jobs/" + job);
+  ASSERT_EQ(detail->status, 200) << detail->body;
+  const std::string tail = nlohmann::json::parse(detail->body)["attempt_log"][0]["log_tail"];
+  EXPECT_EQ(tail, "\xEF\xBF\xBD\xEF\xBF\xBD binary");  // two U+FFFD, then the text
 }
 
 // The dashboard, rendered by a real browser: its script fetches /api/jobs and fills the page.
