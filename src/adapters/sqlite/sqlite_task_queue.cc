@@ -1,5 +1,7 @@
 #include "adapters/sqlite/sqlite_task_queue.h"
 
+#include <atomic>
+
 #include "common/ids.h"
 
 namespace spotbatch {
@@ -49,13 +51,15 @@ class SqliteTaskQueue final : public TaskQueue {
   Result<std::optional<QueueMessage>> Lease(std::string_view queue,
                                             int64_t visibility_millis) override {
     const int64_t now = clock_.NowUnixMillis();
-    // A cheap read first: idle workers poll, and must not take the write lock to learn that
-    // there is nothing to do.
-    const bool any = db_->Read([&] {
-      SqliteStatement st(*db_, "SELECT 1 FROM messages WHERE queue=? AND visible_at<=? LIMIT 1");
-      return st.Bind(1, queue).Bind(2, now).Step();
-    });
-    if (!any) return std::optional<QueueMessage>();
+    // A cheap read first when the queue looked empty last time: idle workers poll, and must
+    // not take the write lock to learn that there is nothing to do.
+    if (!last_lease_found_) {
+      const bool any = db_->Read([&] {
+        SqliteStatement st(*db_, "SELECT 1 FROM messages WHERE queue=? AND visible_at<=? LIMIT 1");
+        return st.Bind(1, queue).Bind(2, now).Step();
+      });
+      if (!any) return std::optional<QueueMessage>();
+    }
     std::optional<QueueMessage> out;
     Status s = db_->Transaction([&]() -> Status {
       while (true) {
@@ -90,6 +94,7 @@ class SqliteTaskQueue final : public TaskQueue {
       }
     });
     if (!s.ok()) return s;
+    last_lease_found_ = out.has_value();
     return out;
   }
 
@@ -166,6 +171,7 @@ class SqliteTaskQueue final : public TaskQueue {
 
   std::shared_ptr<SqliteDb> db_;
   Clock& clock_;
+  std::atomic<bool> last_lease_found_{false};
 };
 
 }  // namespace
