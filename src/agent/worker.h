@@ -25,7 +25,7 @@ namespace spotbatch {
 
 struct WorkerOptions {
   std::string worker_id;
-  std::string work_dir;               // scratch space; one folder per attempt
+  std::string work_dir;               // scratch space of this worker, emptied after each attempt
   int64_t lease_millis = 60'000;      // queue visibility timeout and task lease
   int64_t heartbeat_millis = 15'000;  // lease extension period while a command runs
   int64_t idle_poll_max_millis = 50;  // longest sleep between polls of an empty queue
