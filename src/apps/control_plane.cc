@@ -18,6 +18,7 @@
 #include "apps/job_json.h"
 #include "apps/progress.h"
 #include "apps/wiring.h"
+#include "core/restart_policy.h"
 #include "core/task_machine.h"
 
 namespace spotbatch {
@@ -61,8 +62,8 @@ class WorkerPool {
       std::error_code ec;
       std::filesystem::remove_all(config_.work_dir + "/" + dead.id, ec);
       int& crashes = quick_deaths_[dead.slot];
-      crashes = now - dead.started_millis < 1000 ? crashes + 1 : 0;
-      const int64_t delay = crashes == 0 ? 0 : std::min<int64_t>(30'000, 250LL << std::min(crashes, 7));
+      crashes = now - dead.started_millis < kQuickDeathMillis ? crashes + 1 : 0;
+      const int64_t delay = RestartDelayMillis(crashes);
       std::fprintf(stderr, "worker %d (pid %d) %s; restarting it%s\n", dead.slot, pid,
                    WIFSIGNALED(status) ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
                                        : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str(),

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/restart_policy.h"
+
 namespace spotbatch {
 namespace {
 
@@ -229,6 +231,15 @@ TEST(Backoff, GrowsExponentiallyWithEqualJitterAndCaps) {
   EXPECT_EQ(BackoffDelayMillis(p, 3, 0.0), 2000);
   EXPECT_EQ(BackoffDelayMillis(p, 10, 0.0), 4000);
   EXPECT_EQ(BackoffDelayMillis(p, 60, 0.5), 6000);
+}
+
+TEST(RestartPolicy, ImmediateUnlessDyingRightAfterStartThenDoublingToThirtySeconds) {
+  EXPECT_EQ(RestartDelayMillis(0), 0);
+  EXPECT_EQ(RestartDelayMillis(1), 500);
+  EXPECT_EQ(RestartDelayMillis(2), 1000);
+  EXPECT_EQ(RestartDelayMillis(6), 16000);
+  EXPECT_EQ(RestartDelayMillis(7), 30000);
+  EXPECT_EQ(RestartDelayMillis(1000), 30000);
 }
 
 }  // namespace

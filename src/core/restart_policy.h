@@ -1,0 +1,18 @@
+// When to restart a local worker that died: at once, unless it keeps dying right after it
+// starts (a broken machine or config), then after a delay that doubles up to 30 s.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace spotbatch {
+
+// `quick_deaths`: how many times in a row the worker died within `kQuickDeathMillis` of its
+// start, this death included (0 when it had run longer).
+inline constexpr int64_t kQuickDeathMillis = 1000;
+inline int64_t RestartDelayMillis(int quick_deaths) {
+  if (quick_deaths <= 0) return 0;
+  return std::min<int64_t>(30'000, int64_t{250} << std::min(quick_deaths, 7));
+}
+
+}  // namespace spotbatch
