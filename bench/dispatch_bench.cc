@@ -43,8 +43,8 @@ Services Open(const std::string& dir) {
     std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
     std::exit(1);
   }
-  return {std::move(*sb::OpenDirObjectStore(dir + "/store")), sb::NewSqliteTaskQueue(*db, sb::SystemClock()),
-          sb::NewSqliteStateStore(*db)};
+  return {std::move(*sb::OpenDirObjectStore(dir + "/store")),
+          sb::NewSqliteTaskQueue(*db, sb::SystemClock()), sb::NewSqliteStateStore(*db)};
 }
 
 }  // namespace

@@ -52,15 +52,15 @@ struct TaskRecord {
   int index = 0;
   std::string input_key;
   TaskState state = TaskState::kQueued;
-  int64_t version = 0;          // bumped by every transition; conditional writes name it
-  std::string attempt_token;    // current or last attempt
-  int attempts = 0;             // attempts started
-  int app_failures = 0;         // spends max_attempts
-  int interruptions = 0;        // spends max_interruptions
-  int lost = 0;                 // spends max_lost_attempts
+  int64_t version = 0;                    // bumped by every transition; conditional writes name it
+  std::string attempt_token;              // current or last attempt
+  int attempts = 0;                       // attempts started
+  int app_failures = 0;                   // spends max_attempts
+  int interruptions = 0;                  // spends max_interruptions
+  int lost = 0;                           // spends max_lost_attempts
   int64_t not_before_unix_millis = 0;     // QUEUED: not deliverable before (retry backoff)
   int64_t lease_expires_unix_millis = 0;  // RUNNING: the attempt is presumed dead after this
-  bool enqueued = false;        // a queue message was sent for the current QUEUED spell
+  bool enqueued = false;                  // a queue message was sent for the current QUEUED spell
   std::vector<OutputFile> outputs;
   std::string last_error;
   int64_t updated_unix_millis = 0;

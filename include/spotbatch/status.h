@@ -56,7 +56,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -71,7 +73,7 @@ inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Internal("Result constructed from an OK status without a value");
   }
@@ -95,10 +97,10 @@ class [[nodiscard]] Result {
 }  // namespace spotbatch
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define SB_RETURN_IF_ERROR(expr)               \
-  do {                                         \
-    ::spotbatch::Status sb_status_ = (expr);   \
-    if (!sb_status_.ok()) return sb_status_;   \
+#define SB_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::spotbatch::Status sb_status_ = (expr); \
+    if (!sb_status_.ok()) return sb_status_; \
   } while (0)
 
 #define SB_CONCAT_INNER(a, b) a##b

@@ -21,14 +21,14 @@ namespace spotbatch {
 struct QueueMessage {
   std::string id;
   std::string body;
-  std::string receipt;     // names this lease; changes on every delivery
-  int receive_count = 0;   // deliveries so far, this one included
+  std::string receipt;    // names this lease; changes on every delivery
+  int receive_count = 0;  // deliveries so far, this one included
   int64_t sent_unix_millis = 0;
 };
 
 struct QueueOptions {
-  int max_receives = 1000;         // deliveries before a message is dead-lettered
-  std::string dead_letter_queue;   // empty: "<queue>-dlq"
+  int max_receives = 1000;        // deliveries before a message is dead-lettered
+  std::string dead_letter_queue;  // empty: "<queue>-dlq"
 };
 
 struct QueueDepth {

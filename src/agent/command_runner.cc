@@ -52,7 +52,8 @@ Result<std::unique_ptr<RunningCommand>> RunningCommand::Start(const CommandSpec&
   if (spec.argv.empty() || spec.argv[0].empty()) return InvalidArgument("command is empty");
   ExecPlan plan = Prepare(spec);
   int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Unavailable(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0)
+    return Unavailable(std::string("pipe: ") + std::strerror(errno));
   int out_pipe[2] = {-1, -1};
   if (spec.capture_tail_bytes > 0 && ::pipe2(out_pipe, O_CLOEXEC) != 0) {
     ::close(err_pipe[0]);
@@ -188,8 +189,9 @@ bool RunningCommand::Reap() {
 
 bool RunningCommand::Wait(int64_t timeout_millis, int wake_fd) {
   if (Reap()) return true;
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(std::max<int64_t>(0, std::min<int64_t>(timeout_millis, 1 << 30)));
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(std::max<int64_t>(0, std::min<int64_t>(timeout_millis, 1 << 30)));
   while (true) {
     struct pollfd fds[3];
     nfds_t nfds = 0;
@@ -200,7 +202,8 @@ bool RunningCommand::Wait(int64_t timeout_millis, int wake_fd) {
     const nfds_t wake_at = nfds;
     if (wake_fd >= 0) fds[nfds++] = {wake_fd, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now()).count();
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
     int timeout = static_cast<int>(std::max<int64_t>(0, left));
     if (pidfd_ < 0) timeout = std::min(timeout, 10);
     const int ready = ::poll(fds, nfds, timeout);
@@ -232,7 +235,8 @@ void RunningCommand::Terminate(int64_t grace_millis) {
 std::string RunningCommand::Describe() const {
   if (!exited_) return "still running";
   if (term_signal_ != 0) {
-    return "killed by signal " + std::to_string(term_signal_) + " (" + strsignal(term_signal_) + ")";
+    return "killed by signal " + std::to_string(term_signal_) + " (" + strsignal(term_signal_) +
+           ")";
   }
   return "exited with status " + std::to_string(exit_code_);
 }

@@ -60,7 +60,7 @@ class RunningCommand {
   void DrainOutput();
   pid_t pid_;
   int pidfd_;
-  int output_fd_;     // read end of the capture pipe, or -1
+  int output_fd_;  // read end of the capture pipe, or -1
   size_t tail_bytes_;
   std::string tail_;  // holds at most 2 * tail_bytes_; output_tail() trims
   bool exited_ = false;
@@ -70,6 +70,5 @@ class RunningCommand {
 
 // The first executable file named `name` in the directories of $PATH, or "" if none.
 std::string FindProgram(const std::string& name);
-
 
 }  // namespace spotbatch

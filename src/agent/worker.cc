@@ -139,7 +139,8 @@ Status Worker::DeleteLater(const std::string& receipt) {
   if (pending_deletes_.empty()) pending_since_nanos_ = clock_.MonotonicNanos();
   pending_deletes_.push_back(receipt);
   // Flush before the leases of the held messages run out, or they are delivered again.
-  const bool old = clock_.MonotonicNanos() - pending_since_nanos_ >= options_.lease_millis * 500'000;
+  const bool old =
+      clock_.MonotonicNanos() - pending_since_nanos_ >= options_.lease_millis * 500'000;
   return pending_deletes_.size() >= kDeleteBatch || old ? FlushDeletes() : Status::Ok();
 }
 
@@ -325,7 +326,8 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   }
 
   const std::string log = cmd.output_tail();
-  if (cmd.exit_code() != 0) return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
+  if (cmd.exit_code() != 0)
+    return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
   return Finish(lease, std::move(task), *rel, output_dir, log);
 }
 

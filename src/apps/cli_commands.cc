@@ -33,26 +33,30 @@ void OnWorkerSignal(int) {
 
 }  // namespace
 
-int PutCommand(const Config& config, const std::vector<std::string>& paths, const std::string& key) {
+int PutCommand(const Config& config, const std::vector<std::string>& paths,
+               const std::string& key) {
   if (paths.empty()) return Fail("put", InvalidArgument("no files to upload"));
   // Plan every upload and validate every key before changing anything.
   std::vector<std::pair<std::string, std::string>> uploads;  // (local path, key)
   for (const std::string& path : paths) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-      if (!key.empty()) return Fail("put", InvalidArgument("--key takes one file, not a directory"));
-      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it); it.increment(ec)) {
+      if (!key.empty())
+        return Fail("put", InvalidArgument("--key takes one file, not a directory"));
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+           it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
-        uploads.emplace_back(it->path().string(), config.pipeline.input_prefix +
-                                                      fs::relative(it->path(), path, ec).generic_string());
+        uploads.emplace_back(
+            it->path().string(),
+            config.pipeline.input_prefix + fs::relative(it->path(), path, ec).generic_string());
       }
     } else if (fs::is_regular_file(path, ec)) {
       if (!key.empty() && paths.size() > 1) {
         return Fail("put", InvalidArgument("--key takes exactly one file"));
       }
-      uploads.emplace_back(path, key.empty() ? config.pipeline.input_prefix +
-                                                   fs::path(path).filename().string()
-                                             : key);
+      uploads.emplace_back(
+          path,
+          key.empty() ? config.pipeline.input_prefix + fs::path(path).filename().string() : key);
     } else {
       return Fail("put", InvalidArgument("no such file or directory: " + path));
     }
@@ -63,7 +67,8 @@ int PutCommand(const Config& config, const std::vector<std::string>& paths, cons
   }
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("put", services.status());
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
+                SystemClock());
   for (const auto& [path, k] : uploads) {
     auto info = services->store->PutFile(k, path);
     if (!info.ok()) return Fail("put", info.status());
@@ -85,7 +90,9 @@ int StatusCommand(const Config& config, bool json) {
   auto jobs = services->state->ListJobs();
   if (!jobs.ok()) return Fail("status", jobs.status());
   nlohmann::json out = nlohmann::json::array();
-  if (!json) std::printf("%-16s  %-9s  %8s  %13s  %s\n", "ID", "STATE", "ATTEMPTS", "INTERRUPTIONS", "INPUT");
+  if (!json)
+    std::printf("%-16s  %-9s  %8s  %13s  %s\n", "ID", "STATE", "ATTEMPTS", "INTERRUPTIONS",
+                "INPUT");
   for (const JobView& v : *jobs) {
     nlohmann::json j = JobJson(v);
     if (json) {
@@ -164,7 +171,8 @@ int RetryCommand(const Config& config, const std::string& job_id) {
   if (!services.ok()) return Fail("retry", services.status());
   Status s = RetryJob(*services->state, SystemClock(), config.pipeline.retry, job_id);
   if (!s.ok()) return Fail("retry", s);
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
+                SystemClock());
   s = ingest.EnqueuePending();
   if (!s.ok()) return Fail("retry", s);
   std::printf("job %s queued again\n", job_id.c_str());
@@ -191,7 +199,8 @@ int WorkerCommand(const Config& config, const std::string& worker_id) {
   options.kill_grace_millis = static_cast<int64_t>(config.kill_grace_seconds * 1000);
   std::mt19937_64 rng(std::random_device{}());
   Worker worker(config.pipeline, options, *services->store, *services->queue, *services->state,
-                SystemClock(), [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
+                SystemClock(),
+                [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
   g_worker = &worker;
   struct sigaction sa {};
   sa.sa_handler = OnWorkerSignal;

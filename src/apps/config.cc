@@ -1,8 +1,9 @@
 #include "apps/config.h"
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <set>
-#include <toml++/toml.h>
 
 #include "core/object_key.h"
 
@@ -12,9 +13,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
-const std::set<std::string> kNotYet = {
-    "fleet.pool", "fleet.market", "server.s3_listen", "server.s3_keys", "queue", "aws",
-    "simulate", "pipeline.split", "pipeline.stitch"};
+const std::set<std::string> kNotYet = {"fleet.pool",     "fleet.market",   "server.s3_listen",
+                                       "server.s3_keys", "queue",          "aws",
+                                       "simulate",       "pipeline.split", "pipeline.stitch"};
 
 class Parser {
  public:
@@ -29,7 +30,8 @@ class Parser {
   Status OnlyKnown(const toml::table& table, const std::string& prefix,
                    const std::set<std::string>& known) const {
     for (const auto& [k, node] : table) {
-      const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      const std::string key =
+          prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (kNotYet.count(key)) {
         return Error(&node, key, "this section is not supported by this build yet");
       }
@@ -91,7 +93,8 @@ class Parser {
                 std::string* out) const {
     SB_RETURN_IF_ERROR(String(t, section, key, out));
     if (!out->empty() && out->back() != '/') out->push_back('/');
-    Status s = out->size() < 2 ? InvalidArgument("is empty") : ValidateObjectKey(out->substr(0, out->size() - 1));
+    Status s = out->size() < 2 ? InvalidArgument("is empty")
+                               : ValidateObjectKey(out->substr(0, out->size() - 1));
     if (!s.ok()) return Error(t ? t->get(key) : nullptr, section + "." + key, s.message());
     return Status::Ok();
   }
@@ -146,35 +149,40 @@ Result<Config> LoadConfig(const std::string& path) {
 
   SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
   if (pipeline == nullptr) return p.Error(nullptr, "pipeline", "missing section [pipeline]");
-  SB_RETURN_IF_ERROR(p.OnlyKnown(*pipeline, "pipeline",
-                                 {"input", "output", "command", "timeout_seconds", "max_attempts",
-                                  "max_interruptions", "max_lost_attempts",
-                                  "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
-                                  "queue", "watch_interval_seconds"}));
+  SB_RETURN_IF_ERROR(
+      p.OnlyKnown(*pipeline, "pipeline",
+                  {"input", "output", "command", "timeout_seconds", "max_attempts",
+                   "max_interruptions", "max_lost_attempts", "retry_backoff_seconds",
+                   "retry_backoff_max_seconds", "priority", "queue", "watch_interval_seconds"}));
   PipelineSpec& ps = c.pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
-  if (ps.input_prefix.rfind(ps.output_prefix, 0) == 0 || ps.output_prefix.rfind(ps.input_prefix, 0) == 0) {
+  if (ps.input_prefix.rfind(ps.output_prefix, 0) == 0 ||
+      ps.output_prefix.rfind(ps.input_prefix, 0) == 0) {
     return p.Error(pipeline->get("output"), "pipeline.output",
                    "must not overlap pipeline.input (outputs would start new jobs)");
   }
   const toml::node* command = pipeline->get("command");
-  if (command == nullptr) return p.Error(pipeline, "pipeline.command", "missing (the command to run on each input)");
+  if (command == nullptr)
+    return p.Error(pipeline, "pipeline.command", "missing (the command to run on each input)");
   if (!command->is_array() || command->as_array()->empty()) {
     return p.Error(command, "pipeline.command", "must be a non-empty array of strings");
   }
   for (const toml::node& arg : *command->as_array()) {
-    if (!arg.is_string()) return p.Error(&arg, "pipeline.command", "every element must be a string");
+    if (!arg.is_string())
+      return p.Error(&arg, "pipeline.command", "every element must be a string");
     ps.command.push_back(arg.as_string()->get());
   }
-  if (ps.command[0].empty()) return p.Error(command, "pipeline.command", "the program name is empty");
+  if (ps.command[0].empty())
+    return p.Error(command, "pipeline.command", "the program name is empty");
   double timeout = 3600, backoff = 1, backoff_max = 60;
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "timeout_seconds", 0.001, &timeout));
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "retry_backoff_seconds", 0, &backoff));
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "retry_backoff_max_seconds", 0, &backoff_max));
   ps.timeout_millis = static_cast<int64_t>(timeout * 1000);
   ps.retry.backoff.base_millis = static_cast<int64_t>(backoff * 1000);
-  ps.retry.backoff.max_millis = std::max(ps.retry.backoff.base_millis, static_cast<int64_t>(backoff_max * 1000));
+  ps.retry.backoff.max_millis =
+      std::max(ps.retry.backoff.base_millis, static_cast<int64_t>(backoff_max * 1000));
   int64_t v = ps.retry.max_attempts;
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_attempts", 1, 1000, &v));
   ps.retry.max_attempts = static_cast<int>(v);
@@ -189,7 +197,8 @@ Result<Config> LoadConfig(const std::string& path) {
   ps.priority = static_cast<int>(v);
   SB_RETURN_IF_ERROR(p.String(pipeline, "pipeline", "queue", &ps.queue));
   if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
-  SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c.watch_interval_seconds));
+  SB_RETURN_IF_ERROR(
+      p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c.watch_interval_seconds));
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
   SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers"}) : Status::Ok());
@@ -198,7 +207,10 @@ Result<Config> LoadConfig(const std::string& path) {
   c.workers = static_cast<int>(v);
 
   SB_ASSIGN_OR_RETURN(const toml::table* worker, p.Table(root, "worker"));
-  SB_RETURN_IF_ERROR(worker ? p.OnlyKnown(*worker, "worker", {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds", "work_dir"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(
+      worker ? p.OnlyKnown(*worker, "worker",
+                           {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds", "work_dir"})
+             : Status::Ok());
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "lease_seconds", 1, &c.lease_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "heartbeat_seconds", 0.05, &c.heartbeat_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "kill_grace_seconds", 0, &c.kill_grace_seconds));
@@ -207,7 +219,8 @@ Result<Config> LoadConfig(const std::string& path) {
                    "must be at most half of worker.lease_seconds, or leases expire between beats");
   }
   SB_ASSIGN_OR_RETURN(const toml::table* server, p.Table(root, "server"));
-  SB_RETURN_IF_ERROR(server ? p.OnlyKnown(*server, "server", {"listen", "token_file"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(server ? p.OnlyKnown(*server, "server", {"listen", "token_file"})
+                            : Status::Ok());
   SB_RETURN_IF_ERROR(p.String(server, "server", "listen", &c.server_listen));
   const size_t colon = c.server_listen.rfind(':');
   if (!c.server_listen.empty() &&

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -65,8 +65,9 @@ class WorkerPool {
       crashes = now - dead.started_millis < kQuickDeathMillis ? crashes + 1 : 0;
       const int64_t delay = RestartDelayMillis(crashes);
       std::fprintf(stderr, "worker %d (pid %d) %s; restarting it%s\n", dead.slot, pid,
-                   WIFSIGNALED(status) ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
-                                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str(),
+                   WIFSIGNALED(status)
+                       ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
+                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str(),
                    delay > 0 ? (" in " + std::to_string(delay) + " ms").c_str() : "");
       restart_at_[dead.slot] = now + delay;
     }
@@ -140,8 +141,8 @@ class WorkerPool {
     int64_t started_millis;
   };
   std::map<pid_t, Running> running_;
-  std::map<int, int64_t> restart_at_;   // slot -> when to start its next worker
-  std::map<int, int> quick_deaths_;     // slot -> deaths in a row within a second of start
+  std::map<int, int64_t> restart_at_;  // slot -> when to start its next worker
+  std::map<int, int> quick_deaths_;    // slot -> deaths in a row within a second of start
   int generation_ = 0;
 };
 
@@ -159,11 +160,23 @@ Result<RunTally> Tally(StateStore& state, const std::set<std::string>& jobs) {
     ++t.counts.total;
     const JobState js = DeriveJobState(v.tasks);
     switch (js) {
-      case JobState::kSucceeded: ++t.counts.done; break;
-      case JobState::kFailed: ++t.counts.failed; ++t.failed; break;
-      case JobState::kCancelled: ++t.counts.failed; ++t.cancelled; break;
-      case JobState::kRunning: ++t.counts.running; break;
-      case JobState::kQueued: ++t.counts.queued; break;
+      case JobState::kSucceeded:
+        ++t.counts.done;
+        break;
+      case JobState::kFailed:
+        ++t.counts.failed;
+        ++t.failed;
+        break;
+      case JobState::kCancelled:
+        ++t.counts.failed;
+        ++t.cancelled;
+        break;
+      case JobState::kRunning:
+        ++t.counts.running;
+        break;
+      case JobState::kQueued:
+        ++t.counts.queued;
+        break;
     }
     for (const TaskRecord& task : v.tasks) {
       ++t.tasks;
@@ -172,8 +185,10 @@ Result<RunTally> Tally(StateStore& state, const std::set<std::string>& jobs) {
       t.lost += task.lost;
       if ((js == JobState::kFailed || js == JobState::kCancelled) && t.failures.size() < 100 &&
           !task.last_error.empty()) {
-        t.failures.push_back({{"id", v.job.id}, {"input", v.job.input_key},
-                              {"state", JobStateName(js)}, {"error", task.last_error}});
+        t.failures.push_back({{"id", v.job.id},
+                              {"input", v.job.input_key},
+                              {"state", JobStateName(js)},
+                              {"error", task.last_error}});
       }
     }
   }
@@ -191,7 +206,8 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
     std::fprintf(stderr, "spotbatch run: %s\n", services.status().ToString().c_str());
     return 1;
   }
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
+                SystemClock());
   auto report = ingest.Reconcile();
   if (!report.ok()) {
     std::fprintf(stderr, "spotbatch run: ingest: %s\n", report.status().ToString().c_str());
@@ -264,7 +280,8 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     std::fprintf(stderr, "spotbatch up: %s\n", services.status().ToString().c_str());
     return 1;
   }
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state, SystemClock());
+  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
+                SystemClock());
   std::unique_ptr<HttpApi> api;
   if (!config.server_listen.empty()) {
     auto started = HttpApi::Start(config);

@@ -63,13 +63,18 @@ Result<std::string> LoadOrCreateToken(const std::string& path) {
 
 int HttpStatus(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -96,7 +101,8 @@ class HttpApi::Impl {
     const size_t colon = config_.server_listen.rfind(':');
     const std::string host = config_.server_listen.substr(0, colon);
     const int want = std::stoi(config_.server_listen.substr(colon + 1));
-    port_ = want == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, want) ? want : -1);
+    port_ =
+        want == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, want) ? want : -1);
     if (port_ <= 0) return Unavailable("cannot listen on " + config_.server_listen);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     return Status::Ok();
@@ -135,98 +141,111 @@ class HttpApi::Impl {
       res.set_content(kDashboard, "text/html; charset=utf-8");
     });
     server_.Get("/api/jobs", locked([this](const httplib::Request&, httplib::Response& res) {
-      auto jobs = services_.state->ListJobs();
-      if (!jobs.ok()) return SendError(res, jobs.status());
-      nlohmann::json out = nlohmann::json::array();
-      for (const JobView& v : *jobs) out.push_back(JobJson(v));
-      SendJson(res, {{"jobs", out}});
-    }));
-    server_.Get(R"(/api/jobs/([0-9a-f]+))", locked([this](const httplib::Request& req, httplib::Response& res) {
-      auto job = services_.state->GetJob(req.matches[1].str());
-      if (!job.ok()) return SendError(res, job.status());
-      nlohmann::json out = JobJson(*job);
-      nlohmann::json attempts = nlohmann::json::array();
-      for (const TaskRecord& t : job->tasks) {
-        auto list = services_.state->ListAttempts(t.id);
-        if (!list.ok()) return SendError(res, list.status());
-        for (const AttemptRecord& a : *list) attempts.push_back(AttemptJson(a));
-      }
-      out["attempt_log"] = attempts;
-      SendJson(res, out);
-    }));
+                  auto jobs = services_.state->ListJobs();
+                  if (!jobs.ok()) return SendError(res, jobs.status());
+                  nlohmann::json out = nlohmann::json::array();
+                  for (const JobView& v : *jobs) out.push_back(JobJson(v));
+                  SendJson(res, {{"jobs", out}});
+                }));
+    server_.Get(R"(/api/jobs/([0-9a-f]+))",
+                locked([this](const httplib::Request& req, httplib::Response& res) {
+                  auto job = services_.state->GetJob(req.matches[1].str());
+                  if (!job.ok()) return SendError(res, job.status());
+                  nlohmann::json out = JobJson(*job);
+                  nlohmann::json attempts = nlohmann::json::array();
+                  for (const TaskRecord& t : job->tasks) {
+                    auto list = services_.state->ListAttempts(t.id);
+                    if (!list.ok()) return SendError(res, list.status());
+                    for (const AttemptRecord& a : *list) attempts.push_back(AttemptJson(a));
+                  }
+                  out["attempt_log"] = attempts;
+                  SendJson(res, out);
+                }));
     server_.Post(R"(/api/jobs/([0-9a-f]+)/(cancel|retry))",
                  locked([this](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorized(req, res)) return;
-      const std::string id = req.matches[1].str();
-      Status s = req.matches[2].str() == "cancel"
-                     ? CancelJob(*services_.state, SystemClock(), config_.pipeline.retry, id)
-                     : RetryJob(*services_.state, SystemClock(), config_.pipeline.retry, id);
-      if (s.ok() && req.matches[2].str() == "retry") s = NewIngest().EnqueuePending();
-      if (!s.ok()) return SendError(res, s);
-      SendJson(res, {{"id", id}, {"ok", true}});
-    }));
-    server_.Put(R"(/api/objects/(.+))", locked([this](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorized(req, res)) return;
-      const std::string key = req.matches[1].str();
-      Status valid = ValidateObjectKey(key);
-      if (!valid.ok()) return SendError(res, valid);
-      auto info = services_.store->Put(key, req.body);
-      if (!info.ok()) return SendError(res, info.status());
-      nlohmann::json out = {{"key", key}, {"etag", info->etag}, {"size", info->size}};
-      if (key.rfind(config_.pipeline.input_prefix, 0) == 0) {
-        bool created = false;
-        auto job = NewIngest().IngestObject(*info, &created);
-        if (!job.ok()) return SendError(res, job.status());
-        out["job"] = *job;
-      }
-      res.status = 201;
-      SendJson(res, out);
-    }));
-    server_.Get(R"(/api/objects/(.+))", locked([this](const httplib::Request& req, httplib::Response& res) {
-      const std::string key = req.matches[1].str();
-      Status valid = ValidateInternalKey(key);
-      if (!valid.ok()) return SendError(res, valid);
-      auto data = services_.store->Get(key);
-      if (!data.ok()) return SendError(res, data.status());
-      res.set_content(std::move(*data), "application/octet-stream");
-    }));
+                   if (!Authorized(req, res)) return;
+                   const std::string id = req.matches[1].str();
+                   Status s =
+                       req.matches[2].str() == "cancel"
+                           ? CancelJob(*services_.state, SystemClock(), config_.pipeline.retry, id)
+                           : RetryJob(*services_.state, SystemClock(), config_.pipeline.retry, id);
+                   if (s.ok() && req.matches[2].str() == "retry") s = NewIngest().EnqueuePending();
+                   if (!s.ok()) return SendError(res, s);
+                   SendJson(res, {{"id", id}, {"ok", true}});
+                 }));
+    server_.Put(R"(/api/objects/(.+))",
+                locked([this](const httplib::Request& req, httplib::Response& res) {
+                  if (!Authorized(req, res)) return;
+                  const std::string key = req.matches[1].str();
+                  Status valid = ValidateObjectKey(key);
+                  if (!valid.ok()) return SendError(res, valid);
+                  auto info = services_.store->Put(key, req.body);
+                  if (!info.ok()) return SendError(res, info.status());
+                  nlohmann::json out = {{"key", key}, {"etag", info->etag}, {"size", info->size}};
+                  if (key.rfind(config_.pipeline.input_prefix, 0) == 0) {
+                    bool created = false;
+                    auto job = NewIngest().IngestObject(*info, &created);
+                    if (!job.ok()) return SendError(res, job.status());
+                    out["job"] = *job;
+                  }
+                  res.status = 201;
+                  SendJson(res, out);
+                }));
+    server_.Get(R"(/api/objects/(.+))",
+                locked([this](const httplib::Request& req, httplib::Response& res) {
+                  const std::string key = req.matches[1].str();
+                  Status valid = ValidateInternalKey(key);
+                  if (!valid.ok()) return SendError(res, valid);
+                  auto data = services_.store->Get(key);
+                  if (!data.ok()) return SendError(res, data.status());
+                  res.set_content(std::move(*data), "application/octet-stream");
+                }));
     server_.Get("/metrics", locked([this](const httplib::Request&, httplib::Response& res) {
-      auto jobs = services_.state->ListJobs();
-      auto depth = services_.queue->Depth(config_.pipeline.queue);
-      auto dead = services_.queue->Depth(config_.pipeline.queue + "-dlq");
-      if (!jobs.ok()) return SendError(res, jobs.status());
-      if (!depth.ok()) return SendError(res, depth.status());
-      if (!dead.ok()) return SendError(res, dead.status());
-      std::map<std::string, int64_t> by_state;
-      for (const char* s : {"QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"}) by_state[s] = 0;
-      int64_t attempts = 0, interruptions = 0, lost = 0;
-      for (const JobView& v : *jobs) {
-        ++by_state[JobStateName(DeriveJobState(v.tasks))];
-        for (const TaskRecord& t : v.tasks) {
-          attempts += t.attempts;
-          interruptions += t.interruptions;
-          lost += t.lost;
-        }
-      }
-      std::ostringstream m;
-      m << "# HELP spotbatch_jobs Jobs by state.\n# TYPE spotbatch_jobs gauge\n";
-      for (const auto& [state, n] : by_state) m << "spotbatch_jobs{state=\"" << state << "\"} " << n << "\n";
-      m << "# HELP spotbatch_queue_messages Messages in the task queue.\n# TYPE spotbatch_queue_messages gauge\n"
-        << "spotbatch_queue_messages{kind=\"visible\"} " << depth->visible << "\n"
-        << "spotbatch_queue_messages{kind=\"in_flight\"} " << depth->in_flight << "\n"
-        << "spotbatch_queue_messages{kind=\"delayed\"} " << depth->delayed << "\n"
-        << "# HELP spotbatch_dead_letters Messages of tasks that failed for good.\n# TYPE spotbatch_dead_letters gauge\n"
-        << "spotbatch_dead_letters " << dead->visible + dead->in_flight + dead->delayed << "\n"
-        << "# HELP spotbatch_attempts Attempts started, over all tasks.\n# TYPE spotbatch_attempts counter\n"
-        << "spotbatch_attempts_total " << attempts << "\n"
-        << "# TYPE spotbatch_interruptions counter\nspotbatch_interruptions_total " << interruptions << "\n"
-        << "# TYPE spotbatch_lost_attempts counter\nspotbatch_lost_attempts_total " << lost << "\n";
-      res.set_content(m.str(), "text/plain; version=0.0.4");
-    }));
+                  auto jobs = services_.state->ListJobs();
+                  auto depth = services_.queue->Depth(config_.pipeline.queue);
+                  auto dead = services_.queue->Depth(config_.pipeline.queue + "-dlq");
+                  if (!jobs.ok()) return SendError(res, jobs.status());
+                  if (!depth.ok()) return SendError(res, depth.status());
+                  if (!dead.ok()) return SendError(res, dead.status());
+                  std::map<std::string, int64_t> by_state;
+                  for (const char* s : {"QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"})
+                    by_state[s] = 0;
+                  int64_t attempts = 0, interruptions = 0, lost = 0;
+                  for (const JobView& v : *jobs) {
+                    ++by_state[JobStateName(DeriveJobState(v.tasks))];
+                    for (const TaskRecord& t : v.tasks) {
+                      attempts += t.attempts;
+                      interruptions += t.interruptions;
+                      lost += t.lost;
+                    }
+                  }
+                  std::ostringstream m;
+                  m << "# HELP spotbatch_jobs Jobs by state.\n# TYPE spotbatch_jobs gauge\n";
+                  for (const auto& [state, n] : by_state)
+                    m << "spotbatch_jobs{state=\"" << state << "\"} " << n << "\n";
+                  m << "# HELP spotbatch_queue_messages Messages in the task queue.\n# TYPE "
+                       "spotbatch_queue_messages gauge\n"
+                    << "spotbatch_queue_messages{kind=\"visible\"} " << depth->visible << "\n"
+                    << "spotbatch_queue_messages{kind=\"in_flight\"} " << depth->in_flight << "\n"
+                    << "spotbatch_queue_messages{kind=\"delayed\"} " << depth->delayed << "\n"
+                    << "# HELP spotbatch_dead_letters Messages of tasks that failed for good.\n# "
+                       "TYPE spotbatch_dead_letters gauge\n"
+                    << "spotbatch_dead_letters " << dead->visible + dead->in_flight + dead->delayed
+                    << "\n"
+                    << "# HELP spotbatch_attempts Attempts started, over all tasks.\n# TYPE "
+                       "spotbatch_attempts counter\n"
+                    << "spotbatch_attempts_total " << attempts << "\n"
+                    << "# TYPE spotbatch_interruptions counter\nspotbatch_interruptions_total "
+                    << interruptions << "\n"
+                    << "# TYPE spotbatch_lost_attempts counter\nspotbatch_lost_attempts_total "
+                    << lost << "\n";
+                  res.set_content(m.str(), "text/plain; version=0.0.4");
+                }));
   }
 
   Ingest NewIngest() {
-    return Ingest(config_.pipeline, *services_.store, *services_.queue, *services_.state, SystemClock());
+    return Ingest(config_.pipeline, *services_.store, *services_.queue, *services_.state,
+                  SystemClock());
   }
 
   const Config& config_;

@@ -81,14 +81,24 @@ int main(int argc, char** argv) {
   }
   auto expect = [&](size_t min, size_t max) { return args.size() >= min && args.size() <= max; };
   using namespace spotbatch;
-  if (command == "run") return expect(0, 0) ? RunPipeline(*config, SelfExe(argv[0]), json) : Usage("run takes no arguments");
-  if (command == "up") return expect(0, 0) ? ServePipeline(*config, SelfExe(argv[0])) : Usage("up takes no arguments");
+  if (command == "run")
+    return expect(0, 0) ? RunPipeline(*config, SelfExe(argv[0]), json)
+                        : Usage("run takes no arguments");
+  if (command == "up")
+    return expect(0, 0) ? ServePipeline(*config, SelfExe(argv[0])) : Usage("up takes no arguments");
   if (command == "put") return PutCommand(*config, args, key);
-  if (command == "status") return expect(0, 0) ? StatusCommand(*config, json) : Usage("status takes no arguments");
-  if (command == "get") return expect(1, 2) ? GetCommand(*config, args[0], args.size() > 1 ? args[1] : "") : Usage("get takes KEY [DEST|-]");
-  if (command == "logs") return expect(1, 1) ? LogsCommand(*config, args[0]) : Usage("logs takes one TASK or JOB id");
-  if (command == "retry") return expect(1, 1) ? RetryCommand(*config, args[0]) : Usage("retry takes one JOB id");
-  if (command == "cancel") return expect(1, 1) ? CancelCommand(*config, args[0]) : Usage("cancel takes one JOB id");
-  if (command == "worker") return expect(0, 0) ? WorkerCommand(*config, worker_id) : Usage("worker takes no arguments");
+  if (command == "status")
+    return expect(0, 0) ? StatusCommand(*config, json) : Usage("status takes no arguments");
+  if (command == "get")
+    return expect(1, 2) ? GetCommand(*config, args[0], args.size() > 1 ? args[1] : "")
+                        : Usage("get takes KEY [DEST|-]");
+  if (command == "logs")
+    return expect(1, 1) ? LogsCommand(*config, args[0]) : Usage("logs takes one TASK or JOB id");
+  if (command == "retry")
+    return expect(1, 1) ? RetryCommand(*config, args[0]) : Usage("retry takes one JOB id");
+  if (command == "cancel")
+    return expect(1, 1) ? CancelCommand(*config, args[0]) : Usage("cancel takes one JOB id");
+  if (command == "worker")
+    return expect(0, 0) ? WorkerCommand(*config, worker_id) : Usage("worker takes no arguments");
   return Usage("unknown command " + command);
 }

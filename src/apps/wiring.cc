@@ -13,8 +13,10 @@ Result<Services> OpenServices(const Config& config) {
   SB_ASSIGN_OR_RETURN(s.store, OpenDirObjectStore(config.store_path));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config.state_db).parent_path(), ec);
-  SB_ASSIGN_OR_RETURN(std::shared_ptr<SqliteDb> db, SqliteDb::Open(
-      config.state_db, config.state_fsync_every_commit ? SqliteDb::Sync::kFull : SqliteDb::Sync::kNormal));
+  SB_ASSIGN_OR_RETURN(
+      std::shared_ptr<SqliteDb> db,
+      SqliteDb::Open(config.state_db, config.state_fsync_every_commit ? SqliteDb::Sync::kFull
+                                                                      : SqliteDb::Sync::kNormal));
   s.queue = NewSqliteTaskQueue(db, SystemClock());
   s.state = NewSqliteStateStore(db);
   QueueOptions options;  // dead-lettering is a safety net; the task budgets decide first

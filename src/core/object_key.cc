@@ -60,16 +60,19 @@ Status Validate(std::string_view key, bool allow_trailing_slash, bool internal) 
   if (key.empty()) return InvalidArgument("object " + what + " is empty");
   for (size_t i = 0; i < key.size();) {
     const auto c = static_cast<unsigned char>(key[i]);
-    if (c == 0) return InvalidArgument("object " + what + " contains a NUL byte: \"" + Printable(key) + "\"");
+    if (c == 0)
+      return InvalidArgument("object " + what + " contains a NUL byte: \"" + Printable(key) + "\"");
     if (c < 0x20 || c == 0x7F) {
       return InvalidArgument("object " + what + " contains a control character: \"" +
                              Printable(key) + "\"");
     }
     const size_t n = Utf8SequenceLength(key, i);
-    if (n == 0) return InvalidArgument("object " + what + " is not valid UTF-8: \"" + Printable(key) + "\"");
+    if (n == 0)
+      return InvalidArgument("object " + what + " is not valid UTF-8: \"" + Printable(key) + "\"");
     i += n;
   }
-  if (key.front() == '/') return InvalidArgument("object " + what + " starts with '/': \"" + Printable(key) + "\"");
+  if (key.front() == '/')
+    return InvalidArgument("object " + what + " starts with '/': \"" + Printable(key) + "\"");
   std::string_view rest = key;
   if (allow_trailing_slash && rest.back() == '/') rest.remove_suffix(1);
   bool first = true;
@@ -77,7 +80,8 @@ Status Validate(std::string_view key, bool allow_trailing_slash, bool internal) 
     const size_t slash = rest.find('/');
     const std::string_view segment = rest.substr(0, slash);
     if (segment.empty()) {
-      return InvalidArgument("object " + what + " has an empty segment (\"//\" or a trailing '/'): \"" +
+      return InvalidArgument("object " + what +
+                             " has an empty segment (\"//\" or a trailing '/'): \"" +
                              Printable(key) + "\"");
     }
     if (segment == "." || segment == "..") {
@@ -85,7 +89,8 @@ Status Validate(std::string_view key, bool allow_trailing_slash, bool internal) 
                              "\" segment: \"" + Printable(key) + "\"");
     }
     if (first && (segment.front() == '.' || (!internal && segment.front() == '_'))) {
-      return InvalidArgument("object " + what + " names a reserved bucket \"" + std::string(segment) +
+      return InvalidArgument("object " + what + " names a reserved bucket \"" +
+                             std::string(segment) +
                              "\" (buckets starting with '.' or '_' belong to spotbatch)");
     }
     first = false;

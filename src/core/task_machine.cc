@@ -97,13 +97,15 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
       case EventKind::kStart:
         return Start(task, e, policy);
       case EventKind::kHeartbeat: {
-        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        if (!HoldsAttempt(task, e))
+          return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {}};
         tr.task.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
         return tr;
       }
       case EventKind::kSucceed: {
-        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        if (!HoldsAttempt(task, e))
+          return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kSucceeded)}};
         // Nothing to publish: done in this one transition.
         tr.task.state = e.outputs.empty() ? TaskState::kSucceeded : TaskState::kPublishing;
@@ -123,7 +125,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
       case EventKind::kTimeout:
         return Fail(task, e, policy, AttemptOutcome::kTimedOut);
       case EventKind::kInterrupt: {
-        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        if (!HoldsAttempt(task, e))
+          return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kInterrupted)}};
         ++tr.task.interruptions;
         if (BudgetSpent(tr.task.interruptions, policy.max_interruptions)) {
@@ -136,7 +139,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         return tr;
       }
       case EventKind::kRelease: {
-        if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
+        if (!HoldsAttempt(task, e))
+          return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kReleased)}};
         Requeue(tr.task, 0);
         return tr;
@@ -202,11 +206,16 @@ Delivery DecideDelivery(const TaskRecord& task, int64_t now) {
 
 const char* JobStateName(JobState s) {
   switch (s) {
-    case JobState::kQueued: return "QUEUED";
-    case JobState::kRunning: return "RUNNING";
-    case JobState::kSucceeded: return "SUCCEEDED";
-    case JobState::kFailed: return "FAILED";
-    case JobState::kCancelled: return "CANCELLED";
+    case JobState::kQueued:
+      return "QUEUED";
+    case JobState::kRunning:
+      return "RUNNING";
+    case JobState::kSucceeded:
+      return "SUCCEEDED";
+    case JobState::kFailed:
+      return "FAILED";
+    case JobState::kCancelled:
+      return "CANCELLED";
   }
   return "UNKNOWN";
 }

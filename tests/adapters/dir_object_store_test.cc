@@ -71,8 +71,9 @@ TEST(DirObjectStore, ReopeningRemovesOnlyAbandonedTempFiles) {
   auto store = Open(dir.path());
   testing::WriteFile(dir / "root/.tmp/abandoned", "half an object");
   testing::WriteFile(dir / "root/.tmp/in-progress", "being written");
-  std::filesystem::last_write_time(dir / "root/.tmp/abandoned",
-                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  std::filesystem::last_write_time(
+      dir / "root/.tmp/abandoned",
+      std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
   store = Open(dir.path());
   EXPECT_FALSE(std::filesystem::exists(dir / "root/.tmp/abandoned"));
   EXPECT_TRUE(std::filesystem::exists(dir / "root/.tmp/in-progress"));

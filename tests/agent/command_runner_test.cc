@@ -30,7 +30,10 @@ TEST(CommandRunner, ArgumentsAreNotInterpretedByAShell) {
 
 TEST(CommandRunner, EnvironmentAddedAndWorkingDirectorySet) {
   testing::TempDir dir;
-  CommandSpec spec{{"sh", "-c", "printf '%s %s' \"$FOO\" \"$(pwd)\""}, {{"FOO", "bar"}}, dir.path(), dir / "log"};
+  CommandSpec spec{{"sh", "-c", "printf '%s %s' \"$FOO\" \"$(pwd)\""},
+                   {{"FOO", "bar"}},
+                   dir.path(),
+                   dir / "log"};
   auto cmd = RunningCommand::Start(spec);
   ASSERT_TRUE((*cmd)->Wait(10'000, -1));
   EXPECT_EQ(testing::ReadFile(dir / "log"), "bar " + dir.path());
@@ -46,7 +49,10 @@ TEST(CommandRunner, MissingProgramIsNotFound) {
 
 TEST(CommandRunner, TerminateEscalatesToSigkillWhenSigtermIgnored) {
   testing::TempDir dir;
-  CommandSpec spec{{"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"}, {}, dir.path(), dir / "log"};
+  CommandSpec spec{{"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"},
+                   {},
+                   dir.path(),
+                   dir / "log"};
   auto cmd = RunningCommand::Start(spec);
   ASSERT_TRUE(testing::WaitFor([&] { return testing::ReadFile(dir / "log") == "ready\n"; }));
   (*cmd)->Terminate(100);
@@ -77,7 +83,8 @@ TEST(CommandRunner, FindProgramSearchesPath) {
 }
 
 TEST(CommandRunner, CapturesTailOfLargeOutputWithoutBlocking) {
-  CommandSpec spec{{"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' a; echo END >&2"}, {}, "", ""};
+  CommandSpec spec{
+      {"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' a; echo END >&2"}, {}, "", ""};
   spec.capture_tail_bytes = 100;
   auto cmd = RunningCommand::Start(spec);
   ASSERT_TRUE(cmd.ok());

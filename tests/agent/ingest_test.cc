@@ -39,7 +39,8 @@ TEST_F(IngestTest, ReplacedObjectIsANewJob) {
 }
 
 TEST_F(IngestTest, ReconcilePicksUpObjectsWrittenWhileNothingRan) {
-  for (const char* k : {"in/a", "in/sub/b", "in/c d+e", "other/x"}) ASSERT_TRUE(store_->Put(k, k).ok());
+  for (const char* k : {"in/a", "in/sub/b", "in/c d+e", "other/x"})
+    ASSERT_TRUE(store_->Put(k, k).ok());
   testing::WriteFile(dir_ / "store/in/dropped", "copied in directly");
   auto report = NewIngest().Reconcile();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -105,8 +106,9 @@ TEST_F(IngestTest, ReconcileWithSettleSkipsObjectsStillBeingWritten) {
   auto report = NewIngest().Reconcile(60'000);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->created, 0);
-  std::filesystem::last_write_time(dir_ / "store/in/fresh",
-                                   std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
+  std::filesystem::last_write_time(
+      dir_ / "store/in/fresh",
+      std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
   EXPECT_EQ(NewIngest().Reconcile(60'000)->created, 1);
 }
 

@@ -94,7 +94,8 @@ TEST_F(ConfigTest, StateDurability) {
   auto c = Load(std::string("[state]\ndurability = \"process-crash\"\n") + kMinimal);
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->state_fsync_every_commit);
-  ExpectError(std::string("[state]\ndurability = \"sometimes\"\n") + kMinimal, 2, "state.durability");
+  ExpectError(std::string("[state]\ndurability = \"sometimes\"\n") + kMinimal, 2,
+              "state.durability");
 }
 
 TEST_F(ConfigTest, ServerListenAndToken) {
@@ -112,8 +113,10 @@ TEST_F(ConfigTest, ServerListenAndToken) {
 TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
   auto c = Load(std::string(kMinimal) + "[[fleet.pool]]\nname = \"spot-a\"\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("fleet.pool: this section is not supported by this build yet"),
-            std::string::npos) << c.status().message();
+  EXPECT_NE(
+      c.status().message().find("fleet.pool: this section is not supported by this build yet"),
+      std::string::npos)
+      << c.status().message();
 }
 
 TEST_F(ConfigTest, SyntaxErrorNamesLine) {

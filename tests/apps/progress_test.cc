@@ -13,7 +13,7 @@ TEST(Progress, PlainLinesAtMostEveryFiveSecondsWhenNotATerminal) {
   ASSERT_NE(out, nullptr);
   Progress p(out);
   p.Update({10, 0, 2, 8, 0}, 0);
-  p.Update({10, 3, 2, 5, 0}, 1000);   // too soon: not printed
+  p.Update({10, 3, 2, 5, 0}, 1000);  // too soon: not printed
   p.Update({10, 6, 2, 1, 1}, 6000);
   p.Finish({10, 9, 0, 0, 1}, 8000);
   std::fclose(out);

@@ -102,8 +102,9 @@ TEST_P(ObjectStoreContract, DeleteRemovesObjectAndFreesPrefix) {
 
 TEST_P(ObjectStoreContract, BadKeysRefusedAndNothingCreated) {
   const std::string nul("b/a\0", 4);
-  for (const std::string& key : {std::string("b/../x"), nul, std::string("b/a\x01"),
-                                 std::string(1100, 'k'), std::string("/abs"), std::string("b//x")}) {
+  for (const std::string& key :
+       {std::string("b/../x"), nul, std::string("b/a\x01"), std::string(1100, 'k'),
+        std::string("/abs"), std::string("b//x")}) {
     auto put = store_->Put(key, "x");
     EXPECT_EQ(put.status().code(), StatusCode::kInvalidArgument) << key;
     EXPECT_EQ(store_->Get(key).status().code(), StatusCode::kInvalidArgument);

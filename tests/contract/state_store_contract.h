@@ -108,7 +108,8 @@ TEST_P(StateStoreContract, UnenqueuedTasksUntilMarked) {
 }
 
 TEST_P(StateStoreContract, ListJobsInCreationOrderWithTasks) {
-  for (const char* id : {"zz", "aa", "mm"}) ASSERT_TRUE(state_->CreateJob(Job(id), {Task(id)}).ok());
+  for (const char* id : {"zz", "aa", "mm"})
+    ASSERT_TRUE(state_->CreateJob(Job(id), {Task(id)}).ok());
   auto jobs = state_->ListJobs();
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 3u);

@@ -8,7 +8,8 @@ namespace spotbatch {
 namespace {
 
 TEST(ObjectKey, AcceptsSpacesPlusUnicodeAndDeepPrefixes) {
-  for (const std::string& key : std::vector<std::string>{"in/a b.txt", "in/a+b.txt", "in/%2B.txt", "in/ünïcødé/日本.txt",
+  for (const std::string& key :
+       std::vector<std::string>{"in/a b.txt", "in/a+b.txt", "in/%2B.txt", "in/ünïcødé/日本.txt",
                                 "in/a/b/c/d/e/f/g/h/i/j/k.txt", "in/.hidden", "in/_x"}) {
     EXPECT_TRUE(ValidateObjectKey(key).ok()) << key;
   }
@@ -16,11 +17,12 @@ TEST(ObjectKey, AcceptsSpacesPlusUnicodeAndDeepPrefixes) {
 
 TEST(ObjectKey, RefusesTraversalNulControlAndOverlong) {
   const std::string nul("in/a\0b", 6);
-  for (const std::string& key : std::vector<std::string>{std::string("in/../etc"), std::string("../x"), std::string("in/./a"),
-                                std::string("in//a"), std::string("/in/a"), std::string("in/a/"),
-                                std::string(""), nul, std::string("in/a\nb"), std::string("in/\x7f"),
-                                std::string("in/\xff\xfe"), std::string("in/") + std::string(1022, 'x'),
-                                std::string(".tmp/x"), std::string("_spotbatch/x")}) {
+  for (const std::string& key : std::vector<std::string>{
+           std::string("in/../etc"), std::string("../x"), std::string("in/./a"),
+           std::string("in//a"), std::string("/in/a"), std::string("in/a/"), std::string(""), nul,
+           std::string("in/a\nb"), std::string("in/\x7f"), std::string("in/\xff\xfe"),
+           std::string("in/") + std::string(1022, 'x'), std::string(".tmp/x"),
+           std::string("_spotbatch/x")}) {
     const Status s = ValidateObjectKey(key);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << key;
     EXPECT_FALSE(s.message().empty());

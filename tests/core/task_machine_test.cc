@@ -55,7 +55,8 @@ TEST(TaskMachine, StartRefusedWhileAnotherAttemptHoldsLease) {
 }
 
 TEST(TaskMachine, StartAfterLeaseExpiryMarksPreviousAttemptLost) {
-  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 61'000), RetryPolicy{});
+  auto tr =
+      ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 61'000), RetryPolicy{});
   ASSERT_TRUE(tr.ok());
   EXPECT_EQ(tr->task.state, TaskState::kRunning);
   EXPECT_EQ(tr->task.attempt_token, "a2");

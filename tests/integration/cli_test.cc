@@ -10,7 +10,6 @@ using testing::PipelineFixture;
 
 class CliTest : public PipelineFixture {};
 
-
 TEST_F(CliTest, PutRunStatusGetRoundTrip) {
   WriteConfig(testing::kShaCommand, 2);
   testing::WriteFile(dir_ / "inputs/hello.txt", "hello\n");
@@ -98,8 +97,9 @@ TEST_F(CliTest, ConfigErrorsExit2NamingFileLineAndKey) {
 }
 
 TEST_F(CliTest, MissingCommandFailsItsJobsOnlyWithClearMessage) {
-  WriteConfig(R"(["sh", "-c", "case \"$1\" in *bad*) exec no-such-tool-xyz;; esac; cp \"$1\" \"$2/copy\"", "_", "{input}", "{output_dir}"])", 2,
-              "max_attempts = 2");
+  WriteConfig(
+      R"(["sh", "-c", "case \"$1\" in *bad*) exec no-such-tool-xyz;; esac; cp \"$1\" \"$2/copy\"", "_", "{input}", "{output_dir}"])",
+      2, "max_attempts = 2");
   testing::WriteFile(dir_ / "data/in/good1", "1");
   testing::WriteFile(dir_ / "data/in/bad", "2");
   testing::WriteFile(dir_ / "data/in/good2", "3");
@@ -129,7 +129,8 @@ TEST_F(CliTest, MissingCommandFailsItsJobsOnlyWithClearMessage) {
 TEST_F(CliTest, RetryRunsAFailedJobAgainAndCancelStopsOne) {
   const std::string marker = dir_ / "broken";
   WriteConfig(R"(["sh", "-c", "test ! -e \"$1\" && cp \"$2\" \"$3/copy\"", "_", ")" + marker +
-                  R"(", "{input}", "{output_dir}"])", 1, "max_attempts = 1");
+                  R"(", "{input}", "{output_dir}"])",
+              1, "max_attempts = 1");
   testing::WriteFile(marker, "");
   testing::WriteFile(dir_ / "data/in/x", "payload");
   EXPECT_EQ(Cli({"run"}).exit_code, 1);
@@ -166,9 +167,8 @@ TEST_F(CliTest, UpServesNewInputsUntilSigterm) {
   const auto published = [&](const std::string& key) {
     return std::filesystem::exists(dir_ / ("data/" + key));
   };
-  EXPECT_TRUE(testing::WaitFor([&] {
-    return published("out/hello.txt/sum.txt") && published("out/dropped.txt/sum.txt");
-  }));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return published("out/hello.txt/sum.txt") && published("out/dropped.txt/sum.txt"); }));
   ASSERT_EQ(::kill(up, SIGTERM), 0);
   EXPECT_EQ(testing::WaitExit(up), 0) << testing::ReadFile(dir_ / "up.err");
   EXPECT_TRUE(testing::ChildrenOf(up).empty());

@@ -26,11 +26,14 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   std::mt19937 rng(seed);
   SCOPED_TRACE("seed " + std::to_string(seed));
 
-  WriteConfig(R"(["sh", "-c", "sleep 0.1; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
-              4, "\n[state]\ndurability = \"" + std::string(GetParam()) +
-                     "\"\n[worker]\nlease_seconds = 2\nheartbeat_seconds = 0.5\nkill_grace_seconds = 1\n");
+  WriteConfig(
+      R"(["sh", "-c", "sleep 0.1; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
+      4,
+      "\n[state]\ndurability = \"" + std::string(GetParam()) +
+          "\"\n[worker]\nlease_seconds = 2\nheartbeat_seconds = 0.5\nkill_grace_seconds = 1\n");
   for (int i = 0; i < kInputs; ++i) {
-    testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)), std::string(i % 50, 'a' + i % 26) + std::to_string(i));
+    testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)),
+                       std::string(i % 50, 'a' + i % 26) + std::to_string(i));
   }
   ASSERT_EQ(Cli({"put", dir_ / "inputs"}).exit_code, 0);
 
@@ -38,10 +41,12 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   std::vector<pid_t> orphans;  // workers of killed control planes
   while (true) {
     ++runs;
-    const pid_t run = testing::StartCli({"run", "-c", config(), "--json"}, dir_ / "run.out", dir_ / "run.err");
+    const pid_t run =
+        testing::StartCli({"run", "-c", config(), "--json"}, dir_ / "run.out", dir_ / "run.err");
     bool killed = false;
     while (true) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(80, 250)(rng)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::uniform_int_distribution<int>(80, 250)(rng)));
       int status;
       if (::waitpid(run, &status, WNOHANG) == run) {
         last_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -60,7 +65,8 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
         break;
       }
       if (worker_kills < kWorkerKills) {
-        const pid_t victim = workers[std::uniform_int_distribution<size_t>(0, workers.size() - 1)(rng)];
+        const pid_t victim =
+            workers[std::uniform_int_distribution<size_t>(0, workers.size() - 1)(rng)];
         if (::kill(victim, SIGKILL) == 0) ++worker_kills;
       }
     }
@@ -72,20 +78,26 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   EXPECT_EQ(worker_kills, kWorkerKills) << "the run ended before every kill happened";
   EXPECT_EQ(control_plane_kills, kControlPlaneKills);
   // Workers of a killed control plane hand their tasks back and exit on their own.
-  EXPECT_TRUE(testing::WaitFor([&] {
-    for (pid_t p : orphans) {
-      if (::kill(p, 0) == 0) return false;
-    }
-    return true;
-  }, std::chrono::seconds(20)));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        for (pid_t p : orphans) {
+          if (::kill(p, 0) == 0) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(20)));
 
   // Outputs identical to a serial run of the same command.
   const std::string serial = dir_ / "serial";
   ASSERT_EQ(std::system(("mkdir -p '" + serial + "' && cd '" + dir_ / "inputs" +
-                         "' && for f in *; do sha256sum < \"$f\" > '" + serial + "'/\"$f\"; done").c_str()), 0);
+                         "' && for f in *; do sha256sum < \"$f\" > '" + serial + "'/\"$f\"; done")
+                            .c_str()),
+            0);
   for (int i = 0; i < kInputs; ++i) {
     const std::string f = "f" + std::to_string(i);
-    ASSERT_EQ(testing::ReadFile(dir_ / ("data/out/" + f + "/sum.txt")), testing::ReadFile(serial + "/" + f)) << f;
+    ASSERT_EQ(testing::ReadFile(dir_ / ("data/out/" + f + "/sum.txt")),
+              testing::ReadFile(serial + "/" + f))
+        << f;
   }
 
   // Exactly one committed attempt per task, no failure budget spent, nothing left leased.
@@ -106,7 +118,8 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
     int committed = 0;
     for (const AttemptRecord& a : *state->ListAttempts(t.id)) {
       committed += a.outcome == AttemptOutcome::kSucceeded;
-      EXPECT_NE(a.outcome, AttemptOutcome::kRunning) << t.id << " attempt " << a.number << " never ended";
+      EXPECT_NE(a.outcome, AttemptOutcome::kRunning)
+          << t.id << " attempt " << a.number << " never ended";
     }
     EXPECT_EQ(committed, 1) << t.id;
   }

@@ -13,8 +13,9 @@ class HttpApiTest : public testing::PipelineFixture {
  protected:
   virtual std::string Command() const { return testing::kShaCommand; }
   void SetUp() override {
-    WriteConfig(Command(), 2,
-                "max_attempts = 1\nwatch_interval_seconds = 0.1\n[server]\nlisten = \"127.0.0.1:0\"\n");
+    WriteConfig(
+        Command(), 2,
+        "max_attempts = 1\nwatch_interval_seconds = 0.1\n[server]\nlisten = \"127.0.0.1:0\"\n");
     up_ = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
     std::smatch m;
     ASSERT_TRUE(testing::WaitFor([&] {
@@ -64,7 +65,8 @@ TEST_F(HttpApiTest, UploadRunsJobAndResultsAreServed) {
   EXPECT_EQ(jobs.size(), 1u);
   auto metrics = c.Get("/metrics");
   ASSERT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("spotbatch_jobs{state=\"SUCCEEDED\"} 1\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("spotbatch_jobs{state=\"SUCCEEDED\"} 1\n"), std::string::npos)
+      << metrics->body;
   EXPECT_NE(metrics->body.find("spotbatch_attempts_total 1\n"), std::string::npos);
   auto page = c.Get("/");
   ASSERT_EQ(page->status, 200);
@@ -101,9 +103,8 @@ TEST_F(BinaryOutputTest, LogTailThatIsNotUtf8IsServedAsJson) {
   auto put = c.Put("/api/objects/in/bin", Auth(), "x", "text/plain");
   ASSERT_EQ(put->status, 201);
   const std::string job = nlohmann::json::parse(put->body)["job"];
-  ASSERT_TRUE(testing::WaitFor([&] {
-    return nlohmann::json::parse(c.Get("/api/jobs/" + job)->body)["state"] == "FAILED";
-  }));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return nlohmann::json::parse(c.Get("/api/jobs/" + job)->body)["state"] == "FAILED"; }));
   auto detail = c.Get("/api/jobs/" + job);
   ASSERT_EQ(detail->status, 200) << detail->body;
   const std::string tail = nlohmann::json::parse(detail->body)["attempt_log"][0]["log_tail"];
@@ -123,9 +124,11 @@ TEST_F(HttpApiTest, DashboardShowsJobsInHeadlessChromium) {
   const std::string cmd =
       "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
       "--no-first-run --disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir='" + dir_ / "chromium" + "' --virtual-time-budget=5000 --dump-dom "
-      "http://127.0.0.1:" + std::to_string(port_) + "/ > '" + dir_ / "dom.html" + "' 2> '" +
-      dir_ / "chromium.err" + "'";
+      "--user-data-dir='" +
+      dir_ / "chromium" +
+      "' --virtual-time-budget=5000 --dump-dom "
+      "http://127.0.0.1:" +
+      std::to_string(port_) + "/ > '" + dir_ / "dom.html" + "' 2> '" + dir_ / "chromium.err" + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::ReadFile(dir_ / "chromium.err");
   const std::string dom = testing::ReadFile(dir_ / "dom.html");
   EXPECT_NE(dom.find(job), std::string::npos) << dom;

@@ -16,9 +16,11 @@ inline constexpr const char* kShaCommand =
 class PipelineFixture : public ::testing::Test {
  protected:
   void WriteConfig(const std::string& command, int workers, const std::string& extra = "") {
-    WriteFile(config(), "[store]\npath = \"data\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\n"
-                        "command = " + command + "\nretry_backoff_seconds = 0.05\n" + extra +
-                        "\n[fleet]\nworkers = " + std::to_string(workers) + "\n");
+    WriteFile(config(),
+              "[store]\npath = \"data\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\n"
+              "command = " +
+                  command + "\nretry_backoff_seconds = 0.05\n" + extra +
+                  "\n[fleet]\nworkers = " + std::to_string(workers) + "\n");
   }
   std::string config() const { return dir_ / "sb.toml"; }
   CliResult Cli(std::vector<std::string> args) {

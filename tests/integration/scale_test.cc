@@ -12,11 +12,16 @@ class ScaleTest : public PipelineFixture {};
 // Names and contents that exercise keys: spaces, '+', unicode, deep prefixes, empty files.
 std::string InputName(int i) {
   switch (i % 5) {
-    case 0: return "plain-" + std::to_string(i) + ".txt";
-    case 1: return "with space " + std::to_string(i) + ".txt";
-    case 2: return "a+b/c+" + std::to_string(i);
-    case 3: return "ünï/cødé/" + std::to_string(i) + ".dat";
-    default: return "d/e/e/p/" + std::to_string(i);
+    case 0:
+      return "plain-" + std::to_string(i) + ".txt";
+    case 1:
+      return "with space " + std::to_string(i) + ".txt";
+    case 2:
+      return "a+b/c+" + std::to_string(i);
+    case 3:
+      return "ünï/cødé/" + std::to_string(i) + ".dat";
+    default:
+      return "d/e/e/p/" + std::to_string(i);
   }
 }
 
@@ -32,7 +37,8 @@ TEST_F(ScaleTest, ThousandInputsFourWorkersMatchSerialRun) {
   const std::string command =
       R"(["sh", "-c", "wc -lwc < \"$1\" > \"$2/counts.txt\" && sort \"$1\" > \"$2/sorted.txt\"", "_", "{input}", "{output_dir}"])";
   WriteConfig(command, 4);
-  for (int i = 0; i < kInputs; ++i) testing::WriteFile(dir_ / ("inputs/" + InputName(i)), InputData(i));
+  for (int i = 0; i < kInputs; ++i)
+    testing::WriteFile(dir_ / ("inputs/" + InputName(i)), InputData(i));
   auto put = Cli({"put", dir_ / "inputs"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
 
@@ -48,7 +54,9 @@ TEST_F(ScaleTest, ThousandInputsFourWorkersMatchSerialRun) {
   const std::string script =
       "cd \"$1\" && find . -type f | while IFS= read -r f; do o=\"$2/$f\"; mkdir -p \"$o\"; "
       "wc -lwc < \"$f\" > \"$o/counts.txt\" && sort \"$f\" > \"$o/sorted.txt\"; done";
-  ASSERT_EQ(std::system(("sh -c '" + script + "' _ '" + dir_ / "inputs" + "' '" + serial + "'").c_str()), 0);
+  ASSERT_EQ(
+      std::system(("sh -c '" + script + "' _ '" + dir_ / "inputs" + "' '" + serial + "'").c_str()),
+      0);
 
   int compared = 0;
   for (int i = 0; i < kInputs; ++i) {

@@ -117,9 +117,7 @@ class DirObjectStore final : public ObjectStore {
     });
   }
 
-  Result<std::string> Get(std::string_view key) override {
-    return GetRange(key, 0, UINT64_MAX);
-  }
+  Result<std::string> Get(std::string_view key) override { return GetRange(key, 0, UINT64_MAX); }
 
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
@@ -135,7 +133,8 @@ class DirObjectStore final : public ObjectStore {
     std::string out(n, '\0');
     uint64_t got = 0;
     while (got < n) {
-      const ssize_t r = ::pread(fd.get(), out.data() + got, n - got, static_cast<off_t>(offset + got));
+      const ssize_t r =
+          ::pread(fd.get(), out.data() + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return IoError("read", path, errno);
@@ -154,9 +153,8 @@ class DirObjectStore final : public ObjectStore {
     if (!in.valid()) return OpenError(key, path);
     Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!out.valid()) return IoError("create", dest, errno);
-    return ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
-      return WriteAll(out.get(), buf, n, dest);
-    });
+    return ReadChunks(in.get(), path,
+                      [&](const char* buf, size_t n) { return WriteAll(out.get(), buf, n, dest); });
   }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
@@ -173,7 +171,8 @@ class DirObjectStore final : public ObjectStore {
     SB_RETURN_IF_ERROR(ValidateKeyPrefix(prefix));
     // Walk only the deepest directory the prefix names completely.
     const size_t slash = prefix.rfind('/');
-    const std::string dir_key = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+    const std::string dir_key =
+        slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
     std::vector<ObjectInfo> out;
     Status status = Status::Ok();
     std::function<void(const std::string&, const std::string&)> walk =
@@ -262,7 +261,8 @@ class DirObjectStore final : public ObjectStore {
   void RemoveAbandonedTempFiles() {
     std::error_code ec;
     const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
-    for (auto it = fs::directory_iterator(tmp_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(tmp_, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
       std::error_code e2;
       if (it->last_write_time(e2) < cutoff && !e2) fs::remove(it->path(), e2);
     }
@@ -286,7 +286,8 @@ class DirObjectStore final : public ObjectStore {
   // Removes `dir` if it holds no files at any depth (folders left by deleted objects).
   static bool RemoveEmptyTree(const std::string& dir) {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
       if (!it->is_directory(ec)) return false;
     }
     if (ec) return false;
@@ -359,8 +360,8 @@ class DirObjectStore final : public ObjectStore {
   void WriteMeta(const std::string& key, const struct stat& st, const std::string& etag) {
     const std::string path = MetaPath(key);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
-    const std::string line = std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) +
-                             " " + etag + "\n";
+    const std::string line =
+        std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) + " " + etag + "\n";
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid() || !WriteAll(fd.get(), line.data(), line.size(), tmp).ok()) {
       ::unlink(tmp.c_str());
@@ -375,7 +376,8 @@ class DirObjectStore final : public ObjectStore {
     }
   }
 
-  Result<ObjectInfo> InfoOf(const std::string& key, const std::string& path, const struct stat& st) {
+  Result<ObjectInfo> InfoOf(const std::string& key, const std::string& path,
+                            const struct stat& st) {
     ObjectInfo info{key, static_cast<uint64_t>(st.st_size), "", MtimeNanos(st) / 1'000'000};
     char buf[160];
     Fd meta(::open(MetaPath(key).c_str(), O_RDONLY | O_CLOEXEC));
@@ -414,7 +416,8 @@ class DirObjectStore final : public ObjectStore {
 Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root) {
   std::error_code ec;
   const std::string abs = fs::absolute(root, ec).lexically_normal().string();
-  auto store = std::make_unique<DirObjectStore>(abs.size() > 1 && abs.back() == '/' ? abs.substr(0, abs.size() - 1) : abs);
+  auto store = std::make_unique<DirObjectStore>(
+      abs.size() > 1 && abs.back() == '/' ? abs.substr(0, abs.size() - 1) : abs);
   SB_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<ObjectStore>(std::move(store));
 }

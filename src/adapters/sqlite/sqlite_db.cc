@@ -89,9 +89,9 @@ Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
 
 Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sync sync) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   const int lock_fd = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   std::shared_ptr<SqliteDb> db(new SqliteDb(raw, lock_fd));
   if (rc != SQLITE_OK) return FromSqlite(rc, raw, "open " + path);
@@ -102,7 +102,8 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sync s
   Status s;
   for (int attempt = 0; attempt < 200; ++attempt) {
     s = db->Exec("PRAGMA journal_mode=WAL");
-    if (s.ok()) s = db->Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    if (s.ok())
+      s = db->Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     // Pages through a shared mapping instead of a pread per page per transaction.
     if (s.ok()) s = db->Exec("PRAGMA mmap_size=268435456");
     if (s.ok()) s = db->Transaction([&] { return db->ExecLocked(kSchema); });
@@ -147,9 +148,7 @@ Status SqliteDb::ExecLocked(const char* sql) {
   return FromSqlite(rc, nullptr, std::string(sql).substr(0, 40) + ": " + msg);
 }
 
-Status SqliteDb::Error(const char* what) {
-  return FromSqlite(sqlite3_errcode(db_), db_, what);
-}
+Status SqliteDb::Error(const char* what) { return FromSqlite(sqlite3_errcode(db_), db_, what); }
 
 sqlite3_stmt* SqliteDb::Acquire(const char* sql, CachedStatement** entry) {
   *entry = nullptr;

@@ -59,13 +59,23 @@ Result<TaskRecord> ReadTask(const SqliteStatement& st) {
 }
 
 SqliteStatement& BindTask(SqliteStatement& st, const TaskRecord& t) {
-  return st.Bind(1, t.id).Bind(2, t.job_id).Bind(3, int64_t{t.index}).Bind(4, t.input_key)
-      .Bind(5, std::string_view(TaskStateName(t.state))).Bind(6, t.version)
-      .Bind(7, t.attempt_token).Bind(8, int64_t{t.attempts}).Bind(9, int64_t{t.app_failures})
-      .Bind(10, int64_t{t.interruptions}).Bind(11, int64_t{t.lost})
-      .Bind(12, t.not_before_unix_millis).Bind(13, t.lease_expires_unix_millis)
-      .Bind(14, int64_t{t.enqueued ? 1 : 0}).Bind(15, EncodeOutputs(t.outputs))
-      .Bind(16, t.last_error).Bind(17, t.updated_unix_millis);
+  return st.Bind(1, t.id)
+      .Bind(2, t.job_id)
+      .Bind(3, int64_t{t.index})
+      .Bind(4, t.input_key)
+      .Bind(5, std::string_view(TaskStateName(t.state)))
+      .Bind(6, t.version)
+      .Bind(7, t.attempt_token)
+      .Bind(8, int64_t{t.attempts})
+      .Bind(9, int64_t{t.app_failures})
+      .Bind(10, int64_t{t.interruptions})
+      .Bind(11, int64_t{t.lost})
+      .Bind(12, t.not_before_unix_millis)
+      .Bind(13, t.lease_expires_unix_millis)
+      .Bind(14, int64_t{t.enqueued ? 1 : 0})
+      .Bind(15, EncodeOutputs(t.outputs))
+      .Bind(16, t.last_error)
+      .Bind(17, t.updated_unix_millis);
 }
 
 class SqliteStateStore final : public StateStore {
@@ -79,13 +89,17 @@ class SqliteStateStore final : public StateStore {
       SqliteStatement ins(*db_,
                           "INSERT INTO jobs(id, input_key, input_etag, input_size, created_at) "
                           "VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING");
-      SB_RETURN_IF_ERROR(ins.Bind(1, job.id).Bind(2, job.input_key).Bind(3, job.input_etag)
+      SB_RETURN_IF_ERROR(ins.Bind(1, job.id)
+                             .Bind(2, job.input_key)
+                             .Bind(3, job.input_etag)
                              .Bind(4, static_cast<int64_t>(job.input_size))
-                             .Bind(5, job.created_unix_millis).Run());
+                             .Bind(5, job.created_unix_millis)
+                             .Run());
       if (ins.changes() == 0) return AlreadyExists("job " + job.id + " exists");
       for (const TaskRecord& t : tasks) {
         SqliteStatement st(*db_, (std::string("INSERT INTO tasks(") + kTaskColumns +
-                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").c_str());
+                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                     .c_str());
         SB_RETURN_IF_ERROR(BindTask(st, t).Run());
       }
       return Status::Ok();
@@ -141,12 +155,17 @@ class SqliteStateStore final : public StateStore {
                            "ended_at=excluded.ended_at, outcome=excluded.outcome, "
                            "exit_code=excluded.exit_code, message=excluded.message, "
                            "log_tail=excluded.log_tail");
-        SB_RETURN_IF_ERROR(st.Bind(1, a.token).Bind(2, a.task_id).Bind(3, int64_t{a.number})
-                               .Bind(4, a.worker).Bind(5, a.started_unix_millis)
+        SB_RETURN_IF_ERROR(st.Bind(1, a.token)
+                               .Bind(2, a.task_id)
+                               .Bind(3, int64_t{a.number})
+                               .Bind(4, a.worker)
+                               .Bind(5, a.started_unix_millis)
                                .Bind(6, a.ended_unix_millis)
                                .Bind(7, std::string_view(AttemptOutcomeName(a.outcome)))
-                               .Bind(8, int64_t{a.exit_code}).Bind(9, a.message)
-                               .Bind(10, a.log_tail).Run());
+                               .Bind(8, int64_t{a.exit_code})
+                               .Bind(9, a.message)
+                               .Bind(10, a.log_tail)
+                               .Run());
       }
       return Status::Ok();
     });
@@ -232,7 +251,8 @@ class SqliteStateStore final : public StateStore {
 
   // Appends the tasks matching `where` (with at most one text parameter) to `out`.
   Status ReadTasks(const std::string& where, std::string_view param, std::vector<TaskRecord>* out) {
-    SqliteStatement st(*db_, (std::string("SELECT ") + kTaskColumns + " FROM tasks " + where).c_str());
+    SqliteStatement st(*db_,
+                       (std::string("SELECT ") + kTaskColumns + " FROM tasks " + where).c_str());
     if (where.find('?') != std::string::npos) st.Bind(1, param);
     while (st.Step()) {
       auto t = ReadTask(st);

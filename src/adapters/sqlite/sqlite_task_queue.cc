@@ -39,8 +39,12 @@ class SqliteTaskQueue final : public TaskQueue {
       SqliteStatement st(*db_,
                          "INSERT INTO messages(queue, body, priority, visible_at, sent_at) "
                          "VALUES(?,?,?,?,?)");
-      SB_RETURN_IF_ERROR(st.Bind(1, queue).Bind(2, body).Bind(3, int64_t{priority})
-                             .Bind(4, now + std::max<int64_t>(0, delay_millis)).Bind(5, now).Run());
+      SB_RETURN_IF_ERROR(st.Bind(1, queue)
+                             .Bind(2, body)
+                             .Bind(3, int64_t{priority})
+                             .Bind(4, now + std::max<int64_t>(0, delay_millis))
+                             .Bind(5, now)
+                             .Run());
       id = sqlite3_last_insert_rowid(db_->handle());
       return Status::Ok();
     });
@@ -74,8 +78,8 @@ class SqliteTaskQueue final : public TaskQueue {
         const int64_t id = pick.Int(0);
         const int receive_count = static_cast<int>(pick.Int(2));
         if (receive_count >= pick.Int(4)) {
-          SqliteStatement move(*db_,
-                               "UPDATE messages SET queue=?, receipt=NULL, visible_at=? WHERE id=?");
+          SqliteStatement move(
+              *db_, "UPDATE messages SET queue=?, receipt=NULL, visible_at=? WHERE id=?");
           SB_RETURN_IF_ERROR(move.Bind(1, pick.Text(5)).Bind(2, now).Bind(3, id).Run());
           continue;
         }
@@ -88,7 +92,8 @@ class SqliteTaskQueue final : public TaskQueue {
         SqliteStatement lease(*db_,
                               "UPDATE messages SET receipt=?, visible_at=?, "
                               "receive_count=receive_count+1 WHERE id=?");
-        SB_RETURN_IF_ERROR(lease.Bind(1, m.receipt).Bind(2, now + visibility_millis).Bind(3, id).Run());
+        SB_RETURN_IF_ERROR(
+            lease.Bind(1, m.receipt).Bind(2, now + visibility_millis).Bind(3, id).Run());
         out = std::move(m);
         return Status::Ok();
       }
