@@ -18,7 +18,8 @@ cd "$work"
 "$spotbatch" put -c sb.toml photos > /dev/null
 "$spotbatch" run -c sb.toml --json > summary.json
 echo "summary: $(cat summary.json)"
-"$spotbatch" status -c sb.toml | head -n 6
-echo "..."
+"$spotbatch" status -c sb.toml > status.txt  # not piped to head: pipefail would trip on SIGPIPE
+head -n 6 status.txt
+echo "... ($(($(wc -l < status.txt) - 1)) jobs in $work/status.txt)"
 echo "out/photo-1.jpg/info.txt: $("$spotbatch" get -c sb.toml out/photo-1.jpg/info.txt -)"
 echo "thumbnails are in $work/data/out/"
