@@ -86,7 +86,10 @@ int main(int argc, char** argv) {
       sb::Worker worker(pipeline, options, *s.store, *s.queue, *s.state, sb::SystemClock(),
                         [] { return 0.5; });
       worker.set_inline_command([](const sb::CommandSpec& spec) {
-        const std::string out = spec.env[1].second + "/out.txt";  // SPOTBATCH_OUTPUT_DIR
+        std::string out;
+        for (const auto& [name, value] : spec.env) {
+          if (name == "SPOTBATCH_OUTPUT_DIR") out = value + "/out.txt";
+        }
         const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const bool ok = fd >= 0 && ::write(fd, "result\n", 7) == 7;
         if (fd >= 0) ::close(fd);

@@ -45,9 +45,10 @@ Status CancelJob(StateStore& state, Clock& clock, const RetryPolicy& retry,
   return ApplyToJob(state, clock, retry, job_id, EventKind::kCancel, "cancelled");
 }
 
-Status RetryJob(StateStore& state, Clock& clock, const RetryPolicy& retry,
+Status RetryJob(Ingest& ingest, StateStore& state, Clock& clock, const RetryPolicy& retry,
                 const std::string& job_id) {
-  return ApplyToJob(state, clock, retry, job_id, EventKind::kRetry, "retried");
+  SB_RETURN_IF_ERROR(ApplyToJob(state, clock, retry, job_id, EventKind::kRetry, "retried"));
+  return ingest.EnqueuePending();
 }
 
 }  // namespace spotbatch

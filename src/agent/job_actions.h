@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "agent/ingest.h"
 #include "agent/pipeline_spec.h"
 #include "spotbatch/clock.h"
 #include "spotbatch/state_store.h"
@@ -13,9 +14,9 @@ namespace spotbatch {
 // and stops. kFailedPrecondition when nothing was left to cancel.
 Status CancelJob(StateStore& state, Clock& clock, const RetryPolicy& retry,
                  const std::string& job_id);
-// Makes every FAILED or CANCELLED task of the job QUEUED again with fresh budgets; the caller
-// then enqueues them (Ingest::EnqueuePending). kFailedPrecondition when none could be retried.
-Status RetryJob(StateStore& state, Clock& clock, const RetryPolicy& retry,
+// Makes every FAILED or CANCELLED task of the job QUEUED again with fresh budgets and sends
+// their queue messages. kFailedPrecondition when none could be retried.
+Status RetryJob(Ingest& ingest, StateStore& state, Clock& clock, const RetryPolicy& retry,
                 const std::string& job_id);
 
 }  // namespace spotbatch

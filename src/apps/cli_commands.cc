@@ -67,8 +67,7 @@ int PutCommand(const Config& config, const std::vector<std::string>& paths,
   }
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("put", services.status());
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
-                SystemClock());
+  Ingest ingest = IngestFor(config, *services);
   for (const auto& [path, k] : uploads) {
     auto info = services->store->PutFile(k, path);
     if (!info.ok()) return Fail("put", info.status());
@@ -169,11 +168,8 @@ int LogsCommand(const Config& config, const std::string& id) {
 int RetryCommand(const Config& config, const std::string& job_id) {
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("retry", services.status());
-  Status s = RetryJob(*services->state, SystemClock(), config.pipeline.retry, job_id);
-  if (!s.ok()) return Fail("retry", s);
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
-                SystemClock());
-  s = ingest.EnqueuePending();
+  Ingest ingest = IngestFor(config, *services);
+  Status s = RetryJob(ingest, *services->state, SystemClock(), config.pipeline.retry, job_id);
   if (!s.ok()) return Fail("retry", s);
   std::printf("job %s queued again\n", job_id.c_str());
   return 0;

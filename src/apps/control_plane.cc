@@ -206,8 +206,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
     std::fprintf(stderr, "spotbatch run: %s\n", services.status().ToString().c_str());
     return 1;
   }
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
-                SystemClock());
+  Ingest ingest = IngestFor(config, *services);
   auto report = ingest.Reconcile();
   if (!report.ok()) {
     std::fprintf(stderr, "spotbatch run: ingest: %s\n", report.status().ToString().c_str());
@@ -280,8 +279,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     std::fprintf(stderr, "spotbatch up: %s\n", services.status().ToString().c_str());
     return 1;
   }
-  Ingest ingest(config.pipeline, *services->store, *services->queue, *services->state,
-                SystemClock());
+  Ingest ingest = IngestFor(config, *services);
   std::unique_ptr<HttpApi> api;
   if (!config.server_listen.empty()) {
     auto started = HttpApi::Start(config);

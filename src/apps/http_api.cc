@@ -93,7 +93,10 @@ void SendJson(httplib::Response& res, const nlohmann::json& body) {
 class HttpApi::Impl {
  public:
   Impl(const Config& config, Services services, std::string token)
-      : config_(config), services_(std::move(services)), token_(std::move(token)) {
+      : config_(config),
+        services_(std::move(services)),
+        ingest_(IngestFor(config_, services_)),
+        token_(std::move(token)) {
     Routes();
   }
 
@@ -168,8 +171,8 @@ class HttpApi::Impl {
                    Status s =
                        req.matches[2].str() == "cancel"
                            ? CancelJob(*services_.state, SystemClock(), config_.pipeline.retry, id)
-                           : RetryJob(*services_.state, SystemClock(), config_.pipeline.retry, id);
-                   if (s.ok() && req.matches[2].str() == "retry") s = NewIngest().EnqueuePending();
+                           : RetryJob(ingest_, *services_.state, SystemClock(),
+                                      config_.pipeline.retry, id);
                    if (!s.ok()) return SendError(res, s);
                    SendJson(res, {{"id", id}, {"ok", true}});
                  }));
@@ -184,7 +187,7 @@ class HttpApi::Impl {
                   nlohmann::json out = {{"key", key}, {"etag", info->etag}, {"size", info->size}};
                   if (key.rfind(config_.pipeline.input_prefix, 0) == 0) {
                     bool created = false;
-                    auto job = NewIngest().IngestObject(*info, &created);
+                    auto job = ingest_.IngestObject(*info, &created);
                     if (!job.ok()) return SendError(res, job.status());
                     out["job"] = *job;
                   }
@@ -243,13 +246,9 @@ class HttpApi::Impl {
                 }));
   }
 
-  Ingest NewIngest() {
-    return Ingest(config_.pipeline, *services_.store, *services_.queue, *services_.state,
-                  SystemClock());
-  }
-
   const Config& config_;
   Services services_;
+  Ingest ingest_;
   std::string token_;
   httplib::Server server_;
   std::mutex mu_;

@@ -24,4 +24,8 @@ Result<Services> OpenServices(const Config& config) {
   return s;
 }
 
+Ingest IngestFor(const Config& config, Services& services) {
+  return Ingest(config.pipeline, *services.store, *services.queue, *services.state, SystemClock());
+}
+
 }  // namespace spotbatch

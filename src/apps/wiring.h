@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "agent/ingest.h"
 #include "apps/config.h"
 #include "spotbatch/object_store.h"
 #include "spotbatch/state_store.h"
@@ -17,5 +18,7 @@ struct Services {
 };
 
 Result<Services> OpenServices(const Config& config);
+// The ingest of the config's pipeline over `services`, on the system clock.
+Ingest IngestFor(const Config& config, Services& services);
 
 }  // namespace spotbatch

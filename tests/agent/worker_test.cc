@@ -161,6 +161,30 @@ TEST_F(WorkerTest, StaleAttemptCannotPublishAfterAnotherTookOver) {
   EXPECT_TRUE(Keys("_spotbatch/").empty()) << "the stale attempt's staging must be dropped";
 }
 
+TEST_F(WorkerTest, HeartbeatsKeepATaskLongerThanItsLease) {
+  pipeline_.command = {"sleep", "1"};
+  options_.lease_millis = 300;
+  options_.heartbeat_millis = 50;
+  const std::string job = AddInput("x", "1");
+  auto a = NewWorker();
+  std::thread ta([&] { ASSERT_TRUE(*a->RunOnce()); });
+  ASSERT_TRUE(testing::WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  // Another worker polls all the while; with heartbeats it never gets to take the task over.
+  WorkerOptions other = options_;
+  other.worker_id = "w2";
+  other.work_dir = dir_ / "work2";
+  auto b = NewWorker(other);
+  while (TaskOf(job).state == TaskState::kRunning) {
+    auto r = b->RunOnce();
+    ASSERT_TRUE(r.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ta.join();
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+  EXPECT_EQ(TaskOf(job).lost, 0);
+  EXPECT_EQ(AttemptsOf(job).size(), 1u);
+}
+
 TEST_F(WorkerTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
   pipeline_.command = {"false"};  // must never run: the task already succeeded
   const std::string job = AddInput("x", "1");
