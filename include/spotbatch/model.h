@@ -40,6 +40,12 @@ inline bool IsTerminal(TaskState s) {
 }
 
 // One staged output: the attempt wrote `staging_key`; publishing copies it to `final_key`.
+// What a state change must survive. Every commit survives the crash of any process; a kSoft
+// one may be undone by a power loss of the machine that holds an embedded store (managed
+// stores make every write durable). kSoft is for changes whose loss leaves a state that the
+// power loss produces anyway: the start or heartbeat of an attempt that died with the machine.
+enum class CommitDurability { kDurable, kSoft };
+
 struct OutputFile {
   std::string staging_key;
   std::string final_key;

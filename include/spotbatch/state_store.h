@@ -33,7 +33,10 @@ class StateStore {
   // An attempt whose token is new is inserted whole; for a known token only its end (ended,
   // outcome, exit code, message, log tail) is written.
   virtual Status CommitTask(const TaskRecord& next, int64_t expected_version,
-                            const std::vector<AttemptRecord>& attempts) = 0;
+                            const std::vector<AttemptRecord>& attempts,
+                            CommitDurability durability = CommitDurability::kDurable) = 0;
+  // Makes every commit made so far through this store durable, kSoft ones included.
+  virtual Status Sync() = 0;
   // Records that a queue message now exists for the task's current QUEUED spell.
   virtual Status MarkEnqueued(std::string_view task_id) = 0;
   // Every job with its tasks, oldest first.

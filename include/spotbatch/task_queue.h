@@ -6,6 +6,11 @@
 // message is delivered again with a new receipt; the old receipt is then stale and every call
 // with it returns kFailedPrecondition ("lease lost"). A message delivered more than
 // `max_receives` times moves to the dead-letter queue instead of being delivered again.
+//
+// Send and DeadLetter survive any crash. An embedded queue may let a power loss of its machine
+// undo recent leases, extensions, releases and deletions: the message is then delivered again,
+// which at-least-once delivery allows anyway (consumers must find out from the state store
+// whether the work it names is done).
 #pragma once
 
 #include <cstdint>

@@ -145,6 +145,11 @@ Status Worker::DeleteLater(const std::string& receipt) {
 }
 
 Status Worker::FlushDeletes() {
+  if (unsynced_successes_) {
+    // Successes without outputs were committed soft: make them durable, one fsync for the
+    // batch. Were it to fail, a power loss could undo them and the tasks would run again.
+    unsynced_successes_ = !state_.Sync().ok();
+  }
   if (pending_deletes_.empty()) return Status::Ok();
   Status s = queue_.DeleteBatch(pending_deletes_);
   // On failure the messages come back after their visibility timeout, find their tasks
@@ -166,8 +171,9 @@ TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
 Status Worker::Commit(TaskRecord& task, const TaskEvent& event) {
   for (int tries = 0; tries < 20; ++tries) {
     SB_ASSIGN_OR_RETURN(Transition tr, ApplyTaskEvent(task, event, pipeline_.retry));
-    Status s = state_.CommitTask(tr.task, task.version, tr.attempts);
+    Status s = state_.CommitTask(tr.task, task.version, tr.attempts, DurabilityOf(event));
     if (s.ok()) {
+      if (event.kind == EventKind::kSucceed) unsynced_successes_ |= event.outputs.empty();
       task = std::move(tr.task);
       return s;
     }
@@ -202,7 +208,7 @@ Status Worker::Handle(Lease& lease) {
         TaskEvent start = Event(EventKind::kStart, RandomHex(16));
         auto tr = ApplyTaskEvent(t, start, pipeline_.retry);
         if (!tr.ok()) continue;  // changed between read and decision: look again
-        Status s = state_.CommitTask(tr->task, t.version, tr->attempts);
+        Status s = state_.CommitTask(tr->task, t.version, tr->attempts, DurabilityOf(start));
         if (s.code() == StatusCode::kAborted) continue;
         SB_RETURN_IF_ERROR(s);
         // A vanished attempt may have staged some outputs before it died.

@@ -61,7 +61,8 @@ class Worker {
 
  private:
   struct Lease;
-  // Finished tasks' messages are deleted in batches of this many (one commit for all).
+  // Finished tasks' messages are deleted in batches of this many (one commit for all), after
+  // the soft successes among them are made durable (one fsync for all).
   static constexpr size_t kDeleteBatch = 16;
   Result<bool> HandleNext();
   Status Handle(Lease& lease);
@@ -96,6 +97,7 @@ class Worker {
   std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
   std::vector<std::string> pending_deletes_;
   int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued
+  bool unsynced_successes_ = false;  // soft commits (DurabilityOf) not yet Sync()ed
   std::atomic<bool> stop_{false};
   int wake_pipe_[2] = {-1, -1};
 };

@@ -221,19 +221,33 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
   int restarts = 0;
-  while (!jobs.empty()) {
-    tally = Tally(*services->state, jobs);
-    if (!tally.ok()) {
-      if (tally.status().retryable()) continue;
-      std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
-      break;
+  int64_t last_tally = 0;
+  while (!jobs.empty() && !g_stop.load()) {
+    // A tally reads every job of the run, so it runs every 250 ms, or every 40 ms once the
+    // queue has emptied (one aggregate query): the run ends without waiting out the period.
+    const int64_t now = MonotonicMillis();
+    auto depth = services->queue->Depth(config.pipeline.queue);
+    const bool drained = depth.ok() && depth->visible + depth->in_flight + depth->delayed == 0;
+    if (now - last_tally >= (drained ? 40 : 250)) {
+      last_tally = now;
+      tally = Tally(*services->state, jobs);
+      if (!tally.ok() && !tally.status().retryable()) {
+        std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
+        break;
+      }
+      if (tally.ok()) {
+        if (tally->counts.done + tally->counts.failed == tally->counts.total) break;
+        progress.Update(tally->counts, now);
+      }
     }
-    if (tally->counts.done + tally->counts.failed == tally->counts.total || g_stop.load()) break;
-    progress.Update(tally->counts, MonotonicMillis());
     restarts += pool.Supervise();
-    ::usleep(250 * 1000);  // each look reads every job of the run
+    ::usleep(20 * 1000);
   }
   pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  // Workers sync their soft successes before exiting; one that was killed may not have.
+  if (Status synced = services->state->Sync(); !synced.ok()) {
+    std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
+  }
   if (!jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
@@ -314,7 +328,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
-  return 0;
+  return services->state->Sync().ok() ? 0 : 1;
 }
 
 }  // namespace spotbatch

@@ -1,6 +1,7 @@
 #include "core/task_machine.h"
 
 namespace spotbatch {
+
 namespace {
 
 Status NotApplicable(const TaskRecord& task, const std::string& why) {
@@ -89,6 +90,19 @@ Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryP
 }
 
 }  // namespace
+
+CommitDurability DurabilityOf(const TaskEvent& event) {
+  switch (event.kind) {
+    case EventKind::kStart:
+    case EventKind::kHeartbeat:
+    case EventKind::kRelease:
+      return CommitDurability::kSoft;
+    case EventKind::kSucceed:
+      return event.outputs.empty() ? CommitDurability::kSoft : CommitDurability::kDurable;
+    default:
+      return CommitDurability::kDurable;
+  }
+}
 
 Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
                                   const RetryPolicy& policy) {

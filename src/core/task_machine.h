@@ -53,6 +53,14 @@ struct Transition {
   std::vector<AttemptRecord> attempts;  // attempt records to insert or finish
 };
 
+// How durable the commit of `event` must be. kSoft where a power loss that undoes the commit
+// leaves nothing worse than redoing work: the start, heartbeats and blameless hand-back of an
+// attempt (after a power loss the attempt is gone either way), and the success of an attempt
+// without outputs (the task runs again; nothing was published). Outcomes with outputs, spent
+// budgets and user actions are kDurable. Workers make their soft successes durable in batches
+// (StateStore::Sync).
+CommitDurability DurabilityOf(const TaskEvent& event);
+
 // The next state, or kFailedPrecondition when the event does not apply (a stale token, a
 // task in another state); the message says why.
 Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& event,

@@ -59,6 +59,19 @@ TEST_P(StateStoreContract, CreateJobOnceThenAlreadyExists) {
   EXPECT_EQ(state_->GetTask("nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(StateStoreContract, SoftCommitsAreReadBackAndSynced) {
+  EXPECT_TRUE(state_->Sync().ok());  // nothing written yet
+  const TaskRecord t0 = Task("j1");
+  ASSERT_TRUE(state_->CreateJob(Job("j1"), {t0}).ok());
+  Transition started = Apply(t0, EventKind::kStart, "a1");
+  ASSERT_TRUE(
+      state_->CommitTask(started.task, t0.version, started.attempts, CommitDurability::kSoft).ok());
+  ASSERT_TRUE(state_->Sync().ok());
+  auto read = state_->GetTask("j1-0");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*read, started.task);
+}
+
 TEST_P(StateStoreContract, CommitIsConditionalOnVersion) {
   ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
   const TaskRecord t0 = *state_->GetTask("j-0");

@@ -34,6 +34,20 @@ TaskRecord Running(const std::string& token = "a1") {
   return tr->task;
 }
 
+TEST(TaskMachine, OnlyRedoableChangesMayBeLostToPowerLoss) {
+  for (EventKind k : {EventKind::kStart, EventKind::kHeartbeat, EventKind::kRelease}) {
+    EXPECT_EQ(DurabilityOf(Ev(k, "a1")), CommitDurability::kSoft);
+  }
+  EXPECT_EQ(DurabilityOf(Ev(EventKind::kSucceed, "a1")), CommitDurability::kSoft);
+  TaskEvent with_outputs = Ev(EventKind::kSucceed, "a1");
+  with_outputs.outputs = {{"_spotbatch/staging/a1.0", "out/a/x"}};
+  EXPECT_EQ(DurabilityOf(with_outputs), CommitDurability::kDurable);
+  for (EventKind k : {EventKind::kPublished, EventKind::kFail, EventKind::kTimeout,
+                      EventKind::kInterrupt, EventKind::kCancel, EventKind::kRetry}) {
+    EXPECT_EQ(DurabilityOf(Ev(k, "a1")), CommitDurability::kDurable);
+  }
+}
+
 TEST(TaskMachine, StartLeasesTaskAndRecordsAttempt) {
   auto tr = ApplyTaskEvent(Queued(), Ev(EventKind::kStart, "a1"), RetryPolicy{});
   ASSERT_TRUE(tr.ok());

@@ -93,7 +93,7 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sync s
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   const int lock_fd = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  std::shared_ptr<SqliteDb> db(new SqliteDb(raw, lock_fd));
+  std::shared_ptr<SqliteDb> db(new SqliteDb(raw, lock_fd, sync));
   if (rc != SQLITE_OK) return FromSqlite(rc, raw, "open " + path);
   if (lock_fd < 0) return Unavailable("cannot open " + path + ".lock: " + std::strerror(errno));
   sqlite3_busy_timeout(raw, 30000);
@@ -132,6 +132,19 @@ SqliteDb::WriterLock::WriterLock(int fd) : fd_(fd) {
 
 SqliteDb::WriterLock::~WriterLock() {
   if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+}
+
+Status SqliteDb::SyncLog() {
+  if (sync_ == Sync::kNormal) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  // The log is one file shared by every connection: syncing it through this connection's
+  // handle covers every process's commits.
+  sqlite3_file* log = nullptr;
+  const int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+  if (rc != SQLITE_OK) return FromSqlite(rc, db_, "find the log file");
+  if (log == nullptr || log->pMethods == nullptr) return Status::Ok();  // nothing written yet
+  const int synced = log->pMethods->xSync(log, SQLITE_SYNC_FULL);
+  return synced == SQLITE_OK ? Status::Ok() : FromSqlite(synced, nullptr, "sync the log");
 }
 
 Status SqliteDb::Exec(const char* sql) {

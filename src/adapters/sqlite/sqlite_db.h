@@ -35,17 +35,33 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
 
   Status Exec(const char* sql);
+  // What a transaction's commit must survive. kSoft commits are written like kNormal ones even
+  // on a kFull database: a power loss may undo them (with every later soft commit, never an
+  // earlier durable one, since the log is replayed in order), a process crash never does. For
+  // state that a power loss makes moot anyway: leases of processes that died with the machine.
+  enum class Commit { kDurable, kSoft };
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it returns an error.
   template <typename Body>
-  Status Transaction(Body&& body) {
+  Status Transaction(Body&& body, Commit commit = Commit::kDurable) {
     std::lock_guard<std::mutex> lock(mu_);
     WriterLock writer(writer_lock_fd_);
-    SB_RETURN_IF_ERROR(ExecLocked("BEGIN IMMEDIATE"));
-    Status s = body();
-    if (s.ok()) s = ExecLocked("COMMIT");
-    if (!s.ok()) (void)ExecLocked("ROLLBACK");
+    const bool relax = commit == Commit::kSoft && sync_ == Sync::kFull;
+    if (relax) SB_RETURN_IF_ERROR(ExecLocked("PRAGMA synchronous=NORMAL"));
+    Status s = ExecLocked("BEGIN IMMEDIATE");
+    if (s.ok()) {
+      s = body();
+      if (s.ok()) s = ExecLocked("COMMIT");
+      if (!s.ok()) (void)ExecLocked("ROLLBACK");
+    }
+    if (relax) {
+      Status restored = ExecLocked("PRAGMA synchronous=FULL");
+      if (s.ok()) s = restored;
+    }
     return s;
   }
+  // Makes every commit in the log durable (soft ones included) with one fsync of the log; a
+  // no-op on a kNormal database, whose owner chose to trust the OS's page cache.
+  Status SyncLog();
   // Runs `body` holding the connection (for reads outside a write transaction).
   template <typename Body>
   auto Read(Body&& body) {
@@ -77,10 +93,12 @@ class SqliteDb {
     int fd_;
   };
 
-  SqliteDb(sqlite3* db, int writer_lock_fd) : db_(db), writer_lock_fd_(writer_lock_fd) {}
+  SqliteDb(sqlite3* db, int writer_lock_fd, Sync sync)
+      : db_(db), writer_lock_fd_(writer_lock_fd), sync_(sync) {}
   Status ExecLocked(const char* sql);
   sqlite3* db_;
   int writer_lock_fd_;
+  Sync sync_;
   std::mutex mu_;
   std::unordered_map<std::string, CachedStatement> statements_;
 };

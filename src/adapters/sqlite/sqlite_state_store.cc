@@ -131,45 +131,52 @@ class SqliteStateStore final : public StateStore {
   }
 
   Status CommitTask(const TaskRecord& next, int64_t expected_version,
-                    const std::vector<AttemptRecord>& attempts) override {
+                    const std::vector<AttemptRecord>& attempts,
+                    CommitDurability durability) override {
     if (next.version != expected_version + 1) {
       return InvalidArgument("task " + next.id + ": next version must be expected + 1");
     }
-    return db_->Transaction([&]() -> Status {
-      SqliteStatement upd(*db_,
-                          "UPDATE tasks SET state=?5, version=?6, attempt_token=?7, attempts=?8, "
-                          "app_failures=?9, interruptions=?10, lost=?11, not_before=?12, "
-                          "lease_expires=?13, enqueued=?14, outputs=?15, last_error=?16, "
-                          "updated_at=?17 WHERE id=?1 AND version=?18");
-      BindTask(upd, next).Bind(18, expected_version);
-      SB_RETURN_IF_ERROR(upd.Run());
-      if (upd.changes() != 1) {
-        return Aborted("task " + next.id + " changed since version " +
-                       std::to_string(expected_version) + " (or does not exist)");
-      }
-      for (const AttemptRecord& a : attempts) {
-        SqliteStatement st(*db_,
-                           "INSERT INTO attempts(token, task_id, number, worker, started_at, "
-                           "ended_at, outcome, exit_code, message, log_tail) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET "
-                           "ended_at=excluded.ended_at, outcome=excluded.outcome, "
-                           "exit_code=excluded.exit_code, message=excluded.message, "
-                           "log_tail=excluded.log_tail");
-        SB_RETURN_IF_ERROR(st.Bind(1, a.token)
-                               .Bind(2, a.task_id)
-                               .Bind(3, int64_t{a.number})
-                               .Bind(4, a.worker)
-                               .Bind(5, a.started_unix_millis)
-                               .Bind(6, a.ended_unix_millis)
-                               .Bind(7, std::string_view(AttemptOutcomeName(a.outcome)))
-                               .Bind(8, int64_t{a.exit_code})
-                               .Bind(9, a.message)
-                               .Bind(10, a.log_tail)
-                               .Run());
-      }
-      return Status::Ok();
-    });
+    return db_->Transaction(
+        [&]() -> Status {
+          SqliteStatement upd(
+              *db_,
+              "UPDATE tasks SET state=?5, version=?6, attempt_token=?7, attempts=?8, "
+              "app_failures=?9, interruptions=?10, lost=?11, not_before=?12, "
+              "lease_expires=?13, enqueued=?14, outputs=?15, last_error=?16, "
+              "updated_at=?17 WHERE id=?1 AND version=?18");
+          BindTask(upd, next).Bind(18, expected_version);
+          SB_RETURN_IF_ERROR(upd.Run());
+          if (upd.changes() != 1) {
+            return Aborted("task " + next.id + " changed since version " +
+                           std::to_string(expected_version) + " (or does not exist)");
+          }
+          for (const AttemptRecord& a : attempts) {
+            SqliteStatement st(*db_,
+                               "INSERT INTO attempts(token, task_id, number, worker, started_at, "
+                               "ended_at, outcome, exit_code, message, log_tail) "
+                               "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET "
+                               "ended_at=excluded.ended_at, outcome=excluded.outcome, "
+                               "exit_code=excluded.exit_code, message=excluded.message, "
+                               "log_tail=excluded.log_tail");
+            SB_RETURN_IF_ERROR(st.Bind(1, a.token)
+                                   .Bind(2, a.task_id)
+                                   .Bind(3, int64_t{a.number})
+                                   .Bind(4, a.worker)
+                                   .Bind(5, a.started_unix_millis)
+                                   .Bind(6, a.ended_unix_millis)
+                                   .Bind(7, std::string_view(AttemptOutcomeName(a.outcome)))
+                                   .Bind(8, int64_t{a.exit_code})
+                                   .Bind(9, a.message)
+                                   .Bind(10, a.log_tail)
+                                   .Run());
+          }
+          return Status::Ok();
+        },
+        durability == CommitDurability::kSoft ? SqliteDb::Commit::kSoft
+                                              : SqliteDb::Commit::kDurable);
   }
+
+  Status Sync() override { return db_->SyncLog(); }
 
   Status MarkEnqueued(std::string_view task_id) override {
     return db_->Transaction([&] {

@@ -7,6 +7,12 @@
 namespace spotbatch {
 namespace {
 
+// Leases, extensions, releases and deletions are written without waiting for the disk. A power
+// loss that undoes them leaves messages visible (or leased until their timeout) that the state
+// store shows finished or not started: at-least-once delivery allows the redelivery, and the
+// worker settles it. Sends and dead-letter moves are durable: they are the only record.
+constexpr SqliteDb::Commit kLeaseCommit = SqliteDb::Commit::kSoft;
+
 Status LeaseLost(std::string_view receipt) {
   return FailedPrecondition("lease lost: receipt " + std::string(receipt.substr(0, 12)) +
                             "... is not current (expired and redelivered, or deleted)");
@@ -65,39 +71,41 @@ class SqliteTaskQueue final : public TaskQueue {
       if (!any) return std::optional<QueueMessage>();
     }
     std::optional<QueueMessage> out;
-    Status s = db_->Transaction([&]() -> Status {
-      while (true) {
-        SqliteStatement pick(*db_,
-                             "SELECT m.id, m.body, m.receive_count, m.sent_at, "
-                             "coalesce(q.max_receives, 1000000), "
-                             "coalesce(q.dead_letter_queue, m.queue || '-dlq') "
-                             "FROM messages m LEFT JOIN queues q ON q.name = m.queue "
-                             "WHERE m.queue=? AND m.visible_at<=? "
-                             "ORDER BY m.priority DESC, m.id LIMIT 1");
-        if (!pick.Bind(1, queue).Bind(2, now).Step()) return pick.status();
-        const int64_t id = pick.Int(0);
-        const int receive_count = static_cast<int>(pick.Int(2));
-        if (receive_count >= pick.Int(4)) {
-          SqliteStatement move(
-              *db_, "UPDATE messages SET queue=?, receipt=NULL, visible_at=? WHERE id=?");
-          SB_RETURN_IF_ERROR(move.Bind(1, pick.Text(5)).Bind(2, now).Bind(3, id).Run());
-          continue;
-        }
-        QueueMessage m;
-        m.id = std::to_string(id);
-        m.body = pick.Text(1);
-        m.receive_count = receive_count + 1;
-        m.sent_unix_millis = pick.Int(3);
-        m.receipt = RandomHex(16);
-        SqliteStatement lease(*db_,
-                              "UPDATE messages SET receipt=?, visible_at=?, "
-                              "receive_count=receive_count+1 WHERE id=?");
-        SB_RETURN_IF_ERROR(
-            lease.Bind(1, m.receipt).Bind(2, now + visibility_millis).Bind(3, id).Run());
-        out = std::move(m);
-        return Status::Ok();
-      }
-    });
+    Status s = db_->Transaction(
+        [&]() -> Status {
+          while (true) {
+            SqliteStatement pick(*db_,
+                                 "SELECT m.id, m.body, m.receive_count, m.sent_at, "
+                                 "coalesce(q.max_receives, 1000000), "
+                                 "coalesce(q.dead_letter_queue, m.queue || '-dlq') "
+                                 "FROM messages m LEFT JOIN queues q ON q.name = m.queue "
+                                 "WHERE m.queue=? AND m.visible_at<=? "
+                                 "ORDER BY m.priority DESC, m.id LIMIT 1");
+            if (!pick.Bind(1, queue).Bind(2, now).Step()) return pick.status();
+            const int64_t id = pick.Int(0);
+            const int receive_count = static_cast<int>(pick.Int(2));
+            if (receive_count >= pick.Int(4)) {
+              SqliteStatement move(
+                  *db_, "UPDATE messages SET queue=?, receipt=NULL, visible_at=? WHERE id=?");
+              SB_RETURN_IF_ERROR(move.Bind(1, pick.Text(5)).Bind(2, now).Bind(3, id).Run());
+              continue;
+            }
+            QueueMessage m;
+            m.id = std::to_string(id);
+            m.body = pick.Text(1);
+            m.receive_count = receive_count + 1;
+            m.sent_unix_millis = pick.Int(3);
+            m.receipt = RandomHex(16);
+            SqliteStatement lease(*db_,
+                                  "UPDATE messages SET receipt=?, visible_at=?, "
+                                  "receive_count=receive_count+1 WHERE id=?");
+            SB_RETURN_IF_ERROR(
+                lease.Bind(1, m.receipt).Bind(2, now + visibility_millis).Bind(3, id).Run());
+            out = std::move(m);
+            return Status::Ok();
+          }
+        },
+        kLeaseCommit);
     if (!s.ok()) return s;
     last_lease_found_ = out.has_value();
     return out;
@@ -114,23 +122,27 @@ class SqliteTaskQueue final : public TaskQueue {
   }
 
   Status Delete(std::string_view receipt) override {
-    return db_->Transaction([&] {
-      SqliteStatement st(*db_, "DELETE FROM messages WHERE receipt=?");
-      SB_RETURN_IF_ERROR(st.Bind(1, receipt).Run());
-      return st.changes() == 1 ? Status::Ok() : LeaseLost(receipt);
-    });
+    return db_->Transaction(
+        [&] {
+          SqliteStatement st(*db_, "DELETE FROM messages WHERE receipt=?");
+          SB_RETURN_IF_ERROR(st.Bind(1, receipt).Run());
+          return st.changes() == 1 ? Status::Ok() : LeaseLost(receipt);
+        },
+        kLeaseCommit);
   }
 
   Status DeleteBatch(const std::vector<std::string>& receipts) override {
     if (receipts.empty()) return Status::Ok();
-    return db_->Transaction([&]() -> Status {
-      SqliteStatement st(*db_, "DELETE FROM messages WHERE receipt=?");
-      for (const std::string& r : receipts) {
-        SB_RETURN_IF_ERROR(st.Bind(1, r).Run());
-        st.Reset();
-      }
-      return Status::Ok();
-    });
+    return db_->Transaction(
+        [&]() -> Status {
+          SqliteStatement st(*db_, "DELETE FROM messages WHERE receipt=?");
+          for (const std::string& r : receipts) {
+            SB_RETURN_IF_ERROR(st.Bind(1, r).Run());
+            st.Reset();
+          }
+          return Status::Ok();
+        },
+        kLeaseCommit);
   }
 
   Status DeadLetter(std::string_view receipt) override {
@@ -167,11 +179,13 @@ class SqliteTaskQueue final : public TaskQueue {
 
  private:
   Status UpdateLeased(std::string_view receipt, const char* sql, int64_t visible_at) {
-    return db_->Transaction([&] {
-      SqliteStatement st(*db_, sql);
-      SB_RETURN_IF_ERROR(st.Bind(1, visible_at).Bind(2, receipt).Run());
-      return st.changes() == 1 ? Status::Ok() : LeaseLost(receipt);
-    });
+    return db_->Transaction(
+        [&] {
+          SqliteStatement st(*db_, sql);
+          SB_RETURN_IF_ERROR(st.Bind(1, visible_at).Bind(2, receipt).Run());
+          return st.changes() == 1 ? Status::Ok() : LeaseLost(receipt);
+        },
+        kLeaseCommit);
   }
 
   std::shared_ptr<SqliteDb> db_;
