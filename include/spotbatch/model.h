@@ -39,13 +39,13 @@ inline bool IsTerminal(TaskState s) {
   return s == TaskState::kSucceeded || s == TaskState::kFailed || s == TaskState::kCancelled;
 }
 
-// One staged output: the attempt wrote `staging_key`; publishing copies it to `final_key`.
 // What a state change must survive. Every commit survives the crash of any process; a kSoft
 // one may be undone by a power loss of the machine that holds an embedded store (managed
 // stores make every write durable). kSoft is for changes whose loss leaves a state that the
 // power loss produces anyway: the start or heartbeat of an attempt that died with the machine.
 enum class CommitDurability { kDurable, kSoft };
 
+// One staged output: the attempt wrote `staging_key`; publishing copies it to `final_key`.
 struct OutputFile {
   std::string staging_key;
   std::string final_key;
@@ -69,7 +69,12 @@ struct TaskRecord {
   bool enqueued = false;                  // a queue message was sent for the current QUEUED spell
   std::vector<OutputFile> outputs;
   std::string last_error;
-  int64_t updated_unix_millis = 0;
+  int64_t updated_unix_millis = 0;  // every transition; heartbeats: last sign of life
+  int64_t started_unix_millis = 0;  // when the current or last attempt started
+  // The last checkpoint committed for this task (a key prefix in the store; empty: none) and
+  // when the command wrote it. The next attempt starts with it restored.
+  std::string checkpoint;
+  int64_t checkpoint_unix_millis = 0;
   bool operator==(const TaskRecord&) const = default;
 };
 
@@ -84,6 +89,8 @@ struct AttemptRecord {
   int exit_code = -1;
   std::string message;
   std::string log_tail;
+  std::string pool;              // capacity pool of the worker's instance; empty: plain worker
+  int64_t lost_work_millis = 0;  // INTERRUPTED or LOST: work done since the last checkpoint
   bool operator==(const AttemptRecord&) const = default;
 };
 

@@ -222,10 +222,7 @@ void RunningCommand::Terminate(int64_t grace_millis) {
   if (Reap()) return;
   if (grace_millis > 0) {
     Signal(SIGTERM);
-    const int64_t step = 10;
-    for (int64_t waited = 0; waited < grace_millis; waited += step) {
-      if (Wait(step, -1)) return;
-    }
+    if (Wait(grace_millis, -1)) return;
   }
   Signal(SIGKILL);
   while (!Wait(100, -1)) {

@@ -1,13 +1,16 @@
 #include "agent/worker.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "agent/command_runner.h"
 #include "common/ids.h"
+#include "core/interruption.h"
 #include "core/pipeline_keys.h"
 
 namespace spotbatch {
@@ -38,6 +41,25 @@ Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
   if (ec) return Internal("cannot list outputs in " + dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// Regular files under `dir` as "path\tsize\tmtime_ns" lines (sorted), and the newest mtime.
+struct FolderState {
+  std::vector<std::string> files;  // relative paths, sorted
+  std::string signature;
+  int64_t newest_unix_millis = 0;
+};
+Result<FolderState> ScanFolder(const std::string& dir) {
+  FolderState out;
+  SB_ASSIGN_OR_RETURN(out.files, ListOutputFiles(dir));
+  for (const std::string& f : out.files) {
+    struct stat st;
+    if (::stat((dir + "/" + f).c_str(), &st) != 0) continue;  // removed meanwhile
+    const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+    out.signature += f + "\t" + std::to_string(st.st_size) + "\t" + std::to_string(mtime_ns) + "\n";
+    out.newest_unix_millis = std::max(out.newest_unix_millis, mtime_ns / 1'000'000);
+  }
+  return out;
 }
 
 // Removes everything in `dir` but keeps its input/, output/ and checkpoint/ folders (emptied).
@@ -82,10 +104,23 @@ Worker::~Worker() {
 
 void Worker::RequestStop() {
   stop_.store(true);
+  Wake();
+}
+
+void Worker::Wake() {
   if (wake_pipe_[1] >= 0) {
     const char c = 1;
     (void)!::write(wake_pipe_[1], &c, 1);
   }
+}
+
+std::string Worker::ReasonToStop() {
+  if (stop_.load()) return "stopped";
+  if (!watcher_) return "";
+  const NoticeState n = watcher_->Current();
+  if (n.interruption) return "interrupted";
+  if (n.terminating || (n.rebalance && options_.drain_on_rebalance)) return "drained";
+  return "";
 }
 
 Status Worker::Run() {
@@ -95,7 +130,20 @@ Status Worker::Run() {
     Worker* w;
     ~Flush() { (void)w->FlushDeletes(); }
   } flush_at_exit{this};
-  while (!stop_.load()) {
+  if (metadata_ != nullptr) {
+    watcher_ = std::make_unique<NoticeWatcher>(*metadata_, options_.metadata_poll_millis,
+                                               [this] { Wake(); });
+  }
+  struct StopWatching {
+    Worker* w;
+    ~StopWatching() { w->watcher_.reset(); }
+  } stop_watching{this};
+  exit_reason_ = "stopped";
+  while (true) {
+    if (std::string reason = ReasonToStop(); !reason.empty()) {
+      exit_reason_ = std::move(reason);
+      break;
+    }
     auto handled = HandleNext();
     if (!handled.ok()) {
       if (!handled.status().retryable()) return handled.status();
@@ -107,7 +155,10 @@ Status Worker::Run() {
       continue;
     }
     SB_RETURN_IF_ERROR(FlushDeletes());
-    if (options_.exit_when_idle) break;
+    if (options_.exit_when_idle) {
+      exit_reason_ = "idle";
+      break;
+    }
     clock_.SleepForMillis(idle_sleep);
     idle_sleep = std::min(idle_sleep * 2, options_.idle_poll_max_millis);
   }
@@ -192,7 +243,8 @@ Status Worker::Handle(Lease& lease) {
       lease.settled = true;  // a message for no task: nothing will ever need it
       return DeleteLater(receipt);
     }
-    const Delivery d = DecideDelivery(*task, clock_.NowUnixMillis());
+    const Delivery d =
+        DecideDelivery(*task, clock_.NowUnixMillis(), options_.on_spot, pipeline_.retry);
     switch (d.action) {
       case DeliveryAction::kDelete:
         lease.settled = true;
@@ -206,6 +258,7 @@ Status Worker::Handle(Lease& lease) {
         if (stop_.load()) return Status::Ok();
         TaskRecord t = std::move(*task);
         TaskEvent start = Event(EventKind::kStart, RandomHex(16));
+        start.pool = options_.pool;
         auto tr = ApplyTaskEvent(t, start, pipeline_.retry);
         if (!tr.ok()) continue;  // changed between read and decision: look again
         Status s = state_.CommitTask(tr->task, t.version, tr->attempts, DurabilityOf(start));
@@ -258,6 +311,13 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     return fail(EventKind::kFail, "cannot stage input " + task.input_key + ": " + staged.message(),
                 -1, "");
   }
+  checkpoint_signature_.clear();
+  checkpoint_seq_ = 0;
+  if (!task.checkpoint.empty()) {
+    Status restored = RestoreCheckpoint(task);
+    if (!restored.ok()) return fail(EventKind::kRelease, restored.ToString(), -1, "");
+  }
+  const std::string deadline_file = scratch + "/deadline";
 
   CommandSpec spec;
   for (const std::string& arg : pipeline_.command) {
@@ -278,7 +338,12 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
               {"SPOTBATCH_CHECKPOINT_DIR", checkpoint_dir},
               {"SPOTBATCH_KEY", task.input_key},
               {"SPOTBATCH_ATTEMPT", std::to_string(task.attempts)},
-              {"SPOTBATCH_TASK_ID", task.id}};
+              {"SPOTBATCH_TASK_ID", task.id},
+              // When the attempt must end (its timeout), in Unix seconds; an interruption
+              // notice writes the reclaim time into the file, and sends SIGTERM.
+              {"SPOTBATCH_DEADLINE",
+               std::to_string((clock_.NowUnixMillis() + pipeline_.timeout_millis) / 1000)},
+              {"SPOTBATCH_DEADLINE_FILE", deadline_file}};
   spec.cwd = scratch;
   spec.capture_tail_bytes = options_.log_tail_bytes;
   if (inline_command_) {
@@ -299,7 +364,13 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   while (true) {
     const int64_t now = clock_.MonotonicNanos() / 1'000'000;
     if (cmd.Wait(std::min(deadline, next_heartbeat) - now, wake_pipe_[0])) break;
+    DrainWakePipe();
     const int64_t after = clock_.MonotonicNanos() / 1'000'000;
+    if (watcher_) {
+      if (auto notice = watcher_->Current().interruption) {
+        return Interrupt(lease, task, cmd, *notice);
+      }
+    }
     if (stop_.load()) {
       cmd.Terminate(options_.kill_grace_millis);
       return fail(EventKind::kRelease, "worker stopping", -1, cmd.output_tail());
@@ -314,7 +385,24 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     next_heartbeat = after + options_.heartbeat_millis;
     (void)FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
     Status extended = queue_.Extend(receipt, options_.lease_millis);
-    Status beat = extended.ok() ? Commit(task, Event(EventKind::kHeartbeat, token)) : extended;
+    TaskEvent heartbeat = Event(EventKind::kHeartbeat, token);
+    // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
+    // next attempt resumes from should this instance vanish without notice.
+    auto checkpoint = extended.ok() ? UploadCheckpoint(task) : Result<Checkpoint>(Checkpoint{});
+    if (checkpoint.ok()) {
+      heartbeat.checkpoint = checkpoint->prefix;
+      heartbeat.checkpoint_unix_millis = checkpoint->written_unix_millis;
+    }
+    const std::string replaced = task.checkpoint;
+    Status beat = extended.ok() ? Commit(task, heartbeat) : extended;
+    if (!heartbeat.checkpoint.empty()) {
+      if (beat.ok()) {
+        if (replaced != heartbeat.checkpoint) DropPrefix(replaced);
+      } else {
+        DropPrefix(heartbeat.checkpoint);
+        checkpoint_signature_.clear();
+      }
+    }
     if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack
     // The attempt is no longer ours: cancelled, or the lease went to another worker.
     cmd.Terminate(options_.kill_grace_millis);
@@ -362,6 +450,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     }
     succeed.outputs.push_back(std::move(out));
   }
+  const std::string checkpoint = task.checkpoint;
   Status committed = Commit(task, succeed);
   if (!committed.ok()) {
     // Another attempt owns the task now: this one's outputs must never appear.
@@ -369,6 +458,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
   }
+  DropPrefix(checkpoint);                     // done: nothing will resume from it
   if (task.state == TaskState::kSucceeded) {  // there was nothing to publish
     lease.settled = true;
     return DeleteLater(lease.message.receipt);
@@ -418,6 +508,93 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
   for (const OutputFile& f : task.outputs) (void)store_.Delete(f.staging_key);
   lease.settled = true;
   return DeleteLater(lease.message.receipt);
+}
+
+void Worker::DrainWakePipe() {
+  char buf[64];
+  while (wake_pipe_[0] >= 0 && ::read(wake_pipe_[0], buf, sizeof buf) > 0) {
+  }
+}
+
+Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
+                         const SpotInterruption& notice) {
+  const int64_t noticed = clock_.NowUnixMillis();
+  const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - noticed,
+                                                options_.interruption_grace_millis);
+  // The command learns the reclaim time from its deadline file, then gets SIGTERM.
+  const std::string deadline_file = options_.work_dir + "/deadline";
+  if (FILE* f = std::fopen((deadline_file + ".tmp").c_str(), "w")) {
+    std::fprintf(f, "%lld\n", static_cast<long long>(notice.time_unix_millis / 1000));
+    std::fclose(f);
+    std::rename((deadline_file + ".tmp").c_str(), deadline_file.c_str());
+  }
+  cmd.Terminate(grace);
+  const int64_t stopped = clock_.NowUnixMillis();
+  TaskEvent e = Event(EventKind::kInterrupt, task.attempt_token);
+  e.message = std::string("spot interruption notice (") + SpotActionName(notice.action) + " at " +
+              std::to_string(notice.time_unix_millis / 1000) + "); command " + cmd.Describe();
+  e.exit_code = cmd.exit_code();
+  e.log_tail = cmd.output_tail();
+  int64_t last_checkpoint = task.checkpoint_unix_millis;
+  auto checkpoint = UploadCheckpoint(task);
+  if (checkpoint.ok() && !checkpoint->prefix.empty()) {
+    e.checkpoint = checkpoint->prefix;
+    e.checkpoint_unix_millis = checkpoint->written_unix_millis;
+    last_checkpoint = checkpoint->written_unix_millis;
+  }
+  e.lost_work_millis = LostWorkMillis(stopped, task.started_unix_millis, last_checkpoint);
+  const std::string replaced = task.checkpoint;
+  DropStaging(task.attempt_token);
+  Status s = Commit(task, e);
+  if (!s.ok()) {
+    if (!e.checkpoint.empty()) DropPrefix(e.checkpoint);
+    if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
+    return s;
+  }
+  if (!e.checkpoint.empty() && replaced != e.checkpoint) DropPrefix(replaced);
+  lease.settled = true;
+  if (task.state == TaskState::kFailed) return queue_.DeadLetter(lease.message.receipt);
+  return queue_.Release(lease.message.receipt, 0);  // another worker may take it at once
+}
+
+Result<Worker::Checkpoint> Worker::UploadCheckpoint(const TaskRecord& task) {
+  const std::string dir = options_.work_dir + "/checkpoint";
+  SB_ASSIGN_OR_RETURN(FolderState now, ScanFolder(dir));
+  if (now.files.empty() || now.signature == checkpoint_signature_) return Checkpoint{};
+  Checkpoint out{CheckpointPrefix(task.id, task.attempt_token, ++checkpoint_seq_),
+                 now.newest_unix_millis};
+  for (const std::string& file : now.files) {
+    auto key = CheckpointFileKey(out.prefix, file);
+    Status s = key.ok() ? store_.PutFile(*key, dir + "/" + file).status() : key.status();
+    if (!s.ok()) {
+      DropPrefix(out.prefix);
+      return Status(s.code(), "checkpoint file " + file + ": " + s.message());
+    }
+  }
+  checkpoint_signature_ = std::move(now.signature);
+  return out;
+}
+
+Status Worker::RestoreCheckpoint(const TaskRecord& task) {
+  const std::string dir = options_.work_dir + "/checkpoint";
+  SB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_.List(task.checkpoint));
+  for (const ObjectInfo& o : objects) {
+    const std::string path = dir + "/" + o.key.substr(task.checkpoint.size());
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    SB_RETURN_IF_ERROR(store_.GetToFile(o.key, path));
+  }
+  // What was restored need not be uploaded again.
+  SB_ASSIGN_OR_RETURN(FolderState restored, ScanFolder(dir));
+  checkpoint_signature_ = std::move(restored.signature);
+  return Status::Ok();
+}
+
+void Worker::DropPrefix(const std::string& prefix) {
+  if (prefix.empty()) return;
+  auto objects = store_.List(prefix);
+  if (!objects.ok()) return;  // garbage only: never worth failing a task over
+  for (const ObjectInfo& o : *objects) (void)store_.Delete(o.key);
 }
 
 }  // namespace spotbatch

@@ -11,12 +11,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "agent/command_runner.h"
+#include "agent/notice_watcher.h"
 #include "agent/pipeline_spec.h"
 #include "spotbatch/clock.h"
+#include "spotbatch/instance_metadata.h"
 #include "spotbatch/object_store.h"
 #include "spotbatch/state_store.h"
 #include "spotbatch/task_queue.h"
@@ -32,6 +35,16 @@ struct WorkerOptions {
   int64_t kill_grace_millis = 5'000;  // SIGTERM to SIGKILL when stopping a command
   size_t log_tail_bytes = 16 * 1024;  // kept per attempt
   bool exit_when_idle = false;        // return from Run() when the queue is empty
+  // The instance this worker runs on (attempts record the pool; spot workers leave tasks that
+  // need on-demand capacity to others).
+  std::string pool;
+  bool on_spot = false;
+  // Instance metadata (set_instance_metadata): how often it is polled, how long a command
+  // may take to stop after an interruption notice (at most half the time left), and whether
+  // a rebalance recommendation stops the worker taking new tasks.
+  int64_t metadata_poll_millis = 5'000;
+  int64_t interruption_grace_millis = 60'000;
+  bool drain_on_rebalance = true;
 };
 
 // Runs an attempt's command inside the worker instead of spawning it; returns its exit code.
@@ -56,8 +69,18 @@ class Worker {
   Result<bool> RunOnce();
   // Async-signal-safe: ends Run() soon, and wakes a wait on a running command.
   void RequestStop();
+  // Async-signal-safe: wakes a wait on a running command (to look at notices).
+  void Wake();
   bool stop_requested() const { return stop_.load(); }
   void set_inline_command(InlineCommand command) { inline_command_ = std::move(command); }
+  // Watch this instance's metadata for interruption and rebalance notices while Run() runs.
+  // On an interruption notice the worker takes nothing new, stops the running command (SIGTERM,
+  // then SIGKILL after the grace), uploads its checkpoint, hands the task back at once as
+  // INTERRUPTED and returns from Run(). On a rebalance recommendation (or Auto Scaling taking
+  // the instance out of service) it finishes the running task and returns.
+  void set_instance_metadata(InstanceMetadata* metadata) { metadata_ = metadata; }
+  // Why Run() returned: "stopped", "idle", "interrupted", "drained".
+  const std::string& exit_reason() const { return exit_reason_; }
 
  private:
   struct Lease;
@@ -79,6 +102,24 @@ class Worker {
   Status EndAttempt(Lease& lease, TaskRecord& task, EventKind kind, const std::string& message,
                     int exit_code, const std::string& log);
   Status Publish(Lease& lease, TaskRecord task);
+  // The interruption notice arrived while `cmd` runs `task`: stop it within the grace, keep
+  // its checkpoint, release the task at once.
+  Status Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
+                   const SpotInterruption& notice);
+  // Uploads the checkpoint folder when it changed since the last upload (or restore) of this
+  // attempt: the new prefix and the newest file time, or an empty prefix when unchanged.
+  struct Checkpoint {
+    std::string prefix;
+    int64_t written_unix_millis = 0;
+  };
+  Result<Checkpoint> UploadCheckpoint(const TaskRecord& task);
+  // Puts the task's committed checkpoint into the scratch checkpoint folder.
+  Status RestoreCheckpoint(const TaskRecord& task);
+  // Deletes every object under `prefix` (a replaced checkpoint, a failed upload).
+  void DropPrefix(const std::string& prefix);
+  // Why the worker should take no new task now, or "" (metadata notices, stop requests).
+  std::string ReasonToStop();
+  void DrainWakePipe();
   // Deletes whatever attempt `token` staged (its outputs will never be committed).
   void DropStaging(const std::string& token);
   // Applies `event` to the task (re-reading on a lost race) and commits it. `task` is updated
@@ -94,6 +135,12 @@ class Worker {
   Clock& clock_;
   std::function<double()> jitter_;
   InlineCommand inline_command_;
+  InstanceMetadata* metadata_ = nullptr;
+  std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_
+  std::string exit_reason_;
+  // This attempt's checkpoint folder as last uploaded or restored: (path, size, mtime) lines.
+  std::string checkpoint_signature_;
+  int checkpoint_seq_ = 0;
   std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
   std::vector<std::string> pending_deletes_;
   int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued

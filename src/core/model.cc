@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "spotbatch/instance_metadata.h"
+
 namespace spotbatch {
 namespace {
 
@@ -55,6 +57,18 @@ bool ParseTaskState(const std::string& name, TaskState* out) {
 }
 bool ParseAttemptOutcome(const std::string& name, AttemptOutcome* out) {
   return Parse(kOutcomes, name, out);
+}
+
+const char* SpotActionName(SpotAction a) {
+  switch (a) {
+    case SpotAction::kTerminate:
+      return "terminate";
+    case SpotAction::kStop:
+      return "stop";
+    case SpotAction::kHibernate:
+      return "hibernate";
+  }
+  return "terminate";
 }
 
 }  // namespace spotbatch

@@ -31,6 +31,20 @@ std::string StagingKey(std::string_view token, size_t index) {
   return StagingPrefix(token) + std::to_string(index);
 }
 
+std::string CheckpointPrefix(std::string_view task_id, std::string_view token, int seq) {
+  std::string key = "_spotbatch/checkpoints/";
+  key.append(task_id).append("/").append(token).append(".").append(std::to_string(seq));
+  key.append("/");
+  return key;
+}
+
+Result<std::string> CheckpointFileKey(std::string_view prefix, std::string_view file) {
+  std::string key(prefix);
+  key.append(file);
+  SB_RETURN_IF_ERROR(ValidateInternalKey(key));
+  return key;
+}
+
 std::string_view KeyName(std::string_view key) {
   const size_t slash = key.rfind('/');
   return slash == std::string_view::npos ? key : key.substr(slash + 1);

@@ -19,6 +19,11 @@ Result<std::string> OutputKey(std::string_view output_prefix, std::string_view r
 std::string StagingKey(std::string_view token, size_t index);
 // The prefix of every key StagingKey() gives for `token`.
 std::string StagingPrefix(std::string_view token);
+// Where checkpoint number `seq` of attempt `token` of task `task_id` is kept:
+// "_spotbatch/checkpoints/<task_id>/<token>.<seq>/"; each file of the command's checkpoint
+// folder goes under it by its relative path (CheckpointFileKey, validated).
+std::string CheckpointPrefix(std::string_view task_id, std::string_view token, int seq);
+Result<std::string> CheckpointFileKey(std::string_view prefix, std::string_view file);
 // The last segment of a key ("photo.jpg" of "in/a/photo.jpg").
 std::string_view KeyName(std::string_view key);
 

@@ -1,5 +1,7 @@
 #include "core/task_machine.h"
 
+#include <algorithm>
+
 namespace spotbatch {
 
 namespace {
@@ -32,6 +34,12 @@ void Requeue(TaskRecord& t, int64_t not_before) {
 
 bool BudgetSpent(int used, int limit) { return limit >= 0 && used >= limit; }
 
+void TakeCheckpoint(TaskRecord& t, const TaskEvent& e) {
+  if (e.checkpoint.empty()) return;
+  t.checkpoint = e.checkpoint;
+  t.checkpoint_unix_millis = e.checkpoint_unix_millis;
+}
+
 Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const RetryPolicy& policy) {
   Transition tr{task, {}};
   TaskRecord& t = tr.task;
@@ -39,12 +47,17 @@ Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const Retry
     if (task.lease_expires_unix_millis > e.now_unix_millis) {
       return NotApplicable(task, "attempt " + task.attempt_token + " still holds its lease");
     }
-    // The previous worker vanished without a word: its lease ran out.
+    // The previous worker vanished without a word: its lease ran out. Its work since the
+    // last checkpoint (or its start) up to its last sign of life is lost.
     TaskEvent lost = e;
     lost.exit_code = -1;
     lost.message = "worker stopped heartbeating; lease expired";
     lost.log_tail.clear();
-    tr.attempts.push_back(Finished(task, lost, AttemptOutcome::kLost));
+    AttemptRecord a = Finished(task, lost, AttemptOutcome::kLost);
+    a.lost_work_millis =
+        std::max<int64_t>(0, task.updated_unix_millis -
+                                 std::max(task.started_unix_millis, task.checkpoint_unix_millis));
+    tr.attempts.push_back(std::move(a));
     ++t.lost;
     if (BudgetSpent(t.lost, policy.max_lost)) {
       t.state = TaskState::kFailed;
@@ -62,11 +75,13 @@ Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const Retry
   ++t.attempts;
   t.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
   t.not_before_unix_millis = 0;
+  t.started_unix_millis = e.now_unix_millis;
   AttemptRecord a;
   a.token = e.token;
   a.task_id = t.id;
   a.number = t.attempts;
   a.worker = e.worker;
+  a.pool = e.pool;
   a.started_unix_millis = e.now_unix_millis;
   a.outcome = AttemptOutcome::kRunning;
   tr.attempts.push_back(std::move(a));
@@ -91,10 +106,15 @@ Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryP
 
 }  // namespace
 
+bool RequiresOnDemand(const TaskRecord& task, const RetryPolicy& policy) {
+  return BudgetSpent(task.interruptions, policy.on_demand_after_interruptions);
+}
+
 CommitDurability DurabilityOf(const TaskEvent& event) {
   switch (event.kind) {
+    case EventKind::kHeartbeat:  // a new checkpoint replaces (and deletes) the last one
+      return event.checkpoint.empty() ? CommitDurability::kSoft : CommitDurability::kDurable;
     case EventKind::kStart:
-    case EventKind::kHeartbeat:
     case EventKind::kRelease:
       return CommitDurability::kSoft;
     case EventKind::kSucceed:
@@ -115,6 +135,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {}};
         tr.task.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
+        TakeCheckpoint(tr.task, e);
         return tr;
       }
       case EventKind::kSucceed: {
@@ -126,6 +147,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         tr.task.outputs = e.outputs;
         tr.task.lease_expires_unix_millis = 0;
         tr.task.last_error.clear();
+        tr.task.checkpoint.clear();  // done: nothing will resume from it
+        tr.task.checkpoint_unix_millis = 0;
         return tr;
       }
       case EventKind::kPublished: {
@@ -142,6 +165,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         if (!HoldsAttempt(task, e))
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kInterrupted)}};
+        tr.attempts.back().lost_work_millis = e.lost_work_millis;
+        TakeCheckpoint(tr.task, e);
         ++tr.task.interruptions;
         if (BudgetSpent(tr.task.interruptions, policy.max_interruptions)) {
           tr.task.state = TaskState::kFailed;
@@ -195,11 +220,17 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
   return result;
 }
 
-Delivery DecideDelivery(const TaskRecord& task, int64_t now) {
+Delivery DecideDelivery(const TaskRecord& task, int64_t now, bool on_spot,
+                        const RetryPolicy& policy) {
+  // Offered to on-demand workers in the meantime; the fleet manager makes sure there are some.
+  constexpr int64_t kLeaveForOnDemandMillis = 1000;
   switch (task.state) {
     case TaskState::kQueued:
       if (task.not_before_unix_millis > now) {
         return {DeliveryAction::kDelay, task.not_before_unix_millis - now};
+      }
+      if (on_spot && RequiresOnDemand(task, policy)) {
+        return {DeliveryAction::kDelay, kLeaveForOnDemandMillis};
       }
       return {DeliveryAction::kStart, 0};
     case TaskState::kRunning:

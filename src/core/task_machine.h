@@ -20,16 +20,21 @@ struct RetryPolicy {
   int max_interruptions = -1;  // provider interruptions before FAILED; -1 = unlimited
   int max_lost = 10;           // attempts whose worker vanished before FAILED
   BackoffPolicy backoff;       // delay before retrying an application failure
+  // After this many interruptions the task runs only on on-demand capacity; -1 = never.
+  int on_demand_after_interruptions = -1;
 };
 
+// Whether `task` may now run only on on-demand capacity.
+bool RequiresOnDemand(const TaskRecord& task, const RetryPolicy& policy);
+
 enum class EventKind {
-  kStart,      // a worker begins an attempt (token, worker, lease_millis)
-  kHeartbeat,  // the attempt is alive (lease_millis)
+  kStart,      // a worker begins an attempt (token, worker, pool, lease_millis)
+  kHeartbeat,  // the attempt is alive (lease_millis; checkpoint when it uploaded one)
   kSucceed,    // the command exited 0; outputs are staged (outputs); none: SUCCEEDED at once
   kPublished,  // the staged outputs are at their final keys
   kFail,       // the command failed (exit_code, message, log_tail, jitter)
   kTimeout,    // the command ran past its timeout (like kFail)
-  kInterrupt,  // the instance is being reclaimed; requeue at once
+  kInterrupt,  // the instance is being reclaimed; requeue at once (checkpoint, lost_work)
   kRelease,    // the worker hands the task back without blame (stopping, lease lost)
   kCancel,     // a user cancelled the job
   kRetry,      // a user asked to run a FAILED or CANCELLED task again
@@ -46,6 +51,12 @@ struct TaskEvent {
   std::string log_tail;
   std::vector<OutputFile> outputs;
   double jitter = 0.5;  // uniform in [0, 1), for the retry backoff
+  std::string pool;     // kStart: the capacity pool the worker runs in
+  // kHeartbeat, kInterrupt: a checkpoint uploaded by this attempt (key prefix; empty: none
+  // new) and when the command wrote it.
+  std::string checkpoint;
+  int64_t checkpoint_unix_millis = 0;
+  int64_t lost_work_millis = 0;  // kInterrupt: work since the last checkpoint
 };
 
 struct Transition {
@@ -69,7 +80,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& event
 // What a worker does with a queue message for `task` that it just leased.
 enum class DeliveryAction {
   kStart,    // begin an attempt
-  kDelay,    // not yet: release the message for delay_millis (backoff, or a live attempt)
+  kDelay,    // not yet: release the message for delay_millis (backoff, a live attempt, or a
+             // task that needs on-demand capacity offered to a spot worker)
   kPublish,  // a committed attempt's outputs still need publishing: finish that
   kDelete,   // the task is finished: the message is spent
 };
@@ -77,7 +89,9 @@ struct Delivery {
   DeliveryAction action;
   int64_t delay_millis = 0;
 };
-Delivery DecideDelivery(const TaskRecord& task, int64_t now_unix_millis);
+// `on_spot`: the worker runs on spot capacity.
+Delivery DecideDelivery(const TaskRecord& task, int64_t now_unix_millis, bool on_spot = false,
+                        const RetryPolicy& policy = RetryPolicy{});
 
 // A job's state, derived from its tasks.
 enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };

@@ -50,7 +50,10 @@ CREATE TABLE IF NOT EXISTS tasks(
   enqueued INTEGER NOT NULL,
   outputs TEXT NOT NULL,
   last_error TEXT NOT NULL,
-  updated_at INTEGER NOT NULL);
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL DEFAULT 0,
+  checkpoint TEXT NOT NULL DEFAULT '',
+  checkpoint_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS tasks_by_job ON tasks(job_id, idx);
 CREATE INDEX IF NOT EXISTS tasks_unenqueued ON tasks(enqueued) WHERE enqueued = 0;
 CREATE TABLE IF NOT EXISTS attempts(
@@ -63,7 +66,9 @@ CREATE TABLE IF NOT EXISTS attempts(
   outcome TEXT NOT NULL,
   exit_code INTEGER NOT NULL,
   message TEXT NOT NULL,
-  log_tail TEXT NOT NULL);
+  log_tail TEXT NOT NULL,
+  pool TEXT NOT NULL DEFAULT '',
+  lost_work INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS attempts_by_task ON attempts(task_id, number);
 )sql";
 
@@ -106,7 +111,7 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sync s
       s = db->Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     // Pages through a shared mapping instead of a pread per page per transaction.
     if (s.ok()) s = db->Exec("PRAGMA mmap_size=268435456");
-    if (s.ok()) s = db->Transaction([&] { return db->ExecLocked(kSchema); });
+    if (s.ok()) s = db->Transaction([&] { return db->Migrate(); });
     if (!s.retryable()) break;
     sqlite3_sleep(10 + attempt % 20);
   }
@@ -132,6 +137,26 @@ SqliteDb::WriterLock::WriterLock(int fd) : fd_(fd) {
 
 SqliteDb::WriterLock::~WriterLock() {
   if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+}
+
+Status SqliteDb::Migrate() {
+  SB_RETURN_IF_ERROR(ExecLocked(kSchema));
+  // Columns added after the first release: databases created before gain them, with defaults.
+  static constexpr const char* kAdded[][2] = {
+      {"tasks", "started_at INTEGER NOT NULL DEFAULT 0"},
+      {"tasks", "checkpoint TEXT NOT NULL DEFAULT ''"},
+      {"tasks", "checkpoint_at INTEGER NOT NULL DEFAULT 0"},
+      {"attempts", "pool TEXT NOT NULL DEFAULT ''"},
+      {"attempts", "lost_work INTEGER NOT NULL DEFAULT 0"},
+  };
+  for (const auto& [table, column] : kAdded) {
+    const std::string name(column, std::string_view(column).find(' '));
+    const std::string probe = "SELECT " + name + " FROM " + table + " LIMIT 0";
+    if (sqlite3_exec(db_, probe.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) continue;
+    const std::string add = std::string("ALTER TABLE ") + table + " ADD COLUMN " + column;
+    SB_RETURN_IF_ERROR(ExecLocked(add.c_str()));
+  }
+  return Status::Ok();
 }
 
 Status SqliteDb::SyncLog() {

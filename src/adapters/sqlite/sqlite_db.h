@@ -96,6 +96,8 @@ class SqliteDb {
   SqliteDb(sqlite3* db, int writer_lock_fd, Sync sync)
       : db_(db), writer_lock_fd_(writer_lock_fd), sync_(sync) {}
   Status ExecLocked(const char* sql);
+  // Creates the schema, or brings a database made by an earlier version up to it.
+  Status Migrate();
   sqlite3* db_;
   int writer_lock_fd_;
   Sync sync_;

@@ -7,7 +7,8 @@ namespace {
 
 constexpr const char* kTaskColumns =
     "id, job_id, idx, input_key, state, version, attempt_token, attempts, app_failures, "
-    "interruptions, lost, not_before, lease_expires, enqueued, outputs, last_error, updated_at";
+    "interruptions, lost, not_before, lease_expires, enqueued, outputs, last_error, updated_at, "
+    "started_at, checkpoint, checkpoint_at";
 
 // Outputs are stored as "staging\tfinal\n" lines: keys never contain control characters.
 std::string EncodeOutputs(const std::vector<OutputFile>& outputs) {
@@ -55,6 +56,9 @@ Result<TaskRecord> ReadTask(const SqliteStatement& st) {
   t.outputs = DecodeOutputs(st.Text(14));
   t.last_error = st.Text(15);
   t.updated_unix_millis = st.Int(16);
+  t.started_unix_millis = st.Int(17);
+  t.checkpoint = st.Text(18);
+  t.checkpoint_unix_millis = st.Int(19);
   return t;
 }
 
@@ -75,7 +79,10 @@ SqliteStatement& BindTask(SqliteStatement& st, const TaskRecord& t) {
       .Bind(14, int64_t{t.enqueued ? 1 : 0})
       .Bind(15, EncodeOutputs(t.outputs))
       .Bind(16, t.last_error)
-      .Bind(17, t.updated_unix_millis);
+      .Bind(17, t.updated_unix_millis)
+      .Bind(18, t.started_unix_millis)
+      .Bind(19, t.checkpoint)
+      .Bind(20, t.checkpoint_unix_millis);
 }
 
 class SqliteStateStore final : public StateStore {
@@ -98,7 +105,7 @@ class SqliteStateStore final : public StateStore {
       if (ins.changes() == 0) return AlreadyExists("job " + job.id + " exists");
       for (const TaskRecord& t : tasks) {
         SqliteStatement st(*db_, (std::string("INSERT INTO tasks(") + kTaskColumns +
-                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                                      .c_str());
         SB_RETURN_IF_ERROR(BindTask(st, t).Run());
       }
@@ -143,8 +150,9 @@ class SqliteStateStore final : public StateStore {
               "UPDATE tasks SET state=?5, version=?6, attempt_token=?7, attempts=?8, "
               "app_failures=?9, interruptions=?10, lost=?11, not_before=?12, "
               "lease_expires=?13, enqueued=?14, outputs=?15, last_error=?16, "
-              "updated_at=?17 WHERE id=?1 AND version=?18");
-          BindTask(upd, next).Bind(18, expected_version);
+              "updated_at=?17, started_at=?18, checkpoint=?19, checkpoint_at=?20 "
+              "WHERE id=?1 AND version=?21");
+          BindTask(upd, next).Bind(21, expected_version);
           SB_RETURN_IF_ERROR(upd.Run());
           if (upd.changes() != 1) {
             return Aborted("task " + next.id + " changed since version " +
@@ -153,11 +161,11 @@ class SqliteStateStore final : public StateStore {
           for (const AttemptRecord& a : attempts) {
             SqliteStatement st(*db_,
                                "INSERT INTO attempts(token, task_id, number, worker, started_at, "
-                               "ended_at, outcome, exit_code, message, log_tail) "
-                               "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET "
+                               "ended_at, outcome, exit_code, message, log_tail, pool, lost_work) "
+                               "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET "
                                "ended_at=excluded.ended_at, outcome=excluded.outcome, "
                                "exit_code=excluded.exit_code, message=excluded.message, "
-                               "log_tail=excluded.log_tail");
+                               "log_tail=excluded.log_tail, lost_work=excluded.lost_work");
             SB_RETURN_IF_ERROR(st.Bind(1, a.token)
                                    .Bind(2, a.task_id)
                                    .Bind(3, int64_t{a.number})
@@ -168,6 +176,8 @@ class SqliteStateStore final : public StateStore {
                                    .Bind(8, int64_t{a.exit_code})
                                    .Bind(9, a.message)
                                    .Bind(10, a.log_tail)
+                                   .Bind(11, a.pool)
+                                   .Bind(12, a.lost_work_millis)
                                    .Run());
           }
           return Status::Ok();
@@ -223,10 +233,11 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<AttemptRecord>> ListAttempts(std::string_view task_id) override {
     std::vector<AttemptRecord> out;
     Status s = db_->Read([&]() -> Status {
-      SqliteStatement st(*db_,
-                         "SELECT token, task_id, number, worker, started_at, ended_at, outcome, "
-                         "exit_code, message, log_tail FROM attempts WHERE task_id=? "
-                         "ORDER BY number, started_at");
+      SqliteStatement st(
+          *db_,
+          "SELECT token, task_id, number, worker, started_at, ended_at, outcome, "
+          "exit_code, message, log_tail, pool, lost_work FROM attempts WHERE task_id=? "
+          "ORDER BY number, started_at");
       st.Bind(1, task_id);
       while (st.Step()) {
         AttemptRecord a;
@@ -242,6 +253,8 @@ class SqliteStateStore final : public StateStore {
         a.exit_code = static_cast<int>(st.Int(7));
         a.message = st.Text(8);
         a.log_tail = st.Text(9);
+        a.pool = st.Text(10);
+        a.lost_work_millis = st.Int(11);
         out.push_back(std::move(a));
       }
       return st.status();

@@ -1,0 +1,179 @@
+#include "adapters/local/local_imds_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/ids.h"
+#include "common/time_format.h"
+
+namespace spotbatch {
+namespace {
+
+class Server final : public LocalImdsServer {
+ public:
+  explicit Server(Clock& clock) : clock_(clock) {
+    // One instance's metadata is polled by one worker: two threads are plenty, and a fleet
+    // runs one server per instance.
+    http_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    http_.Put("/latest/api/token", [this](const auto& req, auto& res) { Token(req, res); });
+    http_.Get(R"(/latest/meta-data/.*)",
+              [this](const auto& req, auto& res) { MetaData(req, res); });
+    http_.set_error_handler([](const auto&, auto& res) {
+      if (res.body.empty()) res.set_content("", "text/plain");
+    });
+  }
+
+  ~Server() override { Stop(); }
+
+  Status Listen(int port) {
+    port_ = port == 0 ? http_.bind_to_any_port("127.0.0.1")
+                      : (http_.bind_to_port("127.0.0.1", port) ? port : -1);
+    if (port_ <= 0) return Unavailable("cannot listen on 127.0.0.1:" + std::to_string(port));
+    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    return Status::Ok();
+  }
+
+  int port() const override { return port_; }
+  std::string endpoint() const override { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void ScheduleRebalance(int64_t at) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    rebalance_at_ = at;
+  }
+  void ScheduleInterruption(int64_t notice_at, int64_t reclaim_at, SpotAction action) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    notice_at_ = notice_at;
+    interruption_ = SpotInterruption{action, reclaim_at};
+  }
+  void ClearNotices() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    rebalance_at_.reset();
+    notice_at_.reset();
+    interruption_.reset();
+  }
+  void SetTargetLifecycleState(const std::string& state) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    lifecycle_ = state;
+  }
+  void Reclaim() override { Stop(); }
+  void FailNextRequests(int count, int http_status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_count_ = count;
+    fail_status_ = http_status;
+  }
+  void SetAnswerDelayMillis(int64_t millis) override { delay_millis_ = millis; }
+  void RevokeTokens() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    tokens_.clear();
+  }
+  int64_t requests() const override { return requests_.load(); }
+  int64_t token_requests() const override { return token_requests_.load(); }
+
+ private:
+  void Stop() {
+    http_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Delay and injected failures, common to every path. True when the request was answered.
+  bool Intercept(httplib::Response& res) {
+    ++requests_;
+    // A slow service is slow in real time, whatever clock the notices follow.
+    if (const int64_t d = delay_millis_.load(); d > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(d));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_count_ <= 0) return false;
+    --fail_count_;
+    res.status = fail_status_;
+    res.set_content("injected failure", "text/plain");
+    return true;
+  }
+
+  void Token(const httplib::Request& req, httplib::Response& res) {
+    ++token_requests_;
+    if (Intercept(res)) return;
+    if (req.has_header("X-Forwarded-For")) {
+      res.status = 403;
+      return;
+    }
+    const std::string ttl_text = req.get_header_value("X-aws-ec2-metadata-token-ttl-seconds");
+    int64_t ttl = 0;
+    const bool digits = !ttl_text.empty() && ttl_text.size() <= 5 &&
+                        ttl_text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) ttl = std::stoll(ttl_text);
+    if (ttl < 1 || ttl > 21600) {
+      res.status = 400;
+      return;
+    }
+    const std::string token = RandomHex(28);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tokens_[token] = clock_.NowUnixMillis() + ttl * 1000;
+    }
+    res.set_header("X-aws-ec2-metadata-token-ttl-seconds", ttl_text);
+    res.set_content(token, "text/plain");
+  }
+
+  void MetaData(const httplib::Request& req, httplib::Response& res) {
+    if (Intercept(res)) return;
+    const int64_t now = clock_.NowUnixMillis();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto token = tokens_.find(req.get_header_value("X-aws-ec2-metadata-token"));
+    if (token == tokens_.end() || token->second <= now) {
+      res.status = 401;
+      return;
+    }
+    const bool noticed = notice_at_ && *notice_at_ <= now;
+    const std::string& path = req.path;
+    if (path == "/latest/meta-data/spot/instance-action" && noticed) {
+      res.set_content(std::string("{\"action\": \"") + SpotActionName(interruption_->action) +
+                          "\", \"time\": \"" + FormatUtcTimestamp(interruption_->time_unix_millis) +
+                          "\"}",
+                      "text/plain");
+    } else if (path == "/latest/meta-data/spot/termination-time" && noticed &&
+               interruption_->action == SpotAction::kTerminate) {
+      res.set_content(FormatUtcTimestamp(interruption_->time_unix_millis), "text/plain");
+    } else if (path == "/latest/meta-data/events/recommendations/rebalance" && rebalance_at_ &&
+               *rebalance_at_ <= now) {
+      res.set_content("{\"noticeTime\": \"" + FormatUtcTimestamp(*rebalance_at_) + "\"}",
+                      "text/plain");
+    } else if (path == "/latest/meta-data/autoscaling/target-lifecycle-state" &&
+               !lifecycle_.empty()) {
+      res.set_content(lifecycle_, "text/plain");
+    } else {
+      res.status = 404;
+    }
+  }
+
+  Clock& clock_;
+  httplib::Server http_;
+  std::thread thread_;
+  int port_ = -1;
+  std::mutex mu_;
+  std::map<std::string, int64_t> tokens_;  // token -> expiry (unix millis)
+  std::optional<int64_t> rebalance_at_;
+  std::optional<int64_t> notice_at_;
+  std::optional<SpotInterruption> interruption_;
+  std::string lifecycle_;
+  int fail_count_ = 0;
+  int fail_status_ = 500;
+  std::atomic<int64_t> delay_millis_{0};
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> token_requests_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LocalImdsServer>> LocalImdsServer::Start(Clock& clock, int port) {
+  auto server = std::make_unique<Server>(clock);
+  SB_RETURN_IF_ERROR(server->Listen(port));
+  return std::unique_ptr<LocalImdsServer>(std::move(server));
+}
+
+}  // namespace spotbatch

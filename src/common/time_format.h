@@ -1,0 +1,17 @@
+// UTC timestamps as EC2's instance metadata writes them: "2026-11-25T15:04:05Z".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spotbatch {
+
+// "YYYY-MM-DDTHH:MM:SSZ", optionally with fractional seconds before the Z. nullopt for
+// anything else (other offsets, out-of-range fields, trailing bytes).
+std::optional<int64_t> ParseUtcTimestamp(std::string_view text);
+// Whole seconds, always with the Z.
+std::string FormatUtcTimestamp(int64_t unix_millis);
+
+}  // namespace spotbatch
