@@ -60,7 +60,7 @@ std::optional<int64_t> ParseUtcTimestamp(std::string_view s) {
   return ((days * 24 + h) * 60 + mi) * 60'000 + int64_t{sec} * 1000 + millis;
 }
 
-std::string FormatUtcTimestamp(int64_t unix_millis) {
+std::string FormatUtcTimestamp(int64_t unix_millis, bool millis) {
   int64_t secs = unix_millis >= 0 ? unix_millis / 1000 : (unix_millis - 999) / 1000;
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const int64_t rem = secs - days * 86400;
@@ -75,9 +75,14 @@ std::string FormatUtcTimestamp(int64_t unix_millis) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  if (millis) {
+    n += std::snprintf(buf + n, sizeof buf - n, ".%03lld",
+                       static_cast<long long>(unix_millis - secs * 1000));
+  }
+  std::snprintf(buf + n, sizeof buf - n, "Z");
   return buf;
 }
 

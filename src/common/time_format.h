@@ -11,7 +11,7 @@ namespace spotbatch {
 // "YYYY-MM-DDTHH:MM:SSZ", optionally with fractional seconds before the Z. nullopt for
 // anything else (other offsets, out-of-range fields, trailing bytes).
 std::optional<int64_t> ParseUtcTimestamp(std::string_view text);
-// Whole seconds, always with the Z.
-std::string FormatUtcTimestamp(int64_t unix_millis);
+// Whole seconds, always with the Z (as EC2 writes them); with `millis`, ".mmm" before the Z.
+std::string FormatUtcTimestamp(int64_t unix_millis, bool millis = false);
 
 }  // namespace spotbatch

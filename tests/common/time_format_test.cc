@@ -23,6 +23,8 @@ TEST(TimeFormat, RefusesAnythingElse) {
 TEST(TimeFormat, FormatRoundTrips) {
   EXPECT_EQ(FormatUtcTimestamp(1505722920000), "2017-09-18T08:22:00Z");
   EXPECT_EQ(FormatUtcTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtcTimestamp(1505722920042, /*millis=*/true), "2017-09-18T08:22:00.042Z");
+  EXPECT_EQ(ParseUtcTimestamp(FormatUtcTimestamp(1505722920042, true)), 1505722920042);
   for (int64_t t : {int64_t{951782400000}, int64_t{4102444799000}, int64_t{1764083045000}}) {
     EXPECT_EQ(ParseUtcTimestamp(FormatUtcTimestamp(t)), t);
   }

@@ -14,6 +14,11 @@
 namespace spotbatch {
 namespace {
 
+// EC2 writes whole seconds. Here times carry milliseconds: a fleet replaying a trace faster
+// than real time gives notices of a fraction of a second, which whole seconds would round
+// away. The client reads both forms.
+constexpr bool kMillis = true;
+
 class Server final : public LocalImdsServer {
  public:
   explicit Server(Clock& clock) : clock_(clock) {
@@ -133,15 +138,15 @@ class Server final : public LocalImdsServer {
     const std::string& path = req.path;
     if (path == "/latest/meta-data/spot/instance-action" && noticed) {
       res.set_content(std::string("{\"action\": \"") + SpotActionName(interruption_->action) +
-                          "\", \"time\": \"" + FormatUtcTimestamp(interruption_->time_unix_millis) +
-                          "\"}",
+                          "\", \"time\": \"" +
+                          FormatUtcTimestamp(interruption_->time_unix_millis, kMillis) + "\"}",
                       "text/plain");
     } else if (path == "/latest/meta-data/spot/termination-time" && noticed &&
                interruption_->action == SpotAction::kTerminate) {
-      res.set_content(FormatUtcTimestamp(interruption_->time_unix_millis), "text/plain");
+      res.set_content(FormatUtcTimestamp(interruption_->time_unix_millis, kMillis), "text/plain");
     } else if (path == "/latest/meta-data/events/recommendations/rebalance" && rebalance_at_ &&
                *rebalance_at_ <= now) {
-      res.set_content("{\"noticeTime\": \"" + FormatUtcTimestamp(*rebalance_at_) + "\"}",
+      res.set_content("{\"noticeTime\": \"" + FormatUtcTimestamp(*rebalance_at_, kMillis) + "\"}",
                       "text/plain");
     } else if (path == "/latest/meta-data/autoscaling/target-lifecycle-state" &&
                !lifecycle_.empty()) {
