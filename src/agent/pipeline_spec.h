@@ -17,6 +17,7 @@ struct PipelineSpec {
   RetryPolicy retry;
   std::string queue = "tasks";
   int priority = 0;
+  std::string config_dir;  // the {config_dir} placeholder: scripts shipped beside the config
 };
 
 }  // namespace spotbatch

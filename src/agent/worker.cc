@@ -325,6 +325,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     a = ReplaceAll(std::move(a), "{output_dir}", output_dir);
     a = ReplaceAll(std::move(a), "{checkpoint_dir}", checkpoint_dir);
     a = ReplaceAll(std::move(a), "{key}", task.input_key);
+    a = ReplaceAll(std::move(a), "{config_dir}", pipeline_.config_dir);
     spec.argv.push_back(ReplaceAll(std::move(a), "{name}", name));
   }
   // Search PATH once per program, not at every exec.

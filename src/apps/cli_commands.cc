@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "adapters/aws/imds_client.h"
 #include "agent/ingest.h"
 #include "agent/job_actions.h"
 #include "agent/worker.h"
@@ -154,9 +155,14 @@ int LogsCommand(const Config& config, const std::string& id) {
     auto attempts = services->state->ListAttempts(t);
     if (!attempts.ok()) return Fail("logs", attempts.status());
     for (const AttemptRecord& a : *attempts) {
-      std::printf("=== task %s attempt %d on %s: %s (exit %d) %s .. %s\n", t.c_str(), a.number,
-                  a.worker.c_str(), AttemptOutcomeName(a.outcome), a.exit_code,
+      std::printf("=== task %s attempt %d on %s%s%s: %s (exit %d) %s .. %s", t.c_str(), a.number,
+                  a.worker.c_str(), a.pool.empty() ? "" : " in pool ", a.pool.c_str(),
+                  AttemptOutcomeName(a.outcome), a.exit_code,
                   FormatUtc(a.started_unix_millis).c_str(), FormatUtc(a.ended_unix_millis).c_str());
+      if (a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost) {
+        std::printf(", %.1f s of work lost", static_cast<double>(a.lost_work_millis) / 1000.0);
+      }
+      std::printf("\n");
       if (!a.message.empty()) std::printf("%s\n", a.message.c_str());
       std::fwrite(a.log_tail.data(), 1, a.log_tail.size(), stdout);
       if (!a.log_tail.empty() && a.log_tail.back() != '\n') std::printf("\n");
@@ -184,19 +190,43 @@ int CancelCommand(const Config& config, const std::string& job_id) {
   return 0;
 }
 
-int WorkerCommand(const Config& config, const std::string& worker_id) {
+int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("worker", services.status());
   WorkerOptions options;
-  options.worker_id = worker_id.empty() ? "worker-" + std::to_string(::getpid()) : worker_id;
+  options.worker_id =
+      flags.worker_id.empty() ? "worker-" + std::to_string(::getpid()) : flags.worker_id;
   options.work_dir = config.work_dir + "/" + options.worker_id;
   options.lease_millis = static_cast<int64_t>(config.lease_seconds * 1000);
   options.heartbeat_millis = static_cast<int64_t>(config.heartbeat_seconds * 1000);
   options.kill_grace_millis = static_cast<int64_t>(config.kill_grace_seconds * 1000);
+  options.pool = flags.pool;
+  options.on_spot = flags.on_spot;
+  options.metadata_poll_millis = flags.metadata_poll_millis > 0
+                                     ? flags.metadata_poll_millis
+                                     : static_cast<int64_t>(config.metadata_poll_seconds * 1000);
+  options.interruption_grace_millis =
+      static_cast<int64_t>(config.interruption_grace_seconds * 1000);
+  options.drain_on_rebalance = config.drain_on_rebalance;
+  // The real metadata address only when told this runs on EC2; never as a fallback.
+  std::string endpoint = flags.on_ec2 ? kEc2MetadataEndpoint : flags.metadata_url;
+  if (endpoint.empty()) {
+    if (const char* env = std::getenv("SPOTBATCH_METADATA_URL")) endpoint = env;
+  }
+  std::unique_ptr<InstanceMetadata> metadata;
+  if (!endpoint.empty()) {
+    auto client = NewImdsClient({endpoint, 21600, 1000}, SystemClock());
+    if (!client.ok()) {
+      std::fprintf(stderr, "spotbatch worker: %s\n", client.status().message().c_str());
+      return 2;
+    }
+    metadata = std::move(*client);
+  }
   std::mt19937_64 rng(std::random_device{}());
   Worker worker(config.pipeline, options, *services->store, *services->queue, *services->state,
                 SystemClock(),
                 [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
+  worker.set_instance_metadata(metadata.get());
   g_worker = &worker;
   struct sigaction sa {};
   sa.sa_handler = OnWorkerSignal;
@@ -208,6 +238,10 @@ int WorkerCommand(const Config& config, const std::string& worker_id) {
   std::error_code ec;
   fs::remove_all(options.work_dir, ec);
   if (!s.ok()) return Fail("worker", s);
+  if (worker.exit_reason() == "interrupted" || worker.exit_reason() == "drained") {
+    std::fprintf(stderr, "spotbatch worker %s: %s (instance notice)\n", options.worker_id.c_str(),
+                 worker.exit_reason().c_str());
+  }
   return 0;
 }
 

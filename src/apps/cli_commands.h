@@ -2,6 +2,7 @@
 // Each returns the process exit code: 0 success, 1 failure, 2 usage or configuration error.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@ int GetCommand(const Config& config, const std::string& key, const std::string& 
 int LogsCommand(const Config& config, const std::string& id);
 int RetryCommand(const Config& config, const std::string& job_id);
 int CancelCommand(const Config& config, const std::string& job_id);
-int WorkerCommand(const Config& config, const std::string& worker_id);
+struct WorkerFlags {
+  std::string worker_id;
+  std::string pool;
+  bool on_spot = false;
+  std::string metadata_url;          // empty: $SPOTBATCH_METADATA_URL, else no notices
+  bool on_ec2 = false;               // use EC2's instance metadata service
+  int64_t metadata_poll_millis = 0;  // 0: [worker] metadata_poll_seconds
+};
+int WorkerCommand(const Config& config, const WorkerFlags& flags);
 
 }  // namespace spotbatch

@@ -2,9 +2,12 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "adapters/local/trace_file.h"
 #include "core/object_key.h"
 
 namespace spotbatch {
@@ -13,9 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
-const std::set<std::string> kNotYet = {"fleet.pool",     "fleet.market",   "server.s3_listen",
-                                       "server.s3_keys", "queue",          "aws",
-                                       "simulate",       "pipeline.split", "pipeline.stitch"};
+const std::set<std::string> kNotYet = {
+    "server.s3_listen", "server.s3_keys", "queue",          "aws",
+    "simulate",         "pipeline.split", "pipeline.stitch"};
 
 class Parser {
  public:
@@ -89,6 +92,14 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Bool(const toml::table* t, const std::string& section, const char* key, bool* out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (node == nullptr) return Status::Ok();
+    if (!node->is_boolean()) return Error(node, section + "." + key, "must be true or false");
+    *out = node->as_boolean()->get();
+    return Status::Ok();
+  }
+
   Status Prefix(const toml::table* t, const std::string& section, const char* key,
                 std::string* out) const {
     SB_RETURN_IF_ERROR(String(t, section, key, out));
@@ -107,6 +118,102 @@ class Parser {
   std::string file_;
   std::string dir_;
 };
+
+// [[fleet.pool]] entries and [fleet.market].
+Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
+  const toml::node* pools = fleet ? fleet->get("pool") : nullptr;
+  if (pools == nullptr) {
+    if (fleet != nullptr && fleet->get("market") != nullptr) {
+      return p.Error(fleet->get("market"), "fleet.market", "needs [[fleet.pool]] entries");
+    }
+    return Status::Ok();
+  }
+  if (!pools->is_array_of_tables() || pools->as_array()->empty()) {
+    return p.Error(pools, "fleet.pool", "must be [[fleet.pool]] tables");
+  }
+  if (fleet->get("workers") != nullptr) {
+    return p.Error(fleet->get("workers"), "fleet.workers",
+                   "give either fleet.workers or [[fleet.pool]] entries, not both");
+  }
+  std::map<std::string, double> on_demand_price;  // instance type -> price of on-demand pools
+  int index = 0;
+  for (const toml::node& node : *pools->as_array()) {
+    const toml::table& t = *node.as_table();
+    const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
+    SB_RETURN_IF_ERROR(p.OnlyKnown(
+        t, section,
+        {"name", "market", "instance_type", "price_per_hour", "on_demand_price_per_hour", "trace",
+         "trace_offset_seconds", "max_instances"}));
+    PoolConfig pool;
+    SB_RETURN_IF_ERROR(p.String(&t, section, "name", &pool.name));
+    if (pool.name.empty() || pool.name.size() > 64 ||
+        pool.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._-") != std::string::npos) {
+      return p.Error(t.get("name") ? t.get("name") : &node, section + ".name",
+                     "must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    for (const PoolConfig& other : c->pools) {
+      if (other.name == pool.name) {
+        return p.Error(t.get("name"), section + ".name", "\"" + pool.name + "\" is used twice");
+      }
+    }
+    std::string market = "spot";
+    SB_RETURN_IF_ERROR(p.String(&t, section, "market", &market));
+    if (market != "spot" && market != "on-demand") {
+      return p.Error(t.get("market"), section + ".market", "must be \"spot\" or \"on-demand\"");
+    }
+    pool.spot = market == "spot";
+    SB_RETURN_IF_ERROR(p.String(&t, section, "instance_type", &pool.instance_type));
+    if (t.get("price_per_hour") == nullptr) {
+      return p.Error(&node, section + ".price_per_hour", "missing (dollars per instance-hour)");
+    }
+    SB_RETURN_IF_ERROR(p.Seconds(&t, section, "price_per_hour", 0, &pool.price_per_hour));
+    pool.on_demand_price_per_hour = -1;
+    SB_RETURN_IF_ERROR(
+        p.Seconds(&t, section, "on_demand_price_per_hour", 0, &pool.on_demand_price_per_hour));
+    int64_t max = 1;
+    SB_RETURN_IF_ERROR(p.Int(&t, section, "max_instances", 1, 256, &max));
+    pool.max_instances = static_cast<int>(max);
+    SB_RETURN_IF_ERROR(
+        p.Seconds(&t, section, "trace_offset_seconds", 0, &pool.trace_offset_seconds));
+    SB_RETURN_IF_ERROR(p.String(&t, section, "trace", &pool.trace));
+    if (!pool.trace.empty()) {
+      if (!pool.spot) {
+        return p.Error(t.get("trace"), section + ".trace", "on-demand pools are always available");
+      }
+      pool.trace = p.Path(pool.trace);
+      auto trace = LoadCapacityTrace(pool.trace);
+      if (!trace.ok()) return p.Error(t.get("trace"), section + ".trace", trace.status().message());
+      pool.capacity = std::move(*trace);
+    }
+    if (!pool.spot) {
+      if (pool.on_demand_price_per_hour < 0) pool.on_demand_price_per_hour = pool.price_per_hour;
+      on_demand_price.emplace(pool.instance_type, pool.price_per_hour);
+    }
+    c->pools.push_back(std::move(pool));
+  }
+  // A spot pool's savings are measured against the on-demand price of its instance type.
+  index = 0;
+  for (PoolConfig& pool : c->pools) {
+    const toml::node& node = (*pools->as_array())[static_cast<size_t>(index)];
+    const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
+    if (pool.on_demand_price_per_hour >= 0) continue;
+    auto it = on_demand_price.find(pool.instance_type);
+    if (it == on_demand_price.end()) {
+      return p.Error(&node, section + ".on_demand_price_per_hour",
+                     "missing, and no on-demand pool has instance_type \"" + pool.instance_type +
+                         "\" (needed to report savings)");
+    }
+    pool.on_demand_price_per_hour = it->second;
+  }
+
+  SB_ASSIGN_OR_RETURN(const toml::table* market, p.Table(*fleet, "market"));
+  SB_RETURN_IF_ERROR(market ? p.OnlyKnown(*market, "fleet.market", {"time_scale", "notice_seconds"})
+                            : Status::Ok());
+  SB_RETURN_IF_ERROR(p.Seconds(market, "fleet.market", "time_scale", 0.001, &c->time_scale));
+  SB_RETURN_IF_ERROR(p.Seconds(market, "fleet.market", "notice_seconds", 0, &c->notice_seconds));
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -149,11 +256,11 @@ Result<Config> LoadConfig(const std::string& path) {
 
   SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
   if (pipeline == nullptr) return p.Error(nullptr, "pipeline", "missing section [pipeline]");
-  SB_RETURN_IF_ERROR(
-      p.OnlyKnown(*pipeline, "pipeline",
-                  {"input", "output", "command", "timeout_seconds", "max_attempts",
-                   "max_interruptions", "max_lost_attempts", "retry_backoff_seconds",
-                   "retry_backoff_max_seconds", "priority", "queue", "watch_interval_seconds"}));
+  SB_RETURN_IF_ERROR(p.OnlyKnown(
+      *pipeline, "pipeline",
+      {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
+       "max_lost_attempts", "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
+       "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
   PipelineSpec& ps = c.pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
@@ -192,6 +299,9 @@ Result<Config> LoadConfig(const std::string& path) {
   v = ps.retry.max_lost;
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_lost_attempts", 1, 1000000, &v));
   ps.retry.max_lost = static_cast<int>(v);
+  v = ps.retry.on_demand_after_interruptions;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "on_demand_after_interruptions", -1, 1000000, &v));
+  ps.retry.on_demand_after_interruptions = static_cast<int>(v);
   v = ps.priority;
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -1000000, 1000000, &v));
   ps.priority = static_cast<int>(v);
@@ -201,16 +311,25 @@ Result<Config> LoadConfig(const std::string& path) {
       p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c.watch_interval_seconds));
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
-  SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers", "pool", "market"})
+                           : Status::Ok());
   v = c.workers;
   SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &v));
   c.workers = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(ParsePools(p, fleet, &c));
 
   SB_ASSIGN_OR_RETURN(const toml::table* worker, p.Table(root, "worker"));
+  SB_RETURN_IF_ERROR(worker
+                         ? p.OnlyKnown(*worker, "worker",
+                                       {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds",
+                                        "work_dir", "metadata_poll_seconds",
+                                        "interruption_grace_seconds", "drain_on_rebalance"})
+                         : Status::Ok());
   SB_RETURN_IF_ERROR(
-      worker ? p.OnlyKnown(*worker, "worker",
-                           {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds", "work_dir"})
-             : Status::Ok());
+      p.Seconds(worker, "worker", "metadata_poll_seconds", 0.01, &c.metadata_poll_seconds));
+  SB_RETURN_IF_ERROR(
+      p.Seconds(worker, "worker", "interruption_grace_seconds", 0, &c.interruption_grace_seconds));
+  SB_RETURN_IF_ERROR(p.Bool(worker, "worker", "drain_on_rebalance", &c.drain_on_rebalance));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "lease_seconds", 1, &c.lease_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "heartbeat_seconds", 0.05, &c.heartbeat_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "kill_grace_seconds", 0, &c.kill_grace_seconds));
@@ -233,6 +352,14 @@ Result<Config> LoadConfig(const std::string& path) {
   std::string token_file = "api.token";
   SB_RETURN_IF_ERROR(p.String(server, "server", "token_file", &token_file));
   c.token_file = p.Path(token_file);
+
+  if (ps.retry.on_demand_after_interruptions >= 0 && !c.pools.empty() &&
+      std::none_of(c.pools.begin(), c.pools.end(), [](const PoolConfig& x) { return !x.spot; })) {
+    return p.Error(pipeline->get("on_demand_after_interruptions"),
+                   "pipeline.on_demand_after_interruptions",
+                   "needs an on-demand [[fleet.pool]] to run the tasks it moves there");
+  }
+  ps.config_dir = dir;
 
   std::string work_dir = ".spotbatch/work";
   SB_RETURN_IF_ERROR(p.String(worker, "worker", "work_dir", &work_dir));

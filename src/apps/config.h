@@ -3,11 +3,26 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "agent/pipeline_spec.h"
+#include "core/capacity_trace.h"
 #include "spotbatch/status.h"
 
 namespace spotbatch {
+
+// [[fleet.pool]]: a group of local "instances" (worker processes) with a market and a price.
+struct PoolConfig {
+  std::string name;
+  bool spot = true;  // market = "spot" | "on-demand"
+  std::string instance_type;
+  double price_per_hour = 0;            // what an instance-hour of this pool costs
+  double on_demand_price_per_hour = 0;  // the same hour on demand (savings); defaults below
+  std::string trace;                    // capacity trace (absolute path); empty: always available
+  CapacityTrace capacity;               // loaded from `trace`
+  double trace_offset_seconds = 0;      // where in the trace the run starts
+  int max_instances = 1;
+};
 
 struct Config {
   std::string file;                      // the config file, absolute
@@ -15,14 +30,20 @@ struct Config {
   std::string state_db;                  // [state] path: the SQLite file holding queue and state
   bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
   PipelineSpec pipeline;
-  int workers = 4;                    // [fleet] workers
-  double lease_seconds = 60;          // [worker] lease_seconds
-  double heartbeat_seconds = 15;      // [worker] heartbeat_seconds
-  double kill_grace_seconds = 5;      // [worker] kill_grace_seconds
-  std::string work_dir;               // [worker] work_dir
-  double watch_interval_seconds = 1;  // [pipeline] watch_interval_seconds (spotbatch up)
-  std::string server_listen;          // [server] listen "host:port"; empty: no HTTP API
-  std::string token_file;             // [server] token_file: bearer token for changes
+  int workers = 4;                         // [fleet] workers (when there are no pools)
+  std::vector<PoolConfig> pools;           // [[fleet.pool]]
+  double time_scale = 1;                   // [fleet.market] time_scale: trace seconds per second
+  double notice_seconds = 120;             // [fleet.market] notice_seconds (trace seconds)
+  double metadata_poll_seconds = 5;        // [worker] metadata_poll_seconds
+  double interruption_grace_seconds = 60;  // [worker] interruption_grace_seconds
+  bool drain_on_rebalance = true;          // [worker] drain_on_rebalance
+  double lease_seconds = 60;               // [worker] lease_seconds
+  double heartbeat_seconds = 15;           // [worker] heartbeat_seconds
+  double kill_grace_seconds = 5;           // [worker] kill_grace_seconds
+  std::string work_dir;                    // [worker] work_dir
+  double watch_interval_seconds = 1;       // [pipeline] watch_interval_seconds (spotbatch up)
+  std::string server_listen;               // [server] listen "host:port"; empty: no HTTP API
+  std::string token_file;                  // [server] token_file: bearer token for changes
 };
 
 // kInvalidArgument with "FILE:LINE: key: problem" on any error; kNotFound for a missing file.

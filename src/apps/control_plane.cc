@@ -16,9 +16,9 @@
 #include "agent/ingest.h"
 #include "apps/http_api.h"
 #include "apps/job_json.h"
+#include "apps/local_fleet.h"
 #include "apps/progress.h"
 #include "apps/wiring.h"
-#include "core/restart_policy.h"
 #include "core/task_machine.h"
 
 namespace spotbatch {
@@ -34,117 +34,6 @@ void InstallStopHandlers() {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
 }
-
-// Local worker processes, restarted when they die, stopped gracefully at the end.
-class WorkerPool {
- public:
-  WorkerPool(const Config& config, std::string self_exe)
-      : config_(config), self_exe_(std::move(self_exe)) {}
-
-  void Start(int count) {
-    for (int i = 0; i < count; ++i) Spawn(i);
-  }
-
-  // Reaps dead workers and starts replacements; one that keeps dying within a second of its
-  // start is restarted after a growing delay (up to 30 s) rather than in a tight loop.
-  // Returns how many were replaced.
-  int Supervise() {
-    const int64_t now = NowMillis();
-    while (true) {
-      int status;
-      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-      if (pid <= 0) break;
-      auto it = running_.find(pid);
-      if (it == running_.end()) continue;
-      const Running dead = it->second;
-      running_.erase(it);
-      // A killed worker cannot clean its scratch space; its replacement gets a new one.
-      std::error_code ec;
-      std::filesystem::remove_all(config_.work_dir + "/" + dead.id, ec);
-      int& crashes = quick_deaths_[dead.slot];
-      crashes = now - dead.started_millis < kQuickDeathMillis ? crashes + 1 : 0;
-      const int64_t delay = RestartDelayMillis(crashes);
-      std::fprintf(stderr, "worker %d (pid %d) %s; restarting it%s\n", dead.slot, pid,
-                   WIFSIGNALED(status)
-                       ? ("killed by signal " + std::to_string(WTERMSIG(status))).c_str()
-                       : ("exited with " + std::to_string(WEXITSTATUS(status))).c_str(),
-                   delay > 0 ? (" in " + std::to_string(delay) + " ms").c_str() : "");
-      restart_at_[dead.slot] = now + delay;
-    }
-    int replaced = 0;
-    for (auto it = restart_at_.begin(); it != restart_at_.end();) {
-      if (it->second > now) {
-        ++it;
-        continue;
-      }
-      Spawn(it->first);
-      ++replaced;
-      it = restart_at_.erase(it);
-    }
-    return replaced;
-  }
-
-  // SIGTERM to every worker (each hands back its running task), then waits; SIGKILL after
-  // `grace_millis`.
-  void StopAll(int64_t grace_millis) {
-    restart_at_.clear();
-    for (const auto& [pid, w] : running_) ::kill(pid, SIGTERM);
-    const int64_t step = 20;
-    for (int64_t waited = 0; !running_.empty() && waited < grace_millis; waited += step) {
-      Reap();
-      if (!running_.empty()) ::usleep(step * 1000);
-    }
-    for (const auto& [pid, w] : running_) ::kill(pid, SIGKILL);
-    while (!running_.empty()) {
-      int status;
-      const pid_t pid = ::waitpid(-1, &status, 0);
-      if (pid < 0) break;
-      running_.erase(pid);
-    }
-  }
-
- private:
-  void Reap() {
-    int status;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) running_.erase(pid);
-  }
-
-  void Spawn(int slot) {
-    const std::string id = "local-" + std::to_string(::getpid()) + "-" + std::to_string(slot) +
-                           "-" + std::to_string(++generation_);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      std::perror("fork worker");
-      return;
-    }
-    if (pid == 0) {
-      // A worker must not outlive its control plane: SIGTERM makes it hand its task back.
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(0);
-      ::execl(self_exe_.c_str(), self_exe_.c_str(), "worker", "-c", config_.file.c_str(),
-              "--worker-id", id.c_str(), static_cast<char*>(nullptr));
-      std::perror("exec worker");
-      ::_exit(127);
-    }
-    running_[pid] = Running{slot, id, NowMillis()};
-  }
-
-  static int64_t NowMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
-
-  const Config& config_;
-  std::string self_exe_;
-  struct Running {
-    int slot;
-    std::string id;
-    int64_t started_millis;
-  };
-  std::map<pid_t, Running> running_;
-  std::map<int, int64_t> restart_at_;  // slot -> when to start its next worker
-  std::map<int, int> quick_deaths_;    // slot -> deaths in a row within a second of start
-  int generation_ = 0;
-};
 
 struct RunTally {
   ProgressCounts counts;
@@ -216,8 +105,9 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   std::fprintf(stderr, "%zu jobs to run (%d new, %d already finished)\n", jobs.size(),
                report->created, report->finished);
   const int64_t started = MonotonicMillis();
-  WorkerPool pool(config, self_exe);
-  if (!jobs.empty()) pool.Start(std::min<int>(config.workers, static_cast<int>(jobs.size())));
+
+  LocalFleet fleet(config, self_exe, SystemClock(),
+                   std::min<int>(config.workers, static_cast<int>(jobs.size())));
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
   int restarts = 0;
@@ -240,10 +130,10 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         progress.Update(tally->counts, now);
       }
     }
-    restarts += pool.Supervise();
+    restarts += fleet.Tick(/*launch=*/!jobs.empty());
     ::usleep(20 * 1000);
   }
-  pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   // Workers sync their soft successes before exiting; one that was killed may not have.
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
@@ -256,6 +146,20 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (!jobs.empty()) progress.Finish(tally->counts, MonotonicMillis());
   const RunTally& t = *tally;
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
+  double cost = 0, on_demand_cost = 0;
+  nlohmann::json pools = nlohmann::json::array();
+  for (const PoolTotals& p : fleet.Totals()) {
+    cost += p.cost_usd;
+    on_demand_cost += p.on_demand_cost_usd;
+    pools.push_back({{"name", p.name},
+                     {"market", p.spot ? "spot" : "on-demand"},
+                     {"instance_hours", p.instance_hours},
+                     {"cost_usd", p.cost_usd},
+                     {"on_demand_cost_usd", p.on_demand_cost_usd},
+                     {"launched", p.launched},
+                     {"notices", p.notices},
+                     {"reclaims", p.reclaims}});
+  }
   if (json) {
     nlohmann::json out = {
         {"jobs", t.counts.total},
@@ -268,9 +172,9 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         {"interruptions", t.interruptions},
         {"lost_attempts", t.lost},
         {"worker_restarts", restarts},
-        // Local workers on this machine cost nothing; pools with prices come with the fleet.
-        {"cost_usd", 0.0},
-        {"on_demand_cost_usd", 0.0},
+        {"cost_usd", cost},
+        {"on_demand_cost_usd", on_demand_cost},
+        {"pools", pools},
         {"wall_seconds", static_cast<double>(MonotonicMillis() - started) / 1000.0},
         {"failures", t.failures},
     };
@@ -306,10 +210,15 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
                  config.server_listen.substr(0, config.server_listen.rfind(':')).c_str(),
                  api->port(), api->token_file().c_str());
   }
-  WorkerPool pool(config, self_exe);
-  pool.Start(config.workers);
-  std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,
-               config.pipeline.input_prefix.c_str());
+
+  LocalFleet fleet(config, self_exe, SystemClock(), config.workers);
+  if (config.pools.empty()) {
+    std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,
+                 config.pipeline.input_prefix.c_str());
+  } else {
+    std::fprintf(stderr, "spotbatch up: %zu pools; watching %s\n", config.pools.size(),
+                 config.pipeline.input_prefix.c_str());
+  }
   const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
   int64_t next_scan = 0;
   while (!g_stop.load()) {
@@ -323,11 +232,11 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       }
       next_scan = MonotonicMillis() + interval;
     }
-    pool.Supervise();
-    ::usleep(50 * 1000);
+    fleet.Tick(/*launch=*/true);
+    ::usleep(20 * 1000);
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
-  pool.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

@@ -46,7 +46,9 @@ nlohmann::json AttemptJson(const AttemptRecord& a) {
           {"started", FormatUtc(a.started_unix_millis)},
           {"ended", FormatUtc(a.ended_unix_millis)},
           {"message", a.message},
-          {"log_tail", a.log_tail}};
+          {"log_tail", a.log_tail},
+          {"pool", a.pool},
+          {"lost_work_seconds", static_cast<double>(a.lost_work_millis) / 1000.0}};
 }
 
 std::string DumpJson(const nlohmann::json& j) {

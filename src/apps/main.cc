@@ -22,7 +22,11 @@ constexpr const char* kUsage = R"(usage: spotbatch COMMAND -c FILE [options]
   logs -c FILE TASK|JOB          the attempts of a task and the tail of their output
   retry -c FILE JOB              run a failed or cancelled job again
   cancel -c FILE JOB             cancel a job
-  worker -c FILE [--worker-id ID]  the worker agent
+  worker -c FILE [--worker-id ID] [--pool NAME] [--market spot|on-demand]
+         [--metadata-url URL | --on-ec2] [--metadata-poll-ms N]
+                                 the worker agent; with a metadata endpoint it watches for
+                                 spot interruption and rebalance notices (also from
+                                 $SPOTBATCH_METADATA_URL; --on-ec2: EC2's own 169.254.169.254)
 
 exit codes: 0 success, 1 failure, 2 usage or configuration error
 )";
@@ -49,7 +53,8 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  std::string config_path, key, worker_id;
+  std::string config_path, key;
+  spotbatch::WorkerFlags wf;
   bool json = false;
   std::vector<std::string> args;
   for (int i = 2; i < argc; ++i) {
@@ -66,7 +71,24 @@ int main(int argc, char** argv) {
     } else if (a == "--key" && command == "put") {
       if (!value(&key)) return Usage("--key needs a key");
     } else if (a == "--worker-id" && command == "worker") {
-      if (!value(&worker_id)) return Usage("--worker-id needs a value");
+      if (!value(&wf.worker_id)) return Usage("--worker-id needs a value");
+    } else if (a == "--pool" && command == "worker") {
+      if (!value(&wf.pool)) return Usage("--pool needs a name");
+    } else if (a == "--market" && command == "worker") {
+      std::string m;
+      if (!value(&m) || (m != "spot" && m != "on-demand"))
+        return Usage("--market needs spot or on-demand");
+      wf.on_spot = m == "spot";
+    } else if (a == "--metadata-url" && command == "worker") {
+      if (!value(&wf.metadata_url)) return Usage("--metadata-url needs a URL");
+    } else if (a == "--on-ec2" && command == "worker") {
+      wf.on_ec2 = true;
+    } else if (a == "--metadata-poll-ms" && command == "worker") {
+      std::string n;
+      if (!value(&n) || n.empty() || n.size() > 9 ||
+          n.find_first_not_of("0123456789") != std::string::npos || std::stoll(n) < 1)
+        return Usage("--metadata-poll-ms needs a positive number of milliseconds");
+      wf.metadata_poll_millis = std::stoll(n);
     } else if (a.size() > 1 && a[0] == '-' && !(command == "get" && a == "-")) {
       return Usage("unknown option " + a + " for " + command);
     } else {
@@ -99,6 +121,6 @@ int main(int argc, char** argv) {
   if (command == "cancel")
     return expect(1, 1) ? CancelCommand(*config, args[0]) : Usage("cancel takes one JOB id");
   if (command == "worker")
-    return expect(0, 0) ? WorkerCommand(*config, worker_id) : Usage("worker takes no arguments");
+    return expect(0, 0) ? WorkerCommand(*config, wf) : Usage("worker takes no arguments");
   return Usage("unknown command " + command);
 }

@@ -111,12 +111,87 @@ TEST_F(ConfigTest, ServerListenAndToken) {
 }
 
 TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
-  auto c = Load(std::string(kMinimal) + "[[fleet.pool]]\nname = \"spot-a\"\n");
+  auto c = Load(std::string(kMinimal) + "[queue]\nurl = \"sqs://q\"\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(
-      c.status().message().find("fleet.pool: this section is not supported by this build yet"),
-      std::string::npos)
+  EXPECT_NE(c.status().message().find("queue: this section is not supported by this build yet"),
+            std::string::npos)
       << c.status().message();
+}
+
+constexpr const char* kTrace =
+    "/../shared/data/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json";
+
+TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
+  testing::WriteFile(dir_ / "t.json", R"({"metadata": {"gap_seconds": 60}, "data": [1, 0, 3]})");
+  auto c = Load(std::string(kMinimal) +
+                "[[fleet.pool]]\nname = \"spot-a\"\nmarket = \"spot\"\n"
+                "instance_type = \"c5.xlarge\"\nprice_per_hour = 0.068\ntrace = \"t.json\"\n"
+                "max_instances = 4\n"
+                "[[fleet.pool]]\nname = \"od\"\nmarket = \"on-demand\"\n"
+                "instance_type = \"c5.xlarge\"\nprice_per_hour = 0.17\n"
+                "[fleet.market]\ntime_scale = 600\nnotice_seconds = 120\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->pools.size(), 2u);
+  const PoolConfig& spot = c->pools[0];
+  EXPECT_TRUE(spot.spot);
+  EXPECT_EQ(spot.trace, dir_ / "t.json");
+  EXPECT_EQ(spot.on_demand_price_per_hour, 0.17);  // from the on-demand pool of its type
+  EXPECT_FALSE(spot.capacity.binary);
+  EXPECT_EQ(spot.capacity.CapacityAt(0, 4), 1);
+  EXPECT_EQ(spot.capacity.CapacityAt(60'000, 4), 0);
+  EXPECT_EQ(spot.capacity.CapacityAt(120'000, 4), 3);
+  EXPECT_EQ(spot.capacity.CapacityAt(180'000, 4), 1);  // the trace repeats
+  EXPECT_FALSE(c->pools[1].spot);
+  EXPECT_EQ(c->time_scale, 600);
+  EXPECT_EQ(c->notice_seconds, 120);
+}
+
+TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
+  const std::string trace = std::string(SPOTBATCH_SOURCE_DIR) + kTrace;
+  auto c = Load(std::string(kMinimal) +
+                "[[fleet.pool]]\nname = \"a\"\nprice_per_hour = 1\n"
+                "on_demand_price_per_hour = 3\ntrace = \"" +
+                trace + "\"\nmax_instances = 5\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->pools[0].capacity.binary);
+  EXPECT_EQ(c->pools[0].capacity.values.size(), 20158u);
+  EXPECT_EQ(c->pools[0].capacity.gap_millis, 195'000);
+}
+
+TEST_F(ConfigTest, BadPoolsNameFileLineAndKey) {
+  const std::string pool = "[[fleet.pool]]\nname = \"a\"\nprice_per_hour = 1\n";
+  ExpectError(std::string(kMinimal) + "[[fleet.pool]]\nname = \"a b\"\n", 4, "fleet.pool[0].name");
+  ExpectError(std::string(kMinimal) + "[[fleet.pool]]\nname = \"a\"\n", 3,
+              "fleet.pool[0].price_per_hour");
+  ExpectError(std::string(kMinimal) + pool + "market = \"cheap\"\n", 6, "fleet.pool[0].market");
+  ExpectError(std::string(kMinimal) + pool, 3, "fleet.pool[0].on_demand_price_per_hour");
+  ExpectError(
+      std::string(kMinimal) + pool + "on_demand_price_per_hour = 2\ntrace = \"nope.json\"\n", 7,
+      "fleet.pool[0].trace");
+  testing::WriteFile(dir_ / "bad.json", R"({"metadata": {"gap_seconds": 60}, "data": [1, -1]})");
+  ExpectError(std::string(kMinimal) + pool + "on_demand_price_per_hour = 2\ntrace = \"bad.json\"\n",
+              7, "fleet.pool[0].trace");
+  ExpectError(std::string(kMinimal) + pool + "on_demand_price_per_hour = 2\n" + pool, 8,
+              "fleet.pool[1].name");
+  ExpectError(
+      std::string(kMinimal) + "[fleet]\nworkers = 2\n" + pool + "on_demand_price_per_hour = 2\n", 4,
+      "fleet.workers");
+  ExpectError(std::string(kMinimal) + "[fleet.market]\ntime_scale = 2\n", 3, "fleet.market");
+  ExpectError("[pipeline]\ncommand = [\"true\"]\non_demand_after_interruptions = 2\n" + pool +
+                  "on_demand_price_per_hour = 2\n",
+              3, "pipeline.on_demand_after_interruptions");
+}
+
+TEST_F(ConfigTest, WorkerNoticeSettings) {
+  auto c = Load(std::string(kMinimal) +
+                "[worker]\nmetadata_poll_seconds = 0.5\ninterruption_grace_seconds = 30\n"
+                "drain_on_rebalance = false\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metadata_poll_seconds, 0.5);
+  EXPECT_EQ(c->interruption_grace_seconds, 30);
+  EXPECT_FALSE(c->drain_on_rebalance);
+  ExpectError(std::string(kMinimal) + "[worker]\ndrain_on_rebalance = 1\n", 4,
+              "worker.drain_on_rebalance");
 }
 
 TEST_F(ConfigTest, SyntaxErrorNamesLine) {

@@ -1,0 +1,40 @@
+#include "adapters/local/trace_file.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace spotbatch {
+
+Result<CapacityTrace> LoadCapacityTrace(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("trace " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto bad = [&](const std::string& why) { return InvalidArgument("trace " + path + ": " + why); };
+  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad("not valid JSON");
+  if (!j.is_object() || !j.contains("metadata") || !j["metadata"].is_object() ||
+      !j["metadata"].contains("gap_seconds") || !j["metadata"]["gap_seconds"].is_number()) {
+    return bad("needs {\"metadata\": {\"gap_seconds\": G}, \"data\": [...]}");
+  }
+  const double gap = j["metadata"]["gap_seconds"].get<double>();
+  if (!(gap > 0) || gap > 1e7) return bad("gap_seconds must be positive");
+  if (!j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
+    return bad("data must be a non-empty array");
+  }
+  CapacityTrace t;
+  t.gap_millis = static_cast<int64_t>(gap * 1000);
+  t.values.reserve(j["data"].size());
+  for (size_t i = 0; i < j["data"].size(); ++i) {
+    const auto& v = j["data"][i];
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 1'000'000) {
+      return bad("data[" + std::to_string(i) + "] is not a non-negative integer");
+    }
+    t.values.push_back(v.get<int32_t>());
+    t.binary = t.binary && t.values.back() <= 1;
+  }
+  return t;
+}
+
+}  // namespace spotbatch
