@@ -10,6 +10,7 @@
 
 #include "agent/command_runner.h"
 #include "common/ids.h"
+#include "common/time_format.h"
 #include "core/interruption.h"
 #include "core/pipeline_keys.h"
 
@@ -247,6 +248,11 @@ Status Worker::Handle(Lease& lease) {
         DecideDelivery(*task, clock_.NowUnixMillis(), options_.on_spot, pipeline_.retry);
     switch (d.action) {
       case DeliveryAction::kDelete:
+        // A worker killed between the Published commit and removing its staged copies left
+        // them behind; this redelivery is the last chance to notice.
+        if (task->state == TaskState::kSucceeded) {
+          for (const OutputFile& f : task->outputs) (void)store_.Delete(f.staging_key);
+        }
         lease.settled = true;
         return DeleteLater(receipt);
       case DeliveryAction::kDelay:
@@ -533,7 +539,7 @@ Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
   const int64_t stopped = clock_.NowUnixMillis();
   TaskEvent e = Event(EventKind::kInterrupt, task.attempt_token);
   e.message = std::string("spot interruption notice (") + SpotActionName(notice.action) + " at " +
-              std::to_string(notice.time_unix_millis / 1000) + "); command " + cmd.Describe();
+              FormatUtcTimestamp(notice.time_unix_millis, true) + "); command " + cmd.Describe();
   e.exit_code = cmd.exit_code();
   e.log_tail = cmd.output_tail();
   int64_t last_checkpoint = task.checkpoint_unix_millis;

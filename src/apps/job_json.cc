@@ -1,19 +1,12 @@
 #include "apps/job_json.h"
 
-#include <ctime>
-
+#include "common/time_format.h"
 #include "core/task_machine.h"
 
 namespace spotbatch {
 
 std::string FormatUtc(int64_t unix_millis) {
-  if (unix_millis <= 0) return "-";
-  const time_t t = static_cast<time_t>(unix_millis / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return unix_millis <= 0 ? "-" : FormatUtcTimestamp(unix_millis);
 }
 
 nlohmann::json JobJson(const JobView& v) {

@@ -211,6 +211,34 @@ TEST_F(WorkerTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
   EXPECT_TRUE(Keys("_spotbatch/").empty());
 }
 
+TEST_F(WorkerTest, StagingLeftByWorkerKilledAfterPublishingIsRemovedByNextDelivery) {
+  pipeline_.command = {"false"};  // must never run: the task already succeeded
+  const std::string job = AddInput("x", "1");
+  // A worker published, committed, and died before removing its staged copy.
+  TaskRecord t = TaskOf(job);
+  TaskEvent e;
+  e.kind = EventKind::kStart;
+  e.token = "tok";
+  e.now_unix_millis = SystemClock().NowUnixMillis();
+  e.lease_millis = 10'000;
+  auto s1 = ApplyTaskEvent(t, e, pipeline_.retry);
+  ASSERT_TRUE(state_->CommitTask(s1->task, t.version, s1->attempts).ok());
+  ASSERT_TRUE(store_->Put("_spotbatch/staging/tok.0", "result").ok());
+  ASSERT_TRUE(store_->Put("out/x/r.txt", "result").ok());
+  e.kind = EventKind::kSucceed;
+  e.outputs = {{"_spotbatch/staging/tok.0", "out/x/r.txt"}};
+  auto s2 = ApplyTaskEvent(s1->task, e, pipeline_.retry);
+  ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
+  e.kind = EventKind::kPublished;
+  auto s3 = ApplyTaskEvent(s2->task, e, pipeline_.retry);
+  ASSERT_TRUE(state_->CommitTask(s3->task, s2->task.version, s3->attempts).ok());
+
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_TRUE(Keys("_spotbatch/").empty());
+  EXPECT_EQ(*store_->Get("out/x/r.txt"), "result");
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+}
+
 TEST_F(WorkerTest, DuplicateMessageDoesNotRunTaskTwice) {
   const std::string runs = dir_ / "runs";
   pipeline_.command = {"sh", "-c", "echo x >> \"$1\"", "_", runs};

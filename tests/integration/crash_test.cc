@@ -130,7 +130,14 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   std::error_code ec;
   EXPECT_TRUE(!std::filesystem::exists(dir_ / "data/_spotbatch/staging", ec) ||
               std::filesystem::is_empty(dir_ / "data/_spotbatch/staging", ec))
-      << "staged outputs left behind (committed, failed or lost attempts)";
+      << "staged outputs left behind (committed, failed or lost attempts): " << [&] {
+           std::string names;
+           for (const auto& e :
+                std::filesystem::directory_iterator(dir_ / "data/_spotbatch/staging", ec)) {
+             names += e.path().filename().string() + " ";
+           }
+           return names;
+         }();
 }
 
 INSTANTIATE_TEST_SUITE_P(Durability, CrashTest, ::testing::Values("power-loss", "process-crash"),
