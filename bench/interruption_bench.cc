@@ -25,6 +25,7 @@
 #include "adapters/sqlite/sqlite_state_store.h"
 #include "adapters/sqlite/sqlite_task_queue.h"
 #include "agent/ingest.h"
+#include "agent/job_actions.h"
 #include "agent/worker.h"
 
 namespace sb = spotbatch;
@@ -111,6 +112,12 @@ int Notice(int rounds, int64_t poll_ms) {
                 static_cast<long long>(attempts.back().started_unix_millis - t0));
     std::fflush(stdout);
     ts.join();
+    // Finished with this task: cancelled, it is never leased again in later rounds.
+    if (!sb::CancelJob(*env.state, sb::SystemClock(), env.pipeline.retry,
+                       task.substr(0, task.size() - 2))
+             .ok()) {
+      return 1;
+    }
     other.RequestStop();
     to.join();
   }
@@ -150,6 +157,8 @@ int Reclaim(int rounds, const std::string& bin, int64_t lease_ms) {
     const auto attempts = *env.state->ListAttempts(task);
     std::printf("%lld\n", static_cast<long long>(attempts.back().started_unix_millis - t0));
     std::fflush(stdout);
+    (void)sb::CancelJob(*env.state, sb::SystemClock(), env.pipeline.retry,
+                        task.substr(0, task.size() - 2));
     ::kill(second, SIGTERM);
     ::waitpid(second, nullptr, 0);
   }

@@ -392,24 +392,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     next_heartbeat = after + options_.heartbeat_millis;
     (void)FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
     Status extended = queue_.Extend(receipt, options_.lease_millis);
-    TaskEvent heartbeat = Event(EventKind::kHeartbeat, token);
-    // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
-    // next attempt resumes from should this instance vanish without notice.
-    auto checkpoint = extended.ok() ? UploadCheckpoint(task) : Result<Checkpoint>(Checkpoint{});
-    if (checkpoint.ok()) {
-      heartbeat.checkpoint = checkpoint->prefix;
-      heartbeat.checkpoint_unix_millis = checkpoint->written_unix_millis;
-    }
-    const std::string replaced = task.checkpoint;
-    Status beat = extended.ok() ? Commit(task, heartbeat) : extended;
-    if (!heartbeat.checkpoint.empty()) {
-      if (beat.ok()) {
-        if (replaced != heartbeat.checkpoint) DropPrefix(replaced);
-      } else {
-        DropPrefix(heartbeat.checkpoint);
-        checkpoint_signature_.clear();
-      }
-    }
+    Status beat = extended.ok() ? Heartbeat(task) : extended;
     if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack
     // The attempt is no longer ours: cancelled, or the lease went to another worker.
     cmd.Terminate(options_.kill_grace_millis);
@@ -515,6 +498,28 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
   for (const OutputFile& f : task.outputs) (void)store_.Delete(f.staging_key);
   lease.settled = true;
   return DeleteLater(lease.message.receipt);
+}
+
+Status Worker::Heartbeat(TaskRecord& task) {
+  TaskEvent heartbeat = Event(EventKind::kHeartbeat, task.attempt_token);
+  // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
+  // next attempt resumes from should this instance vanish without notice.
+  auto checkpoint = UploadCheckpoint(task);
+  if (checkpoint.ok()) {
+    heartbeat.checkpoint = checkpoint->prefix;
+    heartbeat.checkpoint_unix_millis = checkpoint->written_unix_millis;
+  }
+  const std::string replaced = task.checkpoint;
+  Status beat = Commit(task, heartbeat);
+  if (!heartbeat.checkpoint.empty()) {
+    if (beat.ok()) {
+      if (replaced != heartbeat.checkpoint) DropPrefix(replaced);
+    } else {
+      DropPrefix(heartbeat.checkpoint);
+      checkpoint_signature_.clear();  // upload it again next time
+    }
+  }
+  return beat;
 }
 
 void Worker::DrainWakePipe() {

@@ -113,6 +113,8 @@ class Worker {
     int64_t written_unix_millis = 0;
   };
   Result<Checkpoint> UploadCheckpoint(const TaskRecord& task);
+  // Renews the task's lease in the state store, with a new checkpoint when there is one.
+  Status Heartbeat(TaskRecord& task);
   // Puts the task's committed checkpoint into the scratch checkpoint folder.
   Status RestoreCheckpoint(const TaskRecord& task);
   // Deletes every object under `prefix` (a replaced checkpoint, a failed upload).

@@ -86,6 +86,33 @@ TEST_P(StateStoreContract, CommitIsConditionalOnVersion) {
   EXPECT_EQ((*attempts)[0].token, "a");
 }
 
+TEST_P(StateStoreContract, CheckpointPoolAndLostWorkRoundTrip) {
+  ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
+  const TaskRecord t = *state_->GetTask("j-0");
+  TaskEvent start;
+  start.kind = EventKind::kStart;
+  start.token = "tok";
+  start.now_unix_millis = 1000;
+  start.lease_millis = 5000;
+  start.pool = "spot-a";
+  Transition s = *ApplyTaskEvent(t, start, RetryPolicy{});
+  ASSERT_TRUE(state_->CommitTask(s.task, t.version, s.attempts).ok());
+  TaskEvent intr = start;
+  intr.kind = EventKind::kInterrupt;
+  intr.now_unix_millis = 3000;
+  intr.checkpoint = "_spotbatch/checkpoints/j-0/tok.1/";
+  intr.checkpoint_unix_millis = 2500;
+  intr.lost_work_millis = 500;
+  Transition i = *ApplyTaskEvent(s.task, intr, RetryPolicy{});
+  ASSERT_TRUE(state_->CommitTask(i.task, s.task.version, i.attempts).ok());
+  EXPECT_EQ(*state_->GetTask("j-0"), i.task);
+  const auto attempts = *state_->ListAttempts("j-0");
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].pool, "spot-a");
+  EXPECT_EQ(attempts[0].lost_work_millis, 500);
+  EXPECT_EQ(attempts[0].outcome, AttemptOutcome::kInterrupted);
+}
+
 TEST_P(StateStoreContract, RoundTripsEveryTaskFieldAndFinishesAttempts) {
   ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
   TaskRecord t = *state_->GetTask("j-0");

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/capacity_trace.h"
+#include "core/fleet_plan.h"
+#include "core/interruption.h"
 #include "core/restart_policy.h"
 
 namespace spotbatch {
@@ -255,6 +258,108 @@ TEST(RestartPolicy, ImmediateUnlessDyingRightAfterStartThenDoublingToThirtySecon
   EXPECT_EQ(RestartDelayMillis(6), 16000);
   EXPECT_EQ(RestartDelayMillis(7), 30000);
   EXPECT_EQ(RestartDelayMillis(1000), 30000);
+}
+
+TEST(TaskMachine, CheckpointsTravelWithHeartbeatsAndInterruptions) {
+  TaskRecord t = Running("a1");
+  EXPECT_EQ(t.started_unix_millis, kNow);
+  TaskEvent beat = Ev(EventKind::kHeartbeat, "a1", kNow + 5'000);
+  beat.checkpoint = "_spotbatch/checkpoints/job-0/a1.1/";
+  beat.checkpoint_unix_millis = kNow + 4'000;
+  EXPECT_EQ(DurabilityOf(beat), CommitDurability::kDurable);  // it replaces the last one
+  auto b = ApplyTaskEvent(t, beat, RetryPolicy{});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->task.checkpoint, beat.checkpoint);
+  EXPECT_EQ(b->task.checkpoint_unix_millis, kNow + 4'000);
+  // A heartbeat without a new checkpoint keeps the last one.
+  auto b2 = ApplyTaskEvent(b->task, Ev(EventKind::kHeartbeat, "a1", kNow + 6'000), RetryPolicy{});
+  EXPECT_EQ(b2->task.checkpoint, beat.checkpoint);
+
+  TaskEvent intr = Ev(EventKind::kInterrupt, "a1", kNow + 7'000);
+  intr.checkpoint = "_spotbatch/checkpoints/job-0/a1.2/";
+  intr.checkpoint_unix_millis = kNow + 6'900;
+  intr.lost_work_millis = 100;
+  auto i = ApplyTaskEvent(b2->task, intr, RetryPolicy{});
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->task.state, TaskState::kQueued);
+  EXPECT_EQ(i->task.not_before_unix_millis, 0);  // requeued at once
+  EXPECT_EQ(i->task.interruptions, 1);
+  EXPECT_EQ(i->task.app_failures, 0);
+  EXPECT_EQ(i->task.checkpoint, intr.checkpoint);
+  ASSERT_EQ(i->attempts.size(), 1u);
+  EXPECT_EQ(i->attempts[0].outcome, AttemptOutcome::kInterrupted);
+  EXPECT_EQ(i->attempts[0].lost_work_millis, 100);
+
+  // The next attempt keeps the checkpoint until it succeeds.
+  TaskEvent start = Ev(EventKind::kStart, "a2", kNow + 8'000);
+  start.pool = "od";
+  auto s = ApplyTaskEvent(i->task, start, RetryPolicy{});
+  EXPECT_EQ(s->task.checkpoint, intr.checkpoint);
+  EXPECT_EQ(s->attempts.at(0).pool, "od");
+  auto done = ApplyTaskEvent(s->task, Ev(EventKind::kSucceed, "a2", kNow + 9'000), RetryPolicy{});
+  EXPECT_TRUE(done->task.checkpoint.empty());
+}
+
+TEST(TaskMachine, LostAttemptRecordsWorkSinceItsLastCheckpoint) {
+  TaskRecord t = Running("a1");  // started at kNow, lease 60 s
+  TaskEvent beat = Ev(EventKind::kHeartbeat, "a1", kNow + 20'000);
+  beat.checkpoint = "_spotbatch/checkpoints/job-0/a1.1/";
+  beat.checkpoint_unix_millis = kNow + 15'000;
+  t = ApplyTaskEvent(t, beat, RetryPolicy{})->task;  // last sign of life at +20 s
+  auto next = ApplyTaskEvent(t, Ev(EventKind::kStart, "a2", kNow + 90'000), RetryPolicy{});
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->attempts.size(), 2u);
+  EXPECT_EQ(next->attempts[0].outcome, AttemptOutcome::kLost);
+  EXPECT_EQ(next->attempts[0].lost_work_millis, 5'000);  // +15 s checkpoint to +20 s
+}
+
+TEST(TaskMachine, TaskNeedingOnDemandIsDelayedOnSpotWorkersOnly) {
+  RetryPolicy policy;
+  policy.on_demand_after_interruptions = 2;
+  TaskRecord t = Queued();
+  t.interruptions = 1;
+  EXPECT_FALSE(RequiresOnDemand(t, policy));
+  EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/true, policy).action, DeliveryAction::kStart);
+  t.interruptions = 2;
+  EXPECT_TRUE(RequiresOnDemand(t, policy));
+  EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/true, policy).action, DeliveryAction::kDelay);
+  EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/false, policy).action, DeliveryAction::kStart);
+  EXPECT_FALSE(RequiresOnDemand(t, RetryPolicy{}));  // -1: never
+}
+
+TEST(Interruption, GraceIsAtMostHalfTheTimeLeft) {
+  EXPECT_EQ(InterruptionGraceMillis(120'000, 60'000), 60'000);
+  EXPECT_EQ(InterruptionGraceMillis(120'000, 10'000), 10'000);
+  EXPECT_EQ(InterruptionGraceMillis(30'000, 60'000), 15'000);
+  EXPECT_EQ(InterruptionGraceMillis(-5, 60'000), 0);       // reclaim already due: kill at once
+  EXPECT_EQ(LostWorkMillis(10'000, 1'000, 0), 9'000);      // no checkpoint: since the start
+  EXPECT_EQ(LostWorkMillis(10'000, 1'000, 8'000), 2'000);  // since the checkpoint
+  EXPECT_EQ(LostWorkMillis(10'000, 1'000, 12'000), 0);
+}
+
+TEST(FleetPlan, NoticesNewestAboveCapacityLaunchesBelowItWhenThereIsWork) {
+  EXPECT_EQ(PlanPool(3, 3, true).launch + PlanPool(3, 3, true).notice, 0);
+  EXPECT_EQ(PlanPool(1, 3, true).notice, 2);
+  EXPECT_EQ(PlanPool(1, 3, true).launch, 0);
+  EXPECT_EQ(PlanPool(4, 1, true).launch, 3);
+  EXPECT_EQ(PlanPool(4, 1, false).launch, 0);
+  EXPECT_DOUBLE_EQ(TraceSeconds(1'000, 600), 600);
+  EXPECT_DOUBLE_EQ(CostUsd(1800, 3.06), 1.53);
+  EXPECT_EQ(MetadataPollMillis(200, 5'000), 50);  // 120 s notice at 600x: 200 ms
+  EXPECT_EQ(MetadataPollMillis(120'000, 5'000), 5'000);
+  EXPECT_EQ(MetadataPollMillis(8, 5'000), 10);
+}
+
+TEST(CapacityTrace, BinaryMeansAllOrNothingLargerValuesCountInstancesAndItRepeats) {
+  CapacityTrace binary{1'000, {1, 0, 1}, true};
+  EXPECT_EQ(binary.CapacityAt(0, 4), 4);
+  EXPECT_EQ(binary.CapacityAt(1'500, 4), 0);
+  EXPECT_EQ(binary.CapacityAt(3'000, 4), 4);  // wraps around
+  CapacityTrace counts{1'000, {2, 7, 0}, false};
+  EXPECT_EQ(counts.CapacityAt(0, 4), 2);
+  EXPECT_EQ(counts.CapacityAt(1'000, 4), 4);  // capped at max_instances
+  EXPECT_EQ(counts.CapacityAt(2'999, 4), 0);
+  EXPECT_EQ(CapacityTrace{}.CapacityAt(5, 3), 3);  // no trace: always room
 }
 
 }  // namespace
