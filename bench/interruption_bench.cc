@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -78,6 +79,7 @@ sb::WorkerOptions Options(const std::string& dir, const std::string& id) {
 }
 
 int Notice(int rounds, int64_t poll_ms) {
+  std::mt19937 rng(std::random_device{}());
   char tmpl[] = "/tmp/spotbatch-ibench-XXXXXX";
   Env env(::mkdtemp(tmpl));
   for (int r = 0; r < rounds; ++r) {
@@ -96,7 +98,9 @@ int Notice(int rounds, int64_t poll_ms) {
     sb::Worker other(env.pipeline, Options(env.dir, "other"), *env.store, *env.queue, *env.state,
                      sb::SystemClock(), [] { return 0.5; });
     std::thread to([&] { (void)other.Run(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both settled
+    // Both settled; then a random moment, so that the notice does not keep one phase with
+    // the spot worker's polling (that would make detection look always instant, or always late).
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 200));
     const int64_t t0 = Now();
     imds->ScheduleInterruption(t0, t0 + 120'000);
     int64_t released = 0;

@@ -62,7 +62,9 @@ CONF
   wall=$(python3 -c "import json; print(json.load(open('$d/run.json'))['wall_seconds'])")
   cost=$(python3 -c "import json; d=json.load(open('$d/run.json')); print('%.2f / %.2f' % (d['cost_usd'], d['on_demand_cost_usd']))")
   label=$([ "$ckpt" = 1 ] && echo "every 5 steps and on SIGTERM" || echo "none")
-  lost_rows+="| $label | $attempts | $interrupted | $(echo "scale=0; 100 * $wasted / $attempts" | bc)% | $(echo "scale=2; $avg_lost / 1000" | bc) | $(echo "scale=1; $total_lost / 1000" | bc) | $wall | $cost |"$'\n'
+  lost_rows+=$(awk -v l="$label" -v a="$attempts" -v i="$interrupted" -v w="$wasted" \
+    -v avg="$avg_lost" -v tot="$total_lost" -v wall="$wall" -v c="$cost" \
+    'BEGIN {printf "| %s | %d | %d | %.0f%% | %.3f | %.2f | %.1f | %s |\n", l, a, i, 100 * w / a, avg / 1000, tot / 1000, wall, c}')$'\n'
 done
 
 cat > "$root/bench/INTERRUPTIONS.md" <<REPORT
