@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_util.h"
 
 namespace spotbatch {
@@ -119,7 +121,7 @@ TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
 }
 
 constexpr const char* kTrace =
-    "/../shared/data/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json";
+    SPOTBATCH_SHARED_DATA "/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json";
 
 TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
   testing::WriteFile(dir_ / "t.json", R"({"metadata": {"gap_seconds": 60}, "data": [1, 0, 3]})");
@@ -147,7 +149,9 @@ TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
 }
 
 TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
-  const std::string trace = std::string(SPOTBATCH_SOURCE_DIR) + kTrace;
+  const std::string trace = kTrace;
+  ASSERT_TRUE(std::filesystem::exists(trace))
+      << "the shared spot-market data is missing: configure with -DSPOTBATCH_SHARED_DATA=DIR";
   auto c = Load(std::string(kMinimal) +
                 "[[fleet.pool]]\nname = \"a\"\nprice_per_hour = 1\n"
                 "on_demand_price_per_hour = 3\ntrace = \"" +

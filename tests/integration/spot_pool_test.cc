@@ -15,9 +15,8 @@ namespace {
 using testing::PipelineFixture;
 
 const std::string kCounter = SPOTBATCH_SOURCE_DIR "/examples/checkpoint-counter/counter.sh";
-const std::string kFlappingTrace = SPOTBATCH_SOURCE_DIR
-    "/../shared/data/traces/availability-1node/aws-10-26-2022/"
-    "us-west-2b_v100_8.json";
+const std::string kFlappingTrace =
+    SPOTBATCH_SHARED_DATA "/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json";
 
 class SpotPoolTest : public PipelineFixture {
  protected:
@@ -79,6 +78,8 @@ class SpotPoolTest : public PipelineFixture {
 };
 
 TEST_F(SpotPoolTest, FlappingRealTraceFinishesEveryTaskResumingFromCheckpoints) {
+  ASSERT_TRUE(std::filesystem::exists(kFlappingTrace))
+      << "the shared spot-market data is missing: configure with -DSPOTBATCH_SHARED_DATA=DIR";
   constexpr int kInputs = 40;
   // us-west-2b p3.16xlarge from tick 9 (5400 s) on: capacity for 4 ticks, then gone for 5,
   // back for 2...; at 600x a tick lasts one second.
