@@ -37,7 +37,8 @@ class ObjectStore {
   virtual Result<std::string> Get(std::string_view key) = 0;
   // Up to `length` bytes from `offset`; shorter at the end of the object.
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
-  // Writes the object to the local file `path` (created or truncated).
+  // Writes the object to the local file `path`: created, or overwritten and cut to the
+  // object's length (a reader may see the file change while this runs).
   virtual Status GetToFile(std::string_view key, const std::string& path) = 0;
   // Size, ETag and time of one object, or kNotFound.
   virtual Result<ObjectInfo> Stat(std::string_view key) = 0;

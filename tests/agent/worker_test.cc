@@ -239,6 +239,29 @@ TEST_F(WorkerTest, StagingLeftByWorkerKilledAfterPublishingIsRemovedByNextDelive
   EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
 }
 
+TEST_F(WorkerTest, ReusedInputFileHoldsExactlyTheNextInput) {
+  // The scratch input file is overwritten in place from task to task: a shorter input must
+  // not keep the tail of a longer one, and a command that replaced its input with a folder
+  // must not break the next attempt.
+  pipeline_.command = {"sh", "-c",      "cat \"$1\" > \"$2/copy\"; rm \"$1\"; mkdir \"$1\"",
+                       "_",  "{input}", "{output_dir}"};
+  const std::string long_job = AddInput("long", "a much longer input than the next one\n");
+  auto worker = NewWorker();
+  ASSERT_TRUE(*worker->RunOnce());
+  pipeline_.command = {"sh", "-c", "cat \"$1\" > \"$2/copy\"", "_", "{input}", "{output_dir}"};
+  auto worker2 = NewWorker();
+  const std::string mid_job = AddInput("mid", "middle sized input\n");
+  ASSERT_TRUE(*worker2->RunOnce());
+  const std::string short_job = AddInput("short", "short\n");
+  ASSERT_TRUE(*worker2->RunOnce());
+  const std::string empty_job = AddInput("empty", "");
+  ASSERT_TRUE(*worker2->RunOnce());
+  EXPECT_EQ(*store_->Get("out/long/copy"), "a much longer input than the next one\n");
+  EXPECT_EQ(*store_->Get("out/mid/copy"), "middle sized input\n");
+  EXPECT_EQ(*store_->Get("out/short/copy"), "short\n");
+  EXPECT_EQ(*store_->Get("out/empty/copy"), "");
+}
+
 TEST_F(WorkerTest, DuplicateMessageDoesNotRunTaskTwice) {
   const std::string runs = dir_ / "runs";
   pipeline_.command = {"sh", "-c", "echo x >> \"$1\"", "_", runs};

@@ -126,6 +126,13 @@ TEST_P(ObjectStoreContract, PutFileAndGetToFileStreamLargeObjects) {
   ASSERT_TRUE(store_->GetToFile("b/big", local / "copy").ok());
   EXPECT_EQ(testing::ReadFile(local / "copy"), big);
   EXPECT_EQ(store_->PutFile("b/x", local / "missing").status().code(), StatusCode::kNotFound);
+  // Over an existing, longer file: exactly the object remains.
+  ASSERT_TRUE(store_->Put("b/small", "small").ok());
+  ASSERT_TRUE(store_->GetToFile("b/small", local / "copy").ok());
+  EXPECT_EQ(testing::ReadFile(local / "copy"), "small");
+  ASSERT_TRUE(store_->Put("b/empty", "").ok());
+  ASSERT_TRUE(store_->GetToFile("b/empty", local / "copy").ok());
+  EXPECT_EQ(testing::ReadFile(local / "copy"), "");
 }
 
 TEST_P(ObjectStoreContract, ConcurrentReaderNeverSeesPartialObject) {

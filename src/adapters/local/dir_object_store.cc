@@ -151,10 +151,18 @@ class DirObjectStore final : public ObjectStore {
     const std::string path = PathOf(key);
     Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.valid()) return OpenError(key, path);
-    Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    // An existing file is overwritten in place and then cut to length, not truncated first:
+    // ext4 flushes a file truncated to zero when it is closed (auto_da_alloc), which made
+    // reusing a scratch file cost more than creating a new one.
+    Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!out.valid()) return IoError("create", dest, errno);
-    return ReadChunks(in.get(), path,
-                      [&](const char* buf, size_t n) { return WriteAll(out.get(), buf, n, dest); });
+    off_t written = 0;
+    SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
+      written += static_cast<off_t>(n);
+      return WriteAll(out.get(), buf, n, dest);
+    }));
+    if (::ftruncate(out.get(), written) != 0) return IoError("truncate", dest, errno);
+    return Status::Ok();
   }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
