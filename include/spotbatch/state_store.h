@@ -5,6 +5,7 @@
 // two workers holding the same task, or a stale worker, can never both commit.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,12 @@
 #include "spotbatch/status.h"
 
 namespace spotbatch {
+
+// How many tasks are in each state (indexed by TaskState).
+struct TaskCounts {
+  int64_t by_state[6] = {0, 0, 0, 0, 0, 0};
+  int64_t of(TaskState s) const { return by_state[static_cast<int>(s)]; }
+};
 
 struct JobView {
   JobRecord job;
@@ -39,6 +46,8 @@ class StateStore {
   virtual Status Sync() = 0;
   // Records that a queue message now exists for the task's current QUEUED spell.
   virtual Status MarkEnqueued(std::string_view task_id) = 0;
+  // Tasks per state, over every job: one aggregate read, for progress displays.
+  virtual Result<TaskCounts> CountTasks() = 0;
   // Every job with its tasks, oldest first.
   virtual Result<std::vector<JobView>> ListJobs() = 0;
   // Tasks that are not terminal and have no queue message for their current QUEUED spell.

@@ -72,6 +72,18 @@ TEST_P(StateStoreContract, SoftCommitsAreReadBackAndSynced) {
   EXPECT_EQ(*read, started.task);
 }
 
+TEST_P(StateStoreContract, CountTasksByState) {
+  EXPECT_EQ(state_->CountTasks()->of(TaskState::kQueued), 0);
+  for (const char* j : {"a", "b", "c"}) ASSERT_TRUE(state_->CreateJob(Job(j), {Task(j)}).ok());
+  const TaskRecord t = *state_->GetTask("b-0");
+  Transition s = Apply(t, EventKind::kStart, "tok");
+  ASSERT_TRUE(state_->CommitTask(s.task, t.version, s.attempts).ok());
+  const TaskCounts counts = *state_->CountTasks();
+  EXPECT_EQ(counts.of(TaskState::kQueued), 2);
+  EXPECT_EQ(counts.of(TaskState::kRunning), 1);
+  EXPECT_EQ(counts.of(TaskState::kSucceeded), 0);
+}
+
 TEST_P(StateStoreContract, CommitIsConditionalOnVersion) {
   ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
   const TaskRecord t0 = *state_->GetTask("j-0");

@@ -219,6 +219,23 @@ class SqliteStateStore final : public StateStore {
     return jobs;
   }
 
+  Result<TaskCounts> CountTasks() override {
+    TaskCounts counts;
+    Status s = db_->Read([&]() -> Status {
+      SqliteStatement st(*db_, "SELECT state, count(*) FROM tasks GROUP BY state");
+      while (st.Step()) {
+        TaskState state;
+        if (!ParseTaskState(st.Text(0), &state)) {
+          return DataLoss("tasks in unknown state " + st.Text(0));
+        }
+        counts.by_state[static_cast<int>(state)] = st.Int(1);
+      }
+      return st.status();
+    });
+    if (!s.ok()) return s;
+    return counts;
+  }
+
   Result<std::vector<TaskRecord>> ListUnenqueuedTasks() override {
     std::vector<TaskRecord> tasks;
     Status s = db_->Read([&] {
