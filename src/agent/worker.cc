@@ -181,8 +181,15 @@ Result<bool> Worker::RunOnce() {
 }
 
 Result<bool> Worker::HandleNext() {
-  SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> message,
-                      queue_.Lease(pipeline_.queue, options_.lease_millis));
+  // On-demand workers first take the tasks that only they may run.
+  std::optional<QueueMessage> message;
+  if (!options_.on_spot && !options_.pool.empty()) {
+    SB_ASSIGN_OR_RETURN(message,
+                        queue_.Lease(OnDemandQueue(pipeline_.queue), options_.lease_millis));
+  }
+  if (!message) {
+    SB_ASSIGN_OR_RETURN(message, queue_.Lease(pipeline_.queue, options_.lease_millis));
+  }
   if (!message) return false;
   Lease lease{std::move(*message)};
   Status s = Handle(lease);
@@ -262,6 +269,9 @@ Status Worker::Handle(Lease& lease) {
         }
         lease.settled = true;
         return DeleteLater(receipt);
+      case DeliveryAction::kHandOver:
+        lease.settled = true;
+        return HandOverToOnDemand(lease.message);
       case DeliveryAction::kDelay:
         lease.settled = true;
         return queue_.Release(receipt, d.delay_millis);
@@ -545,6 +555,14 @@ Status Worker::Heartbeat(TaskRecord& task) {
   return beat;
 }
 
+Status Worker::HandOverToOnDemand(const QueueMessage& message) {
+  // Sent before the old one is deleted: a crash in between leaves a duplicate, which is
+  // harmless, never no message.
+  SB_RETURN_IF_ERROR(
+      queue_.Send(OnDemandQueue(pipeline_.queue), message.body, pipeline_.priority, 0).status());
+  return DeleteLater(message.receipt);
+}
+
 void Worker::DrainWakePipe() {
   char buf[64];
   while (wake_pipe_[0] >= 0 && ::read(wake_pipe_[0], buf, sizeof buf) > 0) {
@@ -589,6 +607,7 @@ Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
   if (!e.checkpoint.empty() && replaced != e.checkpoint) DropPrefix(replaced);
   lease.settled = true;
   if (task.state == TaskState::kFailed) return queue_.DeadLetter(lease.message.receipt);
+  if (RequiresOnDemand(task, pipeline_.retry)) return HandOverToOnDemand(lease.message);
   return queue_.Release(lease.message.receipt, 0);  // another worker may take it at once
 }
 

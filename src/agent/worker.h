@@ -121,6 +121,8 @@ class Worker {
   void DropPrefix(const std::string& prefix);
   // Why the worker should take no new task now, or "" (metadata notices, stop requests).
   std::string ReasonToStop();
+  // Moves the message to the on-demand queue (the task may no longer run on spot capacity).
+  Status HandOverToOnDemand(const QueueMessage& message);
   void DrainWakePipe();
   // Deletes whatever attempt `token` staged (its outputs will never be committed).
   void DropStaging(const std::string& token);

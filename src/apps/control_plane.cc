@@ -148,8 +148,12 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
       if (counts.ok()) progress.Update(*counts, now);
       bool drained = false;
       if (near_end) {
-        auto depth = services->queue->Depth(config.pipeline.queue);
-        drained = depth.ok() && depth->visible + depth->in_flight + depth->delayed == 0;
+        drained = true;
+        for (const std::string& q : {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}) {
+          auto depth = services->queue->Depth(q);
+          drained =
+              drained && depth.ok() && depth->visible + depth->in_flight + depth->delayed == 0;
+        }
       }
       if (drained || !counts.ok() || counts->done + counts->failed >= counts->total) {
         tally = Tally(*services->state, jobs);

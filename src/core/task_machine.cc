@@ -106,6 +106,8 @@ Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryP
 
 }  // namespace
 
+std::string OnDemandQueue(const std::string& queue) { return queue + "-on-demand"; }
+
 bool RequiresOnDemand(const TaskRecord& task, const RetryPolicy& policy) {
   return BudgetSpent(task.interruptions, policy.on_demand_after_interruptions);
 }
@@ -222,16 +224,12 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
 
 Delivery DecideDelivery(const TaskRecord& task, int64_t now, bool on_spot,
                         const RetryPolicy& policy) {
-  // Offered to on-demand workers in the meantime; the fleet manager makes sure there are some.
-  constexpr int64_t kLeaveForOnDemandMillis = 1000;
   switch (task.state) {
     case TaskState::kQueued:
       if (task.not_before_unix_millis > now) {
         return {DeliveryAction::kDelay, task.not_before_unix_millis - now};
       }
-      if (on_spot && RequiresOnDemand(task, policy)) {
-        return {DeliveryAction::kDelay, kLeaveForOnDemandMillis};
-      }
+      if (on_spot && RequiresOnDemand(task, policy)) return {DeliveryAction::kHandOver, 0};
       return {DeliveryAction::kStart, 0};
     case TaskState::kRunning:
       // Another attempt may still be alive: look again just after its lease would expire.

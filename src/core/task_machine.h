@@ -79,16 +79,20 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& event
 
 // What a worker does with a queue message for `task` that it just leased.
 enum class DeliveryAction {
-  kStart,    // begin an attempt
-  kDelay,    // not yet: release the message for delay_millis (backoff, a live attempt, or a
-             // task that needs on-demand capacity offered to a spot worker)
-  kPublish,  // a committed attempt's outputs still need publishing: finish that
-  kDelete,   // the task is finished: the message is spent
+  kStart,     // begin an attempt
+  kDelay,     // not yet: release the message for delay_millis (backoff, or a live attempt)
+  kHandOver,  // a spot worker got a task that needs on-demand capacity: move its message to
+              // the on-demand queue (OnDemandQueue), where only on-demand workers look
+  kPublish,   // a committed attempt's outputs still need publishing: finish that
+  kDelete,    // the task is finished: the message is spent
 };
 struct Delivery {
   DeliveryAction action;
   int64_t delay_millis = 0;
 };
+// The queue of tasks that may run only on on-demand capacity, beside `queue`.
+std::string OnDemandQueue(const std::string& queue);
+
 // `on_spot`: the worker runs on spot capacity.
 Delivery DecideDelivery(const TaskRecord& task, int64_t now_unix_millis, bool on_spot = false,
                         const RetryPolicy& policy = RetryPolicy{});

@@ -205,6 +205,20 @@ TEST_F(InterruptionTest, FailingSlowOrForgetfulMetadataNeverDisturbsTheTask) {
   EXPECT_EQ(AttemptsOf(job).size(), 1u);
 }
 
+TEST_F(InterruptionTest, InterruptionPastTheLimitSendsTheTaskToOnDemandWorkers) {
+  pipeline_.command = {"sleep", "30"};
+  pipeline_.retry.on_demand_after_interruptions = 1;
+  const std::string job = AddInput("x", "1");
+  RunningWorker spot(SpotWorker());
+  ASSERT_TRUE(WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  const int64_t now = SystemClock().NowUnixMillis();
+  imds_->ScheduleInterruption(now, now + 2'000);
+  spot.Join();
+  EXPECT_EQ(TaskOf(job).interruptions, 1);
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+  EXPECT_EQ(queue_->Depth(OnDemandQueue(pipeline_.queue))->visible, 1);
+}
+
 TEST_F(InterruptionTest, TaskNeedingOnDemandIsLeftToOnDemandWorkers) {
   pipeline_.command = {"true"};
   pipeline_.retry.on_demand_after_interruptions = 1;
@@ -225,10 +239,12 @@ TEST_F(InterruptionTest, TaskNeedingOnDemandIsLeftToOnDemandWorkers) {
     ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
   }
   auto spot = SpotWorker();
-  ASSERT_TRUE(*spot->RunOnce());  // leased, and handed back for on-demand capacity
+  ASSERT_TRUE(*spot->RunOnce());  // leased, and moved to the on-demand queue
   EXPECT_EQ(TaskOf(job).state, TaskState::kQueued);
   EXPECT_EQ(TaskOf(job).attempts, 1);
-  ASSERT_TRUE(WaitFor([&] { return Depth().visible == 1; }));  // after the short delay
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+  EXPECT_EQ(queue_->Depth(OnDemandQueue(pipeline_.queue))->visible, 1);
+  EXPECT_FALSE(*spot->RunOnce()) << "spot workers never look at the on-demand queue";
   ASSERT_TRUE(*OtherWorker()->RunOnce());
   EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
   EXPECT_EQ(AttemptsOf(job).back().pool, "on-demand");

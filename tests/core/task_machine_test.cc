@@ -313,7 +313,7 @@ TEST(TaskMachine, LostAttemptRecordsWorkSinceItsLastCheckpoint) {
   EXPECT_EQ(next->attempts[0].lost_work_millis, 5'000);  // +15 s checkpoint to +20 s
 }
 
-TEST(TaskMachine, TaskNeedingOnDemandIsDelayedOnSpotWorkersOnly) {
+TEST(TaskMachine, TaskNeedingOnDemandIsHandedOverBySpotWorkersOnly) {
   RetryPolicy policy;
   policy.on_demand_after_interruptions = 2;
   TaskRecord t = Queued();
@@ -322,8 +322,9 @@ TEST(TaskMachine, TaskNeedingOnDemandIsDelayedOnSpotWorkersOnly) {
   EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/true, policy).action, DeliveryAction::kStart);
   t.interruptions = 2;
   EXPECT_TRUE(RequiresOnDemand(t, policy));
-  EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/true, policy).action, DeliveryAction::kDelay);
+  EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/true, policy).action, DeliveryAction::kHandOver);
   EXPECT_EQ(DecideDelivery(t, kNow, /*on_spot=*/false, policy).action, DeliveryAction::kStart);
+  EXPECT_EQ(OnDemandQueue("tasks"), "tasks-on-demand");
   EXPECT_FALSE(RequiresOnDemand(t, RetryPolicy{}));  // -1: never
 }
 

@@ -1,6 +1,7 @@
 #include "adapters/sqlite/sqlite_task_queue.h"
 
-#include <atomic>
+#include <mutex>
+#include <set>
 
 #include "common/ids.h"
 
@@ -63,7 +64,7 @@ class SqliteTaskQueue final : public TaskQueue {
     const int64_t now = clock_.NowUnixMillis();
     // A cheap read first when the queue looked empty last time: idle workers poll, and must
     // not take the write lock to learn that there is nothing to do.
-    if (!last_lease_found_) {
+    if (!LastLeaseFound(queue)) {
       const bool any = db_->Read([&] {
         SqliteStatement st(*db_, "SELECT 1 FROM messages WHERE queue=? AND visible_at<=? LIMIT 1");
         return st.Bind(1, queue).Bind(2, now).Step();
@@ -107,7 +108,7 @@ class SqliteTaskQueue final : public TaskQueue {
         },
         kLeaseCommit);
     if (!s.ok()) return s;
-    last_lease_found_ = out.has_value();
+    SetLastLeaseFound(queue, out.has_value());
     return out;
   }
 
@@ -190,7 +191,20 @@ class SqliteTaskQueue final : public TaskQueue {
 
   std::shared_ptr<SqliteDb> db_;
   Clock& clock_;
-  std::atomic<bool> last_lease_found_{false};
+  bool LastLeaseFound(std::string_view queue) {
+    std::lock_guard<std::mutex> lock(found_mu_);
+    return found_.count(std::string(queue)) > 0;
+  }
+  void SetLastLeaseFound(std::string_view queue, bool found) {
+    std::lock_guard<std::mutex> lock(found_mu_);
+    if (found) {
+      found_.emplace(queue);
+    } else {
+      found_.erase(std::string(queue));
+    }
+  }
+  std::mutex found_mu_;
+  std::set<std::string> found_;  // queues whose last lease found a message
 };
 
 }  // namespace
