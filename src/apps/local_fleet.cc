@@ -23,7 +23,7 @@ LocalFleet::LocalFleet(const Config& config, std::string self_exe, Clock& clock,
     PoolConfig local;
     local.name = "local";
     local.spot = false;
-    local.max_instances = std::max(1, plain_workers);
+    local.max_instances = std::max(0, plain_workers);
     pools_.push_back(Pool{local, {}, {}, {}});
   } else {
     for (const PoolConfig& p : config.pools) pools_.push_back(Pool{p, {}, {}, {}});
@@ -35,6 +35,10 @@ LocalFleet::LocalFleet(const Config& config, std::string self_exe, Clock& clock,
 }
 
 LocalFleet::~LocalFleet() { StopAll(0); }
+
+void LocalFleet::GrowPlainWorkers(int n) {
+  if (plain_) pools_[0].config.max_instances = std::max(pools_[0].config.max_instances, n);
+}
 
 int LocalFleet::Tick(bool launch) {
   const int64_t now = NowMillis();
