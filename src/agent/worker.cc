@@ -356,7 +356,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     Status restored = RestoreCheckpoint(task);
     if (!restored.ok()) return fail(EventKind::kRelease, restored.ToString(), -1, "");
   }
-  const std::string deadline_file = scratch + "/deadline";
+  const std::string deadline_file = DeadlineFile();
 
   CommandSpec spec;
   for (const std::string& arg : pipeline_.command) {
@@ -425,7 +425,10 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     next_heartbeat = after + options_.heartbeat_millis;
     (void)FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
     Status extended = queue_.Extend(receipt, options_.lease_millis);
-    Status beat = extended.ok() ? Heartbeat(task) : extended;
+    // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
+    // next attempt resumes from should this instance vanish without notice.
+    Status beat =
+        extended.ok() ? CommitWithCheckpoint(task, Event(EventKind::kHeartbeat, token)) : extended;
     if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack
     // The attempt is no longer ours: cancelled, or the lease went to another worker.
     cmd.Terminate(options_.kill_grace_millis);
@@ -533,26 +536,23 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
   return DeleteLater(lease.message.receipt);
 }
 
-Status Worker::Heartbeat(TaskRecord& task) {
-  TaskEvent heartbeat = Event(EventKind::kHeartbeat, task.attempt_token);
-  // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
-  // next attempt resumes from should this instance vanish without notice.
+Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event) {
   auto checkpoint = UploadCheckpoint(task);
   if (checkpoint.ok()) {
-    heartbeat.checkpoint = checkpoint->prefix;
-    heartbeat.checkpoint_unix_millis = checkpoint->written_unix_millis;
+    event.checkpoint = checkpoint->prefix;
+    event.checkpoint_unix_millis = checkpoint->written_unix_millis;
   }
   const std::string replaced = task.checkpoint;
-  Status beat = Commit(task, heartbeat);
-  if (!heartbeat.checkpoint.empty()) {
-    if (beat.ok()) {
-      if (replaced != heartbeat.checkpoint) DropPrefix(replaced);
+  Status s = Commit(task, event);
+  if (!event.checkpoint.empty()) {
+    if (s.ok()) {
+      if (replaced != event.checkpoint) DropPrefix(replaced);
     } else {
-      DropPrefix(heartbeat.checkpoint);
+      DropPrefix(event.checkpoint);
       checkpoint_signature_.clear();  // upload it again next time
     }
   }
-  return beat;
+  return s;
 }
 
 Status Worker::HandOverToOnDemand(const QueueMessage& message) {
@@ -571,40 +571,25 @@ void Worker::DrainWakePipe() {
 
 Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
                          const SpotInterruption& notice) {
-  const int64_t noticed = clock_.NowUnixMillis();
-  const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - noticed,
+  const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - clock_.NowUnixMillis(),
                                                 options_.interruption_grace_millis);
   // The command learns the reclaim time from its deadline file, then gets SIGTERM.
-  const std::string deadline_file = options_.work_dir + "/deadline";
+  const std::string deadline_file = DeadlineFile();
   if (FILE* f = std::fopen((deadline_file + ".tmp").c_str(), "w")) {
     std::fprintf(f, "%lld\n", static_cast<long long>(notice.time_unix_millis / 1000));
     std::fclose(f);
     std::rename((deadline_file + ".tmp").c_str(), deadline_file.c_str());
   }
   cmd.Terminate(grace);
-  const int64_t stopped = clock_.NowUnixMillis();
-  TaskEvent e = Event(EventKind::kInterrupt, task.attempt_token);
+  TaskEvent e = Event(EventKind::kInterrupt, task.attempt_token);  // stopped now
   e.message = std::string("spot interruption notice (") + SpotActionName(notice.action) + " at " +
               FormatUtcTimestamp(notice.time_unix_millis, true) + "); command " + cmd.Describe();
   e.exit_code = cmd.exit_code();
   e.log_tail = cmd.output_tail();
-  int64_t last_checkpoint = task.checkpoint_unix_millis;
-  auto checkpoint = UploadCheckpoint(task);
-  if (checkpoint.ok() && !checkpoint->prefix.empty()) {
-    e.checkpoint = checkpoint->prefix;
-    e.checkpoint_unix_millis = checkpoint->written_unix_millis;
-    last_checkpoint = checkpoint->written_unix_millis;
-  }
-  e.lost_work_millis = LostWorkMillis(stopped, task.started_unix_millis, last_checkpoint);
-  const std::string replaced = task.checkpoint;
   DropStaging(task.attempt_token);
-  Status s = Commit(task, e);
-  if (!s.ok()) {
-    if (!e.checkpoint.empty()) DropPrefix(e.checkpoint);
-    if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
-    return s;
-  }
-  if (!e.checkpoint.empty() && replaced != e.checkpoint) DropPrefix(replaced);
+  Status s = CommitWithCheckpoint(task, std::move(e));
+  if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
+  SB_RETURN_IF_ERROR(s);
   lease.settled = true;
   if (task.state == TaskState::kFailed) return queue_.DeadLetter(lease.message.receipt);
   if (RequiresOnDemand(task, pipeline_.retry)) return HandOverToOnDemand(lease.message);

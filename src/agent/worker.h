@@ -113,8 +113,12 @@ class Worker {
     int64_t written_unix_millis = 0;
   };
   Result<Checkpoint> UploadCheckpoint(const TaskRecord& task);
-  // Renews the task's lease in the state store, with a new checkpoint when there is one.
-  Status Heartbeat(TaskRecord& task);
+  // Commits `event` (a heartbeat or an interruption) with the checkpoint folder when it
+  // changed since its last upload; the checkpoint it replaces is deleted after the commit, the
+  // new one if the commit fails.
+  Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event);
+  // Where an interruption notice writes the reclaim time for the command.
+  std::string DeadlineFile() const { return options_.work_dir + "/deadline"; }
   // Puts the task's committed checkpoint into the scratch checkpoint folder.
   Status RestoreCheckpoint(const TaskRecord& task);
   // Deletes every object under `prefix` (a replaced checkpoint, a failed upload).

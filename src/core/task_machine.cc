@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/interruption.h"
+
 namespace spotbatch {
 
 namespace {
@@ -54,9 +56,8 @@ Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const Retry
     lost.message = "worker stopped heartbeating; lease expired";
     lost.log_tail.clear();
     AttemptRecord a = Finished(task, lost, AttemptOutcome::kLost);
-    a.lost_work_millis =
-        std::max<int64_t>(0, task.updated_unix_millis -
-                                 std::max(task.started_unix_millis, task.checkpoint_unix_millis));
+    a.lost_work_millis = LostWorkMillis(task.updated_unix_millis, task.started_unix_millis,
+                                        task.checkpoint_unix_millis);
     tr.attempts.push_back(std::move(a));
     ++t.lost;
     if (BudgetSpent(t.lost, policy.max_lost)) {
@@ -167,8 +168,9 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         if (!HoldsAttempt(task, e))
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kInterrupted)}};
-        tr.attempts.back().lost_work_millis = e.lost_work_millis;
         TakeCheckpoint(tr.task, e);
+        tr.attempts.back().lost_work_millis = LostWorkMillis(
+            e.now_unix_millis, task.started_unix_millis, tr.task.checkpoint_unix_millis);
         ++tr.task.interruptions;
         if (BudgetSpent(tr.task.interruptions, policy.max_interruptions)) {
           tr.task.state = TaskState::kFailed;

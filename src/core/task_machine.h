@@ -34,7 +34,7 @@ enum class EventKind {
   kPublished,  // the staged outputs are at their final keys
   kFail,       // the command failed (exit_code, message, log_tail, jitter)
   kTimeout,    // the command ran past its timeout (like kFail)
-  kInterrupt,  // the instance is being reclaimed; requeue at once (checkpoint, lost_work)
+  kInterrupt,  // the instance is being reclaimed; requeue at once (checkpoint)
   kRelease,    // the worker hands the task back without blame (stopping, lease lost)
   kCancel,     // a user cancelled the job
   kRetry,      // a user asked to run a FAILED or CANCELLED task again
@@ -53,10 +53,10 @@ struct TaskEvent {
   double jitter = 0.5;  // uniform in [0, 1), for the retry backoff
   std::string pool;     // kStart: the capacity pool the worker runs in
   // kHeartbeat, kInterrupt: a checkpoint uploaded by this attempt (key prefix; empty: none
-  // new) and when the command wrote it.
+  // new) and when the command wrote it. kInterrupt's time is when the command stopped: the
+  // work lost is measured up to it.
   std::string checkpoint;
   int64_t checkpoint_unix_millis = 0;
-  int64_t lost_work_millis = 0;  // kInterrupt: work since the last checkpoint
 };
 
 struct Transition {

@@ -114,7 +114,6 @@ TEST_P(StateStoreContract, CheckpointPoolAndLostWorkRoundTrip) {
   intr.now_unix_millis = 3000;
   intr.checkpoint = "_spotbatch/checkpoints/j-0/tok.1/";
   intr.checkpoint_unix_millis = 2500;
-  intr.lost_work_millis = 500;
   Transition i = *ApplyTaskEvent(s.task, intr, RetryPolicy{});
   ASSERT_TRUE(state_->CommitTask(i.task, s.task.version, i.attempts).ok());
   EXPECT_EQ(*state_->GetTask("j-0"), i.task);

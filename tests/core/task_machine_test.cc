@@ -278,7 +278,6 @@ TEST(TaskMachine, CheckpointsTravelWithHeartbeatsAndInterruptions) {
   TaskEvent intr = Ev(EventKind::kInterrupt, "a1", kNow + 7'000);
   intr.checkpoint = "_spotbatch/checkpoints/job-0/a1.2/";
   intr.checkpoint_unix_millis = kNow + 6'900;
-  intr.lost_work_millis = 100;
   auto i = ApplyTaskEvent(b2->task, intr, RetryPolicy{});
   ASSERT_TRUE(i.ok());
   EXPECT_EQ(i->task.state, TaskState::kQueued);
