@@ -116,26 +116,23 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
     std::fprintf(stderr, "spotbatch run: %s\n", services.status().ToString().c_str());
     return 1;
   }
-  const int64_t started = MonotonicMillis();
-  // Finished tasks before this run: what progress subtracts (see RunProgress).
-  const Result<TaskCounts> before = services->state->CountTasks();
-  // Workers start on what is already queued while the inputs are reconciled.
-  auto queued = services->queue->Depth(config.pipeline.queue);
-  const int64_t waiting = queued.ok() ? queued->visible + queued->delayed : 0;
-  LocalFleet fleet(config, self_exe, SystemClock(),
-                   static_cast<int>(std::min<int64_t>(config.workers, waiting)));
-  fleet.Tick(/*launch=*/waiting > 0);
+  // The run's jobs are the unfinished ones before any worker starts: a worker started
+  // earlier could finish a job before the reconcile saw it unfinished, and the run would not
+  // count it (a regression test: ScaleTest counts every job).
   Ingest ingest = IngestFor(config, *services);
   auto report = ingest.Reconcile();
   if (!report.ok()) {
     std::fprintf(stderr, "spotbatch run: ingest: %s\n", report.status().ToString().c_str());
-    fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
     return 1;
   }
   const std::set<std::string> jobs(report->unfinished_jobs.begin(), report->unfinished_jobs.end());
   std::fprintf(stderr, "%zu jobs to run (%d new, %d already finished)\n", jobs.size(),
                report->created, report->finished);
-  fleet.GrowPlainWorkers(std::min<int>(config.workers, static_cast<int>(jobs.size())));
+  const int64_t started = MonotonicMillis();
+  // Finished tasks before this run: what progress subtracts (see RunProgress).
+  const Result<TaskCounts> before = services->state->CountTasks();
+  LocalFleet fleet(config, self_exe, SystemClock(),
+                   std::min<int>(config.workers, static_cast<int>(jobs.size())));
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
   int restarts = 0;

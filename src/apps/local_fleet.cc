@@ -36,10 +36,6 @@ LocalFleet::LocalFleet(const Config& config, std::string self_exe, Clock& clock,
 
 LocalFleet::~LocalFleet() { StopAll(0); }
 
-void LocalFleet::GrowPlainWorkers(int n) {
-  if (plain_) pools_[0].config.max_instances = std::max(pools_[0].config.max_instances, n);
-}
-
 int LocalFleet::Tick(bool launch) {
   const int64_t now = NowMillis();
   int restarted = 0;

@@ -43,8 +43,6 @@ class LocalFleet {
   LocalFleet(const LocalFleet&) = delete;
   LocalFleet& operator=(const LocalFleet&) = delete;
 
-  // Without pools: run at least `n` plain workers from now on (never fewer than before).
-  void GrowPlainWorkers(int n);
   // Launches, notices, reclaims, reaps and bills; call every few tens of milliseconds.
   // `launch`: whether there is work for new instances. Returns workers restarted after dying.
   int Tick(bool launch);

@@ -49,6 +49,21 @@ class AgentFixture : public ::testing::Test {
   }
 
   TaskRecord TaskOf(const std::string& job) { return *state_->GetTask(job + "-0"); }
+  // Applies an event of attempt `token` to the job's task and commits it, as a worker would
+  // (to set up what a worker that died left behind).
+  void CommitEvent(const std::string& job, EventKind kind, const std::string& token,
+                   std::vector<OutputFile> outputs = {}) {
+    const TaskRecord t = TaskOf(job);
+    TaskEvent e;
+    e.kind = kind;
+    e.token = token;
+    e.now_unix_millis = SystemClock().NowUnixMillis();
+    e.lease_millis = 10'000;
+    e.outputs = std::move(outputs);
+    auto tr = ApplyTaskEvent(t, e, pipeline_.retry);
+    ASSERT_TRUE(tr.ok()) << tr.status().ToString();
+    ASSERT_TRUE(state_->CommitTask(tr->task, t.version, tr->attempts).ok());
+  }
   std::vector<AttemptRecord> AttemptsOf(const std::string& job) {
     return *state_->ListAttempts(job + "-0");
   }

@@ -223,21 +223,9 @@ TEST_F(InterruptionTest, TaskNeedingOnDemandIsLeftToOnDemandWorkers) {
   pipeline_.command = {"true"};
   pipeline_.retry.on_demand_after_interruptions = 1;
   const std::string job = AddInput("x", "1");
-  {
-    // One interruption already spent on spot capacity.
-    TaskRecord t = TaskOf(job);
-    TaskEvent start;
-    start.kind = EventKind::kStart;
-    start.token = "t1";
-    start.now_unix_millis = SystemClock().NowUnixMillis();
-    start.lease_millis = 10'000;
-    auto s1 = ApplyTaskEvent(t, start, pipeline_.retry);
-    ASSERT_TRUE(state_->CommitTask(s1->task, t.version, s1->attempts).ok());
-    TaskEvent intr = start;
-    intr.kind = EventKind::kInterrupt;
-    auto s2 = ApplyTaskEvent(s1->task, intr, pipeline_.retry);
-    ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
-  }
+  // One interruption already spent on spot capacity.
+  CommitEvent(job, EventKind::kStart, "t1");
+  CommitEvent(job, EventKind::kInterrupt, "t1");
   auto spot = SpotWorker();
   ASSERT_TRUE(*spot->RunOnce());  // leased, and moved to the on-demand queue
   EXPECT_EQ(TaskOf(job).state, TaskState::kQueued);

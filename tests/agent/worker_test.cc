@@ -189,20 +189,9 @@ TEST_F(WorkerTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
   pipeline_.command = {"false"};  // must never run: the task already succeeded
   const std::string job = AddInput("x", "1");
   // A worker committed success and died before publishing.
-  TaskRecord t = TaskOf(job);
-  TaskEvent start;
-  start.kind = EventKind::kStart;
-  start.token = "tok";
-  start.now_unix_millis = SystemClock().NowUnixMillis();
-  start.lease_millis = 10'000;
-  auto s1 = ApplyTaskEvent(t, start, pipeline_.retry);
-  ASSERT_TRUE(state_->CommitTask(s1->task, t.version, s1->attempts).ok());
+  CommitEvent(job, EventKind::kStart, "tok");
   ASSERT_TRUE(store_->Put("_spotbatch/staging/tok/r.txt", "result").ok());
-  TaskEvent ok = start;
-  ok.kind = EventKind::kSucceed;
-  ok.outputs = {{"_spotbatch/staging/tok/r.txt", "out/x/r.txt"}};
-  auto s2 = ApplyTaskEvent(s1->task, ok, pipeline_.retry);
-  ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
+  CommitEvent(job, EventKind::kSucceed, "tok", {{"_spotbatch/staging/tok/r.txt", "out/x/r.txt"}});
 
   ASSERT_TRUE(*NewWorker()->RunOnce());
   EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
@@ -215,23 +204,11 @@ TEST_F(WorkerTest, StagingLeftByWorkerKilledAfterPublishingIsRemovedByNextDelive
   pipeline_.command = {"false"};  // must never run: the task already succeeded
   const std::string job = AddInput("x", "1");
   // A worker published, committed, and died before removing its staged copy.
-  TaskRecord t = TaskOf(job);
-  TaskEvent e;
-  e.kind = EventKind::kStart;
-  e.token = "tok";
-  e.now_unix_millis = SystemClock().NowUnixMillis();
-  e.lease_millis = 10'000;
-  auto s1 = ApplyTaskEvent(t, e, pipeline_.retry);
-  ASSERT_TRUE(state_->CommitTask(s1->task, t.version, s1->attempts).ok());
+  CommitEvent(job, EventKind::kStart, "tok");
   ASSERT_TRUE(store_->Put("_spotbatch/staging/tok.0", "result").ok());
   ASSERT_TRUE(store_->Put("out/x/r.txt", "result").ok());
-  e.kind = EventKind::kSucceed;
-  e.outputs = {{"_spotbatch/staging/tok.0", "out/x/r.txt"}};
-  auto s2 = ApplyTaskEvent(s1->task, e, pipeline_.retry);
-  ASSERT_TRUE(state_->CommitTask(s2->task, s1->task.version, s2->attempts).ok());
-  e.kind = EventKind::kPublished;
-  auto s3 = ApplyTaskEvent(s2->task, e, pipeline_.retry);
-  ASSERT_TRUE(state_->CommitTask(s3->task, s2->task.version, s3->attempts).ok());
+  CommitEvent(job, EventKind::kSucceed, "tok", {{"_spotbatch/staging/tok.0", "out/x/r.txt"}});
+  CommitEvent(job, EventKind::kPublished, "tok");
 
   ASSERT_TRUE(*NewWorker()->RunOnce());
   EXPECT_TRUE(Keys("_spotbatch/").empty());

@@ -87,18 +87,7 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
       },
       std::chrono::seconds(20)));
 
-  // Outputs identical to a serial run of the same command.
-  const std::string serial = dir_ / "serial";
-  ASSERT_EQ(std::system(("mkdir -p '" + serial + "' && cd '" + dir_ / "inputs" +
-                         "' && for f in *; do sha256sum < \"$f\" > '" + serial + "'/\"$f\"; done")
-                            .c_str()),
-            0);
-  for (int i = 0; i < kInputs; ++i) {
-    const std::string f = "f" + std::to_string(i);
-    ASSERT_EQ(testing::ReadFile(dir_ / ("data/out/" + f + "/sum.txt")),
-              testing::ReadFile(serial + "/" + f))
-        << f;
-  }
+  ExpectShaOutputsMatchSerialRun(kInputs);
 
   // Exactly one committed attempt per task, no failure budget spent, nothing left leased.
   auto db = SqliteDb::Open(dir_ / ".spotbatch/spotbatch.db");

@@ -39,6 +39,18 @@ class PipelineFixture : public ::testing::Test {
     }
   }
   nlohmann::json Jobs() { return Json({"status"})["jobs"]; }
+  // Every "out/f<i>/sum.txt" equals sha256sum run serially over "inputs/f<i>" (kShaCommand).
+  void ExpectShaOutputsMatchSerialRun(int inputs) {
+    const std::string serial = dir_ / "serial";
+    ASSERT_EQ(std::system(("mkdir -p '" + serial + "' && cd '" + dir_ / "inputs" +
+                           "' && for f in *; do sha256sum < \"$f\" > '" + serial + "'/\"$f\"; done")
+                              .c_str()),
+              0);
+    for (int i = 0; i < inputs; ++i) {
+      const std::string f = "f" + std::to_string(i);
+      ASSERT_EQ(ReadFile(dir_ / ("data/out/" + f + "/sum.txt")), ReadFile(serial + "/" + f)) << f;
+    }
+  }
 
   TempDir dir_;
 };
