@@ -2,18 +2,10 @@
 # Regenerates bench/INTERRUPTIONS.md: notice-to-release and reclaim-to-restart latencies, work
 # lost per interruption with and without checkpoints, and the share of attempts wasted.
 # Usage: bench/interruptions.sh (builds first). Takes about three minutes.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-scripts/setup
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPOTBATCH_BENCH=ON > /dev/null
-cmake --build build -j2 --target spotbatch interruption_bench > /dev/null
-sb=$root/build/spotbatch
+source "$(dirname "$0")/common.sh"
+bench_build interruption_bench
 ib=$root/build/bench/interruption_bench
-work=$(mktemp -d /tmp/spotbatch-ibench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
 trace=$root/../shared/data/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json
-pct() { sort -g | awk -v p="$1" '{v[NR]=$1} END {i=int(NR*p/100+0.999); if (i<1) i=1; print v[i]}'; }
 
 echo "== notice to release (40 rounds, metadata polled every 100 ms)" >&2
 "$ib" notice 40 100 > "$work/notice"

@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates bench/REPORT.md: the dispatch path, end to end against xargs, upload-to-start
 # latency, memory. Usage: bench/run.sh (builds first). Takes about eight minutes.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-scripts/setup
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPOTBATCH_BENCH=ON > /dev/null
-cmake --build build -j2 --target spotbatch dispatch_bench > /dev/null
-sb=$root/build/spotbatch
+source "$(dirname "$0")/common.sh"
+bench_build dispatch_bench
 dispatch=$root/build/bench/dispatch_bench
-work=$(mktemp -d /tmp/spotbatch-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
 reps=3
 tasks=2000
 
@@ -99,7 +92,6 @@ wait $up || true
 sqlite3 -separator ' ' "$d/.spotbatch/spotbatch.db" \
   "SELECT j.input_key, j.created_at, a.started_at FROM attempts a JOIN tasks t ON a.task_id=t.id JOIN jobs j ON t.job_id=j.id WHERE a.number=1" \
   > "$d/starts"
-pct() { sort -g | awk -v p="$1" '{v[NR]=$1} END {i=int(NR*p/100+0.999); if (i<1) i=1; print v[i]}'; }
 ingest_lat=$(awk '{print $3-$2}' "$d/starts")
 put_lat=$(awk 'NR==FNR {t[$1]=$2; next} {print $3 - t[$1]}' "$d/put-times" "$d/starts")
 lat_rows="| from the moment \`spotbatch put\` starts | $(echo "$put_lat" | pct 50) | $(echo "$put_lat" | pct 99) |

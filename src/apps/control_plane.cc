@@ -94,10 +94,9 @@ Result<ProgressCounts> RunProgress(StateStore& state, const Result<TaskCounts>& 
                                    size_t total) {
   if (!before.ok()) return before.status();
   SB_ASSIGN_OR_RETURN(TaskCounts now, state.CountTasks());
-  auto finished = [](const TaskCounts& c, TaskState s) { return c.of(s); };
   ProgressCounts p;
   p.total = static_cast<int64_t>(total);
-  p.done = finished(now, TaskState::kSucceeded) - finished(*before, TaskState::kSucceeded);
+  p.done = now.of(TaskState::kSucceeded) - before->of(TaskState::kSucceeded);
   p.failed = now.of(TaskState::kFailed) + now.of(TaskState::kCancelled) -
              before->of(TaskState::kFailed) - before->of(TaskState::kCancelled);
   p.running = now.of(TaskState::kRunning) + now.of(TaskState::kPublishing);

@@ -52,8 +52,7 @@ int LocalFleet::Tick(bool launch) {
   }
   const int64_t trace_millis =
       static_cast<int64_t>(TraceSeconds(now - started_millis_, config_.time_scale) * 1000.0);
-  const int64_t notice_real_millis =
-      static_cast<int64_t>(config_.notice_seconds * 1000.0 / config_.time_scale);
+  const int64_t notice_real_millis = NoticeRealMillis();
   for (size_t pi = 0; pi < pools_.size(); ++pi) {
     Pool& pool = pools_[pi];
     const PoolConfig& pc = pool.config;
@@ -149,10 +148,8 @@ void LocalFleet::Launch(int pi, int slot, int64_t now) {
       return;
     }
     in.imds = std::move(*imds);
-    const int64_t notice_real_millis =
-        static_cast<int64_t>(config_.notice_seconds * 1000.0 / config_.time_scale);
     const int64_t poll = MetadataPollMillis(
-        notice_real_millis, static_cast<int64_t>(config_.metadata_poll_seconds * 1000));
+        NoticeRealMillis(), static_cast<int64_t>(config_.metadata_poll_seconds * 1000));
     args.insert(args.end(), {"--pool", pool.config.name, "--market",
                              pool.config.spot ? "spot" : "on-demand", "--metadata-url",
                              in.imds->endpoint(), "--metadata-poll-ms", std::to_string(poll)});

@@ -73,6 +73,10 @@ class LocalFleet {
   void Bill(Instance& instance, int64_t now);
   void Reap(int64_t now, int* restarted);
   int64_t NowMillis() const { return clock_.MonotonicNanos() / 1'000'000; }
+  // Real milliseconds from notice to reclaim ([fleet.market] notice_seconds, scaled).
+  int64_t NoticeRealMillis() const {
+    return static_cast<int64_t>(config_.notice_seconds * 1000.0 / config_.time_scale);
+  }
 
   const Config& config_;
   std::string self_exe_;

@@ -6,9 +6,8 @@
 #include <random>
 #include <set>
 
-#include "adapters/sqlite/sqlite_state_store.h"
-#include "adapters/sqlite/sqlite_task_queue.h"
 #include "integration/pipeline_fixture.h"
+#include "integration/run_state.h"
 
 namespace spotbatch {
 namespace {
@@ -90,10 +89,9 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
   ExpectShaOutputsMatchSerialRun(kInputs);
 
   // Exactly one committed attempt per task, no failure budget spent, nothing left leased.
-  auto db = SqliteDb::Open(dir_ / ".spotbatch/spotbatch.db");
-  ASSERT_TRUE(db.ok());
-  auto state = NewSqliteStateStore(*db);
-  auto queue = NewSqliteTaskQueue(*db, SystemClock());
+  testing::RunState run(dir_.path());
+  auto& state = run.state;
+  auto& queue = run.queue;
   auto jobs = state->ListJobs();
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), static_cast<size_t>(kInputs));

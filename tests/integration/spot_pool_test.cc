@@ -5,9 +5,8 @@
 
 #include <random>
 
-#include "adapters/sqlite/sqlite_state_store.h"
-#include "adapters/sqlite/sqlite_task_queue.h"
 #include "integration/pipeline_fixture.h"
+#include "integration/run_state.h"
 
 namespace spotbatch {
 namespace {
@@ -40,10 +39,8 @@ class SpotPoolTest : public PipelineFixture {
   }
   // Every task succeeded with exactly one committed attempt; nothing left in the queue.
   void ExpectEachTaskCommittedOnce(size_t jobs_expected) {
-    auto db = SqliteDb::Open(dir_ / ".spotbatch/spotbatch.db");
-    ASSERT_TRUE(db.ok());
-    auto state = NewSqliteStateStore(*db);
-    auto queue = NewSqliteTaskQueue(*db, SystemClock());
+    testing::RunState run(dir_.path());
+    auto& state = run.state;
     auto jobs = state->ListJobs();
     ASSERT_TRUE(jobs.ok());
     ASSERT_EQ(jobs->size(), jobs_expected);
@@ -59,7 +56,7 @@ class SpotPoolTest : public PipelineFixture {
       }
       EXPECT_EQ(committed, 1) << t.id;
     }
-    const QueueDepth depth = *queue->Depth("tasks");
+    const QueueDepth depth = *run.queue->Depth("tasks");
     EXPECT_EQ(depth.visible + depth.in_flight + depth.delayed, 0);
     std::error_code ec;
     for (const char* d : {"data/_spotbatch/staging", "data/_spotbatch/checkpoints"}) {
@@ -174,8 +171,7 @@ TEST_F(SpotPoolTest, ReclaimWithoutNoticeResumesFromLastUploadedCheckpoint) {
            std::filesystem::exists(dir_ / "data/_spotbatch/checkpoints");
   }));
   ASSERT_TRUE(testing::WaitFor([&] {
-    auto db = SqliteDb::Open(dir_ / ".spotbatch/spotbatch.db");
-    auto jobs = NewSqliteStateStore(*db)->ListJobs();
+    auto jobs = testing::RunState(dir_.path()).state->ListJobs();
     return jobs.ok() && !jobs->empty() && jobs->at(0).tasks.at(0).checkpoint_unix_millis > 0;
   }));
   ASSERT_EQ(::kill(first, SIGKILL), 0);
