@@ -571,6 +571,8 @@ void Worker::DrainWakePipe() {
 
 Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
                          const SpotInterruption& notice) {
+  // Settle what this worker holds before anything slow: the instance may go at any moment.
+  (void)FlushDeletes();
   const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - clock_.NowUnixMillis(),
                                                 options_.interruption_grace_millis);
   // The command learns the reclaim time from its deadline file, then gets SIGTERM.
