@@ -14,6 +14,9 @@ class Clock {
   virtual int64_t MonotonicNanos() = 0;
   // Blocks the calling thread for `millis` of this clock's time.
   virtual void SleepForMillis(int64_t millis) = 0;
+  // Sleeps like SleepForMillis but ends early once file descriptor `fd` is readable (a
+  // self-pipe another thread writes to wake the sleeper); true when it did.
+  virtual bool SleepForMillisUnlessReadable(int64_t millis, int fd) = 0;
 };
 
 // The process-wide real clock. Never null, never destroyed.

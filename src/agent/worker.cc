@@ -167,7 +167,9 @@ Status Worker::Run() {
       exit_reason_ = "idle";
       break;
     }
-    clock_.SleepForMillis(idle_sleep);
+    // Woken at once by RequestStop or a notice: `run` stops its workers the moment the
+    // queue drains, and a stop that waited out the sleep would add to every run.
+    if (clock_.SleepForMillisUnlessReadable(idle_sleep, wake_pipe_[0])) DrainWakePipe();
     idle_sleep = std::min(idle_sleep * 2, options_.idle_poll_max_millis);
   }
   return Status::Ok();

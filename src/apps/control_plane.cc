@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -136,18 +137,23 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   Result<RunTally> tally = RunTally{};
   int restarts = 0;
   // Progress comes from one aggregate count of tasks per state, less the finished tasks of
-  // earlier runs; the exact tally (every job of the run) only confirms the end. Either read
-  // every job or counting the queue every 20 ms took a tenth of a core from the workers.
-  int64_t last_look = 0;
-  bool near_end = false;
+  // earlier runs, taken at intervals paced by the expected end (NextLookMillis); the exact
+  // tally (every job of the run) only confirms the end. Either read every job or counting
+  // the queue every 20 ms took a tenth of a core from the workers.
+  int64_t next_look = started;
+  int64_t finished_at_start = -1;
+  bool confirmed = false;  // the tally saw every job of the run finished
   while (!jobs.empty() && !g_stop.load()) {
     const int64_t now = MonotonicMillis();
-    // Near the end look every 40 ms, so that the run ends without waiting out the period.
-    if (now - last_look >= (near_end ? 40 : 250)) {
-      last_look = now;
+    if (now >= next_look) {
       Result<ProgressCounts> counts = RunProgress(*services->state, before, jobs.size());
-      near_end = !counts.ok() || counts->queued + counts->running <= kNearTheEnd;
-      if (counts.ok()) progress.Update(*counts, now);
+      next_look = now + kMinLookMillis;
+      const bool near_end = !counts.ok() || counts->queued + counts->running <= kNearTheEnd;
+      if (counts.ok()) {
+        progress.Update(*counts, now);
+        if (finished_at_start < 0) finished_at_start = counts->done + counts->failed;
+        next_look = now + NextLookMillis(*counts, finished_at_start, now - started);
+      }
       bool drained = false;
       if (near_end) {
         drained = true;
@@ -163,18 +169,22 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
           std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
           break;
         }
-        if (tally.ok() && tally->counts.done + tally->counts.failed == tally->counts.total) break;
+        confirmed = tally.ok() && tally->counts.done + tally->counts.failed == tally->counts.total;
+        if (confirmed) break;
       }
     }
     restarts += fleet.Tick(/*launch=*/true);
-    ::usleep(20 * 1000);
+    // The fleet's market moves every 20 ms; the next count may be due sooner.
+    ::usleep(
+        static_cast<useconds_t>(std::clamp<int64_t>(next_look - MonotonicMillis(), 1, 20) * 1000));
   }
   fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   // Workers sync their soft successes before exiting; one that was killed may not have.
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
   }
-  if (!jobs.empty()) tally = Tally(*services->state, jobs);
+  // Finished jobs stay finished: a confirmed end needs no second reading of every job.
+  if (!confirmed && !jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", tally.status().ToString().c_str());
     return 1;

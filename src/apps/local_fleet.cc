@@ -183,7 +183,7 @@ void LocalFleet::StopAll(int64_t grace_millis) {
   int ignored = 0;
   while (!instances_.empty() && NowMillis() < deadline) {
     Reap(NowMillis(), &ignored);
-    if (!instances_.empty()) ::usleep(20 * 1000);
+    if (!instances_.empty()) ::usleep(2 * 1000);  // workers stop within milliseconds
   }
   for (const auto& [pid, in] : instances_) ::kill(pid, SIGKILL);
   while (!instances_.empty()) {

@@ -2,9 +2,23 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace spotbatch {
+
+int64_t NextLookMillis(const ProgressCounts& c, int64_t finished_at_start, int64_t elapsed_millis) {
+  const int64_t finished = c.done + c.failed;
+  const int64_t left = c.total - finished;
+  if (left <= 0) return kMinLookMillis;
+  const int64_t progressed = finished - finished_at_start;
+  if (progressed <= 0) {  // no rate yet: look often early on, less as the wait grows
+    return std::clamp(elapsed_millis / 4, kMinLookMillis, kMaxLookMillis);
+  }
+  const double eta_millis = static_cast<double>(left) * static_cast<double>(elapsed_millis) /
+                            static_cast<double>(progressed);
+  return std::clamp(static_cast<int64_t>(eta_millis / 4), kMinLookMillis, kMaxLookMillis);
+}
 
 Progress::Progress(FILE* out) : out_(out), tty_(::isatty(::fileno(out)) == 1) {}
 

@@ -1,3 +1,7 @@
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -20,6 +24,16 @@ class RealClock final : public Clock {
   }
   void SleepForMillis(int64_t millis) override {
     if (millis > 0) std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+  }
+  bool SleepForMillisUnlessReadable(int64_t millis, int fd) override {
+    const int64_t deadline = MonotonicNanos() + std::max<int64_t>(0, millis) * 1'000'000;
+    while (true) {
+      struct pollfd p = {fd, POLLIN, 0};
+      const int64_t left = (deadline - MonotonicNanos() + 999'999) / 1'000'000;
+      const int ready = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
+      if (ready > 0) return true;
+      if ((ready < 0 && errno != EINTR) || MonotonicNanos() >= deadline) return false;
+    }
   }
 };
 

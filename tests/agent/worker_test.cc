@@ -281,6 +281,19 @@ TEST_F(WorkerTest, StopRequestHandsTaskBackWithoutSpendingBudget) {
   EXPECT_EQ(Depth().visible, 1) << "released at once, not after the visibility timeout";
 }
 
+TEST_F(WorkerTest, IdleWorkerStopsAtOnceInsteadOfFinishingItsSleep) {
+  options_.idle_poll_max_millis = 60'000;
+  auto worker = NewWorker();
+  std::thread t([&] { EXPECT_TRUE(worker->Run().ok()); });
+  // Empty-queue sleeps double from 5 ms: at 2 s the worker is ~700 ms into a 1,280 ms one.
+  SystemClock().SleepForMillis(2'000);
+  const int64_t asked = SystemClock().MonotonicNanos();
+  worker->RequestStop();
+  t.join();
+  EXPECT_LT(SystemClock().MonotonicNanos() - asked, 300'000'000LL);
+  EXPECT_EQ(worker->exit_reason(), "stopped");
+}
+
 TEST_F(WorkerTest, OutputNameThatIsNotAValidKeyFailsClearly) {
   pipeline_.command = {"sh", "-c", "touch \"$1/bad$(printf '\\001')name\"", "_", "{output_dir}"};
   pipeline_.retry.max_attempts = 1;
