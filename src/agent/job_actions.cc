@@ -51,4 +51,40 @@ Status RetryJob(Ingest& ingest, StateStore& state, Clock& clock, const RetryPoli
   return ingest.EnqueuePending();
 }
 
+Result<int> AbandonDeadLettered(StateStore& state, TaskQueue& queue, Clock& clock,
+                                const RetryPolicy& retry, const std::vector<std::string>& queues,
+                                const std::set<std::string>& jobs) {
+  SB_ASSIGN_OR_RETURN(std::vector<JobView> views, state.ListJobs());
+  std::vector<TaskRecord> orphans;
+  for (const JobView& v : views) {
+    if (!jobs.count(v.job.id)) continue;
+    for (const TaskRecord& t : v.tasks) {
+      const bool sent = t.state == TaskState::kQueued && t.enqueued;
+      if (sent || t.state == TaskState::kRunning) orphans.push_back(t);
+    }
+  }
+  if (orphans.empty()) return 0;
+  for (const std::string& q : queues) {
+    SB_ASSIGN_OR_RETURN(QueueDepth d, queue.Depth(q));
+    if (d.visible + d.in_flight + d.delayed > 0) return 0;  // their messages may be there
+  }
+  int failed = 0;
+  for (const TaskRecord& task : orphans) {
+    TaskEvent e;
+    e.kind = EventKind::kAbandon;
+    e.now_unix_millis = clock.NowUnixMillis();
+    e.token = task.attempt_token;
+    e.message =
+        "its queue message was moved to the dead-letter queue after too many "
+        "deliveries without a recorded attempt (a worker crashed handling it?)";
+    auto tr = ApplyTaskEvent(task, e, retry);
+    if (!tr.ok()) continue;
+    Status s = state.CommitTask(tr->task, task.version, tr->attempts);
+    if (s.code() == StatusCode::kAborted) continue;  // changed since read: not an orphan
+    SB_RETURN_IF_ERROR(s);
+    ++failed;
+  }
+  return failed;
+}
+
 }  // namespace spotbatch

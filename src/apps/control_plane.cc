@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/ingest.h"
+#include "agent/job_actions.h"
 #include "apps/http_api.h"
 #include "apps/job_json.h"
 #include "apps/local_fleet.h"
@@ -171,6 +172,18 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         }
         confirmed = tally.ok() && tally->counts.done + tally->counts.failed == tally->counts.total;
         if (confirmed) break;
+        if (drained) {
+          // Unfinished with no message left anywhere: dead-lettered; fail them, or wait forever.
+          auto abandoned = AbandonDeadLettered(
+              *services->state, *services->queue, SystemClock(), config.pipeline.retry,
+              {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}, jobs);
+          if (abandoned.ok() && *abandoned > 0) {
+            std::fprintf(stderr,
+                         "spotbatch run: %d tasks failed: the queue dead-lettered their messages "
+                         "after too many deliveries\n",
+                         *abandoned);
+          }
+        }
       }
     }
     restarts += fleet.Tick(/*launch=*/true);

@@ -202,6 +202,21 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         tr.task.last_error = e.message.empty() ? "cancelled" : e.message;
         return tr;
       }
+      case EventKind::kAbandon: {
+        // Only a task whose work is still to do: a PUBLISHING one has committed outputs that
+        // a new message must finish publishing, never a failure.
+        if (task.state != TaskState::kQueued && task.state != TaskState::kRunning) {
+          return NotApplicable(task, "only a QUEUED or RUNNING task can be abandoned");
+        }
+        Transition tr{task, {}};
+        if (task.state == TaskState::kRunning) {
+          tr.attempts.push_back(Finished(task, e, AttemptOutcome::kLost));
+        }
+        tr.task.state = TaskState::kFailed;
+        tr.task.lease_expires_unix_millis = 0;
+        tr.task.last_error = e.message;
+        return tr;
+      }
       case EventKind::kRetry: {
         if (task.state != TaskState::kFailed && task.state != TaskState::kCancelled) {
           return NotApplicable(task, "only a FAILED or CANCELLED task can be retried");

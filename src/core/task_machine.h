@@ -38,6 +38,7 @@ enum class EventKind {
   kRelease,    // the worker hands the task back without blame (stopping, lease lost)
   kCancel,     // a user cancelled the job
   kRetry,      // a user asked to run a FAILED or CANCELLED task again
+  kAbandon,    // the queue gave up on the task's message (delivered too often): FAILED
 };
 
 struct TaskEvent {

@@ -196,6 +196,28 @@ TEST(TaskMachine, CancelRunningTaskEndsAttempt) {
   EXPECT_FALSE(ApplyTaskEvent(tr->task, Ev(EventKind::kCancel, ""), RetryPolicy{}).ok());
 }
 
+TEST(TaskMachine, AbandonFailsQueuedOrRunningTasksOnly) {
+  TaskEvent abandon = Ev(EventKind::kAbandon, "a1");
+  abandon.message = "dead-lettered";
+  auto queued = ApplyTaskEvent(Queued(), abandon, RetryPolicy{});
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->task.state, TaskState::kFailed);
+  EXPECT_EQ(queued->task.last_error, "dead-lettered");
+  EXPECT_TRUE(queued->attempts.empty());
+  auto running = ApplyTaskEvent(Running("a1"), abandon, RetryPolicy{});
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->task.state, TaskState::kFailed);
+  EXPECT_EQ(running->attempts.at(0).outcome, AttemptOutcome::kLost);
+  EXPECT_EQ(DurabilityOf(abandon), CommitDurability::kDurable);
+  // Committed outputs are finished by publishing, never failed; finished tasks stay so.
+  TaskEvent succeed = Ev(EventKind::kSucceed, "a1");
+  succeed.outputs = {{"_spotbatch/staging/a1.0", "out/a"}};
+  auto publishing = ApplyTaskEvent(Running("a1"), succeed, RetryPolicy{});
+  ASSERT_EQ(publishing->task.state, TaskState::kPublishing);
+  EXPECT_FALSE(ApplyTaskEvent(publishing->task, abandon, RetryPolicy{}).ok());
+  EXPECT_FALSE(ApplyTaskEvent(queued->task, abandon, RetryPolicy{}).ok());
+}
+
 TEST(TaskMachine, RetryResetsBudgetsAndNeedsEnqueue) {
   RetryPolicy policy;
   policy.max_attempts = 1;
