@@ -37,9 +37,7 @@ struct PriceSeries {
     return usd_per_hour[static_cast<size_t>(tick % static_cast<int64_t>(usd_per_hour.size()))];
   }
   double Mean() const;
-  int64_t span_millis() const {
-    return gap_millis * static_cast<int64_t>(usd_per_hour.size());
-  }
+  int64_t span_millis() const { return gap_millis * static_cast<int64_t>(usd_per_hour.size()); }
 };
 
 struct MarketPool {

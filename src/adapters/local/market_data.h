@@ -26,7 +26,7 @@ struct AdvisorEntry {
   std::string region;
   std::string os;  // "Linux" or "Windows"
   std::string instance_type;
-  int savings_percent = 0;  // against on-demand
+  int savings_percent = 0;  // against on-demand; negative when spot cost more
   int band = kUnknownBand;
 };
 struct AdvisorInstanceType {
