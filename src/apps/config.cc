@@ -3,12 +3,14 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "adapters/local/trace_file.h"
 #include "core/object_key.h"
+#include "sim/scenario.h"
 
 namespace spotbatch {
 namespace {
@@ -16,9 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
-const std::set<std::string> kNotYet = {
-    "server.s3_listen", "server.s3_keys", "queue",          "aws",
-    "simulate",         "pipeline.split", "pipeline.stitch"};
+const std::set<std::string> kNotYet = {"server.s3_listen", "server.s3_keys", "queue", "aws",
+                                       "pipeline.split",   "pipeline.stitch"};
 
 class Parser {
  public:
@@ -215,53 +216,15 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<Config> LoadConfig(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
-  const std::string file = fs::absolute(path, ec).lexically_normal().string();
-  const std::string dir = fs::path(file).parent_path().string();
-  Parser p(path, dir);
-  toml::table root;
-  try {
-    root = toml::parse_file(file);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
-                           ": syntax error: " + std::string(e.description()));
-  }
-  SB_RETURN_IF_ERROR(
-      p.OnlyKnown(root, "", {"store", "state", "pipeline", "fleet", "worker", "server"}));
-  Config c;
-  c.file = file;
-
-  SB_ASSIGN_OR_RETURN(const toml::table* store, p.Table(root, "store"));
-  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path"}) : Status::Ok());
-  std::string store_path = "data";
-  SB_RETURN_IF_ERROR(p.String(store, "store", "path", &store_path));
-  c.store_path = p.Path(store_path);
-
-  SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
-  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability"}) : Status::Ok());
-  std::string state_path = ".spotbatch/spotbatch.db";
-  SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
-  c.state_db = p.Path(state_path);
-  std::string durability = "power-loss";
-  SB_RETURN_IF_ERROR(p.String(state, "state", "durability", &durability));
-  if (durability != "power-loss" && durability != "process-crash") {
-    return p.Error(state->get("durability"), "state.durability",
-                   "must be \"power-loss\" (fsync every commit) or \"process-crash\"");
-  }
-  c.state_fsync_every_commit = durability == "power-loss";
-
-  SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
-  if (pipeline == nullptr) return p.Error(nullptr, "pipeline", "missing section [pipeline]");
+// [pipeline]: what runs on each input.
+Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config* c) {
+  const toml::table* pipeline = &pipeline_table;
   SB_RETURN_IF_ERROR(p.OnlyKnown(
-      *pipeline, "pipeline",
+      pipeline_table, "pipeline",
       {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
        "max_lost_attempts", "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
        "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
-  PipelineSpec& ps = c.pipeline;
+  PipelineSpec& ps = c->pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
   if (ps.input_prefix.rfind(ps.output_prefix, 0) == 0 ||
@@ -308,15 +271,136 @@ Result<Config> LoadConfig(const std::string& path) {
   SB_RETURN_IF_ERROR(p.String(pipeline, "pipeline", "queue", &ps.queue));
   if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
   SB_RETURN_IF_ERROR(
-      p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c.watch_interval_seconds));
+      p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c->watch_interval_seconds));
+
+  return Status::Ok();
+}
+
+// [simulate] and [simulate.workload]: what `spotbatch simulate` compares.
+Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
+  SB_ASSIGN_OR_RETURN(const toml::table* sim, p.Table(root, "simulate"));
+  SimulateConfig& s = c->simulate;
+  s.present = sim != nullptr;
+  if (sim == nullptr) return Status::Ok();
+  SB_RETURN_IF_ERROR(p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload"}));
+  if (const toml::node* list = sim->get("policies")) {
+    if (!list->is_array() || list->as_array()->empty()) {
+      return p.Error(list, "simulate.policies", "must be a non-empty array of policy names");
+    }
+    s.policies.clear();
+    for (const toml::node& n : *list->as_array()) {
+      if (!n.is_string()) return p.Error(&n, "simulate.policies", "every element must be a string");
+      const std::string name = n.as_string()->get();
+      const std::vector<std::string>& policies = KnownPolicies();
+      if (std::find(policies.begin(), policies.end(), name) == policies.end()) {
+        std::string known;
+        for (const std::string& k : policies) known += (known.empty() ? "" : ", ") + k;
+        return p.Error(&n, "simulate.policies",
+                       "unknown policy \"" + name + "\" (known: " + known + ")");
+      }
+      if (std::find(s.policies.begin(), s.policies.end(), name) != s.policies.end()) {
+        return p.Error(&n, "simulate.policies", "\"" + name + "\" is listed twice");
+      }
+      s.policies.push_back(name);
+    }
+  }
+  int64_t runs = s.runs;
+  SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "runs", 1, 100000, &runs));
+  s.runs = static_cast<int>(runs);
+  int64_t seed = static_cast<int64_t>(s.seed);
+  SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "seed", 0, INT64_MAX, &seed));
+  s.seed = static_cast<uint64_t>(seed);
+  SB_ASSIGN_OR_RETURN(const toml::table* work, p.Table(*sim, "workload"));
+  if (work != nullptr) {
+    SB_RETURN_IF_ERROR(p.OnlyKnown(
+        *work, "simulate.workload",
+        {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours"}));
+    SB_RETURN_IF_ERROR(p.String(work, "simulate.workload", "kind", &s.kind));
+    if (s.kind == "bag-of-tasks") {
+      return p.Error(work->get("kind"), "simulate.workload.kind",
+                     "\"bag-of-tasks\" is not supported by this build yet");
+    }
+    if (s.kind != "deadline-job") {
+      return p.Error(work->get("kind"), "simulate.workload.kind", "must be \"deadline-job\"");
+    }
+    SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "job_hours", 0.001, &s.job_hours));
+    SB_RETURN_IF_ERROR(
+        p.Seconds(work, "simulate.workload", "deadline_hours", 0.001, &s.deadline_hours));
+    SB_RETURN_IF_ERROR(
+        p.Seconds(work, "simulate.workload", "changeover_hours", 0, &s.changeover_hours));
+    SB_RETURN_IF_ERROR(
+        p.Seconds(work, "simulate.workload", "checkpoint_hours", 0, &s.checkpoint_hours));
+  }
+  if (s.deadline_hours < s.job_hours + s.changeover_hours) {
+    return p.Error(work ? work->get("deadline_hours") : sim, "simulate.workload.deadline_hours",
+                   "is shorter than the job and one changeover: no policy can meet it");
+  }
+  if (c->pools.empty() ||
+      std::none_of(c->pools.begin(), c->pools.end(), [](const PoolConfig& x) { return !x.spot; })) {
+    return p.Error(sim, "fleet.pool",
+                   "simulate needs [[fleet.pool]] entries, one of them on-demand (the fallback "
+                   "that every deadline needs)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
+  const std::string file = fs::absolute(path, ec).lexically_normal().string();
+  const std::string dir = fs::path(file).parent_path().string();
+  Parser p(path, dir);
+  toml::table root;
+  try {
+    root = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
+                           ": syntax error: " + std::string(e.description()));
+  }
+  SB_RETURN_IF_ERROR(p.OnlyKnown(
+      root, "", {"store", "state", "pipeline", "fleet", "worker", "server", "simulate"}));
+  Config c;
+  c.file = file;
+
+  SB_ASSIGN_OR_RETURN(const toml::table* store, p.Table(root, "store"));
+  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path"}) : Status::Ok());
+  std::string store_path = "data";
+  SB_RETURN_IF_ERROR(p.String(store, "store", "path", &store_path));
+  c.store_path = p.Path(store_path);
+
+  SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
+  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability"}) : Status::Ok());
+  std::string state_path = ".spotbatch/spotbatch.db";
+  SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
+  c.state_db = p.Path(state_path);
+  std::string durability = "power-loss";
+  SB_RETURN_IF_ERROR(p.String(state, "state", "durability", &durability));
+  if (durability != "power-loss" && durability != "process-crash") {
+    return p.Error(state->get("durability"), "state.durability",
+                   "must be \"power-loss\" (fsync every commit) or \"process-crash\"");
+  }
+  c.state_fsync_every_commit = durability == "power-loss";
+
+  SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
+  if (pipeline != nullptr) {
+    SB_RETURN_IF_ERROR(ParsePipeline(p, *pipeline, &c));
+  } else if (root.get("simulate") == nullptr) {
+    return p.Error(nullptr, "pipeline", "missing section [pipeline]");
+  }
+  c.has_pipeline = pipeline != nullptr;
+  PipelineSpec& ps = c.pipeline;
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
   SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers", "pool", "market"})
                            : Status::Ok());
-  v = c.workers;
+  int64_t v = c.workers;
   SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &v));
   c.workers = static_cast<int>(v);
   SB_RETURN_IF_ERROR(ParsePools(p, fleet, &c));
+
+  SB_RETURN_IF_ERROR(ParseSimulate(p, root, &c));
 
   SB_ASSIGN_OR_RETURN(const toml::table* worker, p.Table(root, "worker"));
   SB_RETURN_IF_ERROR(worker
@@ -353,7 +437,7 @@ Result<Config> LoadConfig(const std::string& path) {
   SB_RETURN_IF_ERROR(p.String(server, "server", "token_file", &token_file));
   c.token_file = p.Path(token_file);
 
-  if (ps.retry.on_demand_after_interruptions >= 0 && !c.pools.empty() &&
+  if (c.has_pipeline && ps.retry.on_demand_after_interruptions >= 0 && !c.pools.empty() &&
       std::none_of(c.pools.begin(), c.pools.end(), [](const PoolConfig& x) { return !x.spot; })) {
     return p.Error(pipeline->get("on_demand_after_interruptions"),
                    "pipeline.on_demand_after_interruptions",

@@ -2,6 +2,7 @@
 // config file's folder. Every error names the file, the line and the key.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,25 @@ struct PoolConfig {
   int max_instances = 1;
 };
 
+// [simulate] and [simulate.workload] (see DESIGN.md): `spotbatch simulate` only.
+struct SimulateConfig {
+  bool present = false;
+  std::vector<std::string> policies;  // empty: every policy (KnownPolicies())
+  int runs = 20;
+  uint64_t seed = 1;
+  std::string kind = "deadline-job";
+  double job_hours = 48;
+  double deadline_hours = 60;
+  double changeover_hours = 0.2;
+  double checkpoint_hours = 0;  // 0: progress survives interruptions
+};
+
 struct Config {
   std::string file;                      // the config file, absolute
   std::string store_path;                // [store] path
   std::string state_db;                  // [state] path: the SQLite file holding queue and state
   bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
+  bool has_pipeline = true;              // false only in a file made for `simulate` alone
   PipelineSpec pipeline;
   int workers = 4;                         // [fleet] workers (when there are no pools)
   std::vector<PoolConfig> pools;           // [[fleet.pool]]
@@ -44,6 +59,7 @@ struct Config {
   double watch_interval_seconds = 1;       // [pipeline] watch_interval_seconds (spotbatch up)
   std::string server_listen;               // [server] listen "host:port"; empty: no HTTP API
   std::string token_file;                  // [server] token_file: bearer token for changes
+  SimulateConfig simulate;
 };
 
 // kInvalidArgument with "FILE:LINE: key: problem" on any error; kNotFound for a missing file.

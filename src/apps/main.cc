@@ -9,6 +9,7 @@
 #include "apps/cli_commands.h"
 #include "apps/config.h"
 #include "apps/control_plane.h"
+#include "apps/simulate_command.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ constexpr const char* kUsage = R"(usage: spotbatch COMMAND -c FILE [options]
                                  the worker agent; with a metadata endpoint it watches for
                                  spot interruption and rebalance notices (also from
                                  $SPOTBATCH_METADATA_URL; --on-ec2: EC2's own 169.254.169.254)
+  simulate -c FILE [--json]      compare fleet policies on the pools' market traces
 
 exit codes: 0 success, 1 failure, 2 usage or configuration error
 )";
@@ -103,6 +105,13 @@ int main(int argc, char** argv) {
   }
   auto expect = [&](size_t min, size_t max) { return args.size() >= min && args.size() <= max; };
   using namespace spotbatch;
+  if (command == "simulate")
+    return expect(0, 0) ? SimulateCommand(*config, json) : Usage("simulate takes no arguments");
+  if (!config->has_pipeline) {
+    std::fprintf(stderr, "spotbatch: %s:1: pipeline: missing section [pipeline]\n",
+                 config_path.c_str());
+    return 2;
+  }
   if (command == "run")
     return expect(0, 0) ? RunPipeline(*config, SelfExe(argv[0]), json)
                         : Usage("run takes no arguments");

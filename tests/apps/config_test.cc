@@ -209,5 +209,65 @@ TEST_F(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig(dir_ / "nope.toml").status().code(), StatusCode::kNotFound);
 }
 
+constexpr const char* kSimPools = R"([[fleet.pool]]
+name = "spot-a"
+instance_type = "p3.2xlarge"
+price_per_hour = 0.9731
+[[fleet.pool]]
+name = "od"
+market = "on-demand"
+instance_type = "p3.2xlarge"
+price_per_hour = 3.06
+)";
+
+TEST_F(ConfigTest, SimulateNeedsOnlyPoolsAndHasTheContractDefaults) {
+  auto c = Load(std::string(kSimPools) + "[simulate]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->has_pipeline);
+  EXPECT_TRUE(c->simulate.present);
+  EXPECT_TRUE(c->simulate.policies.empty()) << "every policy";
+  EXPECT_EQ(c->simulate.runs, 20);
+  EXPECT_EQ(c->simulate.seed, 1u);
+  EXPECT_EQ(c->simulate.kind, "deadline-job");
+  EXPECT_EQ(c->simulate.job_hours, 48);
+  EXPECT_EQ(c->simulate.deadline_hours, 60);
+  EXPECT_DOUBLE_EQ(c->simulate.changeover_hours, 0.2);
+  auto full = Load(std::string(kSimPools) + R"([simulate]
+policies = ["greedy", "omniscient"]
+runs = 5
+seed = 9
+[simulate.workload]
+kind = "deadline-job"
+job_hours = 10
+deadline_hours = 12
+changeover_hours = 0.5
+checkpoint_hours = 1
+)");
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->simulate.policies, (std::vector<std::string>{"greedy", "omniscient"}));
+  EXPECT_EQ(full->simulate.runs, 5);
+  EXPECT_EQ(full->simulate.seed, 9u);
+  EXPECT_EQ(full->simulate.job_hours, 10);
+  EXPECT_EQ(full->simulate.checkpoint_hours, 1);
+  // Without [simulate] the pipeline stays mandatory.
+  ExpectError(kSimPools, 1, "pipeline");
+}
+
+TEST_F(ConfigTest, SimulateErrorsNameLineAndKey) {
+  const std::string pools = kSimPools;  // 9 lines
+  ExpectError(pools + "[simulate]\npolicies = [\"cheapest-ever\"]\n", 11, "simulate.policies");
+  ExpectError(pools + "[simulate]\npolicies = [\"greedy\", \"greedy\"]\n", 11, "simulate.policies");
+  ExpectError(pools + "[simulate]\nruns = 0\n", 11, "simulate.runs");
+  ExpectError(pools + "[simulate]\nspeed = 1\n", 11, "simulate.speed");
+  ExpectError(pools + "[simulate.workload]\nkind = \"bag-of-tasks\"\n", 11,
+              "simulate.workload.kind");
+  ExpectError(pools + "[simulate.workload]\njob_hours = 10\ndeadline_hours = 10\n", 12,
+              "simulate.workload.deadline_hours");
+  ExpectError(
+      "[[fleet.pool]]\nname = \"s\"\nprice_per_hour = 1\non_demand_price_per_hour = 3\n"
+      "[simulate]\n",
+      5, "fleet.pool");
+}
+
 }  // namespace
 }  // namespace spotbatch

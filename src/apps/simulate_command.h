@@ -1,0 +1,18 @@
+// `spotbatch simulate -c FILE [--json]`: compares fleet policies on the config's pools.
+#pragma once
+
+#include <vector>
+
+#include "apps/config.h"
+#include "core/market.h"
+
+namespace spotbatch {
+
+// The config's [[fleet.pool]] entries as the simulator's market (each trace rotated by its
+// trace_offset_seconds).
+std::vector<MarketPool> MarketPoolsOf(const Config& config);
+
+// Prints a markdown table (or, with `json`, {"results": [...]}) to stdout; 0, or 1 on error.
+int SimulateCommand(const Config& config, bool json);
+
+}  // namespace spotbatch

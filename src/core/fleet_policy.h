@@ -1,0 +1,73 @@
+// The interface between a fleet policy and whatever runs it: the simulator replaying traces,
+// or the fleet manager in production. A policy sees only what a real manager can see at that
+// moment (prices now, whether a launch in a pool would succeed now, its own instances, the
+// work left and what it learned so far) and answers with actions. Pure: no I/O, no clock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/market.h"
+
+namespace spotbatch {
+
+// A pool as a manager sees it now.
+struct PoolView {
+  std::string name;
+  bool spot = true;
+  double usd_per_hour = 0;
+  double on_demand_usd_per_hour = 0;
+  int interruption_band = kUnknownBand;
+  bool can_launch = true;  // a launch now would get capacity (on-demand: always)
+  int running = 0;         // our instances in the pool, noticed ones included
+  // Learned from what happened so far: hours our instances ran here and how many of them
+  // the provider reclaimed.
+  double instance_hours = 0;
+  int interruptions = 0;
+};
+
+struct InstanceView {
+  int64_t id = 0;
+  int pool = 0;
+  int64_t launched_millis = 0;
+  bool ready = false;    // past its changeover: the work it holds progresses
+  bool noticed = false;  // the provider will reclaim it soon
+  bool busy = false;     // holds a task
+};
+
+struct WorkView {
+  double total_hours = 0;       // of work, as measured on one instance
+  double remaining_hours = 0;   // not yet done (checkpointed progress counts as done)
+  int64_t deadline_millis = 0;  // since the start; 0: none
+  double changeover_hours = 0;  // a new instance works only after this
+  int tasks_left = 0;           // unfinished
+  int tasks_running = 0;
+};
+
+struct Observation {
+  int64_t now_millis = 0;  // since the start of the run
+  std::vector<PoolView> pools;
+  std::vector<InstanceView> instances;
+  WorkView work;
+};
+
+struct FleetAction {
+  enum class Kind { kLaunch, kTerminate };
+  Kind kind = Kind::kLaunch;
+  int pool = -1;          // kLaunch
+  int64_t instance = -1;  // kTerminate
+};
+
+class FleetPolicy {
+ public:
+  virtual ~FleetPolicy() = default;
+  virtual std::string_view name() const = 0;
+  // Called at every event (a tick of a trace, an instance ready, reclaimed or done): what to
+  // launch and terminate now. An empty answer holds.
+  virtual std::vector<FleetAction> Decide(const Observation& o) = 0;
+};
+
+}  // namespace spotbatch

@@ -1,0 +1,144 @@
+// `spotbatch simulate` end to end: the real binary on hand-made and real traces.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/cli_util.h"
+
+namespace spotbatch {
+namespace {
+
+class SimulateTest : public ::testing::Test {
+ protected:
+  std::string config() const { return dir_ / "sim.toml"; }
+  // A spot pool whose hourly trace is `trace` ($0.50/h, $2 on demand) and an on-demand pool.
+  void WriteConfig(const std::string& trace, const std::string& simulate) {
+    testing::WriteFile(dir_ / "trace.json",
+                       "{\"metadata\": {\"gap_seconds\": 3600}, \"data\": " + trace + "}");
+    testing::WriteFile(config(), R"([[fleet.pool]]
+name = "spot"
+instance_type = "x1"
+price_per_hour = 0.5
+trace = "trace.json"
+[[fleet.pool]]
+name = "od"
+market = "on-demand"
+instance_type = "x1"
+price_per_hour = 2.0
+[fleet.market]
+notice_seconds = 0
+)" + simulate);
+  }
+  nlohmann::json Results(const testing::CliResult& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    nlohmann::json by_policy;
+    for (const auto& x : j["results"]) by_policy[x["policy"].get<std::string>()] = x;
+    return by_policy;
+  }
+  testing::TempDir dir_;
+};
+
+constexpr const char* kJob = R"([simulate]
+runs = 3
+[simulate.workload]
+job_hours = 10
+deadline_hours = 12
+changeover_hours = 0.5
+)";
+
+TEST_F(SimulateTest, AlwaysAvailableSpotGivesTheKnownCosts) {
+  WriteConfig("[1, 1, 1, 1]", kJob);
+  auto r = Results(testing::RunCli({"simulate", "-c", config(), "--json"}));
+  ASSERT_EQ(r.size(), 5u) << "every policy by default";
+  // 0.5 h changeover + 10 h of work.
+  EXPECT_NEAR(r["on-demand"]["cost_usd"].get<double>(), 21.0, 1e-6);
+  EXPECT_NEAR(r["on-demand"]["cost_vs_on_demand"].get<double>(), 1.05, 1e-6);
+  for (const char* p : {"greedy", "uniform-progress", "spotbatch", "omniscient"}) {
+    EXPECT_NEAR(r[p]["cost_usd"].get<double>(), 5.25, 1e-6) << p;
+    EXPECT_NEAR(r[p]["spot_hours"].get<double>(), 10.5, 1e-6) << p;
+    EXPECT_EQ(r[p]["on_demand_hours"].get<double>(), 0) << p;
+    EXPECT_EQ(r[p]["deadline_met"].get<double>(), 1) << p;
+  }
+}
+
+TEST_F(SimulateTest, NeverAvailableSpotWaitsOnlyAsLongAsTheDeadlineAllows) {
+  WriteConfig("[0, 0, 0, 0]", kJob);
+  auto r = Results(testing::RunCli({"simulate", "-c", config(), "--json"}));
+  for (const char* p : {"greedy", "uniform-progress", "spotbatch", "omniscient"}) {
+    EXPECT_EQ(r[p]["deadline_met"].get<double>(), 1) << p;
+    EXPECT_EQ(r[p]["spot_hours"].get<double>(), 0) << p;
+  }
+  EXPECT_NEAR(r["greedy"]["cost_usd"].get<double>(), 21.0, 1e-6);
+  EXPECT_NEAR(r["omniscient"]["cost_usd"].get<double>(), 21.0, 1e-6);
+  // Uniform Progress leaves on-demand once ahead of its line and comes back when behind:
+  // one more changeover (0.5 h at $2) on this job.
+  EXPECT_NEAR(r["uniform-progress"]["cost_usd"].get<double>(), 22.0, 1e-6);
+  // Greedy waits until only two changeovers of slack are left (2 h - 1 h), then 10.5 h.
+  EXPECT_NEAR(r["greedy"]["finish_hours"].get<double>(), 1.0 + 1.0 / 60 + 10.5, 1e-6);
+}
+
+TEST_F(SimulateTest, MarkdownTableOnATerminalAndTheChosenPolicies) {
+  WriteConfig("[1, 0, 1, 1]", std::string(kJob) + "");
+  testing::WriteFile(config(), testing::ReadFile(config()) + "");
+  auto r = testing::RunCli({"simulate", "-c", config()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| policy | cost $ | vs on-demand | deadline met |"), std::string::npos);
+  for (const char* p :
+       {"| on-demand |", "| greedy |", "| uniform-progress |", "| omniscient |", "| spotbatch |"}) {
+    EXPECT_NE(r.out.find(p), std::string::npos) << p << "\n" << r.out;
+  }
+}
+
+TEST_F(SimulateTest, BadConfigsExit2NamingLineAndKey) {
+  WriteConfig("[1]", "[simulate]\npolicies = [\"greedy\", \"bogus\"]\n");
+  auto r = testing::RunCli({"simulate", "-c", config()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("sim.toml:14: simulate.policies: unknown policy \"bogus\""),
+            std::string::npos)
+      << r.err;
+  WriteConfig("[1]", kJob);
+  r = testing::RunCli({"run", "-c", config()});
+  EXPECT_EQ(r.exit_code, 2) << "a file for simulate alone has no pipeline to run";
+  EXPECT_NE(r.err.find("pipeline: missing section [pipeline]"), std::string::npos) << r.err;
+  testing::WriteFile(dir_ / "trace.json", "{\"data\": [1]}");
+  r = testing::RunCli({"simulate", "-c", config()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("sim.toml:5: fleet.pool[0].trace"), std::string::npos) << r.err;
+}
+
+TEST_F(SimulateTest, SameSeedSameOutputOnARealTrace) {
+  const std::string trace = std::string(SPOTBATCH_SHARED_DATA) +
+                            "/traces/availability-1node/aws-02-15-2023/us-east-1c_v100_1.json";
+  testing::WriteFile(config(), R"([[fleet.pool]]
+name = "spot"
+instance_type = "p3.2xlarge"
+price_per_hour = 0.9731
+on_demand_price_per_hour = 3.06
+trace = ")" + trace + R"("
+[[fleet.pool]]
+name = "od"
+market = "on-demand"
+instance_type = "p3.2xlarge"
+price_per_hour = 3.06
+[simulate]
+runs = 4
+seed = 3
+)");
+  auto a = testing::RunCli({"simulate", "-c", config(), "--json"});
+  auto b = testing::RunCli({"simulate", "-c", config(), "--json"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  auto r = Results(a);
+  const double bound = r["omniscient"]["cost_usd"].get<double>();
+  for (const char* p : {"on-demand", "greedy", "uniform-progress", "spotbatch"}) {
+    EXPECT_LE(bound, r[p]["cost_usd"].get<double>()) << p;
+    EXPECT_EQ(r[p]["deadline_met"].get<double>(), 1) << p;
+  }
+  EXPECT_LT(r["uniform-progress"]["cost_usd"].get<double>(),
+            r["on-demand"]["cost_usd"].get<double>());
+}
+
+}  // namespace
+}  // namespace spotbatch

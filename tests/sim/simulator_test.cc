@@ -1,0 +1,218 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include "core/deadline_policies.h"
+#include "core/omniscient.h"
+#include "sim/scenario.h"
+
+namespace spotbatch {
+namespace {
+
+constexpr int64_t kHour = 3'600'000;
+
+MarketPool Spot(std::vector<int32_t> hourly, double price = 0.5, std::string name = "spot") {
+  MarketPool p;
+  p.name = std::move(name);
+  p.market = MarketKind::kSpot;
+  p.price = PriceSeries::Constant(price);
+  p.on_demand_usd_per_hour = 2.0;
+  p.capacity.gap_millis = kHour;
+  p.capacity.values = std::move(hourly);
+  for (int32_t v : p.capacity.values) p.capacity.binary = p.capacity.binary && v <= 1;
+  return p;
+}
+
+MarketPool OnDemand(double price = 2.0) {
+  MarketPool p;
+  p.name = "od";
+  p.market = MarketKind::kOnDemand;
+  p.price = PriceSeries::Constant(price);
+  p.on_demand_usd_per_hour = price;
+  return p;
+}
+
+Workload Job(double hours, double deadline, double changeover) {
+  Workload w;
+  w.task_hours = {hours};
+  w.deadline_hours = deadline;
+  w.changeover_hours = changeover;
+  return w;
+}
+
+SimResult RunSim(const std::vector<MarketPool>& pools, const Workload& w, FleetPolicy& policy,
+                 int64_t notice_millis = 0) {
+  SimOptions o;
+  o.notice_millis = notice_millis;
+  auto r = Simulate(pools, w, policy, o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : SimResult{};
+}
+
+TEST(Simulator, OnDemandPaysTheChangeoverAndTheWork) {
+  auto policy = NewOnDemandPolicy();
+  const SimResult r = RunSim({Spot({1}), OnDemand()}, Job(10, 12, 0.5), *policy);
+  EXPECT_TRUE(r.deadline_met);
+  EXPECT_NEAR(r.finish_hours, 10.5, 1e-6);
+  EXPECT_NEAR(r.on_demand_hours, 10.5, 1e-6);
+  EXPECT_NEAR(r.cost_usd, 21.0, 1e-6);
+  EXPECT_NEAR(r.on_demand_only_cost_usd, 20.0, 1e-6);
+  EXPECT_EQ(r.spot_hours, 0);
+}
+
+// Spot for the first 5 hours, then never: 4.5 hours of work on spot, the rest on demand.
+std::vector<MarketPool> SpotThenNothing() {
+  std::vector<int32_t> hourly(5, 1);
+  hourly.resize(48, 0);
+  return {Spot(hourly), OnDemand()};
+}
+
+TEST(Simulator, GreedyWaitsUntilTheSlackRunsOutThenFinishesOnDemand) {
+  auto policy = NewGreedyPolicy();
+  const SimResult r = RunSim(SpotThenNothing(), Job(10, 12, 0.5), *policy);
+  EXPECT_TRUE(r.deadline_met);
+  EXPECT_EQ(r.interruptions, 1);
+  EXPECT_NEAR(r.spot_hours, 5.0, 1e-6);
+  // Slack 12 - t - 5.5 falls below two changeovers just after 5.5 h (decisions every
+  // minute): 0.5 h of changeover and 5.5 h of work on demand.
+  EXPECT_NEAR(r.on_demand_hours, 6.0, 1e-6);
+  EXPECT_NEAR(r.finish_hours, 5.5 + 1.0 / 60 + 6.0, 1e-6);
+  EXPECT_NEAR(r.cost_usd, 5.0 * 0.5 + 6.0 * 2.0, 1e-6);
+}
+
+TEST(Omniscient, KnowsTheSpotEndsAndPaysOnlyForTheRest) {
+  auto plan = PlanDeadlineJobOffline(SpotThenNothing(), 10, 12, 0.5, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->feasible);
+  EXPECT_NEAR(plan->spot_hours, 5.0, 1e-6);
+  EXPECT_NEAR(plan->on_demand_hours, 6.0, 1e-6);
+  EXPECT_NEAR(plan->cost_usd, 14.5, 1e-6);
+  // Without enough time even on demand, there is no plan.
+  EXPECT_FALSE(PlanDeadlineJobOffline(SpotThenNothing(), 10, 10.4, 0.5, 0)->feasible);
+  EXPECT_FALSE(PlanDeadlineJobOffline({Spot({1})}, 10, 12, 0.5, 0).ok()) << "no on-demand pool";
+}
+
+TEST(Omniscient, UsesOnDemandFirstWhenTheSpotComesLate) {
+  // No spot for 40 hours, then spot to the end: on demand first, then spot.
+  std::vector<int32_t> hourly(40, 0);
+  hourly.resize(60, 1);
+  auto plan = PlanDeadlineJobOffline({Spot(hourly), OnDemand()}, 48, 60, 0.2, 0);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->feasible);
+  EXPECT_NEAR(plan->spot_hours, 20.0, 0.21);
+  EXPECT_NEAR(plan->on_demand_hours, 28.4, 0.21);
+}
+
+TEST(UniformProgress, MeetsTheDeadlineAndBeatsOnDemand) {
+  auto up = NewUniformProgressPolicy();
+  const SimResult r = RunSim(SpotThenNothing(), Job(10, 12, 0.5), *up);
+  EXPECT_TRUE(r.deadline_met);
+  EXPECT_LT(r.cost_usd, 21.0);
+}
+
+TEST(Simulator, ANoticedInstanceWorksUntilItIsReclaimed) {
+  auto policy = NewGreedyPolicy();
+  std::vector<int32_t> hourly(3, 1);
+  hourly.resize(48, 0);
+  const SimResult r = RunSim({Spot(hourly), OnDemand()}, Job(10, 40, 0.5), *policy, kHour / 2);
+  // Notice at 3 h, reclaimed at 3.5 h: 3 h of work, 3.5 h billed.
+  EXPECT_EQ(r.interruptions, 1);
+  EXPECT_NEAR(r.spot_hours, 3.5, 1e-6);
+  EXPECT_TRUE(r.deadline_met);
+}
+
+TEST(Simulator, WithoutContinuousCheckpointsAnInterruptionLosesTheWorkSinceTheLastOne) {
+  std::vector<int32_t> hourly(5, 1);
+  hourly.resize(48, 0);
+  Workload w = Job(10, 40, 0);
+  auto continuous = NewGreedyPolicy();
+  const SimResult kept = RunSim({Spot(hourly), OnDemand()}, w, *continuous);
+  w.checkpoint_hours = 2;  // 5 h of work done when reclaimed: back to 4
+  auto periodic = NewGreedyPolicy();
+  const SimResult lost = RunSim({Spot(hourly), OnDemand()}, w, *periodic);
+  EXPECT_NEAR(kept.on_demand_hours, 5.0, 1e-6);
+  EXPECT_NEAR(lost.on_demand_hours, 6.0, 1e-6);
+}
+
+TEST(Simulator, ShortInstancesAreBilledTheMinute) {
+  Workload w;
+  w.task_hours = {10.0 / 3600};  // ten seconds
+  auto policy = NewOnDemandPolicy();
+  const SimResult r = RunSim({OnDemand(3.6)}, w, *policy);
+  EXPECT_TRUE(r.finished);
+  EXPECT_NEAR(r.cost_usd, 3.6 / 60, 1e-9);
+}
+
+class LaunchNowhere final : public FleetPolicy {
+ public:
+  std::string_view name() const override { return "nowhere"; }
+  std::vector<FleetAction> Decide(const Observation&) override {
+    return {{FleetAction::Kind::kLaunch, 7, -1}};
+  }
+};
+
+TEST(Simulator, BadInputIsRefused) {
+  LaunchNowhere nowhere;
+  auto r = Simulate({OnDemand()}, Job(1, 2, 0), nowhere, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("pool 7"), std::string::npos);
+  auto od = NewOnDemandPolicy();
+  EXPECT_FALSE(Simulate({}, Job(1, 2, 0), *od, {}).ok());
+  EXPECT_FALSE(Simulate({OnDemand()}, Workload{}, *od, {}).ok());
+  EXPECT_FALSE(Simulate({OnDemand()}, Job(-1, 2, 0), *od, {}).ok());
+  EXPECT_FALSE(NewPolicy("cheapest-ever").ok());
+}
+
+// A flapping market: five pools, each with room in a different pattern.
+Scenario Flapping() {
+  Scenario s;
+  for (int p = 0; p < 5; ++p) {
+    std::vector<int32_t> v;
+    for (int h = 0; h < 200; ++h) v.push_back(((h * (p + 3)) / 7 + p) % 3 == 0 ? 1 : 0);
+    s.pools.push_back(Spot(v, 0.4 + 0.05 * p, "spot-" + std::to_string(p)));
+  }
+  s.pools.push_back(OnDemand());
+  s.work = Job(24, 36, 0.2);
+  s.policies = {"on-demand", "greedy", "uniform-progress", "omniscient", "spotbatch"};
+  s.runs = 6;
+  s.seed = 7;
+  s.notice_millis = 120'000;
+  return s;
+}
+
+TEST(Scenario, SameSeedSameResults) {
+  auto a = RunScenario(Flapping());
+  auto b = RunScenario(Flapping());
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].cost_usd, (*b)[i].cost_usd) << (*a)[i].policy;
+    EXPECT_EQ((*a)[i].spot_hours, (*b)[i].spot_hours);
+    EXPECT_EQ((*a)[i].interruptions, (*b)[i].interruptions);
+  }
+  Scenario other = Flapping();
+  other.seed = 8;
+  EXPECT_NE(StartOffsets(other), StartOffsets(Flapping()));
+}
+
+TEST(Scenario, OmniscientIsNeverAboveAnyOnlinePolicyRunByRun) {
+  const Scenario s = Flapping();
+  for (int64_t start : StartOffsets(s)) {
+    auto bound = PlanDeadlineJobOffline(s.pools, 24, 36, 0.2, start);
+    ASSERT_TRUE(bound.ok() && bound->feasible);
+    for (const char* name : {"on-demand", "greedy", "uniform-progress", "spotbatch"}) {
+      auto policy = NewPolicy(name);
+      ASSERT_TRUE(policy.ok());
+      SimOptions o;
+      o.start_offset_millis = start;
+      o.notice_millis = s.notice_millis;
+      auto r = Simulate(s.pools, s.work, **policy, o);
+      ASSERT_TRUE(r.ok());
+      EXPECT_TRUE(r->deadline_met) << name << " from " << start;
+      EXPECT_LE(bound->cost_usd, r->cost_usd + 1e-9) << name << " from " << start;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace spotbatch
