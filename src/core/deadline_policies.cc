@@ -82,16 +82,29 @@ class UniformProgressPolicy final : public SingleInstancePolicy {
   bool committed_ = false;
 };
 
-// Uniform Progress's decisions of when to wait, take spot or buy on demand, over every spot
-// pool it is given, choosing among those with room the one that has cost least per useful
-// hour so far: a pool reclaimed often loses a changeover each time.
+// Uniform Progress's line without its idle spells, over every spot pool it is given. Once on
+// demand the job never goes idle: leaving on-demand capacity for nothing only buys another
+// changeover when the job falls behind again (UP pays it over and over while spot is scarce).
+// It leaves on demand for spot as soon as spot has room and the job is on or ahead of the
+// line; a margin there (UP's hysteresis) measured dearer on the published traces
+// (docs/simulator.md). Among spot pools with room it picks the one that has cost least per
+// useful hour so far: a pool reclaimed often loses a changeover each time.
 class SpotbatchDeadlinePolicy final : public SingleInstancePolicy {
  public:
   std::string_view name() const override { return "spotbatch"; }
 
  protected:
   Placement Choose(const DeadlineSituation& s, const Observation&) override {
-    return UniformProgress(s, committed_);
+    if (committed_ || (!s.on_spot && SafetyNet(s))) {
+      committed_ = true;
+      return Placement::kOnDemand;
+    }
+    const double progress = s.total_work - s.work_left;
+    const bool behind = progress < s.total_work * std::min(1.0, s.elapsed / s.deadline);
+    if (s.on_demand && behind) return Placement::kOnDemand;
+    if (s.spot_available) return Placement::kSpot;
+    if (s.on_demand || behind) return Placement::kOnDemand;
+    return Placement::kNone;
   }
 
   int PickSpotPool(const Observation& o) override {

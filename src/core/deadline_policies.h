@@ -49,9 +49,9 @@ std::unique_ptr<FleetPolicy> NewGreedyPolicy();
 // behind it: on demand, staying there until ahead of the line two changeovers later
 // (hysteresis); spot whenever available otherwise; the same safety net as greedy.
 std::unique_ptr<FleetPolicy> NewUniformProgressPolicy();
-// spotbatch's default (see docs/simulator.md): uses every spot pool, prefers pools that were
-// reclaimed less per hour so far, and buys on-demand time only for the part of the work that
-// the spot availability it has observed cannot be expected to cover before the deadline.
+// spotbatch's default (see docs/simulator.md): Uniform Progress's line, but never from on
+// demand back to idle, and no hysteresis before moving to spot; uses every spot pool,
+// preferring those reclaimed less per hour so far.
 std::unique_ptr<FleetPolicy> NewSpotbatchDeadlinePolicy();
 
 }  // namespace spotbatch

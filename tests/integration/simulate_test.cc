@@ -75,6 +75,8 @@ TEST_F(SimulateTest, NeverAvailableSpotWaitsOnlyAsLongAsTheDeadlineAllows) {
   // Uniform Progress leaves on-demand once ahead of its line and comes back when behind:
   // one more changeover (0.5 h at $2) on this job.
   EXPECT_NEAR(r["uniform-progress"]["cost_usd"].get<double>(), 22.0, 1e-6);
+  // spotbatch's policy never leaves on-demand capacity for nothing.
+  EXPECT_NEAR(r["spotbatch"]["cost_usd"].get<double>(), 21.0, 1e-6);
   // Greedy waits until only two changeovers of slack are left (2 h - 1 h), then 10.5 h.
   EXPECT_NEAR(r["greedy"]["finish_hours"].get<double>(), 1.0 + 1.0 / 60 + 10.5, 1e-6);
 }
@@ -138,6 +140,15 @@ seed = 3
   }
   EXPECT_LT(r["uniform-progress"]["cost_usd"].get<double>(),
             r["on-demand"]["cost_usd"].get<double>());
+}
+
+TEST_F(SimulateTest, TheShippedExampleRuns) {
+  // examples/simulate reads the shared data beside the project, as the README shows.
+  auto r = Results(testing::RunCli(
+      {"simulate", "-c", std::string(SPOTBATCH_SOURCE_DIR) + "/examples/simulate/cant-be-late.toml",
+       "--json"}));
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_LT(r["spotbatch"]["cost_usd"].get<double>(), r["on-demand"]["cost_usd"].get<double>());
 }
 
 }  // namespace
