@@ -283,27 +283,6 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   s.present = sim != nullptr;
   if (sim == nullptr) return Status::Ok();
   SB_RETURN_IF_ERROR(p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload"}));
-  if (const toml::node* list = sim->get("policies")) {
-    if (!list->is_array() || list->as_array()->empty()) {
-      return p.Error(list, "simulate.policies", "must be a non-empty array of policy names");
-    }
-    s.policies.clear();
-    for (const toml::node& n : *list->as_array()) {
-      if (!n.is_string()) return p.Error(&n, "simulate.policies", "every element must be a string");
-      const std::string name = n.as_string()->get();
-      const std::vector<std::string>& policies = KnownPolicies();
-      if (std::find(policies.begin(), policies.end(), name) == policies.end()) {
-        std::string known;
-        for (const std::string& k : policies) known += (known.empty() ? "" : ", ") + k;
-        return p.Error(&n, "simulate.policies",
-                       "unknown policy \"" + name + "\" (known: " + known + ")");
-      }
-      if (std::find(s.policies.begin(), s.policies.end(), name) != s.policies.end()) {
-        return p.Error(&n, "simulate.policies", "\"" + name + "\" is listed twice");
-      }
-      s.policies.push_back(name);
-    }
-  }
   int64_t runs = s.runs;
   SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "runs", 1, 100000, &runs));
   s.runs = static_cast<int>(runs);
@@ -311,29 +290,75 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "seed", 0, INT64_MAX, &seed));
   s.seed = static_cast<uint64_t>(seed);
   SB_ASSIGN_OR_RETURN(const toml::table* work, p.Table(*sim, "workload"));
+  WorkloadKind kind = WorkloadKind::kDeadlineJob;
   if (work != nullptr) {
-    SB_RETURN_IF_ERROR(p.OnlyKnown(
-        *work, "simulate.workload",
-        {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours"}));
+    SB_RETURN_IF_ERROR(
+        p.OnlyKnown(*work, "simulate.workload",
+                    {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours",
+                     "tasks", "task_hours", "task_hours_cv", "instances"}));
     SB_RETURN_IF_ERROR(p.String(work, "simulate.workload", "kind", &s.kind));
-    if (s.kind == "bag-of-tasks") {
+    if (s.kind != "deadline-job" && s.kind != "bag-of-tasks") {
       return p.Error(work->get("kind"), "simulate.workload.kind",
-                     "\"bag-of-tasks\" is not supported by this build yet");
+                     "must be \"deadline-job\" or \"bag-of-tasks\"");
     }
-    if (s.kind != "deadline-job") {
-      return p.Error(work->get("kind"), "simulate.workload.kind", "must be \"deadline-job\"");
+    kind = s.kind == "bag-of-tasks" ? WorkloadKind::kBagOfTasks : WorkloadKind::kDeadlineJob;
+    // Keys of the other kind are mistakes, not settings to ignore.
+    const std::vector<const char*> other =
+        kind == WorkloadKind::kBagOfTasks
+            ? std::vector<const char*>{"job_hours"}
+            : std::vector<const char*>{"tasks", "task_hours", "task_hours_cv", "instances"};
+    for (const char* key : other) {
+      if (const toml::node* n = work->get(key)) {
+        return p.Error(n, std::string("simulate.workload.") + key, "is not a key of a " + s.kind);
+      }
     }
+    if (kind == WorkloadKind::kBagOfTasks) s.deadline_hours = 0;  // none unless given
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "job_hours", 0.001, &s.job_hours));
     SB_RETURN_IF_ERROR(
-        p.Seconds(work, "simulate.workload", "deadline_hours", 0.001, &s.deadline_hours));
+        p.Seconds(work, "simulate.workload", "deadline_hours", 0, &s.deadline_hours));
     SB_RETURN_IF_ERROR(
         p.Seconds(work, "simulate.workload", "changeover_hours", 0, &s.changeover_hours));
     SB_RETURN_IF_ERROR(
         p.Seconds(work, "simulate.workload", "checkpoint_hours", 0, &s.checkpoint_hours));
+    int64_t n = s.tasks;
+    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "tasks", 1, 1'000'000, &n));
+    s.tasks = static_cast<int>(n);
+    n = s.instances;
+    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "instances", 1, 10'000, &n));
+    s.instances = static_cast<int>(n);
+    SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours", 0.0003, &s.task_hours));
+    SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours_cv", 0, &s.task_hours_cv));
   }
-  if (s.deadline_hours < s.job_hours + s.changeover_hours) {
-    return p.Error(work ? work->get("deadline_hours") : sim, "simulate.workload.deadline_hours",
+  const toml::node* deadline = work ? work->get("deadline_hours") : nullptr;
+  if (kind == WorkloadKind::kDeadlineJob && s.deadline_hours < s.job_hours + s.changeover_hours) {
+    return p.Error(deadline ? deadline : sim, "simulate.workload.deadline_hours",
                    "is shorter than the job and one changeover: no policy can meet it");
+  }
+  if (kind == WorkloadKind::kBagOfTasks && s.deadline_hours > 0 &&
+      s.deadline_hours < s.tasks * s.task_hours / s.instances + s.changeover_hours) {
+    return p.Error(deadline, "simulate.workload.deadline_hours",
+                   "is shorter than the work spread over every instance: no policy can meet it");
+  }
+  if (const toml::node* list = sim->get("policies")) {
+    if (!list->is_array() || list->as_array()->empty()) {
+      return p.Error(list, "simulate.policies", "must be a non-empty array of policy names");
+    }
+    const std::vector<std::string>& known = KnownPolicies(kind);
+    for (const toml::node& n : *list->as_array()) {
+      if (!n.is_string()) return p.Error(&n, "simulate.policies", "every element must be a string");
+      const std::string name = n.as_string()->get();
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string names;
+        for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+        return p.Error(
+            &n, "simulate.policies",
+            "unknown policy \"" + name + "\" for a " + s.kind + " (known: " + names + ")");
+      }
+      if (std::find(s.policies.begin(), s.policies.end(), name) != s.policies.end()) {
+        return p.Error(&n, "simulate.policies", "\"" + name + "\" is listed twice");
+      }
+      s.policies.push_back(name);
+    }
   }
   if (c->pools.empty() ||
       std::none_of(c->pools.begin(), c->pools.end(), [](const PoolConfig& x) { return !x.spot; })) {

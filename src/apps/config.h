@@ -28,14 +28,18 @@ struct PoolConfig {
 // [simulate] and [simulate.workload] (see DESIGN.md): `spotbatch simulate` only.
 struct SimulateConfig {
   bool present = false;
-  std::vector<std::string> policies;  // empty: every policy (KnownPolicies())
+  std::vector<std::string> policies;  // empty: every policy of the kind (KnownPolicies)
   int runs = 20;
   uint64_t seed = 1;
-  std::string kind = "deadline-job";
-  double job_hours = 48;
-  double deadline_hours = 60;
+  std::string kind = "deadline-job";  // or "bag-of-tasks"
+  double job_hours = 48;              // deadline-job
+  double deadline_hours = 60;         // bag-of-tasks: 0 (none) unless given
   double changeover_hours = 0.2;
   double checkpoint_hours = 0;  // 0: progress survives interruptions
+  int tasks = 1000;             // bag-of-tasks
+  double task_hours = 0.5;      // mean
+  double task_hours_cv = 0;     // spread (lognormal); 0: all equal
+  int instances = 10;           // the fleet's size
 };
 
 struct Config {

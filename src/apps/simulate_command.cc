@@ -33,11 +33,16 @@ int SimulateCommand(const Config& config, bool json) {
   const SimulateConfig& sc = config.simulate;
   Scenario s;
   s.pools = MarketPoolsOf(config);
-  s.work.task_hours = {sc.job_hours};
+  s.kind = sc.kind == "bag-of-tasks" ? WorkloadKind::kBagOfTasks : WorkloadKind::kDeadlineJob;
+  if (s.kind == WorkloadKind::kDeadlineJob) s.work.task_hours = {sc.job_hours};
+  s.tasks = sc.tasks;
+  s.task_hours = sc.task_hours;
+  s.task_hours_cv = sc.task_hours_cv;
+  s.instances = sc.instances;
   s.work.deadline_hours = sc.deadline_hours;
   s.work.changeover_hours = sc.changeover_hours;
   s.work.checkpoint_hours = sc.checkpoint_hours;
-  s.policies = sc.policies.empty() ? KnownPolicies() : sc.policies;
+  s.policies = sc.policies.empty() ? KnownPolicies(s.kind) : sc.policies;
   s.runs = sc.runs;
   s.seed = sc.seed;
   s.notice_millis = static_cast<int64_t>(config.notice_seconds * 1000);
@@ -47,14 +52,21 @@ int SimulateCommand(const Config& config, bool json) {
     return 1;
   }
   if (json) {
+    nlohmann::json workload = {{"kind", sc.kind},
+                               {"deadline_hours", sc.deadline_hours},
+                               {"changeover_hours", sc.changeover_hours},
+                               {"checkpoint_hours", sc.checkpoint_hours}};
+    if (s.kind == WorkloadKind::kDeadlineJob) {
+      workload["job_hours"] = sc.job_hours;
+    } else {
+      workload.update({{"tasks", sc.tasks},
+                       {"task_hours", sc.task_hours},
+                       {"task_hours_cv", sc.task_hours_cv},
+                       {"instances", sc.instances}});
+    }
     nlohmann::json out = {{"runs", s.runs},
                           {"seed", s.seed},
-                          {"workload",
-                           {{"kind", sc.kind},
-                            {"job_hours", sc.job_hours},
-                            {"deadline_hours", sc.deadline_hours},
-                            {"changeover_hours", sc.changeover_hours},
-                            {"checkpoint_hours", sc.checkpoint_hours}}},
+                          {"workload", workload},
                           {"results", nlohmann::json::array()}};
     for (const PolicySummary& r : *results) {
       out["results"].push_back({{"policy", r.policy},
@@ -69,11 +81,19 @@ int SimulateCommand(const Config& config, bool json) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf(
-      "%s: %.4g h job, %.4g h deadline, %.4g h changeover; %zu pools; means of %d runs "
-      "(seed %llu)\n\n",
-      sc.kind.c_str(), sc.job_hours, sc.deadline_hours, sc.changeover_hours, s.pools.size(), s.runs,
-      static_cast<unsigned long long>(s.seed));
+  if (s.kind == WorkloadKind::kDeadlineJob) {
+    std::printf("deadline-job: %.4g h job, %.4g h deadline", sc.job_hours, sc.deadline_hours);
+  } else {
+    std::printf("bag-of-tasks: %d tasks of %.4g h (cv %.3g) on up to %d instances, ", sc.tasks,
+                sc.task_hours, sc.task_hours_cv, sc.instances);
+    if (sc.deadline_hours > 0) {
+      std::printf("%.4g h deadline", sc.deadline_hours);
+    } else {
+      std::printf("no deadline");
+    }
+  }
+  std::printf(", %.4g h changeover; %zu pools; means of %d runs (seed %llu)\n\n",
+              sc.changeover_hours, s.pools.size(), s.runs, static_cast<unsigned long long>(s.seed));
   std::printf(
       "| policy | cost $ | vs on-demand | deadline met | spot h | on-demand h | "
       "interruptions | finish h |\n|---|---|---|---|---|---|---|---|\n");

@@ -22,6 +22,7 @@ struct PoolView {
   double on_demand_usd_per_hour = 0;
   int interruption_band = kUnknownBand;
   bool can_launch = true;  // a launch now would get capacity (on-demand: always)
+  int spare = 0;           // how many more of our instances it would take now
   int running = 0;         // our instances in the pool, noticed ones included
   // Learned from what happened so far: hours our instances ran here and how many of them
   // the provider reclaimed.
@@ -33,9 +34,10 @@ struct InstanceView {
   int64_t id = 0;
   int pool = 0;
   int64_t launched_millis = 0;
-  bool ready = false;    // past its changeover: the work it holds progresses
-  bool noticed = false;  // the provider will reclaim it soon
-  bool busy = false;     // holds a task
+  bool ready = false;     // past its changeover: the work it holds progresses
+  bool noticed = false;   // the provider will reclaim it soon
+  bool busy = false;      // holds a task
+  bool draining = false;  // takes no new task; terminated when its task is done
 };
 
 struct WorkView {
@@ -45,6 +47,7 @@ struct WorkView {
   double changeover_hours = 0;  // a new instance works only after this
   int tasks_left = 0;           // unfinished
   int tasks_running = 0;
+  double mean_task_hours = 0;  // of all the tasks: a task runs on one instance at a time
 };
 
 struct Observation {
@@ -55,7 +58,9 @@ struct Observation {
 };
 
 struct FleetAction {
-  enum class Kind { kLaunch, kTerminate };
+  // kDrain: the instance takes no new task and is terminated when the one it holds is done
+  // (at once when it holds none): how a fleet scales in without killing work in progress.
+  enum class Kind { kLaunch, kTerminate, kDrain };
   Kind kind = Kind::kLaunch;
   int pool = -1;          // kLaunch
   int64_t instance = -1;  // kTerminate

@@ -1,9 +1,11 @@
 #include "sim/scenario.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "core/deadline_policies.h"
+#include "core/fleet_policies.h"
 #include "core/omniscient.h"
 
 namespace spotbatch {
@@ -34,20 +36,47 @@ void Average(PolicySummary& s) {
 
 }  // namespace
 
-const std::vector<std::string>& KnownPolicies() {
-  static const std::vector<std::string> kNames = {"on-demand", "greedy", "uniform-progress",
-                                                  "omniscient", "spotbatch"};
-  return kNames;
+const std::vector<std::string>& KnownPolicies(WorkloadKind kind) {
+  static const std::vector<std::string> kDeadlineJob = {"on-demand", "greedy", "uniform-progress",
+                                                        "omniscient", "spotbatch"};
+  static const std::vector<std::string> kBagOfTasks = {
+      "on-demand",          "greedy",
+      "cheapest-pool",      "diversified",
+      "capacity-optimized", "price-capacity-optimized",
+      "spotbatch"};
+  return kind == WorkloadKind::kDeadlineJob ? kDeadlineJob : kBagOfTasks;
 }
 
-Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name) {
-  if (name == "on-demand") return NewOnDemandPolicy();
-  if (name == "greedy") return NewGreedyPolicy();
-  if (name == "uniform-progress") return NewUniformProgressPolicy();
-  if (name == "spotbatch") return NewSpotbatchDeadlinePolicy();
+Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, WorkloadKind kind,
+                                               int instances) {
+  if (kind == WorkloadKind::kDeadlineJob) {
+    if (name == "on-demand") return NewOnDemandPolicy();
+    if (name == "greedy") return NewGreedyPolicy();
+    if (name == "uniform-progress") return NewUniformProgressPolicy();
+    if (name == "spotbatch") return NewSpotbatchDeadlinePolicy();
+  } else {
+    if (name == "on-demand") return NewOnDemandFleetPolicy(instances);
+    if (name == "greedy") return NewGreedyFleetPolicy(instances);
+    if (name == "cheapest-pool") return NewCheapestPoolPolicy(instances);
+    if (name == "diversified") return NewDiversifiedPolicy(instances);
+    if (name == "capacity-optimized") return NewCapacityOptimizedPolicy(instances);
+    if (name == "price-capacity-optimized") return NewPriceCapacityOptimizedPolicy(instances);
+    if (name == "spotbatch") return NewSpotbatchFleetPolicy(instances);
+  }
   std::string known;
-  for (const std::string& k : KnownPolicies()) known += (known.empty() ? "" : ", ") + k;
-  return InvalidArgument("unknown policy \"" + name + "\" (known: " + known + ")");
+  for (const std::string& k : KnownPolicies(kind)) known += (known.empty() ? "" : ", ") + k;
+  return InvalidArgument("unknown policy \"" + name + "\" for this workload (known: " + known +
+                         ")");
+}
+
+std::vector<double> TaskHours(const Scenario& s, int run) {
+  std::vector<double> out(static_cast<size_t>(std::max(0, s.tasks)), s.task_hours);
+  if (s.task_hours_cv <= 0) return out;
+  std::mt19937_64 rng(s.seed * 1'000'003 + static_cast<uint64_t>(run));
+  const double sigma2 = std::log(1 + s.task_hours_cv * s.task_hours_cv);
+  std::lognormal_distribution<double> d(std::log(s.task_hours) - sigma2 / 2, std::sqrt(sigma2));
+  for (double& h : out) h = std::max(1.0 / 3600, d(rng));  // at least a second
+  return out;
 }
 
 std::vector<int64_t> StartOffsets(const Scenario& s) {
@@ -56,8 +85,11 @@ std::vector<int64_t> StartOffsets(const Scenario& s) {
     if (!p.spot() || p.capacity.values.empty()) continue;
     span = span == 0 ? p.capacity.span_millis() : std::min(span, p.capacity.span_millis());
   }
-  // Runs start where their deadline still falls inside the traces, when it can.
-  const auto horizon = static_cast<int64_t>(s.work.deadline_hours * kMillisPerHour);
+  // Runs start where their deadline (or, without one, twice the work spread over the
+  // fleet) still falls inside the traces, when it can.
+  double horizon_hours = s.work.deadline_hours;
+  if (horizon_hours <= 0) horizon_hours = 2 * s.task_hours * s.tasks / std::max(1, s.instances);
+  const auto horizon = static_cast<int64_t>(horizon_hours * kMillisPerHour);
   const int64_t room = span > horizon ? span - horizon : span;
   std::mt19937_64 rng(s.seed);
   std::vector<int64_t> out;
@@ -74,12 +106,20 @@ Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
   if (s.policies.empty()) return InvalidArgument("simulate: no policies");
   const std::vector<int64_t> starts = StartOffsets(s);
   std::vector<PolicySummary> out;
+  std::vector<Workload> works;  // per run: the same tasks for every policy
+  for (size_t run = 0; run < starts.size(); ++run) {
+    works.push_back(s.work);
+    if (s.kind == WorkloadKind::kBagOfTasks)
+      works.back().task_hours = TaskHours(s, static_cast<int>(run));
+  }
   for (const std::string& name : s.policies) {
     PolicySummary sum;
     sum.policy = name;
-    for (int64_t start : starts) {
+    for (size_t run = 0; run < starts.size(); ++run) {
+      const int64_t start = starts[run];
+      const Workload& work = works[run];
       if (name == "omniscient") {
-        if (s.work.task_hours.size() != 1 || s.work.deadline_hours <= 0) {
+        if (s.kind != WorkloadKind::kDeadlineJob || s.work.deadline_hours <= 0) {
           return InvalidArgument(
               "simulate: the omniscient bound is computed for a deadline job (one task with a "
               "deadline)");
@@ -97,14 +137,15 @@ Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
             plan.on_demand_hours, 0, plan.finish_hours);
         continue;
       }
-      SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy, NewPolicy(name));
+      SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy,
+                          NewPolicy(name, s.kind, s.instances));
       SimOptions options;
       options.start_offset_millis = start;
       options.notice_millis = s.notice_millis;
       // A policy that never finishes stops at four times the deadline (or a year).
       options.give_up_after_hours =
           s.work.deadline_hours > 0 ? 4 * s.work.deadline_hours : 24 * 365;
-      SB_ASSIGN_OR_RETURN(SimResult r, Simulate(s.pools, s.work, *policy, options));
+      SB_ASSIGN_OR_RETURN(SimResult r, Simulate(s.pools, work, *policy, options));
       Add(sum, r.cost_usd, r.on_demand_only_cost_usd, r.deadline_met, r.spot_hours,
           r.on_demand_hours, r.interruptions, r.finish_hours);
     }

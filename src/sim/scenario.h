@@ -14,21 +14,37 @@
 
 namespace spotbatch {
 
-// The policy names `simulate` accepts, in the order it lists them.
-const std::vector<std::string>& KnownPolicies();
-// A fresh policy (policies keep state through one run); kInvalidArgument naming the known
-// ones for anything else. "omniscient" is not a policy that runs but a bound that is computed:
-// ask RunScenario for it.
-Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name);
+// A deadline job runs on one instance at a time; a bag of tasks on a fleet.
+enum class WorkloadKind { kDeadlineJob, kBagOfTasks };
+
+// The policy names `simulate` accepts for a kind of workload, in the order it lists them.
+const std::vector<std::string>& KnownPolicies(WorkloadKind kind);
+// A fresh policy (policies keep state through one run) for a fleet of `instances`;
+// kInvalidArgument naming the known ones for anything else. "omniscient" is not a policy that
+// runs but a bound that is computed: ask RunScenario for it.
+Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, WorkloadKind kind,
+                                               int instances);
 
 struct Scenario {
   std::vector<MarketPool> pools;
+  WorkloadKind kind = WorkloadKind::kDeadlineJob;
+  // A deadline job: work.task_hours holds its one task. A bag of tasks: `tasks` tasks of
+  // `task_hours` on average (lognormal with coefficient of variation `task_hours_cv`; 0: all
+  // equal), drawn anew for every run from the seed, on up to `instances` instances;
+  // work.task_hours is filled per run.
   Workload work;
+  int tasks = 0;
+  double task_hours = 0;
+  double task_hours_cv = 0;
+  int instances = 1;
   std::vector<std::string> policies;
   int runs = 20;  // start times, spread evenly over the traces
   uint64_t seed = 1;
   int64_t notice_millis = 120'000;
 };
+
+// The task durations of run `run` of a bag-of-tasks scenario.
+std::vector<double> TaskHours(const Scenario& s, int run);
 
 struct PolicySummary {
   std::string policy;

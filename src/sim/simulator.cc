@@ -45,6 +45,7 @@ struct Instance {
   int64_t launched;
   int64_t ready_at;
   bool noticed = false;
+  bool draining = false;
   int task = -1;
   int64_t progress_since = 0;  // when its task's progress started accruing (ready and holding)
   uint64_t gen = 0;
@@ -93,7 +94,7 @@ class Simulation {
     in.progress_since = now;
   }
   void StartWork(Instance& in, int64_t now) {
-    if (in.task < 0 && !waiting_.empty()) {
+    if (in.task < 0 && !waiting_.empty() && !in.draining) {
       in.task = waiting_.front();
       waiting_.pop_front();
       ++running_tasks_;
@@ -167,6 +168,16 @@ Status Simulation::Apply(const std::vector<FleetAction>& actions, int64_t now) {
       if (instances_.count(a.instance)) End(a.instance, now, /*reclaimed=*/false);
       continue;
     }
+    if (a.kind == FleetAction::Kind::kDrain) {
+      auto it = instances_.find(a.instance);
+      if (it == instances_.end()) continue;
+      if (it->second.task < 0) {
+        End(a.instance, now, /*reclaimed=*/false);
+      } else {
+        it->second.draining = true;
+      }
+      continue;
+    }
     if (a.pool < 0 || a.pool >= static_cast<int>(pools_.size())) {
       return InvalidArgument("policy " + std::string(policy_.name()) + " launched in pool " +
                              std::to_string(a.pool) + ", which does not exist");
@@ -200,13 +211,16 @@ Observation Simulation::Observe(int64_t now) const {
     v.on_demand_usd_per_hour = p.on_demand_usd_per_hour;
     v.interruption_band = p.interruption_band;
     v.running = Alive(static_cast<int>(i), true);
-    v.can_launch = v.running < std::min(Capacity(static_cast<int>(i), now), p.max_instances);
+    v.spare =
+        std::max(0, std::min(Capacity(static_cast<int>(i), now), p.max_instances) - v.running);
+    v.can_launch = v.spare > 0;
     v.instance_hours = pool_hours_[i];
     v.interruptions = pool_interruptions_[i];
     o.pools.push_back(std::move(v));
   }
   for (const auto& [id, in] : instances_) {
-    o.instances.push_back({id, in.pool, in.launched, now >= in.ready_at, in.noticed, in.task >= 0});
+    o.instances.push_back(
+        {id, in.pool, in.launched, now >= in.ready_at, in.noticed, in.task >= 0, in.draining});
   }
   o.work.total_hours = total_millis_ / kMillisPerHour;
   double left = 0;
@@ -220,6 +234,7 @@ Observation Simulation::Observe(int64_t now) const {
   o.work.changeover_hours = work_.changeover_hours;
   o.work.tasks_left = unfinished_;
   o.work.tasks_running = running_tasks_;
+  o.work.mean_task_hours = total_millis_ / kMillisPerHour / static_cast<double>(tasks_.size());
   return o;
 }
 
@@ -304,7 +319,11 @@ Result<SimResult> Simulation::Run() {
           in.task = -1;
           ++in.gen;
           result_.finish_hours = static_cast<double>(now) / kMillisPerHour;
-          StartWork(in, now);
+          if (in.draining) {
+            End(in.id, now, /*reclaimed=*/false);
+          } else {
+            StartWork(in, now);
+          }
           break;
         }
       }

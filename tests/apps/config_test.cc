@@ -253,14 +253,43 @@ checkpoint_hours = 1
   ExpectError(kSimPools, 1, "pipeline");
 }
 
+TEST_F(ConfigTest, SimulateBagOfTasks) {
+  auto c = Load(std::string(kSimPools) + R"([simulate]
+policies = ["cheapest-pool", "diversified", "spotbatch"]
+[simulate.workload]
+kind = "bag-of-tasks"
+tasks = 500
+task_hours = 0.25
+task_hours_cv = 0.5
+instances = 8
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->simulate.kind, "bag-of-tasks");
+  EXPECT_EQ(c->simulate.tasks, 500);
+  EXPECT_EQ(c->simulate.task_hours, 0.25);
+  EXPECT_EQ(c->simulate.task_hours_cv, 0.5);
+  EXPECT_EQ(c->simulate.instances, 8);
+  EXPECT_EQ(c->simulate.deadline_hours, 0) << "no deadline unless given";
+}
+
 TEST_F(ConfigTest, SimulateErrorsNameLineAndKey) {
   const std::string pools = kSimPools;  // 9 lines
   ExpectError(pools + "[simulate]\npolicies = [\"cheapest-ever\"]\n", 11, "simulate.policies");
   ExpectError(pools + "[simulate]\npolicies = [\"greedy\", \"greedy\"]\n", 11, "simulate.policies");
   ExpectError(pools + "[simulate]\nruns = 0\n", 11, "simulate.runs");
   ExpectError(pools + "[simulate]\nspeed = 1\n", 11, "simulate.speed");
-  ExpectError(pools + "[simulate.workload]\nkind = \"bag-of-tasks\"\n", 11,
-              "simulate.workload.kind");
+  ExpectError(pools + "[simulate.workload]\nkind = \"bag\"\n", 11, "simulate.workload.kind");
+  ExpectError(pools + "[simulate.workload]\nkind = \"bag-of-tasks\"\njob_hours = 3\n", 12,
+              "simulate.workload.job_hours");
+  ExpectError(pools + "[simulate.workload]\ntasks = 3\n", 11, "simulate.workload.tasks");
+  ExpectError(pools +
+                  "[simulate.workload]\nkind = \"bag-of-tasks\"\ntasks = 100\ntask_hours = 1\n"
+                  "instances = 10\ndeadline_hours = 5\n",
+              15, "simulate.workload.deadline_hours");
+  ExpectError(pools +
+                  "[simulate]\npolicies = [\"uniform-progress\"]\n[simulate.workload]\n"
+                  "kind = \"bag-of-tasks\"\n",
+              11, "simulate.policies");
   ExpectError(pools + "[simulate.workload]\njob_hours = 10\ndeadline_hours = 10\n", 12,
               "simulate.workload.deadline_hours");
   ExpectError(

@@ -142,6 +142,34 @@ seed = 3
             r["on-demand"]["cost_usd"].get<double>());
 }
 
+TEST_F(SimulateTest, BagOfTasksOnAFleet) {
+  WriteConfig("[1, 1, 1, 1]", R"([simulate]
+runs = 2
+[simulate.workload]
+kind = "bag-of-tasks"
+tasks = 40
+task_hours = 0.25
+instances = 4
+deadline_hours = 5
+changeover_hours = 0
+)");
+  // A pool holds one instance unless max_instances says more: give both pools room for 4.
+  std::string text = testing::ReadFile(config());
+  for (const std::string price : {"price_per_hour = 0.5\n", "price_per_hour = 2.0\n"}) {
+    text.replace(text.find(price), price.size(), price + "max_instances = 4\n");
+  }
+  testing::WriteFile(config(), text);
+  auto r = Results(testing::RunCli({"simulate", "-c", config(), "--json"}));
+  ASSERT_EQ(r.size(), 7u);
+  // Four instances, ten tasks of 0.25 h each: 2.5 h each.
+  EXPECT_NEAR(r["on-demand"]["cost_usd"].get<double>(), 4 * 2.5 * 2.0, 1e-6);
+  for (const char* p : {"greedy", "cheapest-pool", "diversified", "capacity-optimized",
+                        "price-capacity-optimized", "spotbatch"}) {
+    EXPECT_NEAR(r[p]["cost_usd"].get<double>(), 4 * 2.5 * 0.5, 1e-6) << p;
+    EXPECT_EQ(r[p]["deadline_met"].get<double>(), 1) << p;
+  }
+}
+
 TEST_F(SimulateTest, TheShippedExampleRuns) {
   // examples/simulate reads the shared data beside the project, as the README shows.
   auto r = Results(testing::RunCli(

@@ -160,7 +160,7 @@ TEST(Simulator, BadInputIsRefused) {
   EXPECT_FALSE(Simulate({}, Job(1, 2, 0), *od, {}).ok());
   EXPECT_FALSE(Simulate({OnDemand()}, Workload{}, *od, {}).ok());
   EXPECT_FALSE(Simulate({OnDemand()}, Job(-1, 2, 0), *od, {}).ok());
-  EXPECT_FALSE(NewPolicy("cheapest-ever").ok());
+  EXPECT_FALSE(NewPolicy("cheapest-ever", WorkloadKind::kDeadlineJob, 1).ok());
 }
 
 // A flapping market: five pools, each with room in a different pattern.
@@ -201,7 +201,7 @@ TEST(Scenario, OmniscientIsNeverAboveAnyOnlinePolicyRunByRun) {
     auto bound = PlanDeadlineJobOffline(s.pools, 24, 36, 0.2, start);
     ASSERT_TRUE(bound.ok() && bound->feasible);
     for (const char* name : {"on-demand", "greedy", "uniform-progress", "spotbatch"}) {
-      auto policy = NewPolicy(name);
+      auto policy = NewPolicy(name, WorkloadKind::kDeadlineJob, 1);
       ASSERT_TRUE(policy.ok());
       SimOptions o;
       o.start_offset_millis = start;

@@ -1,0 +1,253 @@
+#include "core/fleet_policies.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace spotbatch {
+namespace {
+
+constexpr double kMillisPerHour = 3'600'000.0;
+
+// Sizes the fleet: on-demand instances for what the deadline needs, spot for the rest, each
+// spot launch where the subclass says.
+class FleetSizingPolicy : public FleetPolicy {
+ public:
+  explicit FleetSizingPolicy(int instances) : instances_(std::max(1, instances)) {}
+  std::vector<FleetAction> Decide(const Observation& o) final;
+
+ protected:
+  // The spot pool for the next launch, among pools with room left after `placed` launches of
+  // this decision (placed[i] in pool i); -1 for none.
+  virtual int NextSpotPool(const Observation& o, const std::vector<int>& placed) = 0;
+  // Two changeovers, and two tasks' length: tasks do not split across instances, so the
+  // last ones end up to a task after the work would on a perfectly shared fleet.
+  virtual double DeadlineMargin(const Observation& o) {
+    return 2 * o.work.changeover_hours + 2 * o.work.mean_task_hours;
+  }
+  // On-demand instances to run now; by default what the deadline needs besides the spot ones.
+  virtual int OnDemandTarget(const Observation& o, int spot, int target) {
+    return std::min(target, DeadlineTopUp(o, spot, DeadlineMargin(o)));
+  }
+  static int Room(const Observation& o, const std::vector<int>& placed, size_t i) {
+    const PoolView& p = o.pools[i];
+    return p.spot ? p.spare - placed[i] : 0;
+  }
+  const int instances_;
+};
+
+std::vector<FleetAction> FleetSizingPolicy::Decide(const Observation& o) {
+  std::vector<FleetAction> actions;
+  // Instances that count: not noticed (going anyway, working until reclaimed) nor draining.
+  std::vector<const InstanceView*> od, spot;
+  for (const InstanceView& in : o.instances) {
+    if (in.noticed || in.draining) continue;
+    (o.pools[in.pool].spot ? spot : od).push_back(&in);
+  }
+  const int have_od = static_cast<int>(od.size()), have_spot = static_cast<int>(spot.size());
+  const int target = std::min(instances_, o.work.tasks_left);
+  // Spot first: where it would go now; then on demand for what the deadline needs beyond it.
+  std::vector<int> placed(o.pools.size(), 0);
+  std::vector<int> launches;
+  for (int i = have_spot; i < target - have_od; ++i) {
+    const int pool = NextSpotPool(o, placed);
+    if (pool < 0) break;
+    ++placed[pool];
+    launches.push_back(pool);
+  }
+  const int spot_soon = have_spot + static_cast<int>(launches.size());
+  const int od_target = std::min(target, OnDemandTarget(o, spot_soon, target));
+  const int spot_target = target - std::max(have_od, od_target);
+  launches.resize(static_cast<size_t>(
+      std::clamp(spot_target - have_spot, 0, static_cast<int>(launches.size()))));
+  for (int pool : launches) actions.push_back({FleetAction::Kind::kLaunch, pool, -1});
+  // Scale in without killing work: idle instances go, busy ones drain; newest first.
+  auto shed = [&](std::vector<const InstanceView*>& group, int excess) {
+    std::stable_sort(group.begin(), group.end(), [](const InstanceView* a, const InstanceView* b) {
+      return a->busy != b->busy ? !a->busy : a->id > b->id;
+    });
+    for (int i = 0; i < excess && i < static_cast<int>(group.size()); ++i) {
+      actions.push_back({group[i]->busy ? FleetAction::Kind::kDrain : FleetAction::Kind::kTerminate,
+                         -1, group[i]->id});
+    }
+  };
+  if (have_od > od_target) shed(od, have_od - od_target);
+  if (have_spot > spot_target) shed(spot, have_spot - std::max(0, spot_target));
+  int cheapest_od = -1;
+  for (size_t i = 0; i < o.pools.size(); ++i) {
+    if (!o.pools[i].spot && o.pools[i].can_launch &&
+        (cheapest_od < 0 || o.pools[i].usd_per_hour < o.pools[cheapest_od].usd_per_hour)) {
+      cheapest_od = static_cast<int>(i);
+    }
+  }
+  for (int i = have_od; i < od_target && cheapest_od >= 0; ++i) {
+    actions.push_back({FleetAction::Kind::kLaunch, cheapest_od, -1});
+  }
+  return actions;
+}
+
+class OnDemandFleetPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "on-demand"; }
+
+ protected:
+  int NextSpotPool(const Observation&, const std::vector<int>&) override { return -1; }
+  int OnDemandTarget(const Observation&, int, int target) override { return target; }
+};
+
+class CheapestPoolPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "cheapest-pool"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    if (pool_ < 0) {  // chosen once, at the first decision
+      for (size_t i = 0; i < o.pools.size(); ++i) {
+        if (o.pools[i].spot &&
+            (pool_ < 0 || o.pools[i].usd_per_hour < o.pools[pool_].usd_per_hour)) {
+          pool_ = static_cast<int>(i);
+        }
+      }
+    }
+    return pool_ >= 0 && Room(o, placed, static_cast<size_t>(pool_)) > 0 ? pool_ : -1;
+  }
+
+ private:
+  int pool_ = -1;
+};
+
+class DiversifiedPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "diversified"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    int best = -1;
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      if (Room(o, placed, i) <= 0) continue;
+      const int have = o.pools[i].running + placed[i];
+      if (best < 0 || have < o.pools[best].running + placed[best]) best = static_cast<int>(i);
+    }
+    return best;
+  }
+};
+
+class GreedyFleetPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "greedy"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    int best = -1;
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      if (Room(o, placed, i) > 0 &&
+          (best < 0 || o.pools[i].usd_per_hour < o.pools[best].usd_per_hour)) {
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
+};
+
+class CapacityOptimizedPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "capacity-optimized"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    int best = -1;
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      const int room = Room(o, placed, i);
+      if (room > 0 && (best < 0 || room > Room(o, placed, best))) best = static_cast<int>(i);
+    }
+    return best;
+  }
+};
+
+class PriceCapacityOptimizedPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "price-capacity-optimized"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    int most = 0;
+    for (size_t i = 0; i < o.pools.size(); ++i) most = std::max(most, Room(o, placed, i));
+    int best = -1;
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      const int room = Room(o, placed, i);
+      if (room <= 0 || 2 * room < most) continue;
+      if (best < 0 || o.pools[i].usd_per_hour < o.pools[best].usd_per_hour) {
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
+};
+
+class SpotbatchFleetPolicy final : public FleetSizingPolicy {
+ public:
+  using FleetSizingPolicy::FleetSizingPolicy;
+  std::string_view name() const override { return "spotbatch"; }
+
+ protected:
+  int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    int best = -1;
+    double best_cost = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      if (Room(o, placed, i) <= 0) continue;
+      const PoolView& p = o.pools[i];
+      // Each reclaim wastes a changeover; one pseudo-hour without one is the prior.
+      const double reclaims_per_hour = p.interruptions / (p.instance_hours + 1.0);
+      const double useful = std::max(0.05, 1.0 - reclaims_per_hour * o.work.changeover_hours);
+      // Instances in one pool go together when it runs out: spread as the prices allow.
+      const double share = static_cast<double>(p.running + placed[i]) / instances_;
+      const double cost = p.usd_per_hour / useful * (1.0 + share);
+      if (cost < best_cost) {
+        best_cost = cost;
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
+};
+
+}  // namespace
+
+int DeadlineTopUp(const Observation& o, int spot_running, double margin_hours) {
+  if (o.work.deadline_millis <= 0) return 0;
+  const double left = static_cast<double>(o.work.deadline_millis - o.now_millis) / kMillisPerHour;
+  const double usable = left - o.work.changeover_hours - margin_hours;
+  if (!(usable > 0)) return std::numeric_limits<int>::max() / 2;  // everything, now
+  const double needed = std::ceil(o.work.remaining_hours / usable - 1e-9);
+  return std::max(0, static_cast<int>(std::min(needed, 1e9)) - spot_running);
+}
+
+std::unique_ptr<FleetPolicy> NewOnDemandFleetPolicy(int instances) {
+  return std::make_unique<OnDemandFleetPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewCheapestPoolPolicy(int instances) {
+  return std::make_unique<CheapestPoolPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewDiversifiedPolicy(int instances) {
+  return std::make_unique<DiversifiedPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewGreedyFleetPolicy(int instances) {
+  return std::make_unique<GreedyFleetPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewCapacityOptimizedPolicy(int instances) {
+  return std::make_unique<CapacityOptimizedPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewPriceCapacityOptimizedPolicy(int instances) {
+  return std::make_unique<PriceCapacityOptimizedPolicy>(instances);
+}
+std::unique_ptr<FleetPolicy> NewSpotbatchFleetPolicy(int instances) {
+  return std::make_unique<SpotbatchFleetPolicy>(instances);
+}
+
+}  // namespace spotbatch

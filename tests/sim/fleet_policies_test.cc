@@ -1,0 +1,185 @@
+#include "core/fleet_policies.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+
+namespace spotbatch {
+namespace {
+
+constexpr int64_t kHour = 3'600'000;
+
+PoolView View(bool spot, int spare, double price) {
+  PoolView p;
+  p.spot = spot;
+  p.spare = spare;
+  p.can_launch = spare > 0;
+  p.usd_per_hour = price;
+  return p;
+}
+
+Observation Empty(std::vector<PoolView> pools, int tasks_left) {
+  Observation o;
+  o.pools = std::move(pools);
+  o.work.tasks_left = tasks_left;
+  o.work.remaining_hours = tasks_left;
+  o.work.mean_task_hours = 1;
+  return o;
+}
+
+// Launches per pool.
+std::map<int, int> Launches(const std::vector<FleetAction>& actions) {
+  std::map<int, int> out;
+  for (const FleetAction& a : actions) {
+    if (a.kind == FleetAction::Kind::kLaunch) ++out[a.pool];
+  }
+  return out;
+}
+
+TEST(FleetPolicies, DiversifiedSpreadsEvenly) {
+  auto p = NewDiversifiedPolicy(6);
+  const auto o = Empty(
+      {View(true, 10, 0.5), View(true, 10, 0.4), View(true, 10, 0.6), View(false, 100, 2)}, 100);
+  EXPECT_EQ(Launches(p->Decide(o)), (std::map<int, int>{{0, 2}, {1, 2}, {2, 2}}));
+}
+
+TEST(FleetPolicies, CapacityOptimizedGoesWhereThereIsMostRoom) {
+  auto p = NewCapacityOptimizedPolicy(4);
+  const auto o =
+      Empty({View(true, 2, 0.1), View(true, 5, 0.5), View(true, 3, 0.4), View(false, 100, 2)}, 100);
+  EXPECT_EQ(Launches(p->Decide(o)), (std::map<int, int>{{1, 3}, {2, 1}}));
+}
+
+TEST(FleetPolicies, PriceCapacityOptimizedTakesTheCheapestOfTheRoomyPools) {
+  auto p = NewPriceCapacityOptimizedPolicy(4);
+  const auto o = Empty(
+      {View(true, 10, 0.5), View(true, 10, 0.4), View(true, 2, 0.1), View(false, 100, 2)}, 100);
+  EXPECT_EQ(Launches(p->Decide(o)), (std::map<int, int>{{1, 4}})) << "pool 2 is cheap but small";
+}
+
+TEST(FleetPolicies, CheapestPoolWaitsForItsPool) {
+  auto p = NewCheapestPoolPolicy(4);
+  EXPECT_EQ(Launches(p->Decide(
+                Empty({View(true, 0, 0.3), View(true, 10, 0.5), View(false, 100, 2)}, 100))),
+            (std::map<int, int>{}))
+      << "no deadline: it waits for the cheapest pool rather than use another";
+}
+
+TEST(FleetPolicies, OnDemandOnlyAndNeverMoreThanTheTasksLeft) {
+  auto p = NewOnDemandFleetPolicy(8);
+  EXPECT_EQ(Launches(p->Decide(Empty({View(true, 10, 0.5), View(false, 100, 2)}, 3))),
+            (std::map<int, int>{{1, 3}}));
+}
+
+TEST(FleetPolicies, ScalingInDrainsBusyInstancesInsteadOfKillingThem) {
+  auto p = NewDiversifiedPolicy(10);
+  Observation o = Empty({View(true, 10, 0.5), View(false, 100, 2)}, 2);
+  for (int i = 1; i <= 5; ++i) {
+    InstanceView in;
+    in.id = i;
+    in.pool = 0;
+    in.ready = true;
+    in.busy = i <= 4;
+    o.instances.push_back(in);
+  }
+  int drains = 0, terminations = 0;
+  for (const FleetAction& a : p->Decide(o)) {
+    drains += a.kind == FleetAction::Kind::kDrain;
+    if (a.kind == FleetAction::Kind::kTerminate) {
+      ++terminations;
+      EXPECT_EQ(a.instance, 5) << "only the idle one is terminated";
+    }
+  }
+  EXPECT_EQ(terminations, 1);
+  EXPECT_EQ(drains, 2) << "5 instances for 2 tasks: the idle one goes, two busy ones drain";
+}
+
+TEST(FleetPolicies, DeadlineTopUpCountsWholeInstances) {
+  Observation o = Empty({}, 10);
+  o.work.remaining_hours = 40;
+  EXPECT_EQ(DeadlineTopUp(o, 1, 0), 0) << "no deadline";
+  o.work.deadline_millis = 10 * kHour;
+  EXPECT_EQ(DeadlineTopUp(o, 1, 0), 3);  // 4 needed, 1 on spot
+  EXPECT_EQ(DeadlineTopUp(o, 6, 0), 0);
+  o.work.changeover_hours = 1;
+  EXPECT_EQ(DeadlineTopUp(o, 1, 1), 4);  // 40 h in 8 h: 5 needed
+  o.now_millis = 11 * kHour;
+  EXPECT_GT(DeadlineTopUp(o, 1, 0), 1000) << "past the deadline: everything";
+}
+
+MarketPool Spot(std::vector<int32_t> hourly, int max) {
+  MarketPool p;
+  p.name = "spot";
+  p.price = PriceSeries::Constant(0.5);
+  p.on_demand_usd_per_hour = 2;
+  p.capacity.gap_millis = kHour;
+  p.capacity.values = std::move(hourly);
+  p.max_instances = max;
+  return p;
+}
+
+MarketPool OnDemand(int max) {
+  MarketPool p;
+  p.name = "od";
+  p.market = MarketKind::kOnDemand;
+  p.price = PriceSeries::Constant(2);
+  p.on_demand_usd_per_hour = 2;
+  p.max_instances = max;
+  return p;
+}
+
+Scenario Bag(std::vector<int32_t> hourly, double deadline) {
+  Scenario s;
+  s.pools = {Spot(std::move(hourly), 10), OnDemand(10)};
+  s.kind = WorkloadKind::kBagOfTasks;
+  s.tasks = 100;
+  s.task_hours = 0.1;
+  s.instances = 10;
+  s.work.deadline_hours = deadline;
+  s.policies = KnownPolicies(WorkloadKind::kBagOfTasks);
+  s.runs = 3;
+  s.notice_millis = 0;
+  return s;
+}
+
+TEST(BagOfTasks, KnownCostsWithSpotAlwaysThere) {
+  auto r = RunScenario(Bag(std::vector<int32_t>(48, 1), 0));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const PolicySummary& p : *r) {
+    // Ten instances, ten tasks of 0.1 h each: one hour each.
+    const double price = p.policy == "on-demand" ? 2.0 : 0.5;
+    EXPECT_NEAR(p.cost_usd, 10 * price, 1e-6) << p.policy;
+    EXPECT_NEAR(p.finish_hours, 1.0, 1e-6) << p.policy;
+    EXPECT_EQ(p.deadline_met, 1) << p.policy;
+  }
+}
+
+TEST(BagOfTasks, DeadlineMetWhenTheSpotGoesAway) {
+  // Spot for an hour, then never; 10 hours of work on 10 instances by a 3-hour deadline.
+  std::vector<int32_t> hourly(1, 1);
+  hourly.resize(48, 0);
+  Scenario s = Bag(hourly, 3);
+  s.tasks = 100;
+  auto r = RunScenario(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const PolicySummary& p : *r) EXPECT_EQ(p.deadline_met, 1) << p.policy;
+}
+
+TEST(BagOfTasks, TaskDurationsFollowTheSeed) {
+  Scenario s = Bag(std::vector<int32_t>(48, 1), 0);
+  s.task_hours_cv = 0.5;
+  const std::vector<double> a = TaskHours(s, 0);
+  EXPECT_EQ(a, TaskHours(s, 0));
+  EXPECT_NE(a, TaskHours(s, 1));
+  double sum = 0;
+  for (double h : a) sum += h;
+  EXPECT_NEAR(sum / a.size(), 0.1, 0.02) << "the mean is task_hours";
+  s.seed = 2;
+  EXPECT_NE(a, TaskHours(s, 0));
+}
+
+}  // namespace
+}  // namespace spotbatch
