@@ -371,7 +371,7 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
 
 }  // namespace
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<Config> LoadConfig(const std::string& path, ConfigUse use) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
   const std::string file = fs::absolute(path, ec).lexically_normal().string();
@@ -411,7 +411,7 @@ Result<Config> LoadConfig(const std::string& path) {
   SB_ASSIGN_OR_RETURN(const toml::table* pipeline, p.Table(root, "pipeline"));
   if (pipeline != nullptr) {
     SB_RETURN_IF_ERROR(ParsePipeline(p, *pipeline, &c));
-  } else if (root.get("simulate") == nullptr) {
+  } else if (use == ConfigUse::kPipeline) {
     return p.Error(nullptr, "pipeline", "missing section [pipeline]");
   }
   c.has_pipeline = pipeline != nullptr;

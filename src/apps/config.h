@@ -47,7 +47,7 @@ struct Config {
   std::string store_path;                // [store] path
   std::string state_db;                  // [state] path: the SQLite file holding queue and state
   bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
-  bool has_pipeline = true;              // false only in a file made for `simulate` alone
+  bool has_pipeline = true;              // false only in a file read for kMarket
   PipelineSpec pipeline;
   int workers = 4;                         // [fleet] workers (when there are no pools)
   std::vector<PoolConfig> pools;           // [[fleet.pool]]
@@ -67,6 +67,9 @@ struct Config {
 };
 
 // kInvalidArgument with "FILE:LINE: key: problem" on any error; kNotFound for a missing file.
-Result<Config> LoadConfig(const std::string& path);
+// What the file is read for: kPipeline (every command that runs jobs) needs [pipeline];
+// kMarket (`simulate`, `market`) needs only [[fleet.pool]] entries.
+enum class ConfigUse { kPipeline, kMarket };
+Result<Config> LoadConfig(const std::string& path, ConfigUse use = ConfigUse::kPipeline);
 
 }  // namespace spotbatch

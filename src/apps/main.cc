@@ -9,6 +9,7 @@
 #include "apps/cli_commands.h"
 #include "apps/config.h"
 #include "apps/control_plane.h"
+#include "apps/market_command.h"
 #include "apps/simulate_command.h"
 
 namespace {
@@ -29,6 +30,7 @@ constexpr const char* kUsage = R"(usage: spotbatch COMMAND -c FILE [options]
                                  spot interruption and rebalance notices (also from
                                  $SPOTBATCH_METADATA_URL; --on-ec2: EC2's own 169.254.169.254)
   simulate -c FILE [--json]      compare fleet policies on the pools' market traces
+  market -c FILE [--json]        the pools ranked by expected cost per useful hour
 
 exit codes: 0 success, 1 failure, 2 usage or configuration error
 )";
@@ -98,7 +100,9 @@ int main(int argc, char** argv) {
     }
   }
   if (config_path.empty()) return Usage(command + " needs -c FILE");
-  auto config = spotbatch::LoadConfig(config_path);
+  const bool market = command == "simulate" || command == "market";
+  auto config = spotbatch::LoadConfig(
+      config_path, market ? spotbatch::ConfigUse::kMarket : spotbatch::ConfigUse::kPipeline);
   if (!config.ok()) {
     std::fprintf(stderr, "spotbatch: %s\n", config.status().message().c_str());
     return 2;
@@ -107,11 +111,8 @@ int main(int argc, char** argv) {
   using namespace spotbatch;
   if (command == "simulate")
     return expect(0, 0) ? SimulateCommand(*config, json) : Usage("simulate takes no arguments");
-  if (!config->has_pipeline) {
-    std::fprintf(stderr, "spotbatch: %s:1: pipeline: missing section [pipeline]\n",
-                 config_path.c_str());
-    return 2;
-  }
+  if (command == "market")
+    return expect(0, 0) ? MarketCommand(*config, json) : Usage("market takes no arguments");
   if (command == "run")
     return expect(0, 0) ? RunPipeline(*config, SelfExe(argv[0]), json)
                         : Usage("run takes no arguments");

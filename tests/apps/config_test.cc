@@ -15,9 +15,15 @@ class ConfigTest : public ::testing::Test {
     testing::WriteFile(dir_ / "sb.toml", text);
     return LoadConfig(dir_ / "sb.toml");
   }
+  Result<Config> LoadMarket(const std::string& text) {
+    testing::WriteFile(dir_ / "sb.toml", text);
+    return LoadConfig(dir_ / "sb.toml", ConfigUse::kMarket);
+  }
   // The error must name the file, the line and the key.
-  void ExpectError(const std::string& text, int line, const std::string& key) {
-    auto c = Load(text);
+  void ExpectError(const std::string& text, int line, const std::string& key,
+                   ConfigUse use = ConfigUse::kPipeline) {
+    testing::WriteFile(dir_ / "sb.toml", text);
+    auto c = LoadConfig(dir_ / "sb.toml", use);
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
     const std::string where = dir_ / ("sb.toml:" + std::to_string(line) + ": " + key);
@@ -221,7 +227,8 @@ price_per_hour = 3.06
 )";
 
 TEST_F(ConfigTest, SimulateNeedsOnlyPoolsAndHasTheContractDefaults) {
-  auto c = Load(std::string(kSimPools) + "[simulate]\n");
+  testing::WriteFile(dir_ / "sb.toml", std::string(kSimPools) + "[simulate]\n");
+  auto c = LoadConfig(dir_ / "sb.toml", ConfigUse::kMarket);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(c->has_pipeline);
   EXPECT_TRUE(c->simulate.present);
@@ -232,7 +239,7 @@ TEST_F(ConfigTest, SimulateNeedsOnlyPoolsAndHasTheContractDefaults) {
   EXPECT_EQ(c->simulate.job_hours, 48);
   EXPECT_EQ(c->simulate.deadline_hours, 60);
   EXPECT_DOUBLE_EQ(c->simulate.changeover_hours, 0.2);
-  auto full = Load(std::string(kSimPools) + R"([simulate]
+  auto full = LoadMarket(std::string(kSimPools) + R"([simulate]
 policies = ["greedy", "omniscient"]
 runs = 5
 seed = 9
@@ -249,12 +256,12 @@ checkpoint_hours = 1
   EXPECT_EQ(full->simulate.seed, 9u);
   EXPECT_EQ(full->simulate.job_hours, 10);
   EXPECT_EQ(full->simulate.checkpoint_hours, 1);
-  // Without [simulate] the pipeline stays mandatory.
-  ExpectError(kSimPools, 1, "pipeline");
+  // Read for a pipeline command, the same file lacks its [pipeline].
+  ExpectError(std::string(kSimPools) + "[simulate]\n", 1, "pipeline");
 }
 
 TEST_F(ConfigTest, SimulateBagOfTasks) {
-  auto c = Load(std::string(kSimPools) + R"([simulate]
+  auto c = LoadMarket(std::string(kSimPools) + R"([simulate]
 policies = ["cheapest-pool", "diversified", "spotbatch"]
 [simulate.workload]
 kind = "bag-of-tasks"
@@ -273,29 +280,33 @@ instances = 8
 }
 
 TEST_F(ConfigTest, SimulateErrorsNameLineAndKey) {
+  constexpr ConfigUse kMarket = ConfigUse::kMarket;
   const std::string pools = kSimPools;  // 9 lines
-  ExpectError(pools + "[simulate]\npolicies = [\"cheapest-ever\"]\n", 11, "simulate.policies");
-  ExpectError(pools + "[simulate]\npolicies = [\"greedy\", \"greedy\"]\n", 11, "simulate.policies");
-  ExpectError(pools + "[simulate]\nruns = 0\n", 11, "simulate.runs");
-  ExpectError(pools + "[simulate]\nspeed = 1\n", 11, "simulate.speed");
-  ExpectError(pools + "[simulate.workload]\nkind = \"bag\"\n", 11, "simulate.workload.kind");
+  ExpectError(pools + "[simulate]\npolicies = [\"cheapest-ever\"]\n", 11, "simulate.policies",
+              kMarket);
+  ExpectError(pools + "[simulate]\npolicies = [\"greedy\", \"greedy\"]\n", 11, "simulate.policies",
+              kMarket);
+  ExpectError(pools + "[simulate]\nruns = 0\n", 11, "simulate.runs", kMarket);
+  ExpectError(pools + "[simulate]\nspeed = 1\n", 11, "simulate.speed", kMarket);
+  ExpectError(pools + "[simulate.workload]\nkind = \"bag\"\n", 11, "simulate.workload.kind",
+              kMarket);
   ExpectError(pools + "[simulate.workload]\nkind = \"bag-of-tasks\"\njob_hours = 3\n", 12,
-              "simulate.workload.job_hours");
-  ExpectError(pools + "[simulate.workload]\ntasks = 3\n", 11, "simulate.workload.tasks");
+              "simulate.workload.job_hours", kMarket);
+  ExpectError(pools + "[simulate.workload]\ntasks = 3\n", 11, "simulate.workload.tasks", kMarket);
   ExpectError(pools +
                   "[simulate.workload]\nkind = \"bag-of-tasks\"\ntasks = 100\ntask_hours = 1\n"
                   "instances = 10\ndeadline_hours = 5\n",
-              15, "simulate.workload.deadline_hours");
+              15, "simulate.workload.deadline_hours", kMarket);
   ExpectError(pools +
                   "[simulate]\npolicies = [\"uniform-progress\"]\n[simulate.workload]\n"
                   "kind = \"bag-of-tasks\"\n",
-              11, "simulate.policies");
+              11, "simulate.policies", kMarket);
   ExpectError(pools + "[simulate.workload]\njob_hours = 10\ndeadline_hours = 10\n", 12,
-              "simulate.workload.deadline_hours");
+              "simulate.workload.deadline_hours", kMarket);
   ExpectError(
       "[[fleet.pool]]\nname = \"s\"\nprice_per_hour = 1\non_demand_price_per_hour = 3\n"
       "[simulate]\n",
-      5, "fleet.pool");
+      5, "fleet.pool", kMarket);
 }
 
 }  // namespace

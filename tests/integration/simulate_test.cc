@@ -170,6 +170,28 @@ changeover_hours = 0
   }
 }
 
+TEST_F(SimulateTest, MarketRanksThePoolsByCostPerUsefulHour) {
+  // Spot with room half the time in one stretch: one reclaim in 2 hours of room.
+  WriteConfig("[1, 1, 0, 0]", "");
+  auto r = testing::RunCli({"market", "-c", config(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["pools"].size(), 2u);
+  EXPECT_EQ(j["pools"][0]["name"], "spot");
+  EXPECT_DOUBLE_EQ(j["pools"][0]["availability"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["pools"][0]["reclaims_per_hour"].get<double>(), 0.5);
+  // The default changeover, 0.2 h, lost at each reclaim: 0.5 / 0.9 per useful hour.
+  EXPECT_NEAR(j["pools"][0]["usd_per_useful_hour"].get<double>(), 0.5 / 0.9, 1e-9);
+  EXPECT_EQ(j["pools"][1]["name"], "od");
+  auto table = testing::RunCli({"market", "-c", config()});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("| 1 | spot | spot |"), std::string::npos) << table.out;
+  testing::WriteFile(config(), "[store]\npath = \"x\"\n");
+  r = testing::RunCli({"market", "-c", config()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no [[fleet.pool]] entries"), std::string::npos) << r.err;
+}
+
 TEST_F(SimulateTest, TheShippedExampleRuns) {
   // examples/simulate reads the shared data beside the project, as the README shows.
   auto r = Results(testing::RunCli(
