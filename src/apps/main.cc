@@ -29,7 +29,9 @@ constexpr const char* kUsage = R"(usage: spotbatch COMMAND -c FILE [options]
                                  the worker agent; with a metadata endpoint it watches for
                                  spot interruption and rebalance notices (also from
                                  $SPOTBATCH_METADATA_URL; --on-ec2: EC2's own 169.254.169.254)
-  simulate -c FILE [--json]      compare fleet policies on the pools' market traces
+  simulate -c FILE [--json] [--svg DIR]
+                                 compare fleet policies on the pools' market traces; --svg
+                                 writes timeline.svg and cost_vs_slack.svg into DIR
   market -c FILE [--json]        the pools ranked by expected cost per useful hour
 
 exit codes: 0 success, 1 failure, 2 usage or configuration error
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  std::string config_path, key;
+  std::string config_path, key, svg_dir;
   spotbatch::WorkerFlags wf;
   bool json = false;
   std::vector<std::string> args;
@@ -72,6 +74,8 @@ int main(int argc, char** argv) {
       if (!value(&config_path)) return Usage(a + " needs a file");
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--svg" && command == "simulate") {
+      if (!value(&svg_dir)) return Usage("--svg needs a folder");
     } else if (a == "--key" && command == "put") {
       if (!value(&key)) return Usage("--key needs a key");
     } else if (a == "--worker-id" && command == "worker") {
@@ -110,7 +114,8 @@ int main(int argc, char** argv) {
   auto expect = [&](size_t min, size_t max) { return args.size() >= min && args.size() <= max; };
   using namespace spotbatch;
   if (command == "simulate")
-    return expect(0, 0) ? SimulateCommand(*config, json) : Usage("simulate takes no arguments");
+    return expect(0, 0) ? SimulateCommand(*config, json, svg_dir)
+                        : Usage("simulate takes no arguments");
   if (command == "market")
     return expect(0, 0) ? MarketCommand(*config, json) : Usage("market takes no arguments");
   if (command == "run")

@@ -1,8 +1,12 @@
 #include "apps/simulate_command.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "apps/svg_charts.h"
 #include "sim/scenario.h"
 
 namespace spotbatch {
@@ -29,7 +33,9 @@ std::vector<MarketPool> MarketPoolsOf(const Config& config) {
   return out;
 }
 
-int SimulateCommand(const Config& config, bool json) {
+namespace {
+
+Scenario ScenarioOf(const Config& config) {
   const SimulateConfig& sc = config.simulate;
   Scenario s;
   s.pools = MarketPoolsOf(config);
@@ -46,10 +52,91 @@ int SimulateCommand(const Config& config, bool json) {
   s.runs = sc.runs;
   s.seed = sc.seed;
   s.notice_millis = static_cast<int64_t>(config.notice_seconds * 1000);
+  return s;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  return out ? Status::Ok() : Unavailable("cannot write " + path);
+}
+
+// timeline.svg: the first run, every policy's instances over each pool's room;
+// cost_vs_slack.svg: each policy's mean cost at deadline slacks from 5% to 100% of the work.
+Status WriteCharts(const Scenario& s, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create " + dir + ": " + ec.message());
+  const std::vector<int64_t> starts = StartOffsets(s);
+  TimelineChart timeline;
+  timeline.deadline_hours = s.work.deadline_hours;
+  double horizon = s.work.deadline_hours;
+  for (const std::string& name : s.policies) {
+    if (name == "omniscient") continue;
+    SB_ASSIGN_OR_RETURN(SimResult r, SimulateRun(s, name, 0, /*record_timeline=*/true));
+    horizon = std::max(horizon, r.finish_hours);
+    timeline.policies.push_back({name, std::move(r.timeline)});
+  }
+  timeline.horizon_hours = horizon;
+  for (const MarketPool& p : s.pools) {
+    TimelineChart::PoolRow row{p.name, p.spot(), {}};
+    if (p.spot()) {
+      const int64_t step = p.capacity.values.empty() ? 60'000 : p.capacity.gap_millis;
+      const auto end = static_cast<int64_t>(horizon * 3.6e6);
+      for (int64_t t = 0; t < end; t += step) {
+        if (p.capacity.CapacityAt(starts[0] + t, p.max_instances) <= 0) continue;
+        const double from = static_cast<double>(t) / 3.6e6;
+        const double to = static_cast<double>(std::min(end, t + step)) / 3.6e6;
+        if (!row.room_hours.empty() && row.room_hours.back().second >= from) {
+          row.room_hours.back().second = to;
+        } else {
+          row.room_hours.push_back({from, to});
+        }
+      }
+    }
+    timeline.pools.push_back(std::move(row));
+  }
+  timeline.title = "Run 1 from " + std::to_string(starts[0] / 3'600'000) +
+                   " h into the traces: room per spot pool, and where each policy ran";
+  SB_RETURN_IF_ERROR(WriteFile(dir + "/timeline.svg", TimelineSvg(timeline)));
+
+  // The work the deadline is slack over: the job, or the batch spread over the fleet.
+  double work_hours = s.kind == WorkloadKind::kDeadlineJob ? s.work.task_hours[0]
+                                                           : s.tasks * s.task_hours / s.instances;
+  std::vector<SlackCurve> curves;
+  for (const std::string& name : s.policies) curves.push_back({name, {}});
+  for (double slack : {0.05, 0.1, 0.25, 0.5, 1.0}) {
+    Scenario at = s;
+    at.work.deadline_hours = work_hours * (1 + slack) + s.work.changeover_hours;
+    at.runs = std::min(s.runs, 10);
+    SB_ASSIGN_OR_RETURN(std::vector<PolicySummary> results, RunScenario(at));
+    for (size_t i = 0; i < results.size(); ++i) {
+      curves[i].points.push_back({slack, results[i].cost_vs_on_demand});
+    }
+  }
+  return WriteFile(dir + "/cost_vs_slack.svg",
+                   CostVsSlackSvg(curves, "Mean cost against on demand, by deadline slack (" +
+                                              std::to_string(std::min(s.runs, 10)) + " runs)"));
+}
+
+}  // namespace
+
+int SimulateCommand(const Config& config, bool json, const std::string& svg_dir) {
+  const SimulateConfig& sc = config.simulate;
+  const Scenario s = ScenarioOf(config);
   auto results = RunScenario(s);
   if (!results.ok()) {
     std::fprintf(stderr, "spotbatch simulate: %s\n", results.status().message().c_str());
     return 1;
+  }
+  if (!svg_dir.empty()) {
+    if (Status written = WriteCharts(s, svg_dir); !written.ok()) {
+      std::fprintf(stderr, "spotbatch simulate: %s\n", written.message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "spotbatch simulate: wrote %s/timeline.svg and %s/cost_vs_slack.svg\n",
+                 svg_dir.c_str(), svg_dir.c_str());
   }
   if (json) {
     nlohmann::json workload = {{"kind", sc.kind},

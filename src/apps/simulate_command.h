@@ -1,6 +1,7 @@
 // `spotbatch simulate -c FILE [--json]`: compares fleet policies on the config's pools.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "apps/config.h"
@@ -12,7 +13,8 @@ namespace spotbatch {
 // trace_offset_seconds).
 std::vector<MarketPool> MarketPoolsOf(const Config& config);
 
-// Prints a markdown table (or, with `json`, {"results": [...]}) to stdout; 0, or 1 on error.
-int SimulateCommand(const Config& config, bool json);
+// Prints a markdown table (or, with `json`, {"results": [...]}) to stdout; with `svg_dir`,
+// also writes timeline.svg and cost_vs_slack.svg there. 0, or 1 on error.
+int SimulateCommand(const Config& config, bool json, const std::string& svg_dir = "");
 
 }  // namespace spotbatch

@@ -102,50 +102,76 @@ std::vector<int64_t> StartOffsets(const Scenario& s) {
   return out;
 }
 
+namespace {
+
+Workload WorkOfRun(const Scenario& s, int run) {
+  Workload w = s.work;
+  if (s.kind == WorkloadKind::kBagOfTasks) w.task_hours = TaskHours(s, run);
+  return w;
+}
+
+// One policy (or the omniscient bound) on one run's work from `start`.
+Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workload& work,
+                         int64_t start, bool record_timeline) {
+  if (name == "omniscient") {
+    if (s.kind != WorkloadKind::kDeadlineJob || s.work.deadline_hours <= 0) {
+      return InvalidArgument(
+          "simulate: the omniscient bound is computed for a deadline job (one task with a "
+          "deadline)");
+    }
+    SB_ASSIGN_OR_RETURN(OmniscientPlan plan,
+                        PlanDeadlineJobOffline(s.pools, work.task_hours[0], s.work.deadline_hours,
+                                               s.work.changeover_hours, start));
+    SimResult r;
+    r.policy = name;
+    for (const MarketPool& p : s.pools) {
+      if (p.spot()) continue;
+      const double od = p.price.Mean();
+      r.on_demand_only_cost_usd =
+          r.on_demand_only_cost_usd == 0 ? od : std::min(r.on_demand_only_cost_usd, od);
+    }
+    r.on_demand_only_cost_usd *= work.task_hours[0];
+    r.cost_usd = plan.cost_usd;
+    r.spot_hours = plan.spot_hours;
+    r.on_demand_hours = plan.on_demand_hours;
+    r.finished = r.deadline_met = plan.feasible;
+    r.finish_hours = plan.finish_hours;
+    return r;
+  }
+  SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy, NewPolicy(name, s.kind, s.instances));
+  SimOptions options;
+  options.start_offset_millis = start;
+  options.notice_millis = s.notice_millis;
+  options.record_timeline = record_timeline;
+  // A policy that never finishes stops at four times the deadline (or a year).
+  options.give_up_after_hours = s.work.deadline_hours > 0 ? 4 * s.work.deadline_hours : 24 * 365;
+  return Simulate(s.pools, work, *policy, options);
+}
+
+}  // namespace
+
+Result<SimResult> SimulateRun(const Scenario& s, const std::string& policy, int run,
+                              bool record_timeline) {
+  const std::vector<int64_t> starts = StartOffsets(s);
+  if (run < 0 || run >= static_cast<int>(starts.size())) {
+    return InvalidArgument("simulate: no run " + std::to_string(run));
+  }
+  return RunOne(s, policy, WorkOfRun(s, run), starts[static_cast<size_t>(run)], record_timeline);
+}
+
 Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
   if (s.policies.empty()) return InvalidArgument("simulate: no policies");
   const std::vector<int64_t> starts = StartOffsets(s);
-  std::vector<PolicySummary> out;
   std::vector<Workload> works;  // per run: the same tasks for every policy
   for (size_t run = 0; run < starts.size(); ++run) {
-    works.push_back(s.work);
-    if (s.kind == WorkloadKind::kBagOfTasks)
-      works.back().task_hours = TaskHours(s, static_cast<int>(run));
+    works.push_back(WorkOfRun(s, static_cast<int>(run)));
   }
+  std::vector<PolicySummary> out;
   for (const std::string& name : s.policies) {
     PolicySummary sum;
     sum.policy = name;
     for (size_t run = 0; run < starts.size(); ++run) {
-      const int64_t start = starts[run];
-      const Workload& work = works[run];
-      if (name == "omniscient") {
-        if (s.kind != WorkloadKind::kDeadlineJob || s.work.deadline_hours <= 0) {
-          return InvalidArgument(
-              "simulate: the omniscient bound is computed for a deadline job (one task with a "
-              "deadline)");
-        }
-        SB_ASSIGN_OR_RETURN(
-            OmniscientPlan plan,
-            PlanDeadlineJobOffline(s.pools, s.work.task_hours[0], s.work.deadline_hours,
-                                   s.work.changeover_hours, start));
-        double od_cost = 0;
-        for (const MarketPool& p : s.pools) {
-          if (!p.spot())
-            od_cost = od_cost == 0 ? p.price.Mean() : std::min(od_cost, p.price.Mean());
-        }
-        Add(sum, plan.cost_usd, od_cost * s.work.task_hours[0], plan.feasible, plan.spot_hours,
-            plan.on_demand_hours, 0, plan.finish_hours);
-        continue;
-      }
-      SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy,
-                          NewPolicy(name, s.kind, s.instances));
-      SimOptions options;
-      options.start_offset_millis = start;
-      options.notice_millis = s.notice_millis;
-      // A policy that never finishes stops at four times the deadline (or a year).
-      options.give_up_after_hours =
-          s.work.deadline_hours > 0 ? 4 * s.work.deadline_hours : 24 * 365;
-      SB_ASSIGN_OR_RETURN(SimResult r, Simulate(s.pools, work, *policy, options));
+      SB_ASSIGN_OR_RETURN(SimResult r, RunOne(s, name, works[run], starts[run], false));
       Add(sum, r.cost_usd, r.on_demand_only_cost_usd, r.deadline_met, r.spot_hours,
           r.on_demand_hours, r.interruptions, r.finish_hours);
     }

@@ -65,4 +65,9 @@ std::vector<int64_t> StartOffsets(const Scenario& s);
 
 Result<std::vector<PolicySummary>> RunScenario(const Scenario& s);
 
+// Run `run` (0-based, of s.runs) of one policy alone, with the instances' timeline when asked
+// (for charts). The omniscient bound has no timeline.
+Result<SimResult> SimulateRun(const Scenario& s, const std::string& policy, int run,
+                              bool record_timeline);
+
 }  // namespace spotbatch

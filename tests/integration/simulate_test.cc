@@ -192,6 +192,36 @@ TEST_F(SimulateTest, MarketRanksThePoolsByCostPerUsefulHour) {
   EXPECT_NE(r.err.find("no [[fleet.pool]] entries"), std::string::npos) << r.err;
 }
 
+TEST_F(SimulateTest, SvgChartsAreWritten) {
+  WriteConfig("[1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]", kJob);
+  const std::string charts = dir_ / "charts";
+  auto r = testing::RunCli({"simulate", "-c", config(), "--svg", charts});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| spotbatch |"), std::string::npos) << "the table is printed too";
+  for (const char* name : {"timeline.svg", "cost_vs_slack.svg"}) {
+    const std::string svg = testing::ReadFile(charts + "/" + name);
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << name;
+    EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n") << name;
+  }
+  const std::string timeline = testing::ReadFile(charts + "/timeline.svg");
+  for (const char* p : {">greedy<", ">uniform-progress<", ">spotbatch<", ">on-demand<"}) {
+    EXPECT_NE(timeline.find(p), std::string::npos) << p;
+  }
+  EXPECT_NE(timeline.find("spot (room)"), std::string::npos);
+  const std::string slack = testing::ReadFile(charts + "/cost_vs_slack.svg");
+  size_t lines = 0;
+  for (size_t at = slack.find("<polyline"); at != std::string::npos;
+       at = slack.find("<polyline", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 5u) << "one curve per policy";
+  // A folder that cannot be made: a clear error, exit 1.
+  testing::WriteFile(dir_ / "file", "x");
+  r = testing::RunCli({"simulate", "-c", config(), "--svg", dir_ / "file/charts"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot create"), std::string::npos) << r.err;
+}
+
 TEST_F(SimulateTest, TheShippedExampleRuns) {
   // examples/simulate reads the shared data beside the project, as the README shows.
   auto r = Results(testing::RunCli(
