@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
 #include "core/object_key.h"
 #include "sim/scenario.h"
@@ -143,8 +144,8 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
     const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
     SB_RETURN_IF_ERROR(p.OnlyKnown(
         t, section,
-        {"name", "market", "instance_type", "price_per_hour", "on_demand_price_per_hour", "trace",
-         "trace_offset_seconds", "max_instances"}));
+        {"name", "market", "instance_type", "price_per_hour", "price_trace",
+         "on_demand_price_per_hour", "trace", "trace_offset_seconds", "max_instances"}));
     PoolConfig pool;
     SB_RETURN_IF_ERROR(p.String(&t, section, "name", &pool.name));
     if (pool.name.empty() || pool.name.size() > 64 ||
@@ -165,10 +166,25 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
     }
     pool.spot = market == "spot";
     SB_RETURN_IF_ERROR(p.String(&t, section, "instance_type", &pool.instance_type));
-    if (t.get("price_per_hour") == nullptr) {
-      return p.Error(&node, section + ".price_per_hour", "missing (dollars per instance-hour)");
+    SB_RETURN_IF_ERROR(p.String(&t, section, "price_trace", &pool.price_trace));
+    if (t.get("price_per_hour") == nullptr && pool.price_trace.empty()) {
+      return p.Error(&node, section + ".price_per_hour",
+                     "missing (dollars per instance-hour, or a price_trace)");
+    }
+    if (t.get("price_per_hour") != nullptr && !pool.price_trace.empty()) {
+      return p.Error(t.get("price_trace"), section + ".price_trace",
+                     "a pool has price_per_hour or price_trace, not both");
     }
     SB_RETURN_IF_ERROR(p.Seconds(&t, section, "price_per_hour", 0, &pool.price_per_hour));
+    if (!pool.price_trace.empty()) {
+      pool.price_trace = p.Path(pool.price_trace);
+      auto series = LoadPriceSeries(pool.price_trace);
+      if (!series.ok()) {
+        return p.Error(t.get("price_trace"), section + ".price_trace", series.status().message());
+      }
+      pool.price_series = std::move(*series);
+      pool.price_per_hour = pool.price_series.Mean();
+    }
     pool.on_demand_price_per_hour = -1;
     SB_RETURN_IF_ERROR(
         p.Seconds(&t, section, "on_demand_price_per_hour", 0, &pool.on_demand_price_per_hour));

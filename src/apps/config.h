@@ -8,6 +8,7 @@
 
 #include "agent/pipeline_spec.h"
 #include "core/capacity_trace.h"
+#include "core/market.h"
 #include "spotbatch/status.h"
 
 namespace spotbatch {
@@ -17,7 +18,9 @@ struct PoolConfig {
   std::string name;
   bool spot = true;  // market = "spot" | "on-demand"
   std::string instance_type;
-  double price_per_hour = 0;            // what an instance-hour of this pool costs
+  double price_per_hour = 0;            // what an instance-hour costs (a series: its mean)
+  std::string price_trace;              // price series file (absolute path); empty: constant
+  PriceSeries price_series;             // loaded from `price_trace` (simulate and market)
   double on_demand_price_per_hour = 0;  // the same hour on demand (savings); defaults below
   std::string trace;                    // capacity trace (absolute path); empty: always available
   CapacityTrace capacity;               // loaded from `trace`

@@ -18,7 +18,8 @@ std::vector<MarketPool> MarketPoolsOf(const Config& config) {
     p.name = pc.name;
     p.instance_type = pc.instance_type;
     p.market = pc.spot ? MarketKind::kSpot : MarketKind::kOnDemand;
-    p.price = PriceSeries::Constant(pc.price_per_hour);
+    p.price = pc.price_series.usd_per_hour.empty() ? PriceSeries::Constant(pc.price_per_hour)
+                                                   : pc.price_series;
     p.on_demand_usd_per_hour = pc.on_demand_price_per_hour;
     p.max_instances = pc.max_instances;
     p.capacity = pc.capacity;
@@ -27,6 +28,12 @@ std::vector<MarketPool> MarketPoolsOf(const Config& config) {
                          p.capacity.gap_millis % static_cast<int64_t>(p.capacity.values.size());
       std::rotate(p.capacity.values.begin(), p.capacity.values.begin() + ticks,
                   p.capacity.values.end());
+    }
+    if (p.price.usd_per_hour.size() > 1 && pc.trace_offset_seconds > 0) {
+      const auto ticks = static_cast<int64_t>(pc.trace_offset_seconds * 1000) / p.price.gap_millis %
+                         static_cast<int64_t>(p.price.usd_per_hour.size());
+      std::rotate(p.price.usd_per_hour.begin(), p.price.usd_per_hour.begin() + ticks,
+                  p.price.usd_per_hour.end());
     }
     out.push_back(std::move(p));
   }

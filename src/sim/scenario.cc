@@ -80,10 +80,11 @@ std::vector<double> TaskHours(const Scenario& s, int run) {
 }
 
 std::vector<int64_t> StartOffsets(const Scenario& s) {
-  int64_t span = 0;  // the shortest trace: every run sees real data in every pool
+  int64_t span = 0;  // the shortest trace, of capacity or price: every run sees real data
+  auto shorten = [&](int64_t of) { span = span == 0 ? of : std::min(span, of); };
   for (const MarketPool& p : s.pools) {
-    if (!p.spot() || p.capacity.values.empty()) continue;
-    span = span == 0 ? p.capacity.span_millis() : std::min(span, p.capacity.span_millis());
+    if (p.spot() && !p.capacity.values.empty()) shorten(p.capacity.span_millis());
+    if (p.price.gap_millis > 0 && p.price.usd_per_hour.size() > 1) shorten(p.price.span_millis());
   }
   // Runs start where their deadline (or, without one, twice the work spread over the
   // fleet) still falls inside the traces, when it can.

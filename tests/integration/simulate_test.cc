@@ -222,6 +222,45 @@ TEST_F(SimulateTest, SvgChartsAreWritten) {
   EXPECT_NE(r.err.find("cannot create"), std::string::npos) << r.err;
 }
 
+TEST_F(SimulateTest, APriceSeriesIsPaidAsItMoves) {
+  // Spot always has room; its price alternates $0.20 / $1.00 every 300 s, as the 2016 files do.
+  testing::WriteFile(dir_ / "prices.txt", "x\n0.2\n1.0\n");
+  testing::WriteFile(config(), R"([[fleet.pool]]
+name = "spot"
+instance_type = "x1"
+price_trace = "prices.txt"
+on_demand_price_per_hour = 2.0
+[[fleet.pool]]
+name = "od"
+market = "on-demand"
+instance_type = "x1"
+price_per_hour = 2.0
+[simulate]
+policies = ["greedy", "omniscient"]
+runs = 3
+[simulate.workload]
+job_hours = 1
+deadline_hours = 2
+changeover_hours = 0
+)");
+  auto r = Results(testing::RunCli({"simulate", "-c", config(), "--json"}));
+  // One hour is six whole periods, wherever it starts: $0.60.
+  EXPECT_NEAR(r["greedy"]["cost_usd"].get<double>(), 0.6, 1e-6);
+  EXPECT_LE(r["omniscient"]["cost_usd"].get<double>(), 0.6 + 1e-9);
+  auto market = testing::RunCli({"market", "-c", config(), "--json"});
+  ASSERT_EQ(market.exit_code, 0) << market.err;
+  EXPECT_NEAR(nlohmann::json::parse(market.out)["pools"][0]["usd_per_hour"].get<double>(), 0.6,
+              1e-9)
+      << "the series' mean";
+  // Both a constant price and a series: refused, naming the key.
+  testing::WriteFile(
+      config(), testing::ReadFile(config()).replace(testing::ReadFile(config()).find("price_trace"),
+                                                    0, "price_per_hour = 1\n"));
+  auto bad = testing::RunCli({"simulate", "-c", config()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("sim.toml:5: fleet.pool[0].price_trace"), std::string::npos) << bad.err;
+}
+
 TEST_F(SimulateTest, TheShippedExampleRuns) {
   // examples/simulate reads the shared data beside the project, as the README shows.
   auto r = Results(testing::RunCli(
