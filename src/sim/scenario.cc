@@ -40,10 +40,8 @@ const std::vector<std::string>& KnownPolicies(WorkloadKind kind) {
   static const std::vector<std::string> kDeadlineJob = {"on-demand", "greedy", "uniform-progress",
                                                         "omniscient", "spotbatch"};
   static const std::vector<std::string> kBagOfTasks = {
-      "on-demand",          "greedy",
-      "cheapest-pool",      "diversified",
-      "capacity-optimized", "price-capacity-optimized",
-      "spotbatch"};
+      "on-demand",          "greedy",     "cheapest-pool", "diversified", "capacity-optimized",
+      "price-capacity-optimized", "omniscient", "spotbatch"};
   return kind == WorkloadKind::kDeadlineJob ? kDeadlineJob : kBagOfTasks;
 }
 
@@ -115,14 +113,15 @@ Workload WorkOfRun(const Scenario& s, int run) {
 Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workload& work,
                          int64_t start, bool record_timeline) {
   if (name == "omniscient") {
-    if (s.kind != WorkloadKind::kDeadlineJob || s.work.deadline_hours <= 0) {
-      return InvalidArgument(
-          "simulate: the omniscient bound is computed for a deadline job (one task with a "
-          "deadline)");
-    }
-    SB_ASSIGN_OR_RETURN(OmniscientPlan plan,
-                        PlanDeadlineJobOffline(s.pools, work.task_hours[0], s.work.deadline_hours,
-                                               s.work.changeover_hours, start));
+    double work_hours = 0;
+    for (double h : work.task_hours) work_hours += h;
+    Result<OmniscientPlan> bound =
+        s.kind == WorkloadKind::kDeadlineJob
+            ? PlanDeadlineJobOffline(s.pools, work_hours, s.work.deadline_hours,
+                                     s.work.changeover_hours, start, s.notice_millis)
+            : BoundBagOfTasksOffline(s.pools, work_hours, s.instances, s.work.deadline_hours,
+                                     start, s.notice_millis);
+    SB_ASSIGN_OR_RETURN(OmniscientPlan plan, std::move(bound));
     SimResult r;
     r.policy = name;
     for (const MarketPool& p : s.pools) {
@@ -131,7 +130,7 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
       r.on_demand_only_cost_usd =
           r.on_demand_only_cost_usd == 0 ? od : std::min(r.on_demand_only_cost_usd, od);
     }
-    r.on_demand_only_cost_usd *= work.task_hours[0];
+    r.on_demand_only_cost_usd *= work_hours;
     r.cost_usd = plan.cost_usd;
     r.spot_hours = plan.spot_hours;
     r.on_demand_hours = plan.on_demand_hours;

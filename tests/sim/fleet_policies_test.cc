@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "core/omniscient.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -166,6 +167,55 @@ TEST(BagOfTasks, DeadlineMetWhenTheSpotGoesAway) {
   auto r = RunScenario(s);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (const PolicySummary& p : *r) EXPECT_EQ(p.deadline_met, 1) << p.policy;
+}
+
+TEST(BagOfTasksBound, SpotWhileItLastsThenOnDemand) {
+  // Spot for 1 hour with room for 10 of the fleet's 10: 10 of the 25 hours of work on spot.
+  std::vector<int32_t> hourly(1, 1);
+  hourly.resize(48, 0);
+  auto bound = BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 25, 10, 5, 0);
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  EXPECT_TRUE(bound->feasible);
+  EXPECT_NEAR(bound->spot_hours, 10, 1e-9);
+  EXPECT_NEAR(bound->on_demand_hours, 15, 1e-9);
+  EXPECT_NEAR(bound->cost_usd, 10 * 0.5 + 15 * 2, 1e-9);
+  // The fleet cannot do 60 hours in 5 hours on 10 instances.
+  EXPECT_FALSE(BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 60, 10, 5, 0)->feasible);
+  // Without a deadline it waits for spot: here, a day later when the trace repeats.
+  auto waiting = BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 25, 10, 0, 0);
+  EXPECT_NEAR(waiting->cost_usd, 25 * 0.5, 1e-9);
+  EXPECT_FALSE(BoundBagOfTasksOffline({Spot(hourly, 10)}, 25, 10, 5, 0).ok()) << "no on demand";
+}
+
+TEST(BagOfTasksBound, NeverAboveAnyPolicyRunByRun) {
+  Scenario s;
+  for (int p = 0; p < 3; ++p) {
+    std::vector<int32_t> v;
+    for (int h = 0; h < 120; ++h) v.push_back(((h * (p + 2)) / 5 + p) % 3 == 0 ? 1 : 0);
+    s.pools.push_back(Spot(v, 4));
+    s.pools.back().price = PriceSeries::Constant(0.4 + 0.1 * p);
+  }
+  s.pools.push_back(OnDemand(10));
+  s.kind = WorkloadKind::kBagOfTasks;
+  s.tasks = 60;
+  s.task_hours = 0.5;
+  s.task_hours_cv = 0.5;
+  s.instances = 8;
+  s.work.deadline_hours = 8;
+  s.work.changeover_hours = 0.05;
+  s.runs = 5;
+  s.notice_millis = 120'000;
+  for (int run = 0; run < s.runs; ++run) {
+    auto bound = SimulateRun(s, "omniscient", run, false);
+    ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+    for (const std::string& name : KnownPolicies(WorkloadKind::kBagOfTasks)) {
+      if (name == "omniscient") continue;
+      auto r = SimulateRun(s, name, run, false);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_TRUE(r->deadline_met) << name << " run " << run;
+      EXPECT_LE(bound->cost_usd, r->cost_usd + 1e-9) << name << " run " << run;
+    }
+  }
 }
 
 TEST(BagOfTasks, TaskDurationsFollowTheSeed) {

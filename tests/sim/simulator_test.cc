@@ -198,7 +198,7 @@ TEST(Scenario, SameSeedSameResults) {
 TEST(Scenario, OmniscientIsNeverAboveAnyOnlinePolicyRunByRun) {
   const Scenario s = Flapping();
   for (int64_t start : StartOffsets(s)) {
-    auto bound = PlanDeadlineJobOffline(s.pools, 24, 36, 0.2, start);
+    auto bound = PlanDeadlineJobOffline(s.pools, 24, 36, 0.2, start, s.notice_millis);
     ASSERT_TRUE(bound.ok() && bound->feasible);
     for (const char* name : {"on-demand", "greedy", "uniform-progress", "spotbatch"}) {
       auto policy = NewPolicy(name, WorkloadKind::kDeadlineJob, 1);
