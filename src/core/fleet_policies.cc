@@ -20,10 +20,12 @@ class FleetSizingPolicy : public FleetPolicy {
   // The spot pool for the next launch, among pools with room left after `placed` launches of
   // this decision (placed[i] in pool i); -1 for none.
   virtual int NextSpotPool(const Observation& o, const std::vector<int>& placed) = 0;
-  // Two changeovers, and two tasks' length: tasks do not split across instances, so the
-  // last ones end up to a task after the work would on a perfectly shared fleet.
+  // Two changeovers, and the longest task seen so far (at least two mean tasks): tasks do
+  // not split across instances, so the last ones end up to a task after the work would on a
+  // perfectly shared fleet.
   virtual double DeadlineMargin(const Observation& o) {
-    return 2 * o.work.changeover_hours + 2 * o.work.mean_task_hours;
+    return 2 * o.work.changeover_hours +
+           std::max(2 * o.work.mean_task_hours, o.work.longest_done_task_hours);
   }
   // On-demand instances to run now; by default what the deadline needs besides the spot ones.
   virtual int OnDemandTarget(const Observation& o, int spot, int target) {
@@ -215,6 +217,52 @@ class SpotbatchFleetPolicy final : public FleetSizingPolicy {
     }
     return best;
   }
+
+  // On demand for what the deadline needs beyond the spot instances it can expect: those
+  // running, plus, while the slack could absorb being wrong, the room the spot pools have had
+  // on average so far above that. Buying on demand for every spot outage measured dearer
+  // (docs/simulator.md).
+  int OnDemandTarget(const Observation& o, int spot, int target) override {
+    Learn(o);
+    if (o.work.deadline_millis <= 0) return 0;
+    const double left = static_cast<double>(o.work.deadline_millis - o.now_millis) / kMillisPerHour;
+    const double usable = left - o.work.changeover_hours - DeadlineMargin(o);
+    if (!(usable > 0)) return target;
+    const double rate = o.work.remaining_hours / usable;  // instances needed from now on
+    double expected = 0;
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      if (o.pools[i].spot && observed_hours_ > 0) expected += room_hours_[i] / observed_hours_;
+    }
+    expected = std::min<double>(expected, instances_);
+    // Slack as the share of the fleet's time left that the work does not need.
+    const double slack = 1 - rate / instances_;
+    const double trust = std::clamp((slack - 0.3) / 0.3, 0.0, 1.0);
+    const double counted = spot + 0.5 * trust * std::max(0.0, expected - spot);
+    return std::clamp(static_cast<int>(std::ceil(rate - counted - 1e-9)), 0, target);
+  }
+
+ private:
+  // Time-weighted room (our instances plus what more would fit) of each pool so far.
+  void Learn(const Observation& o) {
+    if (room_hours_.size() != o.pools.size()) room_hours_.assign(o.pools.size(), 0);
+    if (last_millis_ >= 0 && o.now_millis > last_millis_) {
+      const double dt = static_cast<double>(o.now_millis - last_millis_) / kMillisPerHour;
+      observed_hours_ += dt;
+      for (size_t i = 0; i < o.pools.size() && i < last_room_.size(); ++i) {
+        room_hours_[i] += last_room_[i] * dt;
+      }
+    }
+    last_millis_ = o.now_millis;
+    last_room_.assign(o.pools.size(), 0);
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      last_room_[i] = o.pools[i].spot ? o.pools[i].running + o.pools[i].spare : 0;
+    }
+  }
+
+  std::vector<double> room_hours_;
+  std::vector<int> last_room_;
+  double observed_hours_ = 0;
+  int64_t last_millis_ = -1;
 };
 
 }  // namespace

@@ -47,7 +47,8 @@ struct WorkView {
   double changeover_hours = 0;  // a new instance works only after this
   int tasks_left = 0;           // unfinished
   int tasks_running = 0;
-  double mean_task_hours = 0;  // of all the tasks: a task runs on one instance at a time
+  double mean_task_hours = 0;          // of all the tasks: a task runs on one instance at a time
+  double longest_done_task_hours = 0;  // the longest task finished so far
 };
 
 struct Observation {

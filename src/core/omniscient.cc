@@ -99,8 +99,7 @@ Result<OmniscientPlan> BoundBagOfTasksOffline(const std::vector<MarketPool>& poo
 
 Result<OmniscientPlan> PlanDeadlineJobOffline(const std::vector<MarketPool>& pools,
                                               double job_hours, double deadline_hours,
-                                              double changeover_hours,
-                                              int64_t start_offset_millis,
+                                              double changeover_hours, int64_t start_offset_millis,
                                               int64_t notice_millis) {
   if (!(job_hours > 0) || !(deadline_hours > 0) || changeover_hours < 0) {
     return InvalidArgument("omniscient: job, deadline and changeover hours must be positive");

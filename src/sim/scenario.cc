@@ -40,8 +40,10 @@ const std::vector<std::string>& KnownPolicies(WorkloadKind kind) {
   static const std::vector<std::string> kDeadlineJob = {"on-demand", "greedy", "uniform-progress",
                                                         "omniscient", "spotbatch"};
   static const std::vector<std::string> kBagOfTasks = {
-      "on-demand",          "greedy",     "cheapest-pool", "diversified", "capacity-optimized",
-      "price-capacity-optimized", "omniscient", "spotbatch"};
+      "on-demand",          "greedy",
+      "cheapest-pool",      "diversified",
+      "capacity-optimized", "price-capacity-optimized",
+      "omniscient",         "spotbatch"};
   return kind == WorkloadKind::kDeadlineJob ? kDeadlineJob : kBagOfTasks;
 }
 
@@ -119,8 +121,8 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
         s.kind == WorkloadKind::kDeadlineJob
             ? PlanDeadlineJobOffline(s.pools, work_hours, s.work.deadline_hours,
                                      s.work.changeover_hours, start, s.notice_millis)
-            : BoundBagOfTasksOffline(s.pools, work_hours, s.instances, s.work.deadline_hours,
-                                     start, s.notice_millis);
+            : BoundBagOfTasksOffline(s.pools, work_hours, s.instances, s.work.deadline_hours, start,
+                                     s.notice_millis);
     SB_ASSIGN_OR_RETURN(OmniscientPlan plan, std::move(bound));
     SimResult r;
     r.policy = name;

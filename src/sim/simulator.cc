@@ -120,6 +120,7 @@ class Simulation {
       }
       waiting_.push_front(in.task);
       --running_tasks_;
+      dispatch_ = true;  // an idle instance elsewhere may take it
     }
     const MarketPool& p = pools_[in.pool];
     const int64_t billed_until = std::max(now, in.launched + options_.min_billed_millis);
@@ -138,6 +139,15 @@ class Simulation {
     if (in.noticed) --noticed_[in.pool];
     instances_.erase(it);
   }
+  // Gives waiting tasks to ready instances that hold none (after a task came back).
+  void Dispatch(int64_t now) {
+    if (!dispatch_) return;
+    dispatch_ = false;
+    for (auto& [id, in] : instances_) {
+      if (waiting_.empty()) break;
+      if (in.task < 0 && !in.draining && now >= in.ready_at) StartWork(in, now);
+    }
+  }
   Status Apply(const std::vector<FleetAction>& actions, int64_t now);
   Observation Observe(int64_t now) const;
 
@@ -152,11 +162,13 @@ class Simulation {
   std::vector<Task> tasks_;
   std::deque<int> waiting_;
   int running_tasks_ = 0;
+  bool dispatch_ = false;  // a task went back to waiting: hand it to an idle instance
   int unfinished_ = 0;
   double total_millis_ = 0;
   double remaining_millis_ = 0;  // of all tasks, as of the last Settle of each
-  std::vector<int> alive_;       // instances per pool
-  std::vector<int> noticed_;     // of which noticed
+  double longest_done_millis_ = 0;
+  std::vector<int> alive_;    // instances per pool
+  std::vector<int> noticed_;  // of which noticed
   std::vector<double> pool_hours_;
   std::vector<int> pool_interruptions_;
   SimResult result_;
@@ -235,6 +247,7 @@ Observation Simulation::Observe(int64_t now) const {
   o.work.tasks_left = unfinished_;
   o.work.tasks_running = running_tasks_;
   o.work.mean_task_hours = total_millis_ / kMillisPerHour / static_cast<double>(tasks_.size());
+  o.work.longest_done_task_hours = longest_done_millis_ / kMillisPerHour;
   return o;
 }
 
@@ -313,6 +326,7 @@ Result<SimResult> Simulation::Run() {
           Task& t = tasks_[in.task];
           if (t.done_millis + 0.5 < t.total_millis) break;  // rescheduled meanwhile
           t.finished = true;
+          longest_done_millis_ = std::max(longest_done_millis_, t.total_millis);
           remaining_millis_ -= t.total_millis - t.done_millis;  // the rounding of the event time
           --unfinished_;
           --running_tasks_;
@@ -329,7 +343,9 @@ Result<SimResult> Simulation::Run() {
       }
     }
     if (unfinished_ == 0) break;
+    Dispatch(now);
     SB_RETURN_IF_ERROR(Apply(policy_.Decide(Observe(now)), now));
+    Dispatch(now);
   }
   result_.finished = unfinished_ == 0;
   while (!instances_.empty()) End(instances_.begin()->first, now, /*reclaimed=*/false);

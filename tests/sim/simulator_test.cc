@@ -151,6 +151,34 @@ class LaunchNowhere final : public FleetPolicy {
   }
 };
 
+// Launches one spot and one on-demand instance at the start, then holds.
+class SpotAndSpare final : public FleetPolicy {
+ public:
+  std::string_view name() const override { return "spot-and-spare"; }
+  std::vector<FleetAction> Decide(const Observation&) override {
+    if (done_) return {};
+    done_ = true;
+    return {{FleetAction::Kind::kLaunch, 0, -1}, {FleetAction::Kind::kLaunch, 1, -1}};
+  }
+
+ private:
+  bool done_ = false;
+};
+
+TEST(Simulator, ATaskHandedBackByAReclaimGoesToAnIdleInstanceAtOnce) {
+  std::vector<int32_t> hourly(1, 1);
+  hourly.resize(48, 0);
+  Workload w;
+  w.task_hours = {2};
+  SpotAndSpare policy;
+  const SimResult r = RunSim({Spot(hourly), OnDemand()}, w, policy);
+  // The spot instance took the task and did 1 h before its reclaim; the idle on-demand
+  // instance does the other hour at once.
+  EXPECT_TRUE(r.finished);
+  EXPECT_NEAR(r.finish_hours, 2.0, 1e-6);
+  EXPECT_EQ(r.interruptions, 1);
+}
+
 TEST(Simulator, BadInputIsRefused) {
   LaunchNowhere nowhere;
   auto r = Simulate({OnDemand()}, Job(1, 2, 0), nowhere, {});
