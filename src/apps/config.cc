@@ -296,7 +296,6 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
 Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SB_ASSIGN_OR_RETURN(const toml::table* sim, p.Table(root, "simulate"));
   SimulateConfig& s = c->simulate;
-  s.present = sim != nullptr;
   if (sim == nullptr) return Status::Ok();
   SB_RETURN_IF_ERROR(p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload"}));
   int64_t runs = s.runs;

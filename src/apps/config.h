@@ -30,7 +30,6 @@ struct PoolConfig {
 
 // [simulate] and [simulate.workload] (see DESIGN.md): `spotbatch simulate` only.
 struct SimulateConfig {
-  bool present = false;
   std::vector<std::string> policies;  // empty: every policy of the kind (KnownPolicies)
   int runs = 20;
   uint64_t seed = 1;

@@ -7,11 +7,6 @@ const char* InterruptionBandLabel(int band) {
   return band >= 0 && band < kBandCount ? kLabels[band] : "unknown";
 }
 
-double BandMonthlyInterruptionRate(int band, double unknown_rate) {
-  static constexpr double kRates[kBandCount] = {0.025, 0.075, 0.125, 0.175, 0.25};
-  return band >= 0 && band < kBandCount ? kRates[band] : unknown_rate;
-}
-
 double PriceSeries::Mean() const {
   if (usd_per_hour.empty()) return 0;
   double sum = 0;

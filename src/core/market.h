@@ -19,9 +19,6 @@ inline constexpr int kUnknownBand = -1;
 inline constexpr int kBandCount = 5;
 // "<5%", "5-10%", "10-15%", "15-20%", ">20%"; "unknown" otherwise.
 const char* InterruptionBandLabel(int band);
-// The monthly interruption frequency a band stands for, as a fraction: the middle of its range
-// (0.025, 0.075, 0.125, 0.175) and 0.25 for ">20%"; `unknown_rate` for an unknown band.
-double BandMonthlyInterruptionRate(int band, double unknown_rate = 0.10);
 
 // $/h over time: one value per tick of `gap_millis`, repeating past its end like capacity
 // traces; a single value (or gap 0) is a constant price.

@@ -231,7 +231,6 @@ TEST_F(ConfigTest, SimulateNeedsOnlyPoolsAndHasTheContractDefaults) {
   auto c = LoadConfig(dir_ / "sb.toml", ConfigUse::kMarket);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(c->has_pipeline);
-  EXPECT_TRUE(c->simulate.present);
   EXPECT_TRUE(c->simulate.policies.empty()) << "every policy";
   EXPECT_EQ(c->simulate.runs, 20);
   EXPECT_EQ(c->simulate.seed, 1u);
