@@ -25,6 +25,12 @@ constexpr double kSpot = 0.9731;
 
 std::string Base(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
+// The nine one-zone p3.2xlarge availability traces of 2023-02-15, under DATA_DIR.
+constexpr const char* kZoneTraces = "/traces/availability-1node/aws-02-15-2023/";
+constexpr const char* kZones[] = {"us-east-1a", "us-east-1c", "us-east-1d",
+                                  "us-east-1f", "us-east-2a", "us-east-2b",
+                                  "us-west-2a", "us-west-2b", "us-west-2c"};
+
 MarketPool SpotPool(const std::string& trace) {
   MarketPool p;
   p.name = Base(trace);
@@ -73,9 +79,7 @@ std::vector<PolicySummary> MustRun(const Scenario& s) {
 }
 
 void CantBeLateTable(const std::string& data, int runs) {
-  const std::string dir = data + "/traces/availability-1node/aws-02-15-2023/";
-  const char* zones[] = {"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a",
-                         "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"};
+  const std::string dir = data + kZoneTraces;
   std::printf(
       "## 1. The \"Can't Be Late\" setting, one zone at a time\n\n"
       "48 h job, 60 h deadline, 0.2 h changeover, p3.2xlarge at $%.2f on demand and "
@@ -91,17 +95,17 @@ void CantBeLateTable(const std::string& data, int runs) {
   for (size_t i = 0; i < policies.size(); ++i) std::printf("---|");
   std::printf("\n");
   std::map<std::string, PolicySummary> mean;
-  for (const char* zone : zones) {
+  for (const char* zone : kZones) {
     const auto results = MustRun(CantBeLate({SpotPool(dir + zone + "_v100_1.json")}, runs));
     std::printf("| %s |", zone);
     for (const PolicySummary& r : results) {
       std::printf(" %.1f / %.1f ($%.0f)%s |", r.on_demand_hours, r.spot_hours, r.cost_usd,
                   r.deadline_met < 1 ? " MISSED" : "");
       PolicySummary& m = mean[r.policy];
-      m.on_demand_hours += r.on_demand_hours / std::size(zones);
-      m.spot_hours += r.spot_hours / std::size(zones);
-      m.cost_usd += r.cost_usd / std::size(zones);
-      m.deadline_met += r.deadline_met / std::size(zones);
+      m.on_demand_hours += r.on_demand_hours / std::size(kZones);
+      m.spot_hours += r.spot_hours / std::size(kZones);
+      m.cost_usd += r.cost_usd / std::size(kZones);
+      m.deadline_met += r.deadline_met / std::size(kZones);
     }
     std::printf("\n");
   }
@@ -122,9 +126,7 @@ void CantBeLateTable(const std::string& data, int runs) {
 }
 
 void ManyZonesTable(const std::string& data, int runs) {
-  const std::string dir = data + "/traces/availability-1node/aws-02-15-2023/";
-  const char* zones[] = {"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a",
-                         "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"};
+  const std::string dir = data + kZoneTraces;
   std::printf(
       "## 2. The same job over several zones\n\n"
       "The first N zones of the list above as N spot pools (same price), every policy "
@@ -137,7 +139,7 @@ void ManyZonesTable(const std::string& data, int runs) {
   std::printf("\n");
   for (int n : {1, 3, 5, 9}) {
     std::vector<MarketPool> pools;
-    for (int i = 0; i < n; ++i) pools.push_back(SpotPool(dir + zones[i] + "_v100_1.json"));
+    for (int i = 0; i < n; ++i) pools.push_back(SpotPool(dir + kZones[i] + "_v100_1.json"));
     std::printf("| %d |", n);
     for (const PolicySummary& r : MustRun(CantBeLate(pools, runs))) {
       std::printf(" %.0f (%.1f / %.1f)%s |", r.cost_usd, r.on_demand_hours, r.spot_hours,
@@ -149,9 +151,7 @@ void ManyZonesTable(const std::string& data, int runs) {
 }
 
 void BagOfTasksTable(const std::string& data, int runs) {
-  const std::string dir = data + "/traces/availability-1node/aws-02-15-2023/";
-  const char* zones[] = {"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a",
-                         "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"};
+  const std::string dir = data + kZoneTraces;
   constexpr int kTasks = 2000, kInstances = 20, kPerPool = 8;
   std::printf(
       "## 3. A bag of tasks over 1, 3, 5 and 9 zones\n\n"
@@ -170,7 +170,7 @@ void BagOfTasksTable(const std::string& data, int runs) {
   for (int n : {1, 3, 5, 9}) {
     Scenario s;
     for (int i = 0; i < n; ++i) {
-      s.pools.push_back(SpotPool(dir + zones[i] + "_v100_1.json"));
+      s.pools.push_back(SpotPool(dir + kZones[i] + "_v100_1.json"));
       s.pools.back().max_instances = kPerPool;
     }
     s.pools.push_back(OnDemandPool());
@@ -235,11 +235,9 @@ void SavingsClaim(const std::string& data) {
 // The share of ticks with no zone available and the number of times every zone was lost at
 // once, averaged over every choice of `k` of the zones.
 void DiversificationClaim(const std::string& data) {
-  const std::string dir = data + "/traces/availability-1node/aws-02-15-2023/";
-  const char* zones[] = {"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a",
-                         "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"};
+  const std::string dir = data + kZoneTraces;
   std::vector<CapacityTrace> traces;
-  for (const char* z : zones) traces.push_back(*LoadCapacityTrace(dir + z + "_v100_1.json"));
+  for (const char* z : kZones) traces.push_back(*LoadCapacityTrace(dir + z + "_v100_1.json"));
   size_t ticks = traces[0].values.size();
   for (const auto& t : traces) ticks = std::min(ticks, t.values.size());
   std::printf(
@@ -320,12 +318,9 @@ void DiversificationClaim(const std::string& data) {
 }
 
 void Speed(const std::string& data) {
-  const std::string dir = data + "/traces/availability-1node/aws-02-15-2023/";
+  const std::string dir = data + kZoneTraces;
   std::vector<MarketPool> pools;
-  for (const char* z : {"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a",
-                        "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"}) {
-    pools.push_back(SpotPool(dir + z + "_v100_1.json"));
-  }
+  for (const char* z : kZones) pools.push_back(SpotPool(dir + z + "_v100_1.json"));
   pools.push_back(OnDemandPool());
   // A job as long as the traces (about 45 days), so that every tick of every zone is replayed.
   Workload w;

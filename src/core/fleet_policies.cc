@@ -35,6 +35,22 @@ class FleetSizingPolicy : public FleetPolicy {
     const PoolView& p = o.pools[i];
     return p.spot ? p.spare - placed[i] : 0;
   }
+  // The spot pool with room that has the lowest `cost(i)` (the first of equals; an infinite
+  // cost rules a pool out); -1 when none qualifies.
+  template <typename Cost>
+  static int Lowest(const Observation& o, const std::vector<int>& placed, Cost cost) {
+    int best = -1;
+    double best_cost = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < o.pools.size(); ++i) {
+      if (Room(o, placed, i) <= 0) continue;
+      const double c = cost(i);
+      if (c < best_cost) {
+        best_cost = c;
+        best = static_cast<int>(i);
+      }
+    }
+    return best;
+  }
   const int instances_;
 };
 
@@ -127,13 +143,7 @@ class DiversifiedPolicy final : public FleetSizingPolicy {
 
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
-    int best = -1;
-    for (size_t i = 0; i < o.pools.size(); ++i) {
-      if (Room(o, placed, i) <= 0) continue;
-      const int have = o.pools[i].running + placed[i];
-      if (best < 0 || have < o.pools[best].running + placed[best]) best = static_cast<int>(i);
-    }
-    return best;
+    return Lowest(o, placed, [&](size_t i) { return o.pools[i].running + placed[i]; });
   }
 };
 
@@ -144,14 +154,7 @@ class GreedyFleetPolicy final : public FleetSizingPolicy {
 
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
-    int best = -1;
-    for (size_t i = 0; i < o.pools.size(); ++i) {
-      if (Room(o, placed, i) > 0 &&
-          (best < 0 || o.pools[i].usd_per_hour < o.pools[best].usd_per_hour)) {
-        best = static_cast<int>(i);
-      }
-    }
-    return best;
+    return Lowest(o, placed, [&](size_t i) { return o.pools[i].usd_per_hour; });
   }
 };
 
@@ -162,12 +165,7 @@ class CapacityOptimizedPolicy final : public FleetSizingPolicy {
 
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
-    int best = -1;
-    for (size_t i = 0; i < o.pools.size(); ++i) {
-      const int room = Room(o, placed, i);
-      if (room > 0 && (best < 0 || room > Room(o, placed, best))) best = static_cast<int>(i);
-    }
-    return best;
+    return Lowest(o, placed, [&](size_t i) { return -Room(o, placed, i); });
   }
 };
 
@@ -180,15 +178,10 @@ class PriceCapacityOptimizedPolicy final : public FleetSizingPolicy {
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
     int most = 0;
     for (size_t i = 0; i < o.pools.size(); ++i) most = std::max(most, Room(o, placed, i));
-    int best = -1;
-    for (size_t i = 0; i < o.pools.size(); ++i) {
-      const int room = Room(o, placed, i);
-      if (room <= 0 || 2 * room < most) continue;
-      if (best < 0 || o.pools[i].usd_per_hour < o.pools[best].usd_per_hour) {
-        best = static_cast<int>(i);
-      }
-    }
-    return best;
+    return Lowest(o, placed, [&](size_t i) {
+      return 2 * Room(o, placed, i) < most ? std::numeric_limits<double>::infinity()
+                                           : o.pools[i].usd_per_hour;
+    });
   }
 };
 
@@ -199,23 +192,15 @@ class SpotbatchFleetPolicy final : public FleetSizingPolicy {
 
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
-    int best = -1;
-    double best_cost = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < o.pools.size(); ++i) {
-      if (Room(o, placed, i) <= 0) continue;
+    return Lowest(o, placed, [&](size_t i) {
       const PoolView& p = o.pools[i];
       // Each reclaim wastes a changeover; one pseudo-hour without one is the prior.
       const double reclaims_per_hour = p.interruptions / (p.instance_hours + 1.0);
       const double useful = std::max(0.05, 1.0 - reclaims_per_hour * o.work.changeover_hours);
       // Instances in one pool go together when it runs out: spread as the prices allow.
       const double share = static_cast<double>(p.running + placed[i]) / instances_;
-      const double cost = p.usd_per_hour / useful * (1.0 + share);
-      if (cost < best_cost) {
-        best_cost = cost;
-        best = static_cast<int>(i);
-      }
-    }
-    return best;
+      return p.usd_per_hour / useful * (1.0 + share);
+    });
   }
 
   // On demand for what the deadline needs beyond the spot instances it can expect: those
