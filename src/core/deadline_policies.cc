@@ -10,8 +10,13 @@ namespace {
 constexpr double kMillisPerHour = 3'600'000.0;
 
 // The slack below which only on-demand capacity can still make the deadline: one changeover
-// to start it and one more for the time between decisions and for rounding.
-bool SafetyNet(const DeadlineSituation& s) { return s.time_left - s.work_left < 2 * s.changeover; }
+// to start it and one more for the time between decisions and for rounding. Starting anything
+// but the spot instance already running eats slack (a changeover), so the net applies
+// whenever the job is not on running spot. Once it fires the job stays on demand (`committed`).
+bool SafetyNet(const DeadlineSituation& s, bool& committed) {
+  committed = committed || (!s.on_spot && s.time_left - s.work_left < 2 * s.changeover);
+  return committed;
+}
 
 int CheapestOnDemandPool(const Observation& o) {
   int best = -1;
@@ -39,10 +44,7 @@ class GreedyPolicy final : public SingleInstancePolicy {
 
  protected:
   Placement Choose(const DeadlineSituation& s, const Observation&) override {
-    if (committed_ || (!s.on_spot && SafetyNet(s))) {
-      committed_ = true;
-      return Placement::kOnDemand;
-    }
+    if (SafetyNet(s, committed_)) return Placement::kOnDemand;
     return s.spot_available ? Placement::kSpot : Placement::kNone;
   }
 
@@ -50,14 +52,9 @@ class GreedyPolicy final : public SingleInstancePolicy {
   bool committed_ = false;
 };
 
-// The rules of Uniform Progress, shared with spotbatch's policy. Starting anything but the
-// spot instance already running eats slack (a changeover), so the safety net comes first
-// whenever the job is not on running spot; once it fires the job stays on demand.
+// The rules of Uniform Progress, after the safety net.
 Placement UniformProgress(const DeadlineSituation& s, bool& committed) {
-  if (committed || (!s.on_spot && SafetyNet(s))) {
-    committed = true;
-    return Placement::kOnDemand;
-  }
+  if (SafetyNet(s, committed)) return Placement::kOnDemand;
   const double progress = s.total_work - s.work_left;
   auto expected = [&](double t) { return s.total_work * std::min(1.0, t / s.deadline); };
   // Hysteresis: once on demand, stay until ahead of where the line will be 2d later.
@@ -95,10 +92,7 @@ class SpotbatchDeadlinePolicy final : public SingleInstancePolicy {
 
  protected:
   Placement Choose(const DeadlineSituation& s, const Observation&) override {
-    if (committed_ || (!s.on_spot && SafetyNet(s))) {
-      committed_ = true;
-      return Placement::kOnDemand;
-    }
+    if (SafetyNet(s, committed_)) return Placement::kOnDemand;
     const double progress = s.total_work - s.work_left;
     const bool behind = progress < s.total_work * std::min(1.0, s.elapsed / s.deadline);
     if (s.on_demand && behind) return Placement::kOnDemand;
