@@ -11,6 +11,18 @@
 
 namespace spotbatch {
 
+namespace {
+
+// Rotates a repeating series of `gap_millis` ticks so that it starts `offset_millis` in.
+template <typename T>
+void StartAt(std::vector<T>& series, int64_t gap_millis, int64_t offset_millis) {
+  if (series.size() < 2 || gap_millis <= 0 || offset_millis <= 0) return;
+  const auto ticks = offset_millis / gap_millis % static_cast<int64_t>(series.size());
+  std::rotate(series.begin(), series.begin() + ticks, series.end());
+}
+
+}  // namespace
+
 std::vector<MarketPool> MarketPoolsOf(const Config& config) {
   std::vector<MarketPool> out;
   for (const PoolConfig& pc : config.pools) {
@@ -23,18 +35,9 @@ std::vector<MarketPool> MarketPoolsOf(const Config& config) {
     p.on_demand_usd_per_hour = pc.on_demand_price_per_hour;
     p.max_instances = pc.max_instances;
     p.capacity = pc.capacity;
-    if (!p.capacity.values.empty() && pc.trace_offset_seconds > 0) {
-      const auto ticks = static_cast<int64_t>(pc.trace_offset_seconds * 1000) /
-                         p.capacity.gap_millis % static_cast<int64_t>(p.capacity.values.size());
-      std::rotate(p.capacity.values.begin(), p.capacity.values.begin() + ticks,
-                  p.capacity.values.end());
-    }
-    if (p.price.usd_per_hour.size() > 1 && pc.trace_offset_seconds > 0) {
-      const auto ticks = static_cast<int64_t>(pc.trace_offset_seconds * 1000) / p.price.gap_millis %
-                         static_cast<int64_t>(p.price.usd_per_hour.size());
-      std::rotate(p.price.usd_per_hour.begin(), p.price.usd_per_hour.begin() + ticks,
-                  p.price.usd_per_hour.end());
-    }
+    const auto offset = static_cast<int64_t>(pc.trace_offset_seconds * 1000);
+    StartAt(p.capacity.values, p.capacity.gap_millis, offset);
+    StartAt(p.price.usd_per_hour, p.price.gap_millis, offset);
     out.push_back(std::move(p));
   }
   return out;
@@ -90,11 +93,11 @@ Status WriteCharts(const Scenario& s, const std::string& dir) {
     TimelineChart::PoolRow row{p.name, p.spot(), {}};
     if (p.spot()) {
       const int64_t step = p.capacity.values.empty() ? 60'000 : p.capacity.gap_millis;
-      const auto end = static_cast<int64_t>(horizon * 3.6e6);
+      const auto end = static_cast<int64_t>(horizon * kMillisPerHour);
       for (int64_t t = 0; t < end; t += step) {
         if (p.capacity.CapacityAt(starts[0] + t, p.max_instances) <= 0) continue;
-        const double from = static_cast<double>(t) / 3.6e6;
-        const double to = static_cast<double>(std::min(end, t + step)) / 3.6e6;
+        const double from = static_cast<double>(t) / kMillisPerHour;
+        const double to = static_cast<double>(std::min(end, t + step)) / kMillisPerHour;
         if (!row.room_hours.empty() && row.room_hours.back().second >= from) {
           row.room_hours.back().second = to;
         } else {

@@ -84,8 +84,8 @@ std::string TimelineSvg(const TimelineChart& c) {
     svg += "<text x=\"10\" y=\"" + Num(y + 15) + "\" font-weight=\"bold\">" + Escape(row.name) +
            "</text>\n";
     for (const InstanceSpan& s : row.spans) {
-      const double from = static_cast<double>(s.launched_millis) / 3.6e6;
-      const double to = static_cast<double>(s.ended_millis) / 3.6e6;
+      const double from = static_cast<double>(s.launched_millis) / kMillisPerHour;
+      const double to = static_cast<double>(s.ended_millis) / kMillisPerHour;
       svg += "<rect x=\"" + Num(x(from)) + "\" y=\"" + Num(y + 3) + "\" width=\"" +
              Num(std::max(0.5, x(to) - x(from))) + "\" height=\"14\" fill=\"" + color(s.pool) +
              "\"><title>" + Escape(c.pools.at(static_cast<size_t>(s.pool)).name) + " " + Num(from) +

@@ -7,8 +7,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr double kMillisPerHour = 3'600'000.0;
-
 // The slack below which only on-demand capacity can still make the deadline: one changeover
 // to start it and one more for the time between decisions and for rounding. Starting anything
 // but the spot instance already running eats slack (a changeover), so the net applies
@@ -16,16 +14,6 @@ constexpr double kMillisPerHour = 3'600'000.0;
 bool SafetyNet(const DeadlineSituation& s, bool& committed) {
   committed = committed || (!s.on_spot && s.time_left - s.work_left < 2 * s.changeover);
   return committed;
-}
-
-int CheapestOnDemandPool(const Observation& o) {
-  int best = -1;
-  for (size_t i = 0; i < o.pools.size(); ++i) {
-    if (o.pools[i].spot) continue;
-    if (best < 0 || o.pools[i].usd_per_hour < o.pools[best].usd_per_hour)
-      best = static_cast<int>(i);
-  }
-  return best;
 }
 
 class OnDemandPolicy final : public SingleInstancePolicy {

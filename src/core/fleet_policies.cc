@@ -7,8 +7,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr double kMillisPerHour = 3'600'000.0;
-
 // Sizes the fleet: on-demand instances for what the deadline needs, spot for the rest, each
 // spot launch where the subclass says.
 class FleetSizingPolicy : public FleetPolicy {
@@ -91,13 +89,7 @@ std::vector<FleetAction> FleetSizingPolicy::Decide(const Observation& o) {
   };
   if (have_od > od_target) shed(od, have_od - od_target);
   if (have_spot > spot_target) shed(spot, have_spot - std::max(0, spot_target));
-  int cheapest_od = -1;
-  for (size_t i = 0; i < o.pools.size(); ++i) {
-    if (!o.pools[i].spot && o.pools[i].can_launch &&
-        (cheapest_od < 0 || o.pools[i].usd_per_hour < o.pools[cheapest_od].usd_per_hour)) {
-      cheapest_od = static_cast<int>(i);
-    }
-  }
+  const int cheapest_od = CheapestOnDemandPool(o);
   for (int i = have_od; i < od_target && cheapest_od >= 0; ++i) {
     actions.push_back({FleetAction::Kind::kLaunch, cheapest_od, -1});
   }

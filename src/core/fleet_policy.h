@@ -67,6 +67,17 @@ struct FleetAction {
   int64_t instance = -1;  // kTerminate
 };
 
+// The cheapest on-demand pool that would take a launch now; -1 for none.
+inline int CheapestOnDemandPool(const Observation& o) {
+  int best = -1;
+  for (size_t i = 0; i < o.pools.size(); ++i) {
+    const PoolView& p = o.pools[i];
+    if (p.spot || !p.can_launch) continue;
+    if (best < 0 || p.usd_per_hour < o.pools[best].usd_per_hour) best = static_cast<int>(i);
+  }
+  return best;
+}
+
 class FleetPolicy {
  public:
   virtual ~FleetPolicy() = default;

@@ -7,6 +7,16 @@ const char* InterruptionBandLabel(int band) {
   return band >= 0 && band < kBandCount ? kLabels[band] : "unknown";
 }
 
+double CheapestOnDemandUsdPerHour(const std::vector<MarketPool>& pools) {
+  double pool = 0, named = 0;
+  auto lower = [](double& best, double v) {
+    if (v > 0 && (best == 0 || v < best)) best = v;
+  };
+  for (const MarketPool& p : pools)
+    lower(p.spot() ? named : pool, p.spot() ? p.on_demand_usd_per_hour : p.price.Mean());
+  return pool > 0 ? pool : named;
+}
+
 double PriceSeries::Mean() const {
   if (usd_per_hour.empty()) return 0;
   double sum = 0;

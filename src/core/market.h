@@ -13,6 +13,9 @@ namespace spotbatch {
 
 enum class MarketKind { kSpot, kOnDemand };
 
+// Traces and prices are in milliseconds; policies and reports think in hours.
+inline constexpr double kMillisPerHour = 3'600'000.0;
+
 // The Spot Instance Advisor's interruption bands: the share of a pool's instances interrupted
 // over the trailing month. kUnknownBand when no source says.
 inline constexpr int kUnknownBand = -1;
@@ -54,5 +57,9 @@ struct MarketPool {
 
   bool spot() const { return market == MarketKind::kSpot; }
 };
+
+// What an hour of the same capacity costs on demand: the cheapest on-demand pool (its mean
+// price), or without one the cheapest on-demand price a spot pool names; 0 when nothing says.
+double CheapestOnDemandUsdPerHour(const std::vector<MarketPool>& pools);
 
 }  // namespace spotbatch

@@ -7,7 +7,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr double kMillisPerHour = 3'600'000.0;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Cell {
@@ -39,12 +38,11 @@ int64_t FinestGap(const std::vector<MarketPool>& pools) {
   return finest == 0 ? 60'000 : finest;
 }
 
+// The price every deadline falls back to; infinite without an on-demand pool.
 double CheapestOnDemand(const std::vector<MarketPool>& pools) {
-  double od = kInf;
-  for (const MarketPool& p : pools) {
-    if (!p.spot()) od = std::min(od, p.price.Mean());
-  }
-  return od;
+  const bool any =
+      std::any_of(pools.begin(), pools.end(), [](const MarketPool& p) { return !p.spot(); });
+  return any ? CheapestOnDemandUsdPerHour(pools) : kInf;
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ PoolEconomics Evaluate(const MarketPool& p, double changeover_hours) {
   e.interruption_band = p.interruption_band;
   const CapacityTrace& t = p.capacity;
   if (e.spot && !t.values.empty() && t.gap_millis > 0) {
-    const double tick_hours = static_cast<double>(t.gap_millis) / 3'600'000.0;
+    const double tick_hours = static_cast<double>(t.gap_millis) / kMillisPerHour;
     const int max = std::max(1, p.max_instances);
     auto room = [&](size_t i) { return t.CapacityAt(static_cast<int64_t>(i) * t.gap_millis, max); };
     double capacity_hours = 0, reclaims = 0, available_ticks = 0;
@@ -38,7 +38,8 @@ PoolEconomics Evaluate(const MarketPool& p, double changeover_hours) {
     e.reclaims_per_hour = capacity_hours > 0 ? reclaims / capacity_hours : 0;
     e.mean_stretch_hours = stretches > 0 ? available_ticks * tick_hours / stretches : 0;
   } else {
-    e.mean_stretch_hours = t.values.empty() ? 0 : static_cast<double>(t.span_millis()) / 3.6e6;
+    e.mean_stretch_hours =
+        t.values.empty() ? 0 : static_cast<double>(t.span_millis()) / kMillisPerHour;
   }
   e.useful = e.availability > 0 ? std::max(0.0, 1 - e.reclaims_per_hour * changeover_hours) : 0;
   e.usd_per_useful_hour =

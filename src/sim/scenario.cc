@@ -11,8 +11,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr double kMillisPerHour = 3'600'000.0;
-
 void Add(PolicySummary& s, double cost, double on_demand_cost, bool met, double spot_hours,
          double od_hours, double interruptions, double finish) {
   ++s.runs;
@@ -126,13 +124,7 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
     SB_ASSIGN_OR_RETURN(OmniscientPlan plan, std::move(bound));
     SimResult r;
     r.policy = name;
-    for (const MarketPool& p : s.pools) {
-      if (p.spot()) continue;
-      const double od = p.price.Mean();
-      r.on_demand_only_cost_usd =
-          r.on_demand_only_cost_usd == 0 ? od : std::min(r.on_demand_only_cost_usd, od);
-    }
-    r.on_demand_only_cost_usd *= work_hours;
+    r.on_demand_only_cost_usd = work_hours * CheapestOnDemandUsdPerHour(s.pools);
     r.cost_usd = plan.cost_usd;
     r.spot_hours = plan.spot_hours;
     r.on_demand_hours = plan.on_demand_hours;

@@ -10,8 +10,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr double kMillisPerHour = 3'600'000.0;
-
 // Dollars for running at `price` from trace time `from` to `to` (millis), the series sampled
 // at its own ticks.
 double PriceIntegralUsd(const PriceSeries& price, int64_t from, int64_t to) {
@@ -268,15 +266,8 @@ Result<SimResult> Simulation::Run() {
   pool_hours_.assign(pools_.size(), 0);
   pool_interruptions_.assign(pools_.size(), 0);
   result_.policy = std::string(policy_.name());
-  double cheapest_on_demand = std::numeric_limits<double>::infinity();
-  for (const MarketPool& p : pools_) {
-    const double od = p.spot() ? p.on_demand_usd_per_hour : p.price.Mean();
-    if (od > 0) cheapest_on_demand = std::min(cheapest_on_demand, od);
-  }
-  double work_hours = 0;
-  for (double h : work_.task_hours) work_hours += h;
   result_.on_demand_only_cost_usd =
-      std::isfinite(cheapest_on_demand) ? work_hours * cheapest_on_demand : 0;
+      total_millis_ / kMillisPerHour * CheapestOnDemandUsdPerHour(pools_);
 
   const auto give_up = static_cast<int64_t>(options_.give_up_after_hours * kMillisPerHour);
   constexpr int64_t kDecideEvery = 60'000;  // decisions between market events too

@@ -81,9 +81,8 @@ TEST_F(SimulateTest, NeverAvailableSpotWaitsOnlyAsLongAsTheDeadlineAllows) {
   EXPECT_NEAR(r["greedy"]["finish_hours"].get<double>(), 1.0 + 1.0 / 60 + 10.5, 1e-6);
 }
 
-TEST_F(SimulateTest, MarkdownTableOnATerminalAndTheChosenPolicies) {
-  WriteConfig("[1, 0, 1, 1]", std::string(kJob) + "");
-  testing::WriteFile(config(), testing::ReadFile(config()) + "");
+TEST_F(SimulateTest, MarkdownTableWithARowPerPolicy) {
+  WriteConfig("[1, 0, 1, 1]", kJob);
   auto r = testing::RunCli({"simulate", "-c", config()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("| policy | cost $ | vs on-demand | deadline met |"), std::string::npos);
