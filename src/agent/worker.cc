@@ -19,13 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
-  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
-}
-
 // Regular files under `dir`, as sorted relative paths with '/' separators.
 Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
   std::vector<std::string> files;
@@ -100,7 +93,8 @@ Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store,
       queue_(queue),
       state_(state),
       clock_(clock),
-      jitter_(std::move(jitter)) {
+      jitter_(std::move(jitter)),
+      command_(CommandTemplate::Parse(pipeline_.command)) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
@@ -360,15 +354,16 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   }
   const std::string deadline_file = DeadlineFile();
 
+  if (!command_.ok()) return fail(EventKind::kFail, command_.status().message(), -1, "");
+  PlaceholderValues values;
+  values[Placeholder::kInput] = input_path;
+  values[Placeholder::kOutputDir] = output_dir;
+  values[Placeholder::kCheckpointDir] = checkpoint_dir;
+  values[Placeholder::kKey] = task.input_key;
+  values[Placeholder::kName] = name;
+  values[Placeholder::kConfigDir] = pipeline_.config_dir;
   CommandSpec spec;
-  for (const std::string& arg : pipeline_.command) {
-    std::string a = ReplaceAll(arg, "{input}", input_path);
-    a = ReplaceAll(std::move(a), "{output_dir}", output_dir);
-    a = ReplaceAll(std::move(a), "{checkpoint_dir}", checkpoint_dir);
-    a = ReplaceAll(std::move(a), "{key}", task.input_key);
-    a = ReplaceAll(std::move(a), "{config_dir}", pipeline_.config_dir);
-    spec.argv.push_back(ReplaceAll(std::move(a), "{name}", name));
-  }
+  spec.argv = command_->Expand(values);
   // Search PATH once per program, not at every exec.
   if (spec.argv[0].find('/') == std::string::npos) {
     auto [it, inserted] = resolved_programs_.try_emplace(spec.argv[0]);

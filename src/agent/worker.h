@@ -18,6 +18,7 @@
 #include "agent/command_runner.h"
 #include "agent/notice_watcher.h"
 #include "agent/pipeline_spec.h"
+#include "core/command_template.h"
 #include "spotbatch/clock.h"
 #include "spotbatch/instance_metadata.h"
 #include "spotbatch/object_store.h"
@@ -142,6 +143,7 @@ class Worker {
   StateStore& state_;
   Clock& clock_;
   std::function<double()> jitter_;
+  Result<CommandTemplate> command_;  // pipeline_.command, parsed once
   InlineCommand inline_command_;
   InstanceMetadata* metadata_ = nullptr;
   std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_

@@ -10,6 +10,7 @@
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
+#include "core/command_template.h"
 #include "core/object_key.h"
 #include "sim/scenario.h"
 
@@ -259,8 +260,14 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
       return p.Error(&arg, "pipeline.command", "every element must be a string");
     ps.command.push_back(arg.as_string()->get());
   }
-  if (ps.command[0].empty())
-    return p.Error(command, "pipeline.command", "the program name is empty");
+  if (auto parsed = CommandTemplate::Parse(ps.command); !parsed.ok()) {
+    // The message starts with the argument's index: point at that element's line.
+    const std::string& m = parsed.status().message();
+    const size_t index = m[0] == '[' ? std::stoul(m.substr(1)) : 0;
+    const size_t cut = m[0] == '[' ? m.find(']') + 1 : 0;
+    return p.Error(command->as_array()->get(index),
+                   "pipeline.command" + m.substr(0, cut), m.substr(cut + (cut ? 2 : 0)));
+  }
   double timeout = 3600, backoff = 1, backoff_max = 60;
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "timeout_seconds", 0.001, &timeout));
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "retry_backoff_seconds", 0, &backoff));

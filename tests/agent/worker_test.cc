@@ -53,6 +53,19 @@ TEST_F(WorkerTest, PlaceholdersAndEnvironmentReachTheCommand) {
             "in/dir/x.txt|x.txt|in/dir/x.txt|1|" + job + "-0|payload");
 }
 
+// Regression (issue 9): placeholders were replaced one after another over the whole argv,
+// so the key "in/{name}.txt" reached the command as "in/{name}.txt.txt", and a key could make
+// the command read another placeholder's value.
+TEST_F(WorkerTest, KeyTextIsExpandedAgain) {
+  pipeline_.command = {"sh", "-c", "printf '%s|%s' \"$1\" \"$2\" > \"$3/args.txt\"", "_",
+                       "{key}", "{name}", "{output_dir}"};
+  const std::string job = AddInput("{name}/{output_dir}.txt", "x");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  ASSERT_EQ(TaskOf(job).state, TaskState::kSucceeded) << TaskOf(job).last_error;
+  EXPECT_EQ(*store_->Get("out/{name}/{output_dir}.txt/args.txt"),
+            "in/{name}/{output_dir}.txt|{output_dir}.txt");
+}
+
 TEST_F(WorkerTest, NestedOutputFilesKeepTheirRelativePaths) {
   pipeline_.command = {"sh", "-c",
                        "mkdir -p \"$1/a/b\" && echo 1 > \"$1/a/b/one\" && echo 2 > \"$1/two\"", "_",

@@ -84,6 +84,15 @@ TEST_F(ConfigTest, WrongTypeNamesFileLineAndKey) {
   ExpectError("[pipeline]\ncommand = [\"a\", 3]\n", 2, "pipeline.command");
 }
 
+// Regression (issue 9): an unknown placeholder ran as literal text; it is refused at load,
+// naming the element's line.
+TEST_F(ConfigTest, UnknownPlaceholderIsRefusedAtLoad) {
+  ExpectError("[pipeline]\ncommand = [\n  \"cp\",\n  \"{input}\",\n  \"{ouput_dir}/x\",\n]\n", 5,
+              "pipeline.command[2]: unknown placeholder {ouput_dir}");
+  ExpectError("[pipeline]\ncommand = [\"\"]\n", 2, "pipeline.command[0]: the program name");
+  EXPECT_TRUE(Load("[pipeline]\ncommand = [\"sh\", \"-c\", \"awk '{print $1}' ${HOME}\"]\n").ok());
+}
+
 TEST_F(ConfigTest, MissingCommandNamesTheKey) {
   ExpectError("[pipeline]\ninput = \"in/\"\n", 1, "pipeline.command");
   ExpectError("[store]\npath = \"x\"\n", 1, "pipeline");
