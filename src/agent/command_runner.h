@@ -1,5 +1,6 @@
 // Runs a user command as an argv vector (never through a shell it did not ask for), in its
-// own process group, with stdout and stderr appended to a log file.
+// own process group, with stdout and stderr captured or appended to a log file. Commands are
+// started through a CommandSupervisor (command_supervisor.h).
 #pragma once
 
 #include <sys/types.h>
@@ -24,17 +25,21 @@ struct CommandSpec {
   size_t capture_tail_bytes = 0;
 };
 
+class CommandSupervisor;
+
+// A command started by a CommandSupervisor (command_supervisor.h), which owns its processes.
 class RunningCommand {
  public:
-  // Starts the command. kNotFound when argv[0] cannot be found or executed (the message says
-  // which), kInvalidArgument for an empty argv. The child dies with its parent (PDEATHSIG).
-  static Result<std::unique_ptr<RunningCommand>> Start(const CommandSpec& spec);
+  // Kills the command (and everything it started) when it still runs.
   ~RunningCommand();
+  RunningCommand(const RunningCommand&) = delete;
+  RunningCommand& operator=(const RunningCommand&) = delete;
 
-  // Waits up to `timeout_millis` for the command to exit, returning early (false) when
-  // `wake_fd` (if >= 0) becomes readable. True once the command has exited.
+  // Waits up to `timeout_millis` of the supervisor's clock for the command to exit, returning
+  // early (false) when `wake_fd` (if >= 0) becomes readable. True once the command and every
+  // process it started have exited.
   bool Wait(int64_t timeout_millis, int wake_fd);
-  // Sends `sig` to the command's whole process group.
+  // Sends `sig` to the command's whole process group while it runs.
   void Signal(int sig);
   // SIGTERM to the group, up to `grace_millis` for it to exit, then SIGKILL. Returns when the
   // command has exited.
@@ -53,17 +58,22 @@ class RunningCommand {
   std::string output_tail() const;
 
  private:
-  RunningCommand(pid_t pid, int pidfd, int output_fd, size_t tail_bytes)
-      : pid_(pid), pidfd_(pidfd), output_fd_(output_fd), tail_bytes_(tail_bytes) {}
-  bool Reap();
+  friend class CommandSupervisor;
+  RunningCommand(CommandSupervisor* supervisor, pid_t pid, int output_fd, size_t tail_bytes)
+      : supervisor_(supervisor), pid_(pid), output_fd_(output_fd), tail_bytes_(tail_bytes) {}
+  // The supervisor reaped the command (`wait_status` as from waitpid) and everything below it.
+  void Exited(int wait_status);
+  // The supervisor is gone: its commands died with it.
+  void Orphaned();
   // Reads whatever the command wrote so far without blocking.
   void DrainOutput();
+  CommandSupervisor* supervisor_;  // null once the command has exited
   pid_t pid_;
-  int pidfd_;
   int output_fd_;  // read end of the capture pipe, or -1
   size_t tail_bytes_;
   std::string tail_;  // holds at most 2 * tail_bytes_; output_tail() trims
   bool exited_ = false;
+  bool orphaned_ = false;
   int exit_code_ = -1;
   int term_signal_ = 0;
 };

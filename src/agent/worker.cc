@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "agent/command_runner.h"
+#include "agent/command_supervisor.h"
 #include "common/ids.h"
 #include "common/time_format.h"
 #include "core/interruption.h"
@@ -391,8 +392,18 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     }
     return Finish(lease, std::move(task), *rel, output_dir, "");
   }
-  auto started = RunningCommand::Start(spec);
-  if (!started.ok()) return fail(EventKind::kFail, started.status().message(), 127, "");
+  if (supervisor_ == nullptr || !supervisor_->alive()) {
+    auto launched = CommandSupervisor::Launch(clock_);
+    if (!launched.ok()) return fail(EventKind::kRelease, launched.status().ToString(), -1, "");
+    supervisor_ = std::move(*launched);
+  }
+  auto started = supervisor_->Start(spec);
+  if (!started.ok()) {
+    if (started.status().retryable()) {
+      return fail(EventKind::kRelease, started.status().ToString(), -1, "");
+    }
+    return fail(EventKind::kFail, started.status().message(), 127, "");
+  }
   RunningCommand& cmd = **started;
 
   const int64_t t0 = clock_.MonotonicNanos() / 1'000'000;

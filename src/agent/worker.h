@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "agent/command_runner.h"
+#include "agent/command_supervisor.h"
 #include "agent/notice_watcher.h"
 #include "agent/pipeline_spec.h"
 #include "core/command_template.h"
@@ -146,6 +147,9 @@ class Worker {
   Result<CommandTemplate> command_;  // pipeline_.command, parsed once
   InlineCommand inline_command_;
   InstanceMetadata* metadata_ = nullptr;
+  // Starts this worker's commands; kills whatever they leave behind, and all of it should the
+  // worker die. Launched with the first command, again if it ever dies.
+  std::unique_ptr<CommandSupervisor> supervisor_;
   std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_
   std::string exit_reason_;
   // This attempt's checkpoint folder as last uploaded or restored: (path, size, mtime) lines.

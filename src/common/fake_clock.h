@@ -3,8 +3,10 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 
+#include "common/wait_readable.h"
 #include "spotbatch/clock.h"
 
 namespace spotbatch {
@@ -17,11 +19,13 @@ class FakeClock final : public Clock {
   // Sleeping advances time: code under test that waits finishes at once, deterministically.
   void SleepForMillis(int64_t millis) override { Advance(millis); }
   // Readable already: no time passes; otherwise the whole sleep does.
-  bool SleepForMillisUnlessReadable(int64_t millis, int fd) override {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) return true;
+  int WaitReadable(const int* fds, int count, int64_t millis) override {
+    struct pollfd p[kMaxWaitFds];
+    count = std::min(count, kMaxWaitFds);
+    for (int i = 0; i < count; ++i) p[i] = {fds[i], POLLIN, 0};
+    if (::poll(p, static_cast<nfds_t>(count), 0) > 0) return FirstReady(p, count);
     Advance(millis);
-    return false;
+    return -1;
   }
   void Advance(int64_t millis) { now_ms_ += millis; }
 

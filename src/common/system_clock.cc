@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/wait_readable.h"
 #include "spotbatch/clock.h"
 
 namespace spotbatch {
@@ -25,14 +26,17 @@ class RealClock final : public Clock {
   void SleepForMillis(int64_t millis) override {
     if (millis > 0) std::this_thread::sleep_for(std::chrono::milliseconds(millis));
   }
-  bool SleepForMillisUnlessReadable(int64_t millis, int fd) override {
+  int WaitReadable(const int* fds, int count, int64_t millis) override {
     const int64_t deadline = MonotonicNanos() + std::max<int64_t>(0, millis) * 1'000'000;
+    struct pollfd p[kMaxWaitFds];
+    count = std::min(count, kMaxWaitFds);
+    for (int i = 0; i < count; ++i) p[i] = {fds[i], POLLIN, 0};
     while (true) {
-      struct pollfd p = {fd, POLLIN, 0};
       const int64_t left = (deadline - MonotonicNanos() + 999'999) / 1'000'000;
-      const int ready = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
-      if (ready > 0) return true;
-      if ((ready < 0 && errno != EINTR) || MonotonicNanos() >= deadline) return false;
+      const int ready = ::poll(p, static_cast<nfds_t>(count),
+                               static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
+      if (ready > 0) return FirstReady(p, count);
+      if ((ready < 0 && errno != EINTR) || MonotonicNanos() >= deadline) return -1;
     }
   }
 };

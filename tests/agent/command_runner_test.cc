@@ -3,15 +3,23 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "agent/command_supervisor.h"
 #include "test_util.h"
 
 namespace spotbatch {
 namespace {
 
+// One supervisor per test, as one worker has one.
+CommandSupervisor& Supervisor() {
+  static thread_local std::unique_ptr<CommandSupervisor> s;
+  if (s == nullptr || !s->alive()) s = std::move(*CommandSupervisor::Launch(SystemClock()));
+  return *s;
+}
+
 TEST(CommandRunner, CapturesExitCodeAndOutputInLog) {
   testing::TempDir dir;
   CommandSpec spec{{"sh", "-c", "echo out; echo err >&2; exit 7"}, {}, dir.path(), dir / "log"};
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE(cmd.ok());
   ASSERT_TRUE((*cmd)->Wait(10'000, -1));
   EXPECT_EQ((*cmd)->exit_code(), 7);
@@ -22,7 +30,7 @@ TEST(CommandRunner, CapturesExitCodeAndOutputInLog) {
 TEST(CommandRunner, ArgumentsAreNotInterpretedByAShell) {
   testing::TempDir dir;
   CommandSpec spec{{"printf", "%s", "$(echo injected); rm -rf /"}, {}, dir.path(), dir / "log"};
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE(cmd.ok());
   ASSERT_TRUE((*cmd)->Wait(10'000, -1));
   EXPECT_EQ(testing::ReadFile(dir / "log"), "$(echo injected); rm -rf /");
@@ -34,17 +42,17 @@ TEST(CommandRunner, EnvironmentAddedAndWorkingDirectorySet) {
                    {{"FOO", "bar"}},
                    dir.path(),
                    dir / "log"};
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE((*cmd)->Wait(10'000, -1));
   EXPECT_EQ(testing::ReadFile(dir / "log"), "bar " + dir.path());
 }
 
 TEST(CommandRunner, MissingProgramIsNotFound) {
-  auto cmd = RunningCommand::Start({{"definitely-not-a-program-xyz"}, {}, "", ""});
+  auto cmd = Supervisor().Start({{"definitely-not-a-program-xyz"}, {}, "", ""});
   ASSERT_FALSE(cmd.ok());
   EXPECT_EQ(cmd.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cmd.status().message(), "command not found: definitely-not-a-program-xyz");
-  EXPECT_EQ(RunningCommand::Start({{}, {}, "", ""}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Supervisor().Start({{}, {}, "", ""}).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(CommandRunner, TerminateEscalatesToSigkillWhenSigtermIgnored) {
@@ -53,7 +61,7 @@ TEST(CommandRunner, TerminateEscalatesToSigkillWhenSigtermIgnored) {
                    {},
                    dir.path(),
                    dir / "log"};
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE(testing::WaitFor([&] { return testing::ReadFile(dir / "log") == "ready\n"; }));
   (*cmd)->Terminate(100);
   EXPECT_TRUE((*cmd)->exited());
@@ -63,7 +71,7 @@ TEST(CommandRunner, TerminateEscalatesToSigkillWhenSigtermIgnored) {
 TEST(CommandRunner, WaitReturnsEarlyWhenWakeFdReadable) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
-  auto cmd = RunningCommand::Start({{"sleep", "30"}, {}, "", ""});
+  auto cmd = Supervisor().Start({{"sleep", "30"}, {}, "", ""});
   ASSERT_TRUE(cmd.ok());
   ASSERT_EQ(::write(fds[1], "x", 1), 1);
   const auto t0 = std::chrono::steady_clock::now();
@@ -86,7 +94,7 @@ TEST(CommandRunner, CapturesTailOfLargeOutputWithoutBlocking) {
   CommandSpec spec{
       {"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' a; echo END >&2"}, {}, "", ""};
   spec.capture_tail_bytes = 100;
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE(cmd.ok());
   ASSERT_TRUE(testing::WaitFor([&] { return (*cmd)->Wait(100, -1); }));
   EXPECT_EQ((*cmd)->exit_code(), 0);
@@ -98,7 +106,7 @@ TEST(CommandRunner, CapturesTailOfLargeOutputWithoutBlocking) {
 TEST(CommandRunner, WaitTimesOutWhileCommandKeepsWriting) {
   CommandSpec spec{{"sh", "-c", "while :; do echo x; sleep 0.01; done"}, {}, "", ""};
   spec.capture_tail_bytes = 10;
-  auto cmd = RunningCommand::Start(spec);
+  auto cmd = Supervisor().Start(spec);
   ASSERT_TRUE(cmd.ok());
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_FALSE((*cmd)->Wait(200, -1));

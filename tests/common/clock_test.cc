@@ -54,5 +54,27 @@ TEST(FakeClock, SleepUnlessReadableAdvancesOnlyWhenNothingIsReadable) {
   EXPECT_EQ(clock.NowUnixMillis(), 1'500);
 }
 
+TEST(SystemClock, WaitReadableNamesTheFirstReadyDescriptorAndIgnoresNegativeOnes) {
+  Clock& clock = SystemClock();
+  Pipe a, b;
+  b.Write();
+  const int fds[3] = {a.fds[0], -1, b.fds[0]};
+  EXPECT_EQ(clock.WaitReadable(fds, 3, 60'000), 2);
+  ::close(a.fds[1]);  // a hang-up counts as ready: the reader learns the writer is gone
+  a.fds[1] = -1;
+  EXPECT_EQ(clock.WaitReadable(fds, 3, 60'000), 0);
+}
+
+TEST(FakeClock, WaitReadableAdvancesTheWholeTimeWhenNothingIsReady) {
+  FakeClock clock(0);
+  Pipe a;
+  const int fds[2] = {-1, a.fds[0]};
+  EXPECT_EQ(clock.WaitReadable(fds, 2, 700), -1);
+  EXPECT_EQ(clock.NowUnixMillis(), 700);
+  a.Write();
+  EXPECT_EQ(clock.WaitReadable(fds, 2, 700), 1);
+  EXPECT_EQ(clock.NowUnixMillis(), 700);
+}
+
 }  // namespace
 }  // namespace spotbatch

@@ -8,6 +8,7 @@
 
 #include "integration/pipeline_fixture.h"
 #include "integration/run_state.h"
+#include "process_probe.h"
 
 namespace spotbatch {
 namespace {
@@ -125,6 +126,37 @@ TEST_P(CrashTest, KillWorkersAndControlPlaneNothingLostNothingTwice) {
            }
            return names;
          }();
+}
+
+class WorkerKillTest : public PipelineFixture {};
+
+// Regression (issue 9): only the command's direct child died with its worker; with
+// `sh -c "sleep 37 & sleep 38"` both sleeps kept running after a kill -9 of the worker, while
+// the task's next attempt already ran on the restarted worker.
+TEST_F(WorkerKillTest, WorkerKilledWithSigkillLeavesItsCommandRunning) {
+  const std::string marker = testing::UniqueMarker();
+  // The first attempt starts the two sleeps and waits; the second counts what is left of the
+  // first (marked processes) as it starts, and succeeds.
+  WriteConfig(
+      R"(["sh", "-c", "if [ \"$SPOTBATCH_ATTEMPT\" = 1 ]; then export SB_PROBE=)" + marker +
+          R"(; sleep 37 & sleep 38; fi; grep -l SB_PROBE=)" + marker +
+          R"( /proc/[0-9]*/environ 2>/dev/null | wc -l > \"$1/left.txt\"", "_", "{output_dir}"])",
+      1, "\n[worker]\nlease_seconds = 2\nheartbeat_seconds = 0.5\n");
+  testing::WriteFile(dir_ / "inputs/a", "a");
+  ASSERT_EQ(Cli({"put", dir_ / "inputs"}).exit_code, 0);
+  const pid_t run = testing::StartCli({"run", "-c", config()}, dir_ / "run.out", dir_ / "run.err");
+  // Wait for the two sleeps (/proc shows sh's environment as it started: unmarked).
+  ASSERT_TRUE(testing::WaitFor([&] { return testing::ProcessesWithEnv(marker).size() == 2; }))
+      << testing::ReadFile(dir_ / "run.err");
+  const std::vector<pid_t> workers = testing::ChildrenOf(run);
+  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::ProcessesWithEnv(marker).empty(); },
+                               std::chrono::seconds(5)))
+      << testing::ProcessesWithEnv(marker).size() << " processes outlived their worker";
+  ASSERT_EQ(testing::WaitExit(run), 0) << testing::ReadFile(dir_ / "run.err");
+  EXPECT_EQ(testing::ReadFile(dir_ / "data/out/a/left.txt"), "0\n")
+      << "the next attempt started while the first one's processes ran";
 }
 
 INSTANTIATE_TEST_SUITE_P(Durability, CrashTest, ::testing::Values("power-loss", "process-crash"),
