@@ -44,8 +44,12 @@ class StateStore {
                             CommitDurability durability = CommitDurability::kDurable) = 0;
   // Makes every commit made so far through this store durable, kSoft ones included.
   virtual Status Sync() = 0;
-  // Records that a queue message now exists for the task's current QUEUED spell.
-  virtual Status MarkEnqueued(std::string_view task_id) = 0;
+  // Records that a queue message now exists for the task's current QUEUED spell, and bumps
+  // the version (conditional writes computed from the unmarked record must re-read), only if
+  // the task still has `expected_version`. kAborted (and no change) when it has another one:
+  // the task moved on, and whoever moved it decides whether it needs a message; kNotFound
+  // when there is no such task.
+  virtual Status MarkEnqueued(std::string_view task_id, int64_t expected_version) = 0;
   // Tasks per state, over every job: one aggregate read, for progress displays.
   virtual Result<TaskCounts> CountTasks() = 0;
   // Every job with its tasks, oldest first.

@@ -16,7 +16,12 @@ std::string JobIdFor(const std::string& key, const std::string& etag) {
 
 Status Ingest::Enqueue(const TaskRecord& task) {
   SB_RETURN_IF_ERROR(queue_.Send(pipeline_.queue, task.id, pipeline_.priority, 0).status());
-  return state_.MarkEnqueued(task.id);
+  Status s = state_.MarkEnqueued(task.id, task.version);
+  // Changed since it was read (a worker took the message already, a retry began a new spell):
+  // the message just sent is at worst a duplicate, and a spell that needs one is listed by
+  // ListUnenqueuedTasks again.
+  if (s.code() == StatusCode::kAborted) return Status::Ok();
+  return s;
 }
 
 Result<std::string> Ingest::IngestObject(const ObjectInfo& object, bool* created) {
@@ -46,6 +51,7 @@ Result<IngestReport> Ingest::Reconcile(int64_t settle_millis) {
   for (const ObjectInfo& object : objects) {
     auto it = by_id.find(JobIdFor(object.key, object.etag));
     if (it != by_id.end()) {
+      known_[object.key] = object.etag;
       if (IsTerminal(DeriveJobState(it->second->tasks))) {
         ++report.finished;
       } else {
@@ -58,9 +64,32 @@ Result<IngestReport> Ingest::Reconcile(int64_t settle_millis) {
     SB_ASSIGN_OR_RETURN(std::string id, IngestObject(object, &created));
     report.created += created ? 1 : 0;
     report.unfinished_jobs.push_back(std::move(id));
+    known_[object.key] = object.etag;
   }
+  seeded_ = true;
   SB_RETURN_IF_ERROR(EnqueuePending());
   return report;
+}
+
+Result<int> Ingest::Watch(int64_t settle_millis) {
+  if (!seeded_) {
+    SB_ASSIGN_OR_RETURN(IngestReport report, Reconcile(settle_millis));
+    return report.created;
+  }
+  SB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_.List(pipeline_.input_prefix));
+  const int64_t settled_before = clock_.NowUnixMillis() - settle_millis;
+  int created_count = 0;
+  for (const ObjectInfo& object : objects) {
+    auto it = known_.find(object.key);
+    if (it != known_.end() && it->second == object.etag) continue;
+    if (object.modified_unix_millis > settled_before) continue;
+    bool created = false;
+    SB_RETURN_IF_ERROR(IngestObject(object, &created).status());
+    created_count += created ? 1 : 0;
+    known_[object.key] = object.etag;
+  }
+  SB_RETURN_IF_ERROR(EnqueuePending());
+  return created_count;
 }
 
 Status Ingest::EnqueuePending() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/pipeline_spec.h"
@@ -40,6 +41,12 @@ class Ingest {
   // Objects modified less than `settle_millis` ago are left for a later call: a file being
   // copied into the input folder by another program may not be complete yet.
   Result<IngestReport> Reconcile(int64_t settle_millis = 0);
+  // What `up` calls on every watch interval: ingests the objects under the input prefix that
+  // this Ingest has not seen with their current ETag, then enqueues whatever was left unsent.
+  // The first call reads every job once (Reconcile); later ones read no job, so their cost
+  // grows with new objects, not with history (listing the prefix still visits every object).
+  // Returns the number of jobs created.
+  Result<int> Watch(int64_t settle_millis);
   // Sends a message for every task that has none (after a crash, or a retry).
   Status EnqueuePending();
 
@@ -51,6 +58,9 @@ class Ingest {
   TaskQueue& queue_;
   StateStore& state_;
   Clock& clock_;
+  // Objects known to have a job: key -> ETag (filled by Reconcile and Watch).
+  std::unordered_map<std::string, std::string> known_;
+  bool seeded_ = false;
 };
 
 }  // namespace spotbatch

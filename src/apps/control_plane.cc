@@ -283,11 +283,11 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   while (!g_stop.load()) {
     if (MonotonicMillis() >= next_scan) {
       // Files copied straight into the input folder count once they stopped changing.
-      auto report = ingest.Reconcile(std::max<int64_t>(1000, interval));
-      if (!report.ok()) {
-        std::fprintf(stderr, "spotbatch up: ingest: %s\n", report.status().ToString().c_str());
-      } else if (report->created > 0) {
-        std::fprintf(stderr, "spotbatch up: %d new jobs\n", report->created);
+      auto created = ingest.Watch(std::max<int64_t>(1000, interval));
+      if (!created.ok()) {
+        std::fprintf(stderr, "spotbatch up: ingest: %s\n", created.status().ToString().c_str());
+      } else if (*created > 0) {
+        std::fprintf(stderr, "spotbatch up: %d new jobs\n", *created);
       }
       next_scan = MonotonicMillis() + interval;
     }

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "agent/agent_fixture.h"
+#include "testing/faulty_ports.h"
 
 namespace spotbatch {
 namespace {
@@ -110,6 +111,41 @@ TEST_F(IngestTest, ReconcileWithSettleSkipsObjectsStillBeingWritten) {
       dir_ / "store/in/fresh",
       std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
   EXPECT_EQ(NewIngest().Reconcile(60'000)->created, 1);
+}
+
+// Regression (issue 9): under `up`, every watch interval read every job ever made (ListJobs):
+// its cost grew with history instead of new work.
+TEST_F(IngestTest, IngestReadsEveryJobOnEachWatchInterval) {
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Put("in/old" + std::to_string(i), "x").ok());
+  FaultInjector counts;
+  FaultyStateStore state(*state_, counts);
+  Ingest ingest(pipeline_, *store_, *queue_, state, SystemClock());
+  auto first = ingest.Watch(0);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 50);
+  const int64_t reads_after_first = counts.calls("ListJobs") + counts.calls("GetJob");
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(store_->Put("in/new" + std::to_string(round), "y").ok());
+    auto created = ingest.Watch(0);
+    ASSERT_TRUE(created.ok());
+    EXPECT_EQ(*created, 1);
+  }
+  EXPECT_EQ(counts.calls("ListJobs") + counts.calls("GetJob"), reads_after_first)
+      << "a watch pass read jobs it had seen before";
+  EXPECT_EQ(counts.calls("CreateJob"), 53) << "one create per new object, none for old ones";
+  EXPECT_EQ(Messages(), 53);
+  // A replaced object (new ETag) is new work.
+  ASSERT_TRUE(store_->Put("in/old0", "changed").ok());
+  EXPECT_EQ(*ingest.Watch(0), 1);
+}
+
+// A task that changed between being read and being marked keeps its change.
+TEST_F(IngestTest, EnqueueOfATaskThatMovedOnKeepsItsNewState) {
+  const std::string job = AddInput("a", "x");  // sent and marked
+  CommitEvent(job, EventKind::kStart, "t1");
+  const TaskRecord running = TaskOf(job);
+  EXPECT_EQ(state_->MarkEnqueued(job + "-0", running.version - 1).code(), StatusCode::kAborted);
+  EXPECT_EQ(TaskOf(job), running);
 }
 
 }  // namespace

@@ -152,10 +152,27 @@ TEST_P(StateStoreContract, UnenqueuedTasksUntilMarked) {
   ASSERT_TRUE(state_->CreateJob(Job("a"), {Task("a")}).ok());
   ASSERT_TRUE(state_->CreateJob(Job("b"), {Task("b")}).ok());
   EXPECT_EQ(state_->ListUnenqueuedTasks()->size(), 2u);
-  ASSERT_TRUE(state_->MarkEnqueued("a-0").ok());
+  ASSERT_TRUE(state_->MarkEnqueued("a-0", 0).ok());
   auto left = state_->ListUnenqueuedTasks();
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].id, "b-0");
+  const TaskRecord a = *state_->GetTask("a-0");
+  EXPECT_TRUE(a.enqueued);
+  EXPECT_EQ(a.version, 1) << "a mark is a change: commits computed before it must re-read";
+}
+
+// Regression (issue 9): MarkEnqueued wrote without a version check, so a stale mark could
+// undo a concurrent commit (a retry's new QUEUED spell then never got its message), and it
+// reported success for a task that does not exist.
+TEST_P(StateStoreContract, MarkEnqueuedWritesWithoutAVersionCheck) {
+  ASSERT_TRUE(state_->CreateJob(Job("a"), {Task("a")}).ok());
+  const TaskRecord read = *state_->GetTask("a-0");
+  Transition started = Apply(read, EventKind::kStart, "t1");
+  ASSERT_TRUE(state_->CommitTask(started.task, read.version, started.attempts).ok());
+  EXPECT_EQ(state_->MarkEnqueued("a-0", read.version).code(), StatusCode::kAborted);
+  const TaskRecord after = *state_->GetTask("a-0");
+  EXPECT_EQ(after, started.task) << "a refused mark changes nothing";
+  EXPECT_EQ(state_->MarkEnqueued("nope-0", 0).code(), StatusCode::kNotFound);
 }
 
 TEST_P(StateStoreContract, ListJobsInCreationOrderWithTasks) {

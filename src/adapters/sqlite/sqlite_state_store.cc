@@ -188,10 +188,19 @@ class SqliteStateStore final : public StateStore {
 
   Status Sync() override { return db_->SyncLog(); }
 
-  Status MarkEnqueued(std::string_view task_id) override {
-    return db_->Transaction([&] {
-      SqliteStatement st(*db_, "UPDATE tasks SET enqueued=1 WHERE id=?");
-      return st.Bind(1, task_id).Run();
+  Status MarkEnqueued(std::string_view task_id, int64_t expected_version) override {
+    return db_->Transaction([&]() -> Status {
+      SqliteStatement st(*db_,
+                         "UPDATE tasks SET enqueued=1, version=version+1 WHERE id=? AND version=?");
+      SB_RETURN_IF_ERROR(st.Bind(1, task_id).Bind(2, expected_version).Run());
+      if (st.changes() == 1) return Status::Ok();
+      SqliteStatement exists(*db_, "SELECT version FROM tasks WHERE id=?");
+      if (!exists.Bind(1, task_id).Step()) {
+        SB_RETURN_IF_ERROR(exists.status());
+        return NotFound("no task " + std::string(task_id));
+      }
+      return Aborted("task " + std::string(task_id) + " changed since version " +
+                     std::to_string(expected_version));
     });
   }
 
