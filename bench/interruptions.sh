@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 bench_build interruption_bench
 ib=$root/build/bench/interruption_bench
-trace=$root/../shared/data/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json
+trace=$root/data/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json
 
 echo "== notice to release (40 rounds, metadata polled every 100 ms)" >&2
 "$ib" notice 40 100 > "$work/notice"

@@ -6,14 +6,14 @@
 source "$(dirname "$0")/common.sh"
 bench_build simulate_bench
 runs=${1:-100}
-data=$root/../shared/data
+data=$root/data
 {
   echo "# spotbatch simulation report (issue 4: market model, simulator, policies)"
   echo
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs | cut -d' ' -f1-2)
   echo "Regenerate with \`bench/simulate.sh $runs\`. One run of the script on $(date -u +%Y-%m-%d);"
   echo "machine: $(nproc) cores, $cpu, $(free -g | awk '/Mem:/ {print $2}') GiB; build RelWithDebInfo (-O2)."
-  echo "Data read in place from \`../shared/data\` (see its README for sources)."
+  echo "Data: the project's \`data/\` (see data/README.md for sources and licenses)."
   echo
   "$root/build/bench/simulate_bench" "$data" "$runs"
 } > "$root/bench/SIMULATE.md"

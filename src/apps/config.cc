@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
 #include "core/command_template.h"
 #include "core/object_key.h"
+#include "core/on_demand_prices.h"
 #include "sim/scenario.h"
 
 namespace spotbatch {
@@ -122,6 +124,17 @@ class Parser {
   std::string dir_;
 };
 
+// Why a pool of `instance_type` has no listed price: not in the shipped table and, when
+// `or_pool`, not the type of an on-demand pool of the fleet either.
+std::string NotListed(const std::string& instance_type, bool or_pool) {
+  if (instance_type.empty()) return "the pool has no instance_type to look its price up by";
+  const std::string table =
+      "the shipped on-demand price table (" + std::string(kDefaultPriceRegion) + " Linux prices)";
+  return "instance_type \"" + instance_type + "\" is " +
+         (or_pool ? "neither in " + table + " nor the type of an on-demand pool"
+                  : "not in " + table);
+}
+
 // [[fleet.pool]] entries and [fleet.market].
 Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   const toml::node* pools = fleet ? fleet->get("pool") : nullptr;
@@ -169,8 +182,17 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
     SB_RETURN_IF_ERROR(p.String(&t, section, "instance_type", &pool.instance_type));
     SB_RETURN_IF_ERROR(p.String(&t, section, "price_trace", &pool.price_trace));
     if (t.get("price_per_hour") == nullptr && pool.price_trace.empty()) {
-      return p.Error(&node, section + ".price_per_hour",
-                     "missing (dollars per instance-hour, or a price_trace)");
+      // An on-demand hour costs what the provider lists, so the shipped table can price it; a
+      // spot price has no such list (it is what the config says the pool pays).
+      const std::optional<double> listed =
+          pool.spot ? std::nullopt : ShippedOnDemandPrice(pool.instance_type);
+      if (!listed) {
+        return p.Error(&node, section + ".price_per_hour",
+                       pool.spot ? "missing (dollars per instance-hour, or a price_trace)"
+                                 : "missing, and " + NotListed(pool.instance_type, false) +
+                                       "; set price_per_hour");
+      }
+      pool.price_per_hour = *listed;
     }
     if (t.get("price_per_hour") != nullptr && !pool.price_trace.empty()) {
       return p.Error(t.get("price_trace"), section + ".price_trace",
@@ -210,19 +232,23 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
     }
     c->pools.push_back(std::move(pool));
   }
-  // A spot pool's savings are measured against the on-demand price of its instance type.
+  // A spot pool's savings are measured against the on-demand price of its instance type: the
+  // one the config gives, else what an on-demand pool of that type in this fleet pays, else the
+  // price the shipped table lists (so that a spot pool alone, as in DESIGN.md, needs no price).
   index = 0;
   for (PoolConfig& pool : c->pools) {
     const toml::node& node = (*pools->as_array())[static_cast<size_t>(index)];
     const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
     if (pool.on_demand_price_per_hour >= 0) continue;
-    auto it = on_demand_price.find(pool.instance_type);
-    if (it == on_demand_price.end()) {
+    if (auto it = on_demand_price.find(pool.instance_type); it != on_demand_price.end()) {
+      pool.on_demand_price_per_hour = it->second;
+    } else if (const std::optional<double> listed = ShippedOnDemandPrice(pool.instance_type)) {
+      pool.on_demand_price_per_hour = *listed;
+    } else {
       return p.Error(&node, section + ".on_demand_price_per_hour",
-                     "missing, and no on-demand pool has instance_type \"" + pool.instance_type +
-                         "\" (needed to report savings)");
+                     "missing, and " + NotListed(pool.instance_type, true) +
+                         "; set on_demand_price_per_hour (needed to report savings)");
     }
-    pool.on_demand_price_per_hour = it->second;
   }
 
   SB_ASSIGN_OR_RETURN(const toml::table* market, p.Table(*fleet, "market"));
@@ -265,8 +291,8 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
     const std::string& m = parsed.status().message();
     const size_t index = m[0] == '[' ? std::stoul(m.substr(1)) : 0;
     const size_t cut = m[0] == '[' ? m.find(']') + 1 : 0;
-    return p.Error(command->as_array()->get(index),
-                   "pipeline.command" + m.substr(0, cut), m.substr(cut + (cut ? 2 : 0)));
+    return p.Error(command->as_array()->get(index), "pipeline.command" + m.substr(0, cut),
+                   m.substr(cut + (cut ? 2 : 0)));
   }
   double timeout = 3600, backoff = 1, backoff_max = 60;
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "timeout_seconds", 0.001, &timeout));

@@ -18,13 +18,17 @@ struct PoolConfig {
   std::string name;
   bool spot = true;  // market = "spot" | "on-demand"
   std::string instance_type;
-  double price_per_hour = 0;            // what an instance-hour costs (a series: its mean)
-  std::string price_trace;              // price series file (absolute path); empty: constant
-  PriceSeries price_series;             // loaded from `price_trace` (simulate and market)
-  double on_demand_price_per_hour = 0;  // the same hour on demand (savings); defaults below
-  std::string trace;                    // capacity trace (absolute path); empty: always available
-  CapacityTrace capacity;               // loaded from `trace`
-  double trace_offset_seconds = 0;      // where in the trace the run starts
+  // What an instance-hour costs (a series: its mean). An on-demand pool without one gets its
+  // type's price from the shipped table (core/on_demand_prices.h).
+  double price_per_hour = 0;
+  std::string price_trace;   // price series file (absolute path); empty: constant
+  PriceSeries price_series;  // loaded from `price_trace` (simulate and market)
+  // The same hour on demand (for savings); when not given: the price of an on-demand pool of
+  // the same type, else the shipped table's.
+  double on_demand_price_per_hour = 0;
+  std::string trace;                // capacity trace (absolute path); empty: always available
+  CapacityTrace capacity;           // loaded from `trace`
+  double trace_offset_seconds = 0;  // where in the trace the run starts
   int max_instances = 1;
 };
 

@@ -1,4 +1,4 @@
-// A pool's capacity over time, as the traces in ../shared/data give it: one value per tick of
+// A pool's capacity over time, as the traces in data/traces give it: one value per tick of
 // `gap_millis`. In a trace of only 0 and 1, 1 means room for all of the pool's instances and 0
 // none; larger values are a number of instances.
 #pragma once

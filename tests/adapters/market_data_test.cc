@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <set>
 
+#include "core/on_demand_prices.h"
 #include "test_util.h"
 
 namespace spotbatch {
 namespace {
 
-const std::string kData = SPOTBATCH_SHARED_DATA;
+const std::string kData = SPOTBATCH_DATA_DIR;
 
 // Every malformed case must fail with kInvalidArgument and name the source and the problem.
 template <typename Parse>
@@ -62,6 +63,18 @@ TEST(OnDemandPrices, ReadsEverySnapshotAndTheLatestPrice) {
   const auto latest = LatestOnDemandPrices(*p, "us-east-1");
   EXPECT_DOUBLE_EQ(latest.at("p3.2xlarge"), 3.06);
   EXPECT_TRUE(LatestOnDemandPrices(*p, "eu-west-1").empty());
+}
+
+// The table compiled into spotbatch (data/market/ondemand_linux.csv) is the source's newest
+// price of every type it lists, nothing more and nothing less.
+TEST(OnDemandPrices, TheShippedTableIsTheLatestPriceOfEveryTypeOfItsSource) {
+  auto p = LoadOnDemandPrices(kData + "/market/ondemand_us-east-1_linux.csv");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const auto latest = LatestOnDemandPrices(*p, "us-east-1");
+  EXPECT_EQ(ShippedOnDemandRates().size(), latest.size());
+  for (const auto& [type, price] : latest) {
+    EXPECT_EQ(ShippedOnDemandPrice(type, "us-east-1"), price) << type;
+  }
 }
 
 TEST(OnDemandPrices, MalformedTablesAreRefused) {

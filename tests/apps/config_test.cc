@@ -136,7 +136,7 @@ TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
 }
 
 constexpr const char* kTrace =
-    SPOTBATCH_SHARED_DATA "/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json";
+    SPOTBATCH_DATA_DIR "/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json";
 
 TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
   testing::WriteFile(dir_ / "t.json", R"({"metadata": {"gap_seconds": 60}, "data": [1, 0, 3]})");
@@ -165,8 +165,7 @@ TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
 
 TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   const std::string trace = kTrace;
-  ASSERT_TRUE(std::filesystem::exists(trace))
-      << "the shared spot-market data is missing: configure with -DSPOTBATCH_SHARED_DATA=DIR";
+  ASSERT_TRUE(std::filesystem::exists(trace)) << trace << ": the project's data/ is incomplete";
   auto c = Load(std::string(kMinimal) +
                 "[[fleet.pool]]\nname = \"a\"\nprice_per_hour = 1\n"
                 "on_demand_price_per_hour = 3\ntrace = \"" +
@@ -175,6 +174,111 @@ TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   EXPECT_TRUE(c->pools[0].capacity.binary);
   EXPECT_EQ(c->pools[0].capacity.values.size(), 20158u);
   EXPECT_EQ(c->pools[0].capacity.gap_millis, 195'000);
+}
+
+// The pool example of DESIGN.md, word for word but for the trace's path (the project's data/):
+// one spot pool, no on-demand price and no on-demand pool.
+std::string DesignPoolExample() {
+  return std::string(R"([store]
+path = "data"
+
+[pipeline]
+input = "in/"
+output = "out/"
+command = ["sh", "-c", "sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"]
+timeout_seconds = 3600
+max_attempts = 3
+
+[[fleet.pool]]                # or: pools with a market; each worker slot is an "instance"
+name = "spot-a"
+market = "spot"               # or "on-demand"
+instance_type = "c5.xlarge"
+price_per_hour = 0.068
+trace = ")") +
+         kTrace + R"("
+max_instances = 4
+[fleet.market]
+time_scale = 600              # trace seconds per real second
+notice_seconds = 120          # trace seconds between notice and reclaim
+)";
+}
+
+TEST_F(ConfigTest, DesignPoolExampleTakesTheOnDemandPriceFromTheShippedTable) {
+  for (ConfigUse use : {ConfigUse::kPipeline, ConfigUse::kMarket}) {  // run; market, simulate
+    testing::WriteFile(dir_ / "sb.toml", DesignPoolExample());
+    auto c = LoadConfig(dir_ / "sb.toml", use);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_EQ(c->pools.size(), 1u);
+    EXPECT_EQ(c->pools[0].price_per_hour, 0.068);
+    EXPECT_EQ(c->pools[0].on_demand_price_per_hour, 0.17) << "c5.xlarge, us-east-1 Linux";
+    EXPECT_EQ(c->pools[0].max_instances, 4);
+    EXPECT_TRUE(c->pools[0].capacity.binary);
+  }
+}
+
+// Regression (issue 9, defect 4): a spot pool with neither on_demand_price_per_hour nor an
+// on-demand pool of its type was refused ("fleet.pool[0].on_demand_price_per_hour: missing"),
+// so the pool example of DESIGN.md did not run. It is accepted now.
+TEST_F(ConfigTest, SpotPoolWithoutOnDemandPriceIsRefused) {
+  auto c = Load(std::string(kMinimal) +
+                "[[fleet.pool]]\nname = \"spot\"\ninstance_type = \"p3.2xlarge\"\n"
+                "price_per_hour = 0.9731\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pools[0].on_demand_price_per_hour, 3.06);
+}
+
+TEST_F(ConfigTest, AnOnDemandPoolWithoutAPriceGetsTheTablesPrice) {
+  auto c = LoadMarket(
+      "[[fleet.pool]]\nname = \"spot\"\ninstance_type = \"p3.2xlarge\"\nprice_per_hour = 1\n"
+      "[[fleet.pool]]\nname = \"od\"\nmarket = \"on-demand\"\ninstance_type = \"p3.2xlarge\"\n"
+      "[simulate]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pools[1].price_per_hour, 3.06);
+  EXPECT_EQ(c->pools[1].on_demand_price_per_hour, 3.06);
+  EXPECT_EQ(c->pools[0].on_demand_price_per_hour, 3.06);
+}
+
+TEST_F(ConfigTest, GivenPricesOverrideTheTable) {
+  const std::string spot =
+      "[[fleet.pool]]\nname = \"spot\"\ninstance_type = \"c5.xlarge\"\n"
+      "price_per_hour = 0.068\n";
+  // The pool's own key first.
+  auto c = Load(std::string(kMinimal) + spot + "on_demand_price_per_hour = 0.2\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pools[0].on_demand_price_per_hour, 0.2);
+  // Then what an on-demand pool of the same type in this fleet pays (table: 0.17).
+  c = Load(std::string(kMinimal) + spot +
+           "[[fleet.pool]]\nname = \"od\"\nmarket = \"on-demand\"\ninstance_type = "
+           "\"c5.xlarge\"\nprice_per_hour = 0.19\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pools[0].on_demand_price_per_hour, 0.19);
+  EXPECT_EQ(c->pools[1].price_per_hour, 0.19);
+  EXPECT_EQ(c->pools[1].on_demand_price_per_hour, 0.19);
+}
+
+TEST_F(ConfigTest, AnUnknownTypeWithoutAPriceIsRefusedNamingFileLineAndKey) {
+  const std::string unknown = "[[fleet.pool]]\nname = \"a\"\ninstance_type = \"x9.imaginary\"\n";
+  for (ConfigUse use : {ConfigUse::kPipeline, ConfigUse::kMarket}) {
+    ExpectError(std::string(kMinimal) + unknown + "price_per_hour = 1\n", 3,
+                "fleet.pool[0].on_demand_price_per_hour", use);
+    auto c = Load(std::string(kMinimal) + unknown + "price_per_hour = 1\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.status().message().find("instance_type \"x9.imaginary\" is neither in the shipped "
+                                        "on-demand price table"),
+              std::string::npos)
+        << c.status().message();
+    EXPECT_NE(c.status().message().find("set on_demand_price_per_hour"), std::string::npos)
+        << c.status().message();
+    // An on-demand pool of an unknown type needs its price.
+    ExpectError(std::string(kMinimal) + unknown + "market = \"on-demand\"\n", 3,
+                "fleet.pool[0].price_per_hour: missing, and instance_type \"x9.imaginary\" is not "
+                "in the shipped on-demand price table",
+                use);
+  }
+  // A spot pool's own price is never taken from the on-demand table.
+  ExpectError(
+      std::string(kMinimal) + "[[fleet.pool]]\nname = \"a\"\ninstance_type = \"c5.xlarge\"\n", 3,
+      "fleet.pool[0].price_per_hour: missing (dollars per instance-hour");
 }
 
 TEST_F(ConfigTest, BadPoolsNameFileLineAndKey) {

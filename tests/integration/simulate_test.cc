@@ -110,7 +110,7 @@ TEST_F(SimulateTest, BadConfigsExit2NamingLineAndKey) {
 }
 
 TEST_F(SimulateTest, SameSeedSameOutputOnARealTrace) {
-  const std::string trace = std::string(SPOTBATCH_SHARED_DATA) +
+  const std::string trace = std::string(SPOTBATCH_DATA_DIR) +
                             "/traces/availability-1node/aws-02-15-2023/us-east-1c_v100_1.json";
   testing::WriteFile(config(), R"([[fleet.pool]]
 name = "spot"
@@ -191,6 +191,64 @@ TEST_F(SimulateTest, MarketRanksThePoolsByCostPerUsefulHour) {
   EXPECT_NE(r.err.find("no [[fleet.pool]] entries"), std::string::npos) << r.err;
 }
 
+// Issue 9, defect 4: `market` and `simulate` price pools without an on-demand price from the
+// table compiled into the binary (us-east-1 Linux), as `run` does (config_test).
+TEST_F(SimulateTest, OnDemandPricesComeFromTheShippedTable) {
+  const std::string data = SPOTBATCH_DATA_DIR "/traces/availability-1node/aws-02-15-2023/";
+  // The pools of DESIGN.md's example: one spot pool, no on-demand price anywhere.
+  testing::WriteFile(config(), R"([[fleet.pool]]
+name = "spot-a"
+market = "spot"
+instance_type = "c5.xlarge"
+price_per_hour = 0.068
+trace = ")" + data + R"(us-east-1a_v100_1.json"
+max_instances = 4
+[fleet.market]
+time_scale = 600
+notice_seconds = 120
+)");
+  auto r = testing::RunCli({"market", "-c", config(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto pool = nlohmann::json::parse(r.out)["pools"][0];
+  EXPECT_DOUBLE_EQ(pool["on_demand_usd_per_hour"].get<double>(), 0.17);
+  EXPECT_NEAR(pool["savings"].get<double>(), 1 - 0.068 / 0.17, 1e-9);
+
+  // Simulate with the table's p3.2xlarge price ($3.06) gives what the explicit prices give.
+  const std::string spot = R"([[fleet.pool]]
+name = "spot"
+instance_type = "p3.2xlarge"
+price_per_hour = 0.9731
+trace = ")" + data + R"(us-east-1c_v100_1.json"
+[[fleet.pool]]
+name = "od"
+market = "on-demand"
+instance_type = "p3.2xlarge"
+)";
+  const std::string sim = "[simulate]\nruns = 2\n";
+  testing::WriteFile(config(), spot + sim);
+  auto from_table = testing::RunCli({"simulate", "-c", config(), "--json"});
+  testing::WriteFile(config(), spot + "price_per_hour = 3.06\n" + sim);
+  auto given = testing::RunCli({"simulate", "-c", config(), "--json"});
+  ASSERT_EQ(from_table.exit_code, 0) << from_table.err;
+  EXPECT_EQ(from_table.out, given.out);
+  // 48 h of work and one 0.2 h changeover, on demand.
+  EXPECT_NEAR(Results(from_table)["on-demand"]["cost_usd"].get<double>(), 48.2 * 3.06, 1e-6);
+
+  // A type the table does not know, without a price: exit 2 naming file, line and key.
+  testing::WriteFile(config(),
+                     "[[fleet.pool]]\nname = \"a\"\ninstance_type = \"x9.imaginary\"\n"
+                     "price_per_hour = 1\n");
+  for (const char* command : {"market", "simulate"}) {
+    r = testing::RunCli({command, "-c", config()});
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.err.find("sim.toml:1: fleet.pool[0].on_demand_price_per_hour: missing, and "
+                         "instance_type \"x9.imaginary\" is neither in the shipped on-demand "
+                         "price table"),
+              std::string::npos)
+        << command << ": " << r.err;
+  }
+}
+
 TEST_F(SimulateTest, SvgChartsAreWritten) {
   WriteConfig("[1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]", kJob);
   const std::string charts = dir_ / "charts";
@@ -261,7 +319,7 @@ changeover_hours = 0
 }
 
 TEST_F(SimulateTest, TheShippedExampleRuns) {
-  // examples/simulate reads the shared data beside the project, as the README shows.
+  // examples/simulate reads the project's data/ (a path relative to the example's folder).
   auto r = Results(testing::RunCli(
       {"simulate", "-c", std::string(SPOTBATCH_SOURCE_DIR) + "/examples/simulate/cant-be-late.toml",
        "--json"}));

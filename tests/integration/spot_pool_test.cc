@@ -15,7 +15,7 @@ using testing::PipelineFixture;
 
 const std::string kCounter = SPOTBATCH_SOURCE_DIR "/examples/checkpoint-counter/counter.sh";
 const std::string kFlappingTrace =
-    SPOTBATCH_SHARED_DATA "/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json";
+    SPOTBATCH_DATA_DIR "/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json";
 
 class SpotPoolTest : public PipelineFixture {
  protected:
@@ -76,7 +76,7 @@ class SpotPoolTest : public PipelineFixture {
 
 TEST_F(SpotPoolTest, FlappingRealTraceFinishesEveryTaskResumingFromCheckpoints) {
   ASSERT_TRUE(std::filesystem::exists(kFlappingTrace))
-      << "the shared spot-market data is missing: configure with -DSPOTBATCH_SHARED_DATA=DIR";
+      << kFlappingTrace << ": the project's data/ is incomplete";
   constexpr int kInputs = 40;
   // us-west-2b p3.16xlarge from tick 9 (5400 s) on: capacity for 4 ticks, then gone for 5,
   // back for 2...; at 600x a tick lasts one second.
@@ -109,6 +109,34 @@ TEST_F(SpotPoolTest, FlappingRealTraceFinishesEveryTaskResumingFromCheckpoints) 
         << i;
   }
   ExpectEachTaskCommittedOnce(kInputs);
+}
+
+// Issue 9, defect 4: the pool example of DESIGN.md (a spot pool alone, no on-demand price)
+// runs, and its on-demand cost is billed at the shipped table's c5.xlarge price ($0.17/h).
+TEST_F(SpotPoolTest, DesignPoolExampleRunsAndBillsOnDemandAtTheShippedPrice) {
+  constexpr int kInputs = 4;
+  // The example's trace has no room for its first 246 ticks (13 trace hours, 80 s here): start
+  // where it has.
+  WritePoolConfig(
+      R"(["sh", "-c", "sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
+      "[[fleet.pool]]\nname = \"spot-a\"\nmarket = \"spot\"\ninstance_type = \"c5.xlarge\"\n"
+      "price_per_hour = 0.068\n"
+      "trace = \"" SPOTBATCH_DATA_DIR
+      "/traces/availability-1node/aws-02-15-2023/us-east-1a_v100_1.json\"\n"
+      "trace_offset_seconds = 47970\nmax_instances = 4\n"
+      "[fleet.market]\ntime_scale = 600\nnotice_seconds = 120\n");
+  for (int i = 0; i < kInputs; ++i) {
+    testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)), std::to_string(i));
+  }
+  ASSERT_EQ(Cli({"put", dir_ / "inputs"}).exit_code, 0);
+  const nlohmann::json run = Json({"run"});
+  ASSERT_EQ(run["succeeded"], kInputs) << run.dump();
+  const nlohmann::json& pool = run["pools"][0];
+  ASSERT_GT(pool["cost_usd"].get<double>(), 0) << run.dump();
+  EXPECT_NEAR(pool["on_demand_cost_usd"].get<double>() / pool["cost_usd"].get<double>(),
+              0.17 / 0.068, 1e-9)
+      << run.dump();
+  ExpectShaOutputsMatchSerialRun(kInputs);
 }
 
 TEST_F(SpotPoolTest, TwoHundredRandomInterruptionsOverFiveHundredTasks) {

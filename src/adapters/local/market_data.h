@@ -1,5 +1,5 @@
-// Loaders for the published spot-market data in ../shared/data (see its README): the Spot
-// Instance Advisor feed, on-demand price tables, the SpotLake snapshot, a
+// Loaders for the published spot-market data the project carries in data/ (see its README):
+// the Spot Instance Advisor feed, on-demand price tables, the SpotLake snapshot, a
 // DescribeSpotPriceHistory dump, the 2016 spot price series and auto-scaling-group size traces.
 // (The JSON capacity traces are read by trace_file.h.)
 //
@@ -95,7 +95,7 @@ Result<PriceSeries> LoadPriceSeries(const std::string& path, int64_t gap_seconds
 Result<CapacityTrace> ParseAsgSizeTrace(std::string_view csv, const std::string& source,
                                         bool t_in_hours, int64_t gap_seconds = 60);
 // Hours when the file name ends in "_scaled.csv" or is the multi-day "...-to-..." file whose
-// times are hours (see ../shared/data/README.md); seconds otherwise.
+// times are hours (see data/README.md); seconds otherwise.
 Result<CapacityTrace> LoadAsgSizeTrace(const std::string& path, int64_t gap_seconds = 60);
 
 }  // namespace spotbatch
