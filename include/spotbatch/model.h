@@ -27,7 +27,8 @@ enum class AttemptOutcome {
   kTimedOut,     // killed after timeout_seconds
   kInterrupted,  // the instance was reclaimed (spends the interruption budget)
   kLost,         // the worker vanished; its lease expired (spends the lost budget)
-  kReleased,     // handed back on purpose (worker stopping); spends nothing
+  kReleased,     // handed back without an outcome (worker stopping, a fault of the worker
+                 // or the store before the command ran); spends max_releases
   kCancelled,
 };
 
@@ -64,6 +65,7 @@ struct TaskRecord {
   int app_failures = 0;                   // spends max_attempts
   int interruptions = 0;                  // spends max_interruptions
   int lost = 0;                           // spends max_lost_attempts
+  int releases = 0;                       // hand-backs without an outcome; spends max_releases
   int64_t not_before_unix_millis = 0;     // QUEUED: not deliverable before (retry backoff)
   int64_t lease_expires_unix_millis = 0;  // RUNNING: the attempt is presumed dead after this
   bool enqueued = false;                  // a queue message was sent for the current QUEUED spell

@@ -8,6 +8,8 @@
 //   kAborted             lost a conditional race: re-read, re-decide and try again
 //   kUnavailable         a transient fault (busy database, network); retry the same call
 //   kDeadlineExceeded    a timed wait ran out; retry if still wanted
+//   kResourceExhausted   out of space (a full disk, ENOSPC, SQLITE_FULL) or a quota: the same
+//                        call fails again until something is freed; not a free retry
 //   kInternal            a bug or corrupt data; do not retry
 //   kDataLoss            stored data is unreadable or incomplete
 #pragma once
@@ -30,6 +32,7 @@ enum class StatusCode {
   kDeadlineExceeded,
   kInternal,
   kDataLoss,
+  kResourceExhausted,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -68,6 +71,9 @@ inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 
 // A value or the Status explaining why there is none.
 template <typename T>

@@ -119,6 +119,7 @@ void Worker::Wake() {
 
 std::string Worker::ReasonToStop() {
   if (stop_.load()) return "stopped";
+  if (!disk_full_.empty()) return "disk-full";
   if (!watcher_) return "";
   const NoticeState n = watcher_->Current();
   if (n.interruption) return "interrupted";
@@ -234,7 +235,7 @@ TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
 Status Worker::Commit(TaskRecord& task, const TaskEvent& event) {
   for (int tries = 0; tries < 20; ++tries) {
     SB_ASSIGN_OR_RETURN(Transition tr, ApplyTaskEvent(task, event, pipeline_.retry));
-    Status s = state_.CommitTask(tr.task, task.version, tr.attempts, DurabilityOf(event));
+    Status s = state_.CommitTask(tr.task, task.version, tr.attempts, tr.durability);
     if (s.ok()) {
       if (event.kind == EventKind::kSucceed) unsynced_successes_ |= event.outputs.empty();
       task = std::move(tr.task);
@@ -281,7 +282,7 @@ Status Worker::Handle(Lease& lease) {
         start.pool = options_.pool;
         auto tr = ApplyTaskEvent(t, start, pipeline_.retry);
         if (!tr.ok()) continue;  // changed between read and decision: look again
-        Status s = state_.CommitTask(tr->task, t.version, tr->attempts, DurabilityOf(start));
+        Status s = state_.CommitTask(tr->task, t.version, tr->attempts, tr->durability);
         if (s.code() == StatusCode::kAborted) continue;
         SB_RETURN_IF_ERROR(s);
         // A vanished attempt may have staged some outputs before it died.
@@ -343,7 +344,9 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     staged = store_.GetToFile(task.input_key, input_path);
   }
   if (!staged.ok()) {
-    if (staged.retryable()) return fail(EventKind::kRelease, staged.ToString(), -1, "");
+    if (staged.retryable() || staged.code() == StatusCode::kResourceExhausted) {
+      return ReleaseAfterFault(lease, task, "cannot stage input " + task.input_key, staged);
+    }
     return fail(EventKind::kFail, "cannot stage input " + task.input_key + ": " + staged.message(),
                 -1, "");
   }
@@ -351,7 +354,22 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   checkpoint_seq_ = 0;
   if (!task.checkpoint.empty()) {
     Status restored = RestoreCheckpoint(task);
-    if (!restored.ok()) return fail(EventKind::kRelease, restored.ToString(), -1, "");
+    if (restored.retryable() || restored.code() == StatusCode::kResourceExhausted) {
+      return ReleaseAfterFault(lease, task, "cannot restore checkpoint " + task.checkpoint,
+                               restored);
+    }
+    if (!restored.ok()) {
+      // Gone or unreadable: this attempt starts from the beginning, as the first one did.
+      std::fprintf(stderr,
+                   "worker %s: task %s: checkpoint %s cannot be restored (%s); starting "
+                   "from the beginning\n",
+                   options_.worker_id.c_str(), task.id.c_str(), task.checkpoint.c_str(),
+                   restored.ToString().c_str());
+      std::error_code ec;
+      for (auto& child : fs::directory_iterator(checkpoint_dir, ec))
+        fs::remove_all(child.path(), ec);
+      checkpoint_signature_.clear();
+    }
   }
   const std::string deadline_file = DeadlineFile();
 
@@ -394,13 +412,16 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   }
   if (supervisor_ == nullptr || !supervisor_->alive()) {
     auto launched = CommandSupervisor::Launch(clock_);
-    if (!launched.ok()) return fail(EventKind::kRelease, launched.status().ToString(), -1, "");
+    if (!launched.ok()) {
+      return ReleaseAfterFault(lease, task, "cannot start the command supervisor",
+                               launched.status());
+    }
     supervisor_ = std::move(*launched);
   }
   auto started = supervisor_->Start(spec);
   if (!started.ok()) {
     if (started.status().retryable()) {
-      return fail(EventKind::kRelease, started.status().ToString(), -1, "");
+      return ReleaseAfterFault(lease, task, "cannot start the command", started.status());
     }
     return fail(EventKind::kFail, started.status().message(), 127, "");
   }
@@ -479,7 +500,12 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     OutputFile out{StagingKey(token, succeed.outputs.size()), std::move(*final_key)};
     auto put = store_.PutFile(out.staging_key, output_dir + "/" + file);
     if (!put.ok()) {
-      if (put.status().retryable()) return fail(EventKind::kRelease, put.status().ToString());
+      // The store's own space or a passing fault: the work is redone later, at a cost.
+      if (put.status().retryable() || put.status().code() == StatusCode::kResourceExhausted) {
+        return EndAttempt(lease, task, EventKind::kRelease,
+                          "cannot upload output " + file + ": " + put.status().ToString(), 0, log,
+                          /*fault=*/true);
+      }
       return fail(EventKind::kFail, "cannot upload output " + file + ": " + put.status().message());
     }
     succeed.outputs.push_back(std::move(out));
@@ -501,9 +527,11 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
 }
 
 Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
-                          const std::string& message, int exit_code, const std::string& log) {
+                          const std::string& message, int exit_code, const std::string& log,
+                          bool fault) {
   DropStaging(task.attempt_token);
   TaskEvent e = Event(kind, task.attempt_token);
+  e.fault = fault;
   e.message = message;
   e.exit_code = exit_code;
   e.log_tail = log;
@@ -519,6 +547,15 @@ Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
   if (task.state == TaskState::kFailed) return queue_.DeadLetter(receipt);
   if (IsTerminal(task.state)) return DeleteLater(receipt);
   return queue_.Release(receipt, 0);
+}
+
+Status Worker::ReleaseAfterFault(Lease& lease, TaskRecord& task, const std::string& what,
+                                 const Status& fault) {
+  if (fault.code() == StatusCode::kResourceExhausted && disk_full_.empty()) {
+    disk_full_ = what + ": " + fault.message();
+  }
+  return EndAttempt(lease, task, EventKind::kRelease, what + ": " + fault.ToString(), -1, "",
+                    /*fault=*/true);
 }
 
 void Worker::DropStaging(const std::string& token) {

@@ -81,8 +81,10 @@ class Worker {
   // INTERRUPTED and returns from Run(). On a rebalance recommendation (or Auto Scaling taking
   // the instance out of service) it finishes the running task and returns.
   void set_instance_metadata(InstanceMetadata* metadata) { metadata_ = metadata; }
-  // Why Run() returned: "stopped", "idle", "interrupted", "drained".
+  // Why Run() returned: "stopped", "idle", "interrupted", "drained", "disk-full" (staging
+  // or checkpoint space ran out: disk_full_reason() says where; take work elsewhere).
   const std::string& exit_reason() const { return exit_reason_; }
+  const std::string& disk_full_reason() const { return disk_full_; }
 
  private:
   struct Lease;
@@ -102,7 +104,12 @@ class Worker {
   // Ends the attempt with `kind` (a failure, timeout or release) and settles its message:
   // released until the retry backoff passes, or deleted when the task is finished.
   Status EndAttempt(Lease& lease, TaskRecord& task, EventKind kind, const std::string& message,
-                    int exit_code, const std::string& log);
+                    int exit_code, const std::string& log, bool fault = false);
+  // Hands the task back after `fault` (of this worker or the store, before the command
+  // ran): with the retry backoff, spending its release budget. A full disk also stops this
+  // worker taking work (exit reason "disk-full").
+  Status ReleaseAfterFault(Lease& lease, TaskRecord& task, const std::string& what,
+                           const Status& fault);
   Status Publish(Lease& lease, TaskRecord task);
   // The interruption notice arrived while `cmd` runs `task`: stop it within the grace, keep
   // its checkpoint, release the task at once.
@@ -152,6 +159,7 @@ class Worker {
   std::unique_ptr<CommandSupervisor> supervisor_;
   std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_
   std::string exit_reason_;
+  std::string disk_full_;  // why this worker's disk is full; empty while it is not
   // This attempt's checkpoint folder as last uploaded or restored: (path, size, mtime) lines.
   std::string checkpoint_signature_;
   int checkpoint_seq_ = 0;

@@ -238,6 +238,12 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   std::error_code ec;
   fs::remove_all(options.work_dir, ec);
   if (!s.ok()) return Fail("worker", s);
+  if (worker.exit_reason() == "disk-full") {
+    // Not a clean exit: the fleet restarts a worker that keeps stopping only after a delay.
+    std::fprintf(stderr, "spotbatch worker %s: stops taking work: disk full (%s)\n",
+                 options.worker_id.c_str(), worker.disk_full_reason().c_str());
+    return 3;
+  }
   if (worker.exit_reason() == "interrupted" || worker.exit_reason() == "drained") {
     std::fprintf(stderr, "spotbatch worker %s: %s (instance notice)\n", options.worker_id.c_str(),
                  worker.exit_reason().c_str());

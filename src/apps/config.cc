@@ -265,7 +265,7 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   SB_RETURN_IF_ERROR(p.OnlyKnown(
       pipeline_table, "pipeline",
       {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
-       "max_lost_attempts", "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
+       "max_lost_attempts", "max_releases", "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
        "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
   PipelineSpec& ps = c->pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
@@ -311,6 +311,9 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   v = ps.retry.max_lost;
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_lost_attempts", 1, 1000000, &v));
   ps.retry.max_lost = static_cast<int>(v);
+  v = ps.retry.max_releases;
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_releases", -1, 1000000, &v));
+  ps.retry.max_releases = static_cast<int>(v);
   v = ps.retry.on_demand_after_interruptions;
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "on_demand_after_interruptions", -1, 1000000, &v));
   ps.retry.on_demand_after_interruptions = static_cast<int>(v);

@@ -21,6 +21,7 @@ Result<Services> OpenServices(const Config& config) {
   s.state = NewSqliteStateStore(db);
   QueueOptions options;  // dead-lettering is a safety net; the task budgets decide first
   SB_RETURN_IF_ERROR(s.queue->Configure(config.pipeline.queue, options));
+  SB_RETURN_IF_ERROR(s.queue->Configure(OnDemandQueue(config.pipeline.queue), options));
   return s;
 }
 

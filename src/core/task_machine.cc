@@ -185,7 +185,18 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         if (!HoldsAttempt(task, e))
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kReleased)}};
-        Requeue(tr.task, 0);
+        TaskRecord& t = tr.task;
+        ++t.releases;
+        if (BudgetSpent(t.releases, policy.max_releases)) {
+          t.state = TaskState::kFailed;
+          t.lease_expires_unix_millis = 0;
+          t.last_error = "handed back " + std::to_string(t.releases) +
+                         " times without finishing an attempt; the last time: " + e.message;
+          return tr;
+        }
+        Requeue(t, e.fault ? e.now_unix_millis +
+                                 BackoffDelayMillis(policy.backoff, t.releases, e.jitter)
+                           : 0);
         return tr;
       }
       case EventKind::kCancel: {
@@ -223,7 +234,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         }
         Transition tr{task, {}};
         TaskRecord& t = tr.task;
-        t.app_failures = t.interruptions = t.lost = 0;
+        t.app_failures = t.interruptions = t.lost = t.releases = 0;
         t.enqueued = false;
         t.last_error.clear();
         Requeue(t, 0);
@@ -235,6 +246,8 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
   if (result.ok()) {
     result->task.version = task.version + 1;
     result->task.updated_unix_millis = e.now_unix_millis;
+    result->durability =
+        IsTerminal(result->task.state) ? CommitDurability::kDurable : DurabilityOf(e);
   }
   return result;
 }

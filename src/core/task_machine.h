@@ -19,7 +19,11 @@ struct RetryPolicy {
   int max_attempts = 3;        // application failures (including timeouts) before FAILED
   int max_interruptions = -1;  // provider interruptions before FAILED; -1 = unlimited
   int max_lost = 10;           // attempts whose worker vanished before FAILED
-  BackoffPolicy backoff;       // delay before retrying an application failure
+  // Hand-backs without an outcome (kRelease) before FAILED; -1 = unlimited. A release costs
+  // the task nothing else, so without this a fault that recurs on every delivery (a full
+  // disk, an input that cannot be staged) would cycle the task through the queue forever.
+  int max_releases = 20;
+  BackoffPolicy backoff;  // delay before retrying an application failure
   // After this many interruptions the task runs only on on-demand capacity; -1 = never.
   int on_demand_after_interruptions = -1;
 };
@@ -35,7 +39,8 @@ enum class EventKind {
   kFail,       // the command failed (exit_code, message, log_tail, jitter)
   kTimeout,    // the command ran past its timeout (like kFail)
   kInterrupt,  // the instance is being reclaimed; requeue at once (checkpoint)
-  kRelease,    // the worker hands the task back without blame (stopping, lease lost)
+  kRelease,    // the worker hands the task back without an outcome (stopping, or a fault
+               // before the command ran: fault = true); spends max_releases
   kCancel,     // a user cancelled the job
   kRetry,      // a user asked to run a FAILED or CANCELLED task again
   kAbandon,    // the queue gave up on the task's message (delivered too often): FAILED
@@ -52,7 +57,10 @@ struct TaskEvent {
   std::string log_tail;
   std::vector<OutputFile> outputs;
   double jitter = 0.5;  // uniform in [0, 1), for the retry backoff
-  std::string pool;     // kStart: the capacity pool the worker runs in
+  // kRelease: a fault (staging, starting, a full disk) rather than a stop: the task waits out
+  // the retry backoff before its next delivery instead of coming straight back.
+  bool fault = false;
+  std::string pool;  // kStart: the capacity pool the worker runs in
   // kHeartbeat, kInterrupt: a checkpoint uploaded by this attempt (key prefix; empty: none
   // new) and when the command wrote it. kInterrupt's time is when the command stopped: the
   // work lost is measured up to it.
@@ -63,6 +71,9 @@ struct TaskEvent {
 struct Transition {
   TaskRecord task;                      // the next record; version = old version + 1
   std::vector<AttemptRecord> attempts;  // attempt records to insert or finish
+  // How to commit it: DurabilityOf(event), but durable whenever the task ends (a release or
+  // a start that spends the last of a budget fails the task, and that must not be undone).
+  CommitDurability durability = CommitDurability::kDurable;
 };
 
 // How durable the commit of `event` must be. kSoft where a power loss that undoes the commit

@@ -2,7 +2,9 @@
 
 namespace spotbatch {
 
-Status InjectedNoSpace() { return Unavailable("injected: No space left on device (ENOSPC)"); }
+Status InjectedNoSpace() {
+  return ResourceExhausted("injected: No space left on device (ENOSPC)");
+}
 Status InjectedDataLoss() { return DataLoss("injected: data lost"); }
 Status InjectedTimeout() { return {StatusCode::kDeadlineExceeded, "injected: timed out"}; }
 Status InjectedUnavailable() { return Unavailable("injected: service unavailable"); }

@@ -49,7 +49,7 @@ struct Fault {
 };
 
 // Statuses a rule typically injects, as the real adapters report those faults.
-Status InjectedNoSpace();      // a full disk: kUnavailable "No space left on device (ENOSPC)"
+Status InjectedNoSpace();     // a full disk: kResourceExhausted, as the adapters report ENOSPC
 Status InjectedDataLoss();     // kDataLoss
 Status InjectedTimeout();      // kDeadlineExceeded
 Status InjectedUnavailable();  // kUnavailable

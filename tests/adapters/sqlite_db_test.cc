@@ -164,5 +164,23 @@ TEST_F(SqliteDbSyncTest, ProcessCrashDurabilityNeverSyncsOnCommit) {
   EXPECT_EQ(g_syncs.load() - before, 0);
 }
 
+// Regression (issue 9): SQLITE_FULL was kUnavailable ("retry the same call"), so a worker
+// retried a commit that could not succeed until space was freed.
+TEST(SqliteDbTest, FullDatabaseIsResourceExhaustedNotARetry) {
+  testing::TempDir dir;
+  auto db = SqliteDb::Open(dir / "s.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE big(v BLOB)").ok());
+  // A database that may not grow past its current size is full, as on a full disk.
+  ASSERT_TRUE((*db)->Exec("PRAGMA max_page_count = 1").ok() ||
+              (*db)->Exec("PRAGMA max_page_count = 10").ok());
+  Status s;
+  for (int i = 0; i < 100 && s.ok(); ++i) {
+    s = (*db)->Exec("INSERT INTO big VALUES(zeroblob(100000))");
+  }
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_FALSE(s.retryable());
+}
+
 }  // namespace
 }  // namespace spotbatch

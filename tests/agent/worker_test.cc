@@ -6,6 +6,7 @@
 
 #include "agent/agent_fixture.h"
 #include "agent/job_actions.h"
+#include "testing/faulty_ports.h"
 
 namespace spotbatch {
 namespace {
@@ -57,8 +58,9 @@ TEST_F(WorkerTest, PlaceholdersAndEnvironmentReachTheCommand) {
 // so the key "in/{name}.txt" reached the command as "in/{name}.txt.txt", and a key could make
 // the command read another placeholder's value.
 TEST_F(WorkerTest, KeyTextIsExpandedAgain) {
-  pipeline_.command = {"sh", "-c", "printf '%s|%s' \"$1\" \"$2\" > \"$3/args.txt\"", "_",
-                       "{key}", "{name}", "{output_dir}"};
+  pipeline_.command = {"sh",          "-c",    "printf '%s|%s' \"$1\" \"$2\" > \"$3/args.txt\"",
+                       "_",           "{key}", "{name}",
+                       "{output_dir}"};
   const std::string job = AddInput("{name}/{output_dir}.txt", "x");
   ASSERT_TRUE(*NewWorker()->RunOnce());
   ASSERT_EQ(TaskOf(job).state, TaskState::kSucceeded) << TaskOf(job).last_error;
@@ -325,6 +327,88 @@ TEST_F(WorkerTest, InputDeletedBeforeItRanFailsWithoutRunningCommand) {
   ASSERT_TRUE(*NewWorker()->RunOnce());
   EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
   EXPECT_NE(TaskOf(job).last_error.find("cannot stage input in/x"), std::string::npos);
+}
+
+// Regression (issue 9): a full disk (ENOSPC) while staging released the task for free, so it
+// cycled through the queue up to its delivery limit. Now the release waits out the backoff
+// and spends the release budget, the worker stops taking work and says why, and once the
+// budget is spent the task fails with the reason.
+TEST_F(WorkerTest, ErrorsThatCostNothingLoop) {
+  pipeline_.command = kSha;
+  pipeline_.retry.max_releases = 3;
+  pipeline_.retry.backoff = {1, 1};
+  const std::string job = AddInput("a", "x");
+  FaultInjector faults;
+  faults.Add({.method = "GetToFile", .status = InjectedNoSpace()});
+  FaultyObjectStore full(*store_, faults);
+  for (int round = 1; round <= 3; ++round) {
+    Worker worker(pipeline_, options_, full, *queue_, *state_, SystemClock(), [] { return 0.5; });
+    ASSERT_TRUE(testing::WaitFor([&] { return Depth().visible == 1; }));  // the backoff passed
+    ASSERT_TRUE(worker.Run().ok());
+    EXPECT_EQ(worker.exit_reason(), "disk-full") << "a worker with a full disk takes no more work";
+    EXPECT_NE(worker.disk_full_reason().find("No space left on device"), std::string::npos);
+    EXPECT_EQ(TaskOf(job).releases, round);
+  }
+  const TaskRecord t = TaskOf(job);
+  EXPECT_EQ(t.state, TaskState::kFailed);
+  EXPECT_NE(t.last_error.find("cannot stage input in/a"), std::string::npos) << t.last_error;
+  EXPECT_NE(t.last_error.find("No space left on device"), std::string::npos) << t.last_error;
+  EXPECT_EQ(faults.calls("GetToFile"), 3);
+  EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0) << "dead-lettered";
+}
+
+TEST_F(WorkerTest, PassingStoreFaultReleasesWithBackoffThenSucceeds) {
+  pipeline_.command = kSha;
+  pipeline_.retry.backoff = {50, 50};
+  const std::string job = AddInput("a", "x");
+  FaultInjector faults;
+  faults.Add({.method = "PutFile", .nth = 1, .status = InjectedUnavailable()});
+  FaultyObjectStore flaky(*store_, faults);
+  Worker worker(pipeline_, options_, flaky, *queue_, *state_, SystemClock(), [] { return 0.5; });
+  ASSERT_TRUE(*worker.RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kQueued);
+  EXPECT_GT(TaskOf(job).not_before_unix_millis, SystemClock().NowUnixMillis())
+      << "a fault's release waits out the backoff";
+  ASSERT_TRUE(testing::WaitFor([&] { return *worker.RunOnce(); }));
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+  EXPECT_EQ(TaskOf(job).releases, 1);
+  EXPECT_TRUE(Keys("_spotbatch/").empty()) << "staging of the failed upload left behind";
+}
+
+TEST_F(WorkerTest, CheckpointThatCannotBeRestoredIsStartedOverNotLooped) {
+  pipeline_.command = {
+      "sh", "-c", "ls \"$1\" | wc -l > \"$2/n.txt\"", "_", "{checkpoint_dir}", "{output_dir}"};
+  const std::string job = AddInput("a", "x");
+  // A checkpoint whose objects vanish between the listing and the download.
+  ASSERT_TRUE(store_->Put("_spotbatch/checkpoints/" + job + "-0/old.1/state", "s").ok());
+  TaskRecord t = TaskOf(job);
+  TaskRecord next = t;
+  next.checkpoint = "_spotbatch/checkpoints/" + job + "-0/old.1/";
+  next.version = t.version + 1;
+  ASSERT_TRUE(state_->CommitTask(next, t.version, {}).ok());
+  FaultInjector faults;
+  faults.Add({.method = "GetToFile",
+              .subject_part = "checkpoints/",
+              .status = NotFound("checkpoint object gone")});
+  FaultyObjectStore store(*store_, faults);
+  Worker worker(pipeline_, options_, store, *queue_, *state_, SystemClock(), [] { return 0.5; });
+  ASSERT_TRUE(*worker.RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded) << TaskOf(job).last_error;
+  EXPECT_EQ(*store_->Get("out/a/n.txt"), "0\n") << "started from an empty checkpoint folder";
+}
+
+TEST_F(WorkerTest, FullStateStoreStopsTheWorkerWithTheReason) {
+  pipeline_.command = kSha;
+  AddInput("a", "x");
+  FaultInjector faults;
+  faults.Add({.method = "CommitTask",
+              .status = ResourceExhausted("database or disk is full (SQLITE_FULL)")});
+  FaultyStateStore full(*state_, faults);
+  Worker worker(pipeline_, options_, *store_, *queue_, full, SystemClock(), [] { return 0.5; });
+  Status s = worker.Run();
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("SQLITE_FULL"), std::string::npos);
+  EXPECT_EQ(faults.calls("CommitTask"), 1) << "no retry loop against a full database";
 }
 
 }  // namespace

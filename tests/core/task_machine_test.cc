@@ -51,6 +51,69 @@ TEST(TaskMachine, OnlyRedoableChangesMayBeLostToPowerLoss) {
   }
 }
 
+// Regression (issue 9): a release spent no budget, so a fault that recurs on every delivery
+// (a full disk, an input that cannot be staged) cycled the task up to the queue's delivery
+// limit. Releases now have their own budget, and a fault's release waits out the backoff.
+TEST(TaskMachine, ErrorsThatCostNothingLoop) {
+  RetryPolicy policy;
+  policy.max_releases = 3;
+  policy.backoff = {1000, 60'000};
+  TaskRecord t = Running("a1");
+  for (int i = 1; i <= 3; ++i) {
+    TaskEvent release = Ev(EventKind::kRelease, t.attempt_token);
+    release.fault = true;
+    release.jitter = 0;
+    release.message = "cannot stage input in/a: RESOURCE_EXHAUSTED: No space left on device";
+    auto tr = ApplyTaskEvent(t, release, policy);
+    ASSERT_TRUE(tr.ok()) << tr.status().message();
+    EXPECT_EQ(tr->task.releases, i);
+    ASSERT_EQ(tr->attempts.size(), 1u);
+    EXPECT_EQ(tr->attempts[0].outcome, AttemptOutcome::kReleased);
+    if (i < 3) {
+      EXPECT_EQ(tr->task.state, TaskState::kQueued);
+      // Equal jitter at 0: half of base * 2^(i-1).
+      EXPECT_EQ(tr->task.not_before_unix_millis, kNow + (500 << (i - 1)));
+      EXPECT_EQ(tr->durability, CommitDurability::kSoft);
+      auto again = ApplyTaskEvent(
+          tr->task,
+          Ev(EventKind::kStart, "a" + std::to_string(i + 1), tr->task.not_before_unix_millis),
+          policy);
+      ASSERT_TRUE(again.ok());
+      t = again->task;
+    } else {
+      EXPECT_EQ(tr->task.state, TaskState::kFailed);
+      EXPECT_NE(tr->task.last_error.find("handed back 3 times"), std::string::npos);
+      EXPECT_NE(tr->task.last_error.find("No space left on device"), std::string::npos);
+      EXPECT_EQ(tr->durability, CommitDurability::kDurable) << "a task that ends stays ended";
+      EXPECT_EQ(tr->task.app_failures, 0) << "the command never failed";
+    }
+  }
+}
+
+TEST(TaskMachine, StopReleaseComesBackAtOnceButCountsAndRetryResetsIt) {
+  TaskEvent stop = Ev(EventKind::kRelease, "a1");
+  auto tr = ApplyTaskEvent(Running("a1"), stop, RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.not_before_unix_millis, 0);
+  EXPECT_EQ(tr->task.releases, 1);
+  RetryPolicy unlimited;
+  unlimited.max_releases = -1;
+  TaskRecord failed = tr->task;
+  failed.state = TaskState::kFailed;
+  auto retried = ApplyTaskEvent(failed, Ev(EventKind::kRetry, ""), unlimited);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->task.releases, 0);
+}
+
+TEST(TaskMachine, StartThatSpendsTheLostBudgetIsDurable) {
+  RetryPolicy policy;
+  policy.max_lost = 1;
+  auto tr = ApplyTaskEvent(Running("a1"), Ev(EventKind::kStart, "a2", kNow + 61'000), policy);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.state, TaskState::kFailed);
+  EXPECT_EQ(tr->durability, CommitDurability::kDurable);
+}
+
 TEST(TaskMachine, StartLeasesTaskAndRecordsAttempt) {
   auto tr = ApplyTaskEvent(Queued(), Ev(EventKind::kStart, "a1"), RetryPolicy{});
   ASSERT_TRUE(tr.ok());

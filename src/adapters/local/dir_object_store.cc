@@ -30,10 +30,10 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 
 Status IoError(const std::string& what, const std::string& path, int err) {
   const std::string msg = what + " " + path + ": " + ErrnoText(err);
-  // Out of space or descriptors may pass; anything else is a fault of this machine.
-  if (err == ENOSPC || err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) {
-    return Unavailable(msg);
-  }
+  // A full disk stays full until something is freed: never a free retry.
+  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
+  // Out of descriptors, interrupted: may pass. Anything else is a fault of this machine.
+  if (err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) return Unavailable(msg);
   return Internal(msg);
 }
 

@@ -77,9 +77,11 @@ Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
       return Unavailable(msg);
+    case SQLITE_FULL:  // the disk is full: no retry succeeds until space is freed
+      return ResourceExhausted(msg);
+    case SQLITE_IOERR:  // the device failed a read, write or sync: not something to retry
+      return Internal(msg);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return DataLoss(msg);
@@ -148,6 +150,7 @@ Status SqliteDb::Migrate() {
       {"tasks", "checkpoint_at INTEGER NOT NULL DEFAULT 0"},
       {"attempts", "pool TEXT NOT NULL DEFAULT ''"},
       {"attempts", "lost_work INTEGER NOT NULL DEFAULT 0"},
+      {"tasks", "releases INTEGER NOT NULL DEFAULT 0"},
   };
   for (const auto& [table, column] : kAdded) {
     const std::string name(column, std::string_view(column).find(' '));

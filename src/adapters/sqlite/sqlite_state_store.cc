@@ -8,7 +8,7 @@ namespace {
 constexpr const char* kTaskColumns =
     "id, job_id, idx, input_key, state, version, attempt_token, attempts, app_failures, "
     "interruptions, lost, not_before, lease_expires, enqueued, outputs, last_error, updated_at, "
-    "started_at, checkpoint, checkpoint_at";
+    "started_at, checkpoint, checkpoint_at, releases";
 
 // Outputs are stored as "staging\tfinal\n" lines: keys never contain control characters.
 std::string EncodeOutputs(const std::vector<OutputFile>& outputs) {
@@ -59,6 +59,7 @@ Result<TaskRecord> ReadTask(const SqliteStatement& st) {
   t.started_unix_millis = st.Int(17);
   t.checkpoint = st.Text(18);
   t.checkpoint_unix_millis = st.Int(19);
+  t.releases = static_cast<int>(st.Int(20));
   return t;
 }
 
@@ -82,7 +83,8 @@ SqliteStatement& BindTask(SqliteStatement& st, const TaskRecord& t) {
       .Bind(17, t.updated_unix_millis)
       .Bind(18, t.started_unix_millis)
       .Bind(19, t.checkpoint)
-      .Bind(20, t.checkpoint_unix_millis);
+      .Bind(20, t.checkpoint_unix_millis)
+      .Bind(21, int64_t{t.releases});
 }
 
 class SqliteStateStore final : public StateStore {
@@ -105,7 +107,7 @@ class SqliteStateStore final : public StateStore {
       if (ins.changes() == 0) return AlreadyExists("job " + job.id + " exists");
       for (const TaskRecord& t : tasks) {
         SqliteStatement st(*db_, (std::string("INSERT INTO tasks(") + kTaskColumns +
-                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                                      .c_str());
         SB_RETURN_IF_ERROR(BindTask(st, t).Run());
       }
@@ -150,9 +152,9 @@ class SqliteStateStore final : public StateStore {
               "UPDATE tasks SET state=?5, version=?6, attempt_token=?7, attempts=?8, "
               "app_failures=?9, interruptions=?10, lost=?11, not_before=?12, "
               "lease_expires=?13, enqueued=?14, outputs=?15, last_error=?16, "
-              "updated_at=?17, started_at=?18, checkpoint=?19, checkpoint_at=?20 "
-              "WHERE id=?1 AND version=?21");
-          BindTask(upd, next).Bind(21, expected_version);
+              "updated_at=?17, started_at=?18, checkpoint=?19, checkpoint_at=?20, releases=?21 "
+              "WHERE id=?1 AND version=?22");
+          BindTask(upd, next).Bind(22, expected_version);
           SB_RETURN_IF_ERROR(upd.Run());
           if (upd.changes() != 1) {
             return Aborted("task " + next.id + " changed since version " +
