@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/ingest.h"
+#include "agent/janitor.h"
 #include "agent/job_actions.h"
 #include "apps/http_api.h"
 #include "apps/job_json.h"
@@ -108,6 +109,20 @@ Result<ProgressCounts> RunProgress(StateStore& state, const Result<TaskCounts>& 
 
 int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
+// Removes what killed attempts left in the store (janitor.h), saying so when it found any.
+void SweepAndReport(const char* who, Services& services) {
+  auto swept = SweepOrphans(*services.store, *services.state);
+  if (!swept.ok()) {
+    std::fprintf(stderr, "spotbatch %s: sweeping orphans: %s\n", who,
+                 swept.status().ToString().c_str());
+  } else if (swept->staging_removed + swept->checkpoints_removed > 0) {
+    std::fprintf(stderr,
+                 "spotbatch %s: removed %d staged outputs and %d checkpoint files left "
+                 "by killed attempts\n",
+                 who, swept->staging_removed, swept->checkpoints_removed);
+  }
+}
+
 }  // namespace
 
 int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
@@ -196,6 +211,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
   }
+  SweepAndReport("run", *services);
   // Finished jobs stay finished: a confirmed end needs no second reading of every job.
   if (!confirmed && !jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
@@ -280,6 +296,9 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
   int64_t next_scan = 0;
+  // Orphans are rare (a kill in a window of microseconds) and a sweep reads every task.
+  constexpr int64_t kSweepIntervalMillis = 10 * 60 * 1000;
+  int64_t next_sweep = MonotonicMillis() + kSweepIntervalMillis;
   while (!g_stop.load()) {
     if (MonotonicMillis() >= next_scan) {
       // Files copied straight into the input folder count once they stopped changing.
@@ -291,11 +310,16 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       }
       next_scan = MonotonicMillis() + interval;
     }
+    if (MonotonicMillis() >= next_sweep) {
+      SweepAndReport("up", *services);
+      next_sweep = MonotonicMillis() + kSweepIntervalMillis;
+    }
     fleet.Tick(/*launch=*/true);
     ::usleep(20 * 1000);
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  SweepAndReport("up", *services);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

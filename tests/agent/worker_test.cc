@@ -2,10 +2,12 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <thread>
 
 #include "agent/agent_fixture.h"
 #include "agent/job_actions.h"
+#include "process_probe.h"
 #include "testing/faulty_ports.h"
 
 namespace spotbatch {
@@ -267,15 +269,27 @@ TEST_F(WorkerTest, DuplicateMessageDoesNotRunTaskTwice) {
   EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
 }
 
+// Regression (issue 9): this joined the worker after the cancel, so it passed (30 s later)
+// even when the command never stopped. Now the attempt must end within a deadline far below
+// the command's length, with no process of it left.
 TEST_F(WorkerTest, CancelStopsRunningCommandAtNextHeartbeat) {
-  pipeline_.command = {"sleep", "30"};
+  const std::string marker = testing::UniqueMarker();
+  pipeline_.command = {"env", "SB_PROBE=" + marker, "sleep", "300"};
   options_.heartbeat_millis = 50;
   const std::string job = AddInput("x", "1");
   auto worker = NewWorker();
-  std::thread t([&] { (void)worker->RunOnce(); });
-  ASSERT_TRUE(testing::WaitFor([&] { return TaskOf(job).state == TaskState::kRunning; }));
+  std::atomic<bool> returned{false};
+  std::thread t([&] {
+    (void)worker->RunOnce();
+    returned = true;
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return testing::ProcessesWithEnv(marker).size() == 1; }));
   ASSERT_TRUE(CancelJob(*state_, SystemClock(), pipeline_.retry, job).ok());
-  t.join();  // returns long before sleep 30 would
+  const bool stopped = testing::WaitFor([&] { return returned.load(); }, std::chrono::seconds(20));
+  if (!stopped) worker->RequestStop();  // end the test instead of waiting 300 s
+  t.join();
+  ASSERT_TRUE(stopped) << "the cancelled command kept running";
+  EXPECT_EQ(testing::ProcessesWithEnv(marker), std::vector<pid_t>{});
   EXPECT_EQ(TaskOf(job).state, TaskState::kCancelled);
   EXPECT_EQ(AttemptsOf(job).at(0).outcome, AttemptOutcome::kCancelled);
   EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);

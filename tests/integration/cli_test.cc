@@ -169,9 +169,22 @@ TEST_F(CliTest, UpServesNewInputsUntilSigterm) {
   };
   EXPECT_TRUE(testing::WaitFor(
       [&] { return published("out/hello.txt/sum.txt") && published("out/dropped.txt/sum.txt"); }));
+  // Regression (issue 9): this looked for children of `up` after it had exited, when any left
+  // would have been re-parented: it could not fail. Its workers and their supervisors are
+  // noted while it runs, and each must be gone once it has exited.
+  std::vector<pid_t> below = testing::ChildrenOf(up);
+  EXPECT_EQ(below.size(), 2u) << "two workers";
+  for (pid_t worker : testing::ChildrenOf(up)) {
+    // The command supervisor of each worker that has run a command (one may have run both).
+    for (pid_t supervisor : testing::ChildrenOf(worker)) below.push_back(supervisor);
+  }
+  EXPECT_GE(below.size(), 3u) << "at least one worker's command supervisor";
   ASSERT_EQ(::kill(up, SIGTERM), 0);
   EXPECT_EQ(testing::WaitExit(up), 0) << testing::ReadFile(dir_ / "up.err");
-  EXPECT_TRUE(testing::ChildrenOf(up).empty());
+  for (pid_t p : below) {
+    EXPECT_TRUE(testing::WaitFor([&] { return !testing::Alive(p); }, std::chrono::seconds(10)))
+        << "process " << p << " outlived `up`";
+  }
   EXPECT_EQ(Jobs().size(), 2u);
 }
 

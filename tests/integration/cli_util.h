@@ -65,6 +65,13 @@ inline CliResult RunCli(const std::vector<std::string>& args, const std::string&
   return r;
 }
 
+// Whether `pid` is a live process (a zombie is not).
+inline bool Alive(pid_t pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
 // Direct children of `parent` (from /proc).
 inline std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> kids;

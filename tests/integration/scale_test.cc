@@ -62,6 +62,9 @@ TEST_F(ScaleTest, ThousandInputsFourWorkersMatchSerialRun) {
   for (int i = 0; i < kInputs; ++i) {
     for (const char* file : {"counts.txt", "sorted.txt"}) {
       const std::string rel = InputName(i) + "/" + file;
+      // Regression (issue 9): a missing output read as empty, equal to an empty input's sort.
+      ASSERT_TRUE(std::filesystem::is_regular_file(dir_ / ("data/out/" + rel))) << rel;
+      ASSERT_TRUE(std::filesystem::is_regular_file(serial + "/./" + rel)) << rel;
       const std::string got = testing::ReadFile(dir_ / ("data/out/" + rel));
       const std::string want = testing::ReadFile(serial + "/./" + rel);
       ASSERT_EQ(got, want) << rel;
