@@ -179,9 +179,11 @@ TEST_F(WorkerTest, StaleAttemptCannotPublishAfterAnotherTookOver) {
 }
 
 TEST_F(WorkerTest, HeartbeatsKeepATaskLongerThanItsLease) {
-  pipeline_.command = {"sleep", "1"};
-  options_.lease_millis = 300;
-  options_.heartbeat_millis = 50;
+  // Three leases long; a heartbeat every tenth of a lease leaves 900 ms of slack for a busy
+  // machine (a 300 ms lease with 250 ms of slack flaked beside other tests under ctest -j2).
+  pipeline_.command = {"sleep", "3"};
+  options_.lease_millis = 1000;
+  options_.heartbeat_millis = 100;
   const std::string job = AddInput("x", "1");
   auto a = NewWorker();
   std::thread ta([&] { ASSERT_TRUE(*a->RunOnce()); });
