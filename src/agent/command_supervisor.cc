@@ -16,7 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+#include <string_view>
 
 extern char** environ;
 
@@ -407,22 +407,32 @@ bool HandleRequest(SupervisorState& s) {
 
 // ---- The worker's side. ----
 
+// The spawn request for `spec`: the inherited environment less what spec.env overrides, then
+// spec.env, written straight into the request (this runs for every task).
 std::string Payload(const CommandSpec& spec) {
-  std::vector<std::string> env;
+  std::string out(sizeof(SpawnHead), '\0');
+  auto add = [&out](std::string_view s) {
+    out.append(s);
+    out.push_back('\0');
+  };
+  add(spec.cwd);
+  for (const std::string& a : spec.argv) add(a);
+  uint32_t envc = 0;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry = *e;
     const std::string_view name = entry.substr(0, entry.find('='));
     bool overridden = false;
     for (const auto& [k, v] : spec.env) overridden = overridden || k == name;
-    if (!overridden) env.emplace_back(entry);
+    if (overridden) continue;
+    add(entry);
+    ++envc;
   }
-  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
-  const SpawnHead head{static_cast<uint32_t>(spec.argv.size()), static_cast<uint32_t>(env.size())};
-  std::string out(reinterpret_cast<const char*>(&head), sizeof head);
-  auto add = [&out](const std::string& s) { out.append(s.c_str(), s.size() + 1); };
-  add(spec.cwd);
-  for (const std::string& a : spec.argv) add(a);
-  for (const std::string& e : env) add(e);
+  for (const auto& [k, v] : spec.env) {
+    out.append(k).append("=").append(v).push_back('\0');
+    ++envc;
+  }
+  const SpawnHead head{static_cast<uint32_t>(spec.argv.size()), envc};
+  std::memcpy(out.data(), &head, sizeof head);
   return out;
 }
 

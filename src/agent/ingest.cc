@@ -41,6 +41,16 @@ Result<std::string> Ingest::IngestObject(const ObjectInfo& object, bool* created
   return job.id;
 }
 
+Result<std::string> Ingest::IngestSettled(const ObjectInfo& object, int64_t settled_before,
+                                          int* created_count) {
+  if (object.modified_unix_millis > settled_before) return std::string();
+  bool created = false;
+  SB_ASSIGN_OR_RETURN(std::string id, IngestObject(object, &created));
+  *created_count += created ? 1 : 0;
+  known_[object.key] = object.etag;
+  return id;
+}
+
 Result<IngestReport> Ingest::Reconcile(int64_t settle_millis) {
   SB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_.List(pipeline_.input_prefix));
   SB_ASSIGN_OR_RETURN(std::vector<JobView> jobs, state_.ListJobs());
@@ -59,12 +69,8 @@ Result<IngestReport> Ingest::Reconcile(int64_t settle_millis) {
       }
       continue;
     }
-    if (object.modified_unix_millis > settled_before) continue;
-    bool created = false;
-    SB_ASSIGN_OR_RETURN(std::string id, IngestObject(object, &created));
-    report.created += created ? 1 : 0;
-    report.unfinished_jobs.push_back(std::move(id));
-    known_[object.key] = object.etag;
+    SB_ASSIGN_OR_RETURN(std::string id, IngestSettled(object, settled_before, &report.created));
+    if (!id.empty()) report.unfinished_jobs.push_back(std::move(id));
   }
   seeded_ = true;
   SB_RETURN_IF_ERROR(EnqueuePending());
@@ -82,11 +88,7 @@ Result<int> Ingest::Watch(int64_t settle_millis) {
   for (const ObjectInfo& object : objects) {
     auto it = known_.find(object.key);
     if (it != known_.end() && it->second == object.etag) continue;
-    if (object.modified_unix_millis > settled_before) continue;
-    bool created = false;
-    SB_RETURN_IF_ERROR(IngestObject(object, &created).status());
-    created_count += created ? 1 : 0;
-    known_[object.key] = object.etag;
+    SB_RETURN_IF_ERROR(IngestSettled(object, settled_before, &created_count).status());
   }
   SB_RETURN_IF_ERROR(EnqueuePending());
   return created_count;

@@ -52,6 +52,10 @@ class Ingest {
 
  private:
   Status Enqueue(const TaskRecord& task);
+  // IngestObject for an object last modified before `settled_before` (counting a created job
+  // in *created_count and remembering the object); "" for one still changing, left for later.
+  Result<std::string> IngestSettled(const ObjectInfo& object, int64_t settled_before,
+                                    int* created_count);
 
   const PipelineSpec& pipeline_;
   ObjectStore& store_;

@@ -62,6 +62,12 @@ Result<FolderState> ScanFolder(const std::string& dir) {
 // kernel time than the rest of the worker's file handling together.
 constexpr const char* kSpareInput = ".spare-input";
 
+// Removes everything inside `dir`, keeping `dir` itself.
+void EmptyFolder(const fs::path& dir) {
+  std::error_code ec;
+  for (auto& child : fs::directory_iterator(dir, ec)) fs::remove_all(child.path(), ec);
+}
+
 // Removes everything in `dir` but keeps its input/, output/ and checkpoint/ folders (emptied)
 // and the spare input file.
 void EmptyScratch(const std::string& dir) {
@@ -72,7 +78,7 @@ void EmptyScratch(const std::string& dir) {
     std::error_code e2;
     if (name == kSpareInput) continue;
     if ((name == "input" || name == "output" || name == "checkpoint") && it->is_directory(e2)) {
-      for (auto& child : fs::directory_iterator(it->path(), e2)) fs::remove_all(child.path(), e2);
+      EmptyFolder(it->path());
     } else {
       fs::remove_all(it->path(), e2);
     }
@@ -365,9 +371,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
                    "from the beginning\n",
                    options_.worker_id.c_str(), task.id.c_str(), task.checkpoint.c_str(),
                    restored.ToString().c_str());
-      std::error_code ec;
-      for (auto& child : fs::directory_iterator(checkpoint_dir, ec))
-        fs::remove_all(child.path(), ec);
+      EmptyFolder(checkpoint_dir);  // what was restored before the failure
       checkpoint_signature_.clear();
     }
   }

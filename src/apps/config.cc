@@ -265,8 +265,8 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   SB_RETURN_IF_ERROR(p.OnlyKnown(
       pipeline_table, "pipeline",
       {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
-       "max_lost_attempts", "max_releases", "retry_backoff_seconds", "retry_backoff_max_seconds", "priority",
-       "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
+       "max_lost_attempts", "max_releases", "retry_backoff_seconds", "retry_backoff_max_seconds",
+       "priority", "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
   PipelineSpec& ps = c->pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
@@ -286,13 +286,11 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
       return p.Error(&arg, "pipeline.command", "every element must be a string");
     ps.command.push_back(arg.as_string()->get());
   }
-  if (auto parsed = CommandTemplate::Parse(ps.command); !parsed.ok()) {
-    // The message starts with the argument's index: point at that element's line.
-    const std::string& m = parsed.status().message();
-    const size_t index = m[0] == '[' ? std::stoul(m.substr(1)) : 0;
-    const size_t cut = m[0] == '[' ? m.find(']') + 1 : 0;
-    return p.Error(command->as_array()->get(index), "pipeline.command" + m.substr(0, cut),
-                   m.substr(cut + (cut ? 2 : 0)));
+  size_t bad = 0;
+  if (auto parsed = CommandTemplate::Parse(ps.command, &bad); !parsed.ok()) {
+    const std::string& m = parsed.status().message();  // "[bad]: problem"
+    return p.Error(command->as_array()->get(bad), "pipeline.command[" + std::to_string(bad) + "]",
+                   m.substr(m.find(": ") + 2));
   }
   double timeout = 3600, backoff = 1, backoff_max = 60;
   SB_RETURN_IF_ERROR(p.Seconds(pipeline, "pipeline", "timeout_seconds", 0.001, &timeout));

@@ -28,9 +28,14 @@ std::string KnownList() {
 
 }  // namespace
 
-Result<CommandTemplate> CommandTemplate::Parse(const std::vector<std::string>& argv) {
+Result<CommandTemplate> CommandTemplate::Parse(const std::vector<std::string>& argv,
+                                               size_t* bad_arg) {
   if (argv.empty()) return InvalidArgument("the command is empty");
-  if (argv[0].empty()) return InvalidArgument("[0]: the program name is empty");
+  auto refuse = [&](size_t i, const std::string& problem) {
+    if (bad_arg != nullptr) *bad_arg = i;
+    return InvalidArgument("[" + std::to_string(i) + "]: " + problem);
+  };
+  if (argv[0].empty()) return refuse(0, "the program name is empty");
   CommandTemplate t;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string_view arg = argv[i];
@@ -70,9 +75,8 @@ Result<CommandTemplate> CommandTemplate::Parse(const std::vector<std::string>& a
         if (kNames[p] == name) found = p;
       }
       if (found < 0) {
-        return InvalidArgument("[" + std::to_string(i) + "]: unknown placeholder {" +
-                               std::string(name) + "} (known: " + KnownList() + "; write {{" +
-                               std::string(name) + "}} for the literal text)");
+        return refuse(i, "unknown placeholder {" + std::string(name) + "} (known: " + KnownList() +
+                             "; write {{" + std::string(name) + "}} for the literal text)");
       }
       if (!literal.empty()) parts.push_back({-1, std::move(literal)});
       literal.clear();

@@ -32,9 +32,10 @@ struct PlaceholderValues {
 class CommandTemplate {
  public:
   // Parses `argv`. kInvalidArgument for an empty argv, an empty program name, or an unknown
-  // placeholder; the message starts with "[index]" of the argument and names the placeholder
-  // and the known ones.
-  static Result<CommandTemplate> Parse(const std::vector<std::string>& argv);
+  // placeholder; the message starts with "[index]: " of the argument (also in *bad_arg when
+  // given) and names the placeholder and the known ones.
+  static Result<CommandTemplate> Parse(const std::vector<std::string>& argv,
+                                       size_t* bad_arg = nullptr);
 
   // The argv of one attempt: every placeholder replaced by its value, nothing rescanned.
   std::vector<std::string> Expand(const PlaceholderValues& values) const;

@@ -1,5 +1,6 @@
 #include "agent/command_supervisor.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -80,7 +81,7 @@ TEST(CommandSupervisorTest, DestroyingTheSupervisorKillsItsCommand) {
   EXPECT_EQ(ProcessesWithEnv(marker), std::vector<pid_t>{});
 }
 
-TEST(CommandSupervisorTest, KilledSupervisorOrphansItsCommandAndIsReplaced) {
+TEST(CommandSupervisorTest, KilledSupervisorOrphansItsCommandAndRefusesNewOnes) {
   auto supervisor = *CommandSupervisor::Launch(SystemClock());
   auto cmd = supervisor->Start({{"sleep", "40"}, {}, "", ""});
   ASSERT_TRUE(cmd.ok());
@@ -122,8 +123,13 @@ TEST(CommandSupervisorTest, SupervisorHoldsNoDescriptorOfTheWorker) {
   ASSERT_EQ(::pipe(p), 0);  // not close-on-exec: a fork inherits it
   auto supervisor = *CommandSupervisor::Launch(SystemClock());
   ::close(p[1]);
+  // Once it has run a command, the supervisor has long closed what it inherited.
+  auto cmd = supervisor->Start({{"true"}, {}, "", ""});
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE((*cmd)->Wait(30'000, -1));
+  ASSERT_EQ(::fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
   char c;
-  // Were the supervisor holding the write end, this read would block instead of seeing EOF.
+  // Were the supervisor holding the write end, this would be EAGAIN, not EOF.
   EXPECT_EQ(::read(p[0], &c, 1), 0);
   ::close(p[0]);
 }

@@ -395,8 +395,10 @@ TEST_F(WorkerTest, CheckpointThatCannotBeRestoredIsStartedOverNotLooped) {
   pipeline_.command = {
       "sh", "-c", "ls \"$1\" | wc -l > \"$2/n.txt\"", "_", "{checkpoint_dir}", "{output_dir}"};
   const std::string job = AddInput("a", "x");
-  // A checkpoint whose objects vanish between the listing and the download.
-  ASSERT_TRUE(store_->Put("_spotbatch/checkpoints/" + job + "-0/old.1/state", "s").ok());
+  // A checkpoint whose second object vanishes between the listing and the download: the
+  // first, restored already, must not be left for the command to resume from.
+  ASSERT_TRUE(store_->Put("_spotbatch/checkpoints/" + job + "-0/old.1/a", "s").ok());
+  ASSERT_TRUE(store_->Put("_spotbatch/checkpoints/" + job + "-0/old.1/b", "s").ok());
   TaskRecord t = TaskOf(job);
   TaskRecord next = t;
   next.checkpoint = "_spotbatch/checkpoints/" + job + "-0/old.1/";
@@ -404,7 +406,7 @@ TEST_F(WorkerTest, CheckpointThatCannotBeRestoredIsStartedOverNotLooped) {
   ASSERT_TRUE(state_->CommitTask(next, t.version, {}).ok());
   FaultInjector faults;
   faults.Add({.method = "GetToFile",
-              .subject_part = "checkpoints/",
+              .subject_part = "/old.1/b",
               .status = NotFound("checkpoint object gone")});
   FaultyObjectStore store(*store_, faults);
   Worker worker(pipeline_, options_, store, *queue_, *state_, SystemClock(), [] { return 0.5; });

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "process_probe.h"
 #include "test_util.h"
 
 namespace spotbatch::testing {
@@ -63,13 +64,6 @@ inline CliResult RunCli(const std::vector<std::string>& args, const std::string&
   r.out = ReadFile(io / "out");
   r.err = ReadFile(io / "err");
   return r;
-}
-
-// Whether `pid` is a live process (a zombie is not).
-inline bool Alive(pid_t pid) {
-  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
 // Direct children of `parent` (from /proc).

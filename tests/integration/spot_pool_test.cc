@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "integration/crash_checker.h"
 #include "integration/pipeline_fixture.h"
 #include "integration/run_state.h"
 
@@ -58,18 +59,8 @@ class SpotPoolTest : public PipelineFixture {
     }
     const QueueDepth depth = *run.queue->Depth("tasks");
     EXPECT_EQ(depth.visible + depth.in_flight + depth.delayed, 0);
-    std::error_code ec;
     for (const char* d : {"data/_spotbatch/staging", "data/_spotbatch/checkpoints"}) {
-      EXPECT_TRUE(!std::filesystem::exists(dir_ / d, ec) ||
-                  std::filesystem::recursive_directory_iterator(dir_ / d, ec) ==
-                      std::filesystem::recursive_directory_iterator() ||
-                  [&] {
-                    for (auto& e : std::filesystem::recursive_directory_iterator(dir_ / d, ec)) {
-                      if (e.is_regular_file()) return false;
-                    }
-                    return true;
-                  }())
-          << d << " left behind";
+      EXPECT_TRUE(testing::FilesUnder(dir_ / d).empty()) << d << " left behind";
     }
   }
 };
