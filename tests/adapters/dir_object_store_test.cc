@@ -15,8 +15,12 @@ std::unique_ptr<ObjectStore> Open(const std::string& dir) {
 }
 
 using contract::ObjectStoreContract;
-INSTANTIATE_TEST_SUITE_P(Dir, ObjectStoreContract, ::testing::Values(Open),
-                         [](const auto&) { return std::string("adapter"); });
+// Another connection is another store on the same root, as a second process opens it.
+INSTANTIATE_TEST_SUITE_P(Dir, ObjectStoreContract,
+                         ::testing::Values(contract::ObjectStoreAdapter{
+                             "adapter", Open,
+                             [](ObjectStore&, const std::string& dir) { return Open(dir); }}),
+                         contract::AdapterName);
 
 TEST(DirObjectStore, FilesCopiedInDirectlyAreObjectsWithCorrectEtag) {
   testing::TempDir dir;

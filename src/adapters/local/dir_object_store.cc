@@ -205,6 +205,8 @@ class DirObjectStore final : public ObjectStore {
               auto info = InfoOf(key, path, st);
               if (info.ok()) {
                 out.push_back(std::move(*info));
+              } else if (info.status().code() == StatusCode::kNotFound) {
+                // Deleted since it was read from the directory: not an object any more.
               } else if (status.ok()) {
                 status = info.status();
               }
@@ -354,8 +356,10 @@ class DirObjectStore final : public ObjectStore {
       ::unlink(tmp.c_str());
       return s;
     }
+    // Of the file written, through its descriptor: by now another writer's rename may have put
+    // a newer file at `path`, whose size and time must not be paired with this MD5.
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
+    if (::fstat(fd.get(), &st) != 0) return IoError("stat", tmp, errno);
     ObjectInfo info{std::string(key), static_cast<uint64_t>(st.st_size), md5.FinishHex(),
                     MtimeNanos(st) / 1'000'000};
     // spotbatch's own objects (staging) are never listed for their ETag: skip the cache file.
@@ -363,13 +367,17 @@ class DirObjectStore final : public ObjectStore {
     return info;
   }
 
-  // The ETag cache: "<size> <mtime_ns> <etag>". Losing it costs a re-hash, nothing else, so it
-  // is written without fsync.
+  // The ETag cache: "v2 <size> <mtime_ns> <inode> <etag>". Losing it costs a re-hash, nothing
+  // else, so it is written without fsync. The inode tells apart files of one size written in
+  // the same clock tick (mtimes are as coarse as the kernel's tick): without it, a writer whose
+  // rename lost a race could leave its ETag cached for the winner's file. Entries of the older
+  // format without "v2" are re-hashed.
   void WriteMeta(const std::string& key, const struct stat& st, const std::string& etag) {
     const std::string path = MetaPath(key);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
-    const std::string line =
-        std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) + " " + etag + "\n";
+    const std::string line = "v2 " + std::to_string(st.st_size) + " " +
+                             std::to_string(MtimeNanos(st)) + " " + std::to_string(st.st_ino) +
+                             " " + etag + "\n";
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid() || !WriteAll(fd.get(), line.data(), line.size(), tmp).ok()) {
       ::unlink(tmp.c_str());
@@ -394,9 +402,11 @@ class DirObjectStore final : public ObjectStore {
       if (n > 0) {
         buf[n] = '\0';
         long long size = -1, mtime = -1;
+        unsigned long long inode = 0;
         char etag[64];
-        if (std::sscanf(buf, "%lld %lld %63s", &size, &mtime, etag) == 3 &&
-            size == static_cast<long long>(st.st_size) && mtime == MtimeNanos(st)) {
+        if (std::sscanf(buf, "v2 %lld %lld %llu %63s", &size, &mtime, &inode, etag) == 4 &&
+            size == static_cast<long long>(st.st_size) && mtime == MtimeNanos(st) &&
+            inode == static_cast<unsigned long long>(st.st_ino)) {
           info.etag = etag;
           return info;
         }
@@ -404,13 +414,19 @@ class DirObjectStore final : public ObjectStore {
     }
     Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.valid()) return OpenError(key, path);
+    // The file hashed is the one opened, which a concurrent Put may have put in place since
+    // `st` was taken: its size and time are reported with its MD5, never the older file's.
+    struct stat opened;
+    if (::fstat(in.get(), &opened) != 0) return IoError("stat", path, errno);
+    info.size = static_cast<uint64_t>(opened.st_size);
+    info.modified_unix_millis = MtimeNanos(opened) / 1'000'000;
     Md5 md5;
     SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
       md5.Update(buf, n);
       return Status::Ok();
     }));
     info.etag = md5.FinishHex();
-    WriteMeta(key, st, info.etag);
+    WriteMeta(key, opened, info.etag);
     return info;
   }
 
