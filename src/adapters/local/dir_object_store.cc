@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "common/file_io.h"
 #include "common/ids.h"
 #include "core/object_key.h"
 
@@ -25,32 +26,6 @@ char* ChunkBuffer() {
   thread_local std::unique_ptr<char[]> buf(new char[kChunk]);
   return buf.get();
 }
-
-std::string ErrnoText(int err) { return std::strerror(err); }
-
-Status IoError(const std::string& what, const std::string& path, int err) {
-  const std::string msg = what + " " + path + ": " + ErrnoText(err);
-  // A full disk stays full until something is freed: never a free retry.
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
-  // Out of descriptors, interrupted: may pass. Anything else is a fault of this machine.
-  if (err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) return Unavailable(msg);
-  return Internal(msg);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {

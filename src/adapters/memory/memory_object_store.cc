@@ -5,45 +5,21 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <map>
 #include <mutex>
 
+#include "common/file_io.h"
 #include "common/ids.h"
 #include "core/object_key.h"
 
 namespace spotbatch {
 namespace {
 
-// Local files are read and written like the directory store does, and their faults get the
-// same codes: a full disk is not a free retry.
-Status FileError(const std::string& what, const std::string& path, int err) {
-  const std::string msg = what + " " + path + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
-  if (err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) return Unavailable(msg);
-  return Internal(msg);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
 Result<std::string> ReadWholeFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return NotFound("no such file: " + path);
-    return FileError("open", path, errno);
+    return IoError("open", path, errno);
   }
   std::string out;
   const off_t size = ::lseek(fd.get(), 0, SEEK_END);
@@ -54,7 +30,7 @@ Result<std::string> ReadWholeFile(const std::string& path) {
     const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return FileError("read", path, errno);
+      return IoError("read", path, errno);
     }
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
@@ -65,20 +41,20 @@ Status WriteWholeFile(const std::string& path, const std::string& data) {
   // Overwritten in place and cut to length, as the directory store does (a reader may see
   // the file change while this runs, as the port allows).
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid()) return FileError("create", path, errno);
+  if (!fd.valid()) return IoError("create", path, errno);
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
     const ssize_t w = ::write(fd.get(), p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return FileError("write", path, errno);
+      return IoError("write", path, errno);
     }
     p += w;
     left -= static_cast<size_t>(w);
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(data.size())) != 0) {
-    return FileError("truncate", path, errno);
+    return IoError("truncate", path, errno);
   }
   return Status::Ok();
 }
