@@ -1,5 +1,6 @@
 #include "adapters/local/dir_object_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <thread>
@@ -34,6 +35,22 @@ TEST(DirObjectStore, FilesCopiedInDirectlyAreObjectsWithCorrectEtag) {
   // Rewritten in place by another program: the cached ETag must not be reused.
   testing::WriteFile(dir / "root/in/dropped.txt", "hello, world");
   EXPECT_EQ(store->Stat("in/dropped.txt")->etag, "e4d7f1b4ed2e42d15898f4b27b019da4");
+}
+
+// Regression: the ETag cache was keyed by size and modification time only, which are as coarse
+// as the kernel's tick: a file of the same size renamed into place within the same tick (by a
+// concurrent Put, or another program) was given the cached ETag of the file it replaced.
+TEST(DirObjectStore, FileRenamedInPlaceWithTheSameSizeAndTimeIsHashedAgain) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Put("in/k", "aaaa").ok());
+  struct stat old_stat;
+  ASSERT_EQ(::stat((dir / "root/in/k").c_str(), &old_stat), 0);
+  testing::WriteFile(dir / "elsewhere", "bbbb");
+  const struct timespec times[2] = {old_stat.st_atim, old_stat.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir / "elsewhere").c_str(), times, 0), 0);
+  ASSERT_EQ(::rename((dir / "elsewhere").c_str(), (dir / "root/in/k").c_str()), 0);
+  EXPECT_EQ(store->Stat("in/k")->etag, "65ba841e01d6db7733e90a5b7f9e6f80");  // md5("bbbb")
 }
 
 TEST(DirObjectStore, InternalDirectoriesAreNotListed) {
