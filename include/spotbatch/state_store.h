@@ -31,7 +31,8 @@ class StateStore {
   virtual ~StateStore() = default;
 
   // Creates the job and its tasks in one transaction. kAlreadyExists (and no change) when a job
-  // with that id exists.
+  // with that id exists, or a task with the id of one of its tasks; kInvalidArgument for an
+  // empty job id or no tasks.
   virtual Status CreateJob(const JobRecord& job, const std::vector<TaskRecord>& tasks) = 0;
   virtual Result<JobView> GetJob(std::string_view job_id) = 0;
   virtual Result<TaskRecord> GetTask(std::string_view task_id) = 0;

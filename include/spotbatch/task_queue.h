@@ -5,7 +5,8 @@
 // delivered again (at once or after a delay). A lease that is not extended expires and the
 // message is delivered again with a new receipt; the old receipt is then stale and every call
 // with it returns kFailedPrecondition ("lease lost"). A message delivered more than
-// `max_receives` times moves to the dead-letter queue instead of being delivered again.
+// `max_receives` times moves to the dead-letter queue instead of being delivered again; there,
+// as after DeadLetter(), its delivery count starts afresh.
 //
 // Send and DeadLetter survive any crash. An embedded queue may let a power loss of its machine
 // undo recent leases, extensions, releases and deletions: the message is then delivered again,
@@ -46,7 +47,9 @@ class TaskQueue {
  public:
   virtual ~TaskQueue() = default;
 
-  // Creates the queue if needed and sets its options. Safe to call again.
+  // Creates the queue if needed and sets its options. Safe to call again: the last options
+  // hold. kInvalidArgument for an empty name, max_receives below 1, or a queue named as its
+  // own dead-letter queue.
   virtual Status Configure(std::string_view queue, const QueueOptions& options) = 0;
   // Enqueues `body`; higher `priority` is delivered first, then older first. Returns the id.
   virtual Result<std::string> Send(std::string_view queue, std::string_view body, int priority,

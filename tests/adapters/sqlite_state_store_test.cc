@@ -13,8 +13,12 @@ std::unique_ptr<StateStore> Open(const std::string& dir) {
 }
 
 using contract::StateStoreContract;
-INSTANTIATE_TEST_SUITE_P(Sqlite, StateStoreContract, ::testing::Values(Open),
-                         [](const auto&) { return std::string("adapter"); });
+// Another connection is a new SqliteDb on the same file, as another process opens it.
+INSTANTIATE_TEST_SUITE_P(Sqlite, StateStoreContract,
+                         ::testing::Values(contract::StateStoreAdapter{
+                             "adapter", Open,
+                             [](StateStore&, const std::string& dir) { return Open(dir); }}),
+                         contract::AdapterName);
 
 TEST(SqliteStateStore, StateSurvivesReopen) {
   testing::TempDir dir;

@@ -11,8 +11,14 @@ std::unique_ptr<TaskQueue> Open(const std::string& dir, Clock& clock) {
 }
 
 using contract::TaskQueueContract;
-INSTANTIATE_TEST_SUITE_P(Sqlite, TaskQueueContract, ::testing::Values(Open),
-                         [](const auto&) { return std::string("adapter"); });
+// Another connection is a new SqliteDb on the same file, as another process opens it.
+INSTANTIATE_TEST_SUITE_P(Sqlite, TaskQueueContract,
+                         ::testing::Values(contract::TaskQueueAdapter{
+                             "adapter", Open,
+                             [](TaskQueue&, const std::string& dir, Clock& clock) {
+                               return Open(dir, clock);
+                             }}),
+                         contract::AdapterName);
 
 TEST(SqliteTaskQueue, MessagesSurviveReopen) {
   testing::TempDir dir;

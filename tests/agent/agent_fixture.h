@@ -1,10 +1,16 @@
 // Real embedded adapters (directory store, SQLite queue and state) in a temporary directory,
-// for tests of the agent's logic against the real parts.
+// for tests of the agent's logic against the real parts; or, for a fixture that overrides
+// adapters(), the in-memory ones (the same contracts, without durability).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "adapters/local/dir_object_store.h"
+#include "adapters/memory/memory_object_store.h"
+#include "adapters/memory/memory_state_store.h"
+#include "adapters/memory/memory_task_queue.h"
 #include "adapters/sqlite/sqlite_state_store.h"
 #include "adapters/sqlite/sqlite_task_queue.h"
 #include "agent/ingest.h"
@@ -13,13 +19,30 @@
 
 namespace spotbatch::testing {
 
+enum class Adapters { kEmbedded, kMemory };
+inline void PrintTo(Adapters a, std::ostream* os) {
+  *os << (a == Adapters::kEmbedded ? "embedded" : "memory");
+}
+inline std::string AdaptersName(const ::testing::TestParamInfo<Adapters>& info) {
+  return info.param == Adapters::kEmbedded ? "embedded" : "memory";
+}
+
 class AgentFixture : public ::testing::Test {
  protected:
+  // The adapters the agent runs against.
+  virtual Adapters adapters() const { return Adapters::kEmbedded; }
+
   void SetUp() override {
-    store_ = std::move(*OpenDirObjectStore(dir_ / "store"));
-    db_ = *SqliteDb::Open(dir_ / "state.db");
-    queue_ = NewSqliteTaskQueue(db_, SystemClock());
-    state_ = NewSqliteStateStore(db_);
+    if (adapters() == Adapters::kMemory) {
+      store_ = std::make_unique<MemoryObjectStore>(SystemClock());
+      queue_ = std::make_unique<MemoryTaskQueue>(SystemClock());
+      state_ = std::make_unique<MemoryStateStore>();
+    } else {
+      store_ = std::move(*OpenDirObjectStore(dir_ / "store"));
+      db_ = *SqliteDb::Open(dir_ / "state.db");
+      queue_ = NewSqliteTaskQueue(db_, SystemClock());
+      state_ = NewSqliteStateStore(db_);
+    }
     pipeline_.input_prefix = "in/";
     pipeline_.output_prefix = "out/";
     pipeline_.retry.backoff = {0, 0};
@@ -76,7 +99,7 @@ class AgentFixture : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ObjectStore> store_;
-  std::shared_ptr<SqliteDb> db_;
+  std::shared_ptr<SqliteDb> db_;  // null with the in-memory adapters
   std::unique_ptr<TaskQueue> queue_;
   std::unique_ptr<StateStore> state_;
   PipelineSpec pipeline_;

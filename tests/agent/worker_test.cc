@@ -17,11 +17,23 @@ using testing::AgentFixture;
 
 class WorkerTest : public AgentFixture {};
 
+// The worker's main paths against every set of adapters it can be given: the embedded ones
+// and the in-memory ones of the simulator and fast tests.
+class WorkerOnEveryAdapterTest : public AgentFixture,
+                                 public ::testing::WithParamInterface<testing::Adapters> {
+ protected:
+  testing::Adapters adapters() const override { return GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Adapters, WorkerOnEveryAdapterTest,
+                         ::testing::Values(testing::Adapters::kEmbedded,
+                                           testing::Adapters::kMemory),
+                         testing::AdaptersName);
+
 const std::vector<std::string> kSha = {
     "sh", "-c",      "sha256sum < \"$1\" > \"$2/sum.txt\"; echo done >&2",
     "_",  "{input}", "{output_dir}"};
 
-TEST_F(WorkerTest, SuccessPublishesOutputsAtDeterministicKeysAndSettlesMessage) {
+TEST_P(WorkerOnEveryAdapterTest, SuccessPublishesOutputsAtDeterministicKeysAndSettlesMessage) {
   pipeline_.command = kSha;
   const std::string job = AddInput("a b/c+d.txt", "hello\n");
   auto worker = NewWorker();
@@ -79,7 +91,7 @@ TEST_F(WorkerTest, NestedOutputFilesKeepTheirRelativePaths) {
   EXPECT_EQ(Keys("out/"), (std::vector<std::string>{"out/k/a/b/one", "out/k/two"}));
 }
 
-TEST_F(WorkerTest, FailureRetriesThenFailsAndKeepsLogTail) {
+TEST_P(WorkerOnEveryAdapterTest, FailureRetriesThenFailsAndKeepsLogTail) {
   pipeline_.command = {"sh", "-c", "echo boom >&2; exit 3"};
   pipeline_.retry.max_attempts = 3;
   const std::string job = AddInput("x", "1");
@@ -129,7 +141,7 @@ TEST_F(WorkerTest, TimeoutKillsTheWholeProcessGroup) {
       << "grandchild " << grandchild << " survived the timeout";
 }
 
-TEST_F(WorkerTest, StaleAttemptCannotPublishAfterAnotherTookOver) {
+TEST_P(WorkerOnEveryAdapterTest, StaleAttemptCannotPublishAfterAnotherTookOver) {
   const std::string go = dir_ / "go";
   pipeline_.command = {
       "sh",
@@ -204,7 +216,7 @@ TEST_F(WorkerTest, HeartbeatsKeepATaskLongerThanItsLease) {
   EXPECT_EQ(AttemptsOf(job).size(), 1u);
 }
 
-TEST_F(WorkerTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
+TEST_P(WorkerOnEveryAdapterTest, CommittedButUnpublishedTaskIsPublishedByNextDelivery) {
   pipeline_.command = {"false"};  // must never run: the task already succeeded
   const std::string job = AddInput("x", "1");
   // A worker committed success and died before publishing.
@@ -258,7 +270,7 @@ TEST_F(WorkerTest, ReusedInputFileHoldsExactlyTheNextInput) {
   EXPECT_EQ(*store_->Get("out/empty/copy"), "");
 }
 
-TEST_F(WorkerTest, DuplicateMessageDoesNotRunTaskTwice) {
+TEST_P(WorkerOnEveryAdapterTest, DuplicateMessageDoesNotRunTaskTwice) {
   const std::string runs = dir_ / "runs";
   pipeline_.command = {"sh", "-c", "echo x >> \"$1\"", "_", runs};
   const std::string job = AddInput("x", "1");

@@ -1,12 +1,19 @@
 // The TaskQueue contract: every adapter must pass these. Time is a FakeClock, so visibility
-// timeouts expire instantly and deterministically.
+// timeouts expire instantly and deterministically. An adapter's test file instantiates the
+// suite with a TaskQueueAdapter: how to open a fresh, empty queue store, and how to open
+// another connection to it (a second SQLite connection on the same file, a second handle on
+// the same memory), which the concurrency tests use from other threads.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <ostream>
 #include <set>
+#include <thread>
 
 #include "common/fake_clock.h"
 #include "spotbatch/task_queue.h"
@@ -14,19 +21,43 @@
 
 namespace spotbatch::contract {
 
-using TaskQueueFactory =
-    std::function<std::unique_ptr<TaskQueue>(const std::string& dir, Clock& clock)>;
+struct TaskQueueAdapter {
+  std::string name;
+  // A fresh, empty queue store on `clock`; `dir` is a temporary directory it may use.
+  std::function<std::unique_ptr<TaskQueue>(const std::string& dir, Clock& clock)> open;
+  // Another connection to the queue store that `open` made as `first` in `dir`.
+  std::function<std::unique_ptr<TaskQueue>(TaskQueue& first, const std::string& dir, Clock& clock)>
+      connect;
+};
+inline void PrintTo(const TaskQueueAdapter& a, std::ostream* os) { *os << a.name; }
+inline std::string AdapterName(const ::testing::TestParamInfo<TaskQueueAdapter>& info) {
+  return info.param.name;
+}
 
-class TaskQueueContract : public ::testing::TestWithParam<TaskQueueFactory> {
+class TaskQueueContract : public ::testing::TestWithParam<TaskQueueAdapter> {
  protected:
   void SetUp() override {
-    queue_ = GetParam()(dir_.path(), clock_);
+    queue_ = GetParam().open(dir_.path(), clock_);
     ASSERT_NE(queue_, nullptr);
+  }
+  std::unique_ptr<TaskQueue> Connect() {
+    auto other = GetParam().connect(*queue_, dir_.path(), clock_);
+    EXPECT_NE(other, nullptr);
+    return other;
   }
   std::optional<QueueMessage> Lease(int64_t vis = 1000, const std::string& q = "q") {
     auto m = queue_->Lease(q, vis);
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return m.ok() ? *m : std::nullopt;
+  }
+  // Leases the next message of "q" `times` times, letting each lease expire; false when one
+  // of them found nothing.
+  bool LeaseAndLetExpire(int times) {
+    for (int i = 0; i < times; ++i) {
+      if (!Lease(10).has_value()) return false;
+      clock_.Advance(11);
+    }
+    return true;
   }
   testing::TempDir dir_;
   FakeClock clock_;
@@ -117,10 +148,7 @@ TEST_P(TaskQueueContract, NamedQueuesAreSeparate) {
 TEST_P(TaskQueueContract, DeadLettersAfterMaxReceives) {
   ASSERT_TRUE(queue_->Configure("q", QueueOptions{2, "q-dead"}).ok());
   ASSERT_TRUE(queue_->Send("q", "poison", 0, 0).ok());
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(Lease(10).has_value());
-    clock_.Advance(11);
-  }
+  ASSERT_TRUE(LeaseAndLetExpire(2));
   EXPECT_FALSE(Lease(10).has_value());
   auto dead = Lease(10, "q-dead");
   ASSERT_TRUE(dead.has_value());
@@ -153,22 +181,165 @@ TEST_P(TaskQueueContract, DeadLetterMovesLeasedMessageAtOnce) {
 
 TEST_P(TaskQueueContract, EveryMessageDeliveredOnceUnderConcurrentLeases) {
   constexpr int kMessages = 200;
+  constexpr int kConsumers = 3;
   for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(queue_->Send("q", std::to_string(i), 0, 0).ok());
   std::mutex mu;
   std::multiset<std::string> seen;
-  auto drain = [&] {
+  auto drain = [&](TaskQueue* connection) {
     while (true) {
-      auto m = queue_->Lease("q", 600000);
+      auto m = connection->Lease("q", 600000);
       if (!m.ok() || !m->has_value()) return;
       std::lock_guard<std::mutex> lock(mu);
       seen.insert((*m)->body);
     }
   };
-  std::thread a(drain), b(drain);
-  a.join();
-  b.join();
+  std::vector<std::unique_ptr<TaskQueue>> connections;
+  for (int i = 0; i < kConsumers; ++i) connections.push_back(Connect());
+  std::vector<std::thread> consumers;
+  for (auto& c : connections) consumers.emplace_back(drain, c.get());
+  for (auto& t : consumers) t.join();
   EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), static_cast<size_t>(kMessages));
+}
+
+// A holder whose lease just expired settles the message while another connection leases it
+// again: exactly one of them gets it, never both (and the message is never lost).
+TEST_P(TaskQueueContract, StaleHolderAndNewLeaseNeverBothWin) {
+  auto holder = Connect();
+  auto other = Connect();
+  for (int round = 0; round < 30; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_TRUE(queue_->Send("race", "x", 0, 0).ok());
+    auto first = queue_->Lease("race", 100);
+    ASSERT_TRUE(first.ok() && first->has_value());
+    clock_.Advance(101);
+    Status deleted;
+    Result<std::optional<QueueMessage>> again = std::optional<QueueMessage>();
+    std::thread a([&] { deleted = holder->Delete((*first)->receipt); });
+    std::thread b([&] { again = other->Lease("race", 100'000); });
+    a.join();
+    b.join();
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    if (deleted.ok()) {
+      EXPECT_FALSE(again->has_value()) << "deleted and delivered again";
+    } else {
+      EXPECT_EQ(deleted.code(), StatusCode::kFailedPrecondition) << deleted.ToString();
+      ASSERT_TRUE(again->has_value()) << "neither deleted nor delivered: lost";
+      ASSERT_TRUE(queue_->Delete((*again)->receipt).ok());
+    }
+    const QueueDepth d = *queue_->Depth("race");
+    EXPECT_EQ(d.visible + d.in_flight + d.delayed, 0);
+  }
+}
+
+TEST_P(TaskQueueContract, ConfigureRefusesBadOptionsAndMayBeCalledAgain) {
+  EXPECT_EQ(queue_->Configure("", QueueOptions{}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_->Configure("q", QueueOptions{0, ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_->Configure("q", QueueOptions{3, "q"}).code(), StatusCode::kInvalidArgument)
+      << "a queue cannot be its own dead-letter queue";
+  EXPECT_EQ(queue_->Send("", "x", 0, 0).status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(queue_->Configure("q", QueueOptions{1, "dead"}).ok());
+  ASSERT_TRUE(queue_->Configure("q", QueueOptions{2, "dead"}).ok());  // the later options hold
+  ASSERT_TRUE(queue_->Send("q", "m", 0, 0).ok());
+  ASSERT_TRUE(LeaseAndLetExpire(2));
+  EXPECT_FALSE(Lease(10).has_value());
+  EXPECT_EQ(queue_->Depth("dead")->visible, 1);
+}
+
+TEST_P(TaskQueueContract, DeadLetterQueueDefaultsToQueueDashDlq) {
+  // Unconfigured: DeadLetter moves to "<queue>-dlq".
+  ASSERT_TRUE(queue_->Send("plain", "a", 0, 0).ok());
+  auto a = Lease(1000, "plain");
+  ASSERT_TRUE(queue_->DeadLetter(a->receipt).ok());
+  EXPECT_EQ(queue_->Depth("plain-dlq")->visible, 1);
+  // Configured without a name: the same default, also after max_receives.
+  ASSERT_TRUE(queue_->Configure("q", QueueOptions{1, ""}).ok());
+  ASSERT_TRUE(queue_->Send("q", "b", 0, 0).ok());
+  ASSERT_TRUE(LeaseAndLetExpire(1));
+  EXPECT_FALSE(Lease(10).has_value());
+  EXPECT_EQ(Lease(1000, "q-dlq")->body, "b");
+}
+
+// Regression: a message moved to the dead-letter queue after max_receives kept its count, so
+// a dead-letter queue with a limit of its own passed it on at once instead of delivering it
+// (and a queue configured as its own dead-letter queue made Lease loop forever).
+TEST_P(TaskQueueContract, DeadLetteredMessageStartsItsCountAfresh) {
+  ASSERT_TRUE(queue_->Configure("q", QueueOptions{2, "q-dead"}).ok());
+  ASSERT_TRUE(queue_->Configure("q-dead", QueueOptions{1, ""}).ok());
+  ASSERT_TRUE(queue_->Send("q", "poison", 0, 0).ok());
+  ASSERT_TRUE(LeaseAndLetExpire(2));
+  EXPECT_FALSE(Lease(10).has_value());
+  auto dead = Lease(10, "q-dead");
+  ASSERT_TRUE(dead.has_value()) << "passed on without being delivered from the dead-letter queue";
+  EXPECT_EQ(dead->receive_count, 1);
+  ASSERT_TRUE(queue_->Send("q", "failed", 0, 0).ok());
+  ASSERT_TRUE(queue_->DeadLetter(Lease(10)->receipt).ok());
+  auto failed = Lease(10, "q-dead");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->body, "failed");
+  EXPECT_EQ(failed->receive_count, 1);
+}
+
+TEST_P(TaskQueueContract, LeaseReportsTheSentIdAndTime) {
+  auto first = queue_->Send("q", "one", 0, 0);
+  clock_.Advance(7);
+  auto second = queue_->Send("q", "two", 0, 0);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(*first, *second);
+  auto m1 = Lease(), m2 = Lease();
+  ASSERT_TRUE(m1.has_value() && m2.has_value());
+  EXPECT_EQ(m1->id, *first);
+  EXPECT_EQ(m1->sent_unix_millis, clock_.NowUnixMillis() - 7);
+  EXPECT_EQ(m2->id, *second);
+  EXPECT_EQ(m2->sent_unix_millis, clock_.NowUnixMillis());
+  EXPECT_NE(m1->receipt, m2->receipt);
+}
+
+TEST_P(TaskQueueContract, SettledOrUnknownReceiptsAreStale) {
+  ASSERT_TRUE(queue_->Send("q", "deleted", 0, 0).ok());
+  auto deleted = Lease(100000);
+  ASSERT_TRUE(queue_->Delete(deleted->receipt).ok());
+  ASSERT_TRUE(queue_->Send("q", "released", 0, 0).ok());
+  auto released = Lease(100000);
+  ASSERT_TRUE(queue_->Release(released->receipt, 50000).ok());
+  for (const std::string& r : {deleted->receipt, released->receipt, std::string("no such")}) {
+    SCOPED_TRACE(r);
+    EXPECT_EQ(queue_->Delete(r).code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(queue_->Extend(r, 1000).code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(queue_->Release(r, 0).code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(queue_->DeadLetter(r).code(), StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(queue_->Depth("q")->delayed, 1) << "the stale calls changed nothing";
+}
+
+TEST_P(TaskQueueContract, DepthCountsVisibleInFlightAndDelayedApart) {
+  ASSERT_TRUE(queue_->Send("q", "leased", 5, 0).ok());
+  ASSERT_TRUE(queue_->Send("q", "waiting", 0, 0).ok());
+  ASSERT_TRUE(queue_->Send("q", "delayed", 0, 2000).ok());
+  auto leased = Lease(1000);
+  ASSERT_EQ(leased->body, "leased");
+  QueueDepth d = *queue_->Depth("q");
+  EXPECT_EQ(d.visible, 1);
+  EXPECT_EQ(d.in_flight, 1);
+  EXPECT_EQ(d.delayed, 1);
+  clock_.Advance(1000);  // the lease has expired: deliverable again
+  d = *queue_->Depth("q");
+  EXPECT_EQ(d.visible, 2);
+  EXPECT_EQ(d.in_flight, 0);
+  EXPECT_EQ(d.delayed, 1);
+  EXPECT_EQ(queue_->Depth("other")->visible, 0);
+}
+
+TEST_P(TaskQueueContract, RedeliveredMessagesKeepTheirPriority) {
+  ASSERT_TRUE(queue_->Send("q", "low", 0, 0).ok());
+  ASSERT_TRUE(queue_->Send("q", "high", 3, 0).ok());
+  EXPECT_EQ(Lease(100)->body, "high");
+  clock_.Advance(101);  // expired
+  auto again = Lease(100000);
+  EXPECT_EQ(again->body, "high");
+  ASSERT_TRUE(queue_->Release(again->receipt, 0).ok());
+  EXPECT_EQ(Lease(100000)->body, "high");
+  EXPECT_EQ(Lease(100000)->body, "low");
 }
 
 }  // namespace spotbatch::contract

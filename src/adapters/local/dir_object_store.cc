@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "common/file_io.h"
 #include "common/file_system.h"
 #include "common/ids.h"
 #include "core/object_key.h"
@@ -28,32 +29,6 @@ char* ChunkBuffer() {
 }
 
 std::string ErrnoText(int err) { return std::strerror(err); }
-
-Status IoError(const std::string& what, const std::string& path, int err) {
-  const std::string msg = what + " " + path + ": " + ErrnoText(err);
-  // A full disk stays full until something is freed: never a free retry.
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(msg);
-  // Out of descriptors, interrupted: may pass. Anything else is a fault of this machine.
-  if (err == EMFILE || err == ENFILE || err == EINTR || err == EAGAIN) return Unavailable(msg);
-  return Internal(msg);
-}
-
-// A descriptor closed through the file system that opened it.
-class Fd {
- public:
-  Fd(FileSystem& fs, int fd) : fs_(fs), fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) fs_.Close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  FileSystem& fs_;
-  int fd_;
-};
 
 Status WriteAll(FileSystem& fs, int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
@@ -100,7 +75,7 @@ class DirObjectStore final : public ObjectStore {
   }
 
   Result<ObjectInfo> PutFile(std::string_view key, const std::string& src) override {
-    Fd in(fs_, fs_.Open(src.c_str(), O_RDONLY | O_CLOEXEC, 0));
+    Fd in(fs_.Open(src.c_str(), O_RDONLY | O_CLOEXEC, 0), fs_);
     if (!in.valid()) {
       if (errno == ENOENT) return NotFound("no such file: " + src);
       return IoError("open", src, errno);
@@ -118,7 +93,7 @@ class DirObjectStore final : public ObjectStore {
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
-    Fd fd(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
+    Fd fd(fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0), fs_);
     if (!fd.valid()) return OpenError(key, path);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
@@ -145,12 +120,12 @@ class DirObjectStore final : public ObjectStore {
   Status GetToFile(std::string_view key, const std::string& dest) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
-    Fd in(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
+    Fd in(fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0), fs_);
     if (!in.valid()) return OpenError(key, path);
     // An existing file is overwritten in place and then cut to length, not truncated first:
     // ext4 flushes a file truncated to zero when it is closed (auto_da_alloc), which made
     // reusing a scratch file cost more than creating a new one.
-    Fd out(fs_, fs_.Open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    Fd out(fs_.Open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644), fs_);
     if (!out.valid()) return IoError("create", dest, errno);
     off_t written = 0;
     SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
@@ -201,6 +176,8 @@ class DirObjectStore final : public ObjectStore {
               auto info = InfoOf(key, path, st);
               if (info.ok()) {
                 out.push_back(std::move(*info));
+              } else if (info.status().code() == StatusCode::kNotFound) {
+                // Deleted since it was read from the directory: not an object any more.
               } else if (status.ok()) {
                 status = info.status();
               }
@@ -334,7 +311,7 @@ class DirObjectStore final : public ObjectStore {
   }
 
   Status FsyncDir(const std::string& dir) {
-    Fd fd(fs_, fs_.Open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
+    Fd fd(fs_.Open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), fs_);
     if (!fd.valid()) return IoError("open directory", dir, errno);
     if (fs_.Fsync(fd.get()) != 0) return IoError("fsync directory", dir, errno);
     return Status::Ok();
@@ -379,7 +356,7 @@ class DirObjectStore final : public ObjectStore {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
-    Fd fd(fs_, fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    Fd fd(fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), fs_);
     if (!fd.valid()) return IoError("create", tmp, errno);
     Md5 md5;
     Status s = write(fd.get(), tmp, md5);
@@ -389,8 +366,10 @@ class DirObjectStore final : public ObjectStore {
       fs_.Unlink(tmp.c_str());
       return s;
     }
+    // Of the file written, through its descriptor: by now another writer's rename may have put
+    // a newer file at `path`, whose size and time must not be paired with this MD5.
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
+    if (::fstat(fd.get(), &st) != 0) return IoError("stat", tmp, errno);
     ObjectInfo info{std::string(key), static_cast<uint64_t>(st.st_size), md5.FinishHex(),
                     MtimeNanos(st) / 1'000'000};
     // spotbatch's own objects (staging) are never listed for their ETag: skip the cache file.
@@ -398,14 +377,18 @@ class DirObjectStore final : public ObjectStore {
     return info;
   }
 
-  // The ETag cache: "<size> <mtime_ns> <etag>". Losing it costs a re-hash, nothing else, so it
-  // is written without fsync.
+  // The ETag cache: "v2 <size> <mtime_ns> <inode> <etag>". Losing it costs a re-hash, nothing
+  // else, so it is written without fsync. The inode tells apart files of one size written in
+  // the same clock tick (mtimes are as coarse as the kernel's tick): without it, a writer whose
+  // rename lost a race could leave its ETag cached for the winner's file. Entries of the older
+  // format without "v2" are re-hashed.
   void WriteMeta(const std::string& key, const struct stat& st, const std::string& etag) {
     const std::string path = MetaPath(key);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
-    const std::string line =
-        std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) + " " + etag + "\n";
-    Fd fd(fs_, fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    const std::string line = "v2 " + std::to_string(st.st_size) + " " +
+                             std::to_string(MtimeNanos(st)) + " " + std::to_string(st.st_ino) +
+                             " " + etag + "\n";
+    Fd fd(fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), fs_);
     if (!fd.valid() || !WriteAll(fs_, fd.get(), line.data(), line.size(), tmp).ok()) {
       fs_.Unlink(tmp.c_str());
       return;
@@ -423,29 +406,37 @@ class DirObjectStore final : public ObjectStore {
                             const struct stat& st) {
     ObjectInfo info{key, static_cast<uint64_t>(st.st_size), "", MtimeNanos(st) / 1'000'000};
     char buf[160];
-    Fd meta(fs_, fs_.Open(MetaPath(key).c_str(), O_RDONLY | O_CLOEXEC, 0));
+    Fd meta(fs_.Open(MetaPath(key).c_str(), O_RDONLY | O_CLOEXEC, 0), fs_);
     if (meta.valid()) {
       const ssize_t n = ::read(meta.get(), buf, sizeof(buf) - 1);
       if (n > 0) {
         buf[n] = '\0';
         long long size = -1, mtime = -1;
+        unsigned long long inode = 0;
         char etag[64];
-        if (std::sscanf(buf, "%lld %lld %63s", &size, &mtime, etag) == 3 &&
-            size == static_cast<long long>(st.st_size) && mtime == MtimeNanos(st)) {
+        if (std::sscanf(buf, "v2 %lld %lld %llu %63s", &size, &mtime, &inode, etag) == 4 &&
+            size == static_cast<long long>(st.st_size) && mtime == MtimeNanos(st) &&
+            inode == static_cast<unsigned long long>(st.st_ino)) {
           info.etag = etag;
           return info;
         }
       }
     }
-    Fd in(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
+    Fd in(fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0), fs_);
     if (!in.valid()) return OpenError(key, path);
+    // The file hashed is the one opened, which a concurrent Put may have put in place since
+    // `st` was taken: its size and time are reported with its MD5, never the older file's.
+    struct stat opened;
+    if (::fstat(in.get(), &opened) != 0) return IoError("stat", path, errno);
+    info.size = static_cast<uint64_t>(opened.st_size);
+    info.modified_unix_millis = MtimeNanos(opened) / 1'000'000;
     Md5 md5;
     SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
       md5.Update(buf, n);
       return Status::Ok();
     }));
     info.etag = md5.FinishHex();
-    WriteMeta(key, st, info.etag);
+    WriteMeta(key, opened, info.etag);
     return info;
   }
 

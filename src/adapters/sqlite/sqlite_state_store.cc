@@ -109,7 +109,12 @@ class SqliteStateStore final : public StateStore {
         SqliteStatement st(*db_, (std::string("INSERT INTO tasks(") + kTaskColumns +
                                   ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                                      .c_str());
-        SB_RETURN_IF_ERROR(BindTask(st, t).Run());
+        Status inserted = BindTask(st, t).Run();
+        // The only constraint a task insert can break is its id's: another job has it.
+        if (inserted.code() == StatusCode::kAborted) {
+          return AlreadyExists("job " + job.id + ": task " + t.id + " exists");
+        }
+        SB_RETURN_IF_ERROR(inserted);
       }
       return Status::Ok();
     });

@@ -26,6 +26,10 @@ class SqliteTaskQueue final : public TaskQueue {
   Status Configure(std::string_view queue, const QueueOptions& options) override {
     if (queue.empty()) return InvalidArgument("queue name is empty");
     if (options.max_receives < 1) return InvalidArgument("max_receives must be at least 1");
+    if (options.dead_letter_queue == queue) {
+      return InvalidArgument("queue " + std::string(queue) +
+                             " cannot be its own dead-letter queue");
+    }
     const std::string dlq =
         options.dead_letter_queue.empty() ? std::string(queue) + "-dlq" : options.dead_letter_queue;
     return db_->Transaction([&] {
@@ -86,8 +90,11 @@ class SqliteTaskQueue final : public TaskQueue {
             const int64_t id = pick.Int(0);
             const int receive_count = static_cast<int>(pick.Int(2));
             if (receive_count >= pick.Int(4)) {
-              SqliteStatement move(
-                  *db_, "UPDATE messages SET queue=?, receipt=NULL, visible_at=? WHERE id=?");
+              // Its count starts afresh, as DeadLetter's does: a dead-letter queue with a
+              // limit of its own delivers it before passing it on.
+              SqliteStatement move(*db_,
+                                   "UPDATE messages SET queue=?, receipt=NULL, visible_at=?, "
+                                   "receive_count=0 WHERE id=?");
               SB_RETURN_IF_ERROR(move.Bind(1, pick.Text(5)).Bind(2, now).Bind(3, id).Run());
               continue;
             }
