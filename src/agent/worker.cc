@@ -9,7 +9,6 @@
 #include <filesystem>
 
 #include "agent/command_runner.h"
-#include "agent/command_supervisor.h"
 #include "common/ids.h"
 #include "common/time_format.h"
 #include "core/interruption.h"
@@ -101,7 +100,8 @@ Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store,
       state_(state),
       clock_(clock),
       jitter_(std::move(jitter)),
-      command_(CommandTemplate::Parse(pipeline_.command)) {
+      command_(CommandTemplate::Parse(pipeline_.command)),
+      supervised_(clock) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
@@ -414,15 +414,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     }
     return Finish(lease, std::move(task), *rel, output_dir, "");
   }
-  if (supervisor_ == nullptr || !supervisor_->alive()) {
-    auto launched = CommandSupervisor::Launch(clock_);
-    if (!launched.ok()) {
-      return ReleaseAfterFault(lease, task, "cannot start the command supervisor",
-                               launched.status());
-    }
-    supervisor_ = std::move(*launched);
-  }
-  auto started = supervisor_->Start(spec);
+  auto started = launcher_->Start(spec);
   if (!started.ok()) {
     if (started.status().retryable()) {
       return ReleaseAfterFault(lease, task, "cannot start the command", started.status());

@@ -15,8 +15,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "agent/command_launcher.h"
 #include "agent/command_runner.h"
-#include "agent/command_supervisor.h"
 #include "agent/notice_watcher.h"
 #include "agent/pipeline_spec.h"
 #include "core/command_template.h"
@@ -75,6 +75,9 @@ class Worker {
   void Wake();
   bool stop_requested() const { return stop_.load(); }
   void set_inline_command(InlineCommand command) { inline_command_ = std::move(command); }
+  // Starts commands through `launcher` (a test's fault-injecting wrapper) instead of this
+  // worker's own supervisor. It must outlive the worker.
+  void set_command_launcher(CommandLauncher* launcher) { launcher_ = launcher; }
   // Watch this instance's metadata for interruption and rebalance notices while Run() runs.
   // On an interruption notice the worker takes nothing new, stops the running command (SIGTERM,
   // then SIGKILL after the grace), uploads its checkpoint, hands the task back at once as
@@ -154,9 +157,10 @@ class Worker {
   Result<CommandTemplate> command_;  // pipeline_.command, parsed once
   InlineCommand inline_command_;
   InstanceMetadata* metadata_ = nullptr;
-  // Starts this worker's commands; kills whatever they leave behind, and all of it should the
-  // worker die. Launched with the first command, again if it ever dies.
-  std::unique_ptr<CommandSupervisor> supervisor_;
+  // Starts this worker's commands through a CommandSupervisor, which kills whatever they leave
+  // behind, and all of it should the worker die; `launcher_` unless a test set another.
+  SupervisedLauncher supervised_;
+  CommandLauncher* launcher_ = &supervised_;
   std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_
   std::string exit_reason_;
   std::string disk_full_;  // why this worker's disk is full; empty while it is not

@@ -159,4 +159,10 @@ Result<MetadataNotices> FaultyInstanceMetadata::Poll() {
   return Forward<Result<MetadataNotices>>(faults_.Check("Poll", ""), [&] { return base_.Poll(); });
 }
 
+Result<std::unique_ptr<RunningCommand>> FaultyCommandLauncher::Start(const CommandSpec& spec) {
+  return Forward<Result<std::unique_ptr<RunningCommand>>>(
+      faults_.Check("Start", spec.argv.empty() ? "" : spec.argv[0]),
+      [&] { return base_.Start(spec); });
+}
+
 }  // namespace spotbatch

@@ -6,6 +6,7 @@
 // receipt or task id the call names.
 #pragma once
 
+#include "agent/command_launcher.h"
 #include "spotbatch/instance_metadata.h"
 #include "spotbatch/object_store.h"
 #include "spotbatch/state_store.h"
@@ -81,6 +82,18 @@ class FaultyInstanceMetadata final : public InstanceMetadata {
 
  private:
   InstanceMetadata& base_;
+  FaultInjector& faults_;
+};
+
+// The process runner: "Start", subject argv[0]. A failed start starts nothing.
+class FaultyCommandLauncher final : public CommandLauncher {
+ public:
+  FaultyCommandLauncher(CommandLauncher& base, FaultInjector& faults)
+      : base_(base), faults_(faults) {}
+  Result<std::unique_ptr<RunningCommand>> Start(const CommandSpec& spec) override;
+
+ private:
+  CommandLauncher& base_;
   FaultInjector& faults_;
 };
 

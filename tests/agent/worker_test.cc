@@ -403,6 +403,53 @@ TEST_F(WorkerTest, PassingStoreFaultReleasesWithBackoffThenSucceeds) {
   EXPECT_TRUE(Keys("_spotbatch/").empty()) << "staging of the failed upload left behind";
 }
 
+// The process runner's faults. A start the machine refused (no process to spare) is this
+// worker's fault: released with the backoff, spending the release budget, never the budget
+// of application failures; the next attempt runs.
+TEST_F(WorkerTest, CommandTheMachineCouldNotStartIsReleasedNotFailed) {
+  pipeline_.command = kSha;
+  pipeline_.retry.backoff = {1, 1};
+  const std::string job = AddInput("a", "x");
+  FaultInjector faults;
+  faults.Add({.method = "Start", .nth = 1, .status = Unavailable("fork: no process to spare")});
+  SupervisedLauncher real(SystemClock());
+  FaultyCommandLauncher launcher(real, faults);
+  auto worker = NewWorker();
+  worker->set_command_launcher(&launcher);
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kQueued);
+  EXPECT_EQ(TaskOf(job).releases, 1);
+  EXPECT_EQ(TaskOf(job).app_failures, 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return *worker->RunOnce(); }));
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
+  EXPECT_EQ(faults.calls("Start"), 2);
+}
+
+// A machine that can never start the command does not loop: once the release budget is
+// spent the task fails, saying why.
+TEST_F(WorkerTest, CommandThatNeverStartsFailsOnceTheReleaseBudgetIsSpent) {
+  pipeline_.command = kSha;
+  pipeline_.retry.max_releases = 3;
+  pipeline_.retry.backoff = {1, 1};
+  const std::string job = AddInput("a", "x");
+  FaultInjector faults;
+  faults.Add({.method = "Start", .status = Unavailable("fork: no process to spare")});
+  SupervisedLauncher real(SystemClock());
+  FaultyCommandLauncher launcher(real, faults);
+  auto worker = NewWorker();
+  worker->set_command_launcher(&launcher);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    (void)worker->RunOnce();
+    return TaskOf(job).state == TaskState::kFailed;
+  }));
+  const TaskRecord t = TaskOf(job);
+  EXPECT_EQ(t.releases, 3);
+  EXPECT_EQ(t.app_failures, 0);
+  EXPECT_NE(t.last_error.find("cannot start the command"), std::string::npos) << t.last_error;
+  EXPECT_NE(t.last_error.find("no process to spare"), std::string::npos) << t.last_error;
+  EXPECT_EQ(faults.calls("Start"), 3);
+}
+
 TEST_F(WorkerTest, CheckpointThatCannotBeRestoredIsStartedOverNotLooped) {
   pipeline_.command = {
       "sh", "-c", "ls \"$1\" | wc -l > \"$2/n.txt\"", "_", "{checkpoint_dir}", "{output_dir}"};
