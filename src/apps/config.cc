@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
@@ -423,12 +425,21 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
 Result<Config> LoadConfig(const std::string& path, ConfigUse use) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("config file " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path, use);
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& path, ConfigUse use) {
+  std::error_code ec;
   const std::string file = fs::absolute(path, ec).lexically_normal().string();
   const std::string dir = fs::path(file).parent_path().string();
   Parser p(path, dir);
   toml::table root;
   try {
-    root = toml::parse_file(file);
+    root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
                            ": syntax error: " + std::string(e.description()));

@@ -6,13 +6,11 @@
 
 namespace spotbatch {
 
-Result<CapacityTrace> LoadCapacityTrace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("trace " + path + " cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto bad = [&](const std::string& why) { return InvalidArgument("trace " + path + ": " + why); };
-  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+Result<CapacityTrace> ParseCapacityTrace(std::string_view json, const std::string& source) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("trace " + source + ": " + why);
+  };
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return bad("not valid JSON");
   if (!j.is_object() || !j.contains("metadata") || !j["metadata"].is_object() ||
       !j["metadata"].contains("gap_seconds") || !j["metadata"]["gap_seconds"].is_number()) {
@@ -35,6 +33,14 @@ Result<CapacityTrace> LoadCapacityTrace(const std::string& path) {
     t.binary = t.binary && t.values.back() <= 1;
   }
   return t;
+}
+
+Result<CapacityTrace> LoadCapacityTrace(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("trace " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseCapacityTrace(text.str(), path);
 }
 
 }  // namespace spotbatch
