@@ -62,6 +62,11 @@ class Parser {
     const toml::node* node = t ? t->get(key) : nullptr;
     if (node == nullptr) return Status::Ok();
     if (!node->is_string()) return Error(node, section + "." + key, "must be a string");
+    // TOML can spell a NUL ("\u0000"); every string here ends up a path, a name or an
+    // address handed to the system as a C string, which a NUL would silently cut short.
+    if (node->as_string()->get().find('\0') != std::string::npos) {
+      return Error(node, section + "." + key, "must not contain a NUL character");
+    }
     *out = node->as_string()->get();
     return Status::Ok();
   }
@@ -286,6 +291,11 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   for (const toml::node& arg : *command->as_array()) {
     if (!arg.is_string())
       return p.Error(&arg, "pipeline.command", "every element must be a string");
+    // Arguments go to exec as C strings: a NUL would cut one short without a word.
+    if (arg.as_string()->get().find('\0') != std::string::npos) {
+      return p.Error(&arg, "pipeline.command[" + std::to_string(ps.command.size()) + "]",
+                     "must not contain a NUL character");
+    }
     ps.command.push_back(arg.as_string()->get());
   }
   size_t bad = 0;

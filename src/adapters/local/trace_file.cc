@@ -1,8 +1,9 @@
 #include "adapters/local/trace_file.h"
 
-#include <fstream>
+#include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "adapters/local/data_file.h"
 
 namespace spotbatch {
 
@@ -18,11 +19,16 @@ Result<CapacityTrace> ParseCapacityTrace(std::string_view json, const std::strin
   }
   const double gap = j["metadata"]["gap_seconds"].get<double>();
   if (!(gap > 0) || gap > 1e7) return bad("gap_seconds must be positive");
+  // Ticks are whole milliseconds, rounded (1.005 s is 1005 ms, not the 1004 that truncating
+  // its binary value gives); less than one would be a tick of 0 ms, which every reader of a
+  // trace divides by.
+  const int64_t gap_millis = std::llround(gap * 1000);
+  if (gap_millis < 1) return bad("gap_seconds must be at least 0.001 (one millisecond)");
   if (!j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
     return bad("data must be a non-empty array");
   }
   CapacityTrace t;
-  t.gap_millis = static_cast<int64_t>(gap * 1000);
+  t.gap_millis = gap_millis;
   t.values.reserve(j["data"].size());
   for (size_t i = 0; i < j["data"].size(); ++i) {
     const auto& v = j["data"][i];
@@ -36,11 +42,8 @@ Result<CapacityTrace> ParseCapacityTrace(std::string_view json, const std::strin
 }
 
 Result<CapacityTrace> LoadCapacityTrace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("trace " + path + " cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseCapacityTrace(text.str(), path);
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "trace"));
+  return ParseCapacityTrace(text, path);
 }
 
 }  // namespace spotbatch
