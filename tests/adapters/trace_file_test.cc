@@ -1,6 +1,7 @@
 #include "adapters/local/trace_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "test_util.h"
 
@@ -60,6 +61,12 @@ TEST(TraceFile, GapIsRoundedToWholeMilliseconds) {
 
 TEST(TraceFile, DevicesAndPipesAreRefusedNotRead) {
   auto t = LoadCapacityTrace("/dev/zero");  // would never end
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("not a regular file"), std::string::npos);
+  testing::TempDir dir;
+  const std::string fifo = dir / "fifo.json";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  t = LoadCapacityTrace(fifo);  // opening it would wait for a writer
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("not a regular file"), std::string::npos);
 }

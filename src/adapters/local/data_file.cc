@@ -7,10 +7,11 @@
 namespace spotbatch {
 
 Result<std::string> ReadDataFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(what + " " + path + " cannot be read");
+  // Looked at before it is opened: opening a FIFO would block until something writes to it.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) return NotFound(what + " " + path + " cannot be read");
+  if (!std::filesystem::is_regular_file(status)) {
     return InvalidArgument(what + " " + path + " is not a regular file");
   }
   const auto size = std::filesystem::file_size(path, ec);
@@ -18,6 +19,8 @@ Result<std::string> ReadDataFile(const std::string& path, const std::string& wha
     return InvalidArgument(what + " " + path + " is over " +
                            std::to_string(kMaxDataFileBytes >> 20) + " MiB");
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound(what + " " + path + " cannot be read");
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
