@@ -36,7 +36,7 @@ TEST(ImdsParse, LifecycleStateIsShortAndPrintable) {
 // The token goes back in a request header: nothing that could end or split the header line.
 TEST(ImdsParse, TokenHasNoWhitespaceOrControlByte) {
   EXPECT_EQ(ParseImdsToken("AQAEAPj3RQ9u==\n").value(), "AQAEAPj3RQ9u==");
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(""), std::string("a b"), std::string("a\tb"), std::string("a\rb"),
         std::string("a\x01"
                     "b"),
