@@ -28,7 +28,8 @@ if [ "$seconds" -gt 0 ]; then
   "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     "${dict[@]}" -artifact_prefix="$work/" "$work/corpus" "$seeds" > "$work/fuzz.log" 2>&1 || {
     tail -n 60 "$work/fuzz.log"
-    echo "$(basename "$binary"): found a crash; input saved as $(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null | head -1)" >&2
+    saved=$(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null | head -1)
+    echo "$(basename "$binary"): found a crash; input saved as $saved" >&2
     echo "(fuzz/README.md: how to make it a regression seed)" >&2
     exit 1
   }
