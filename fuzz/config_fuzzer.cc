@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -152,6 +153,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
       << R"({"metadata": {"gap_seconds": 600}, "data": [1, 0, 1, 1, 2]})";
   std::ofstream(std::string(dir) + "/prices.txt") << "x\n0.31\n0.29\n0.35\n";
   spotbatch::g_config_path = new std::string(std::string(dir) + "/sb.toml");
+  // libFuzzer ends by exit(): leave no folder behind per run.
+  static std::string folder = dir;
+  std::atexit([] { std::filesystem::remove_all(folder); });
   return 0;
 }
 
