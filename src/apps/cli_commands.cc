@@ -193,21 +193,11 @@ int CancelCommand(const Config& config, const std::string& job_id) {
 int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("worker", services.status());
-  WorkerOptions options;
-  options.worker_id =
-      flags.worker_id.empty() ? "worker-" + std::to_string(::getpid()) : flags.worker_id;
-  options.work_dir = config.work_dir + "/" + options.worker_id;
-  options.lease_millis = static_cast<int64_t>(config.lease_seconds * 1000);
-  options.heartbeat_millis = static_cast<int64_t>(config.heartbeat_seconds * 1000);
-  options.kill_grace_millis = static_cast<int64_t>(config.kill_grace_seconds * 1000);
+  WorkerOptions options = WorkerOptionsFor(
+      config, flags.worker_id.empty() ? "worker-" + std::to_string(::getpid()) : flags.worker_id);
   options.pool = flags.pool;
   options.on_spot = flags.on_spot;
-  options.metadata_poll_millis = flags.metadata_poll_millis > 0
-                                     ? flags.metadata_poll_millis
-                                     : static_cast<int64_t>(config.metadata_poll_seconds * 1000);
-  options.interruption_grace_millis =
-      static_cast<int64_t>(config.interruption_grace_seconds * 1000);
-  options.drain_on_rebalance = config.drain_on_rebalance;
+  if (flags.metadata_poll_millis > 0) options.metadata_poll_millis = flags.metadata_poll_millis;
   // The real metadata address only when told this runs on EC2; never as a fallback.
   std::string endpoint = flags.on_ec2 ? kEc2MetadataEndpoint : flags.metadata_url;
   if (endpoint.empty()) {

@@ -4,12 +4,21 @@
 #include <memory>
 
 #include "agent/ingest.h"
+#include "agent/worker.h"
 #include "apps/config.h"
+#include "common/file_system.h"
 #include "spotbatch/object_store.h"
 #include "spotbatch/state_store.h"
 #include "spotbatch/task_queue.h"
 
 namespace spotbatch {
+
+// What the adapters run on: the calls that change files and the clock. Tests replace both (a
+// disk that loses power, a clock that has moved past the leases of a machine that died).
+struct Platform {
+  FileSystem* fs = &PosixFileSystem();
+  Clock* clock = &SystemClock();
+};
 
 struct Services {
   std::unique_ptr<ObjectStore> store;
@@ -17,8 +26,10 @@ struct Services {
   std::unique_ptr<StateStore> state;
 };
 
-Result<Services> OpenServices(const Config& config);
-// The ingest of the config's pipeline over `services`, on the system clock.
-Ingest IngestFor(const Config& config, Services& services);
+Result<Services> OpenServices(const Config& config, const Platform& platform = {});
+// The ingest of the config's pipeline over `services`.
+Ingest IngestFor(const Config& config, Services& services, Clock& clock = SystemClock());
+// The options of `spotbatch worker --id worker_id` under `config`.
+WorkerOptions WorkerOptionsFor(const Config& config, const std::string& worker_id);
 
 }  // namespace spotbatch

@@ -66,6 +66,18 @@ TEST(DirObjectStore, FailedWriteLeavesNoTempFiles) {
   EXPECT_EQ(entries, 0);
 }
 
+// Found by the simulated power loss: a copy is a hard link renamed into place, and renaming
+// onto another name of the same file does nothing, so a repeated copy kept its temporary link.
+TEST(DirObjectStore, CopyMadeAgainLeavesNoTempFiles) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Put("_spotbatch/staging/t/a", "x").ok());
+  ASSERT_TRUE(store->Copy("_spotbatch/staging/t/a", "out/a").ok());
+  ASSERT_TRUE(store->Copy("_spotbatch/staging/t/a", "out/a").ok()) << "a publish repeated";
+  EXPECT_EQ(*store->Get("out/a"), "x");
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "root/.tmp"));
+}
+
 TEST(DirObjectStore, ReopeningRemovesOnlyAbandonedTempFiles) {
   testing::TempDir dir;
   auto store = Open(dir.path());

@@ -172,7 +172,20 @@ TEST_P(CrashTest, KillStormOfWorkersNothingLostNothingTwice) {
   const bool finished = testing::WaitFor(done, std::chrono::minutes(3));
   for (pid_t w : workers) ::kill(w, SIGTERM);
   for (pid_t w : workers) testing::WaitExit(w);
-  ASSERT_TRUE(finished) << "not every task finished after the storm";
+  if (!finished) {
+    // The state dump: what is left in the queue, and the history of each unfinished task.
+    auto depth = state.queue->Depth("tasks");
+    std::string dump = depth.ok() ? "queue: " + std::to_string(depth->visible) + " visible, " +
+                                        std::to_string(depth->in_flight) + " in flight, " +
+                                        std::to_string(depth->delayed) + " delayed\n"
+                                  : "queue: " + depth.status().ToString() + "\n";
+    for (const JobView& j : *state.state->ListJobs()) {
+      for (const TaskRecord& t : j.tasks) {
+        if (t.state != TaskState::kSucceeded) dump += testing::TaskHistory(*state.state, t);
+      }
+    }
+    FAIL() << "not every task finished after the storm\n" << dump;
+  }
   EXPECT_GE(kills, kKills * 3 / 4) << "the run ended before most kills happened";
   std::fprintf(stderr, "%d kills of %d workers\n", kills, generation);
   // What a worker killed right after a commit could not clean up, the next `run` sweeps.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "common/file_system.h"
 #include "common/ids.h"
 #include "core/object_key.h"
 
@@ -37,11 +38,12 @@ Status IoError(const std::string& what, const std::string& path, int err) {
   return Internal(msg);
 }
 
+// A descriptor closed through the file system that opened it.
 class Fd {
  public:
-  explicit Fd(int fd) : fd_(fd) {}
+  Fd(FileSystem& fs, int fd) : fs_(fs), fd_(fd) {}
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) fs_.Close(fd_);
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -49,12 +51,13 @@ class Fd {
   bool valid() const { return fd_ >= 0; }
 
  private:
+  FileSystem& fs_;
   int fd_;
 };
 
-Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
+Status WriteAll(FileSystem& fs, int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
+    const ssize_t w = fs.Write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       return IoError("write", path, errno);
@@ -80,31 +83,24 @@ Status ReadChunks(int fd, const std::string& path, Fn&& fn) {
   }
 }
 
-Status FsyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return IoError("open directory", dir, errno);
-  if (::fsync(fd.get()) != 0) return IoError("fsync directory", dir, errno);
-  return Status::Ok();
-}
-
 int64_t MtimeNanos(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
 class DirObjectStore final : public ObjectStore {
  public:
-  explicit DirObjectStore(std::string root)
-      : root_(std::move(root)), tmp_(root_ + "/.tmp"), meta_(root_ + "/.meta") {}
+  DirObjectStore(std::string root, FileSystem& fs)
+      : root_(std::move(root)), tmp_(root_ + "/.tmp"), meta_(root_ + "/.meta"), fs_(fs) {}
 
   Result<ObjectInfo> Put(std::string_view key, std::string_view data) override {
     return WriteObject(key, [&](int fd, const std::string& path, Md5& md5) {
       md5.Update(data.data(), data.size());
-      return WriteAll(fd, data.data(), data.size(), path);
+      return WriteAll(fs_, fd, data.data(), data.size(), path);
     });
   }
 
   Result<ObjectInfo> PutFile(std::string_view key, const std::string& src) override {
-    Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd in(fs_, fs_.Open(src.c_str(), O_RDONLY | O_CLOEXEC, 0));
     if (!in.valid()) {
       if (errno == ENOENT) return NotFound("no such file: " + src);
       return IoError("open", src, errno);
@@ -112,7 +108,7 @@ class DirObjectStore final : public ObjectStore {
     return WriteObject(key, [&](int fd, const std::string& path, Md5& md5) {
       return ReadChunks(in.get(), src, [&](const char* buf, size_t n) {
         md5.Update(buf, n);
-        return WriteAll(fd, buf, n, path);
+        return WriteAll(fs_, fd, buf, n, path);
       });
     });
   }
@@ -122,7 +118,7 @@ class DirObjectStore final : public ObjectStore {
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd fd(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
     if (!fd.valid()) return OpenError(key, path);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
@@ -149,19 +145,19 @@ class DirObjectStore final : public ObjectStore {
   Status GetToFile(std::string_view key, const std::string& dest) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
-    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd in(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
     if (!in.valid()) return OpenError(key, path);
     // An existing file is overwritten in place and then cut to length, not truncated first:
     // ext4 flushes a file truncated to zero when it is closed (auto_da_alloc), which made
     // reusing a scratch file cost more than creating a new one.
-    Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    Fd out(fs_, fs_.Open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!out.valid()) return IoError("create", dest, errno);
     off_t written = 0;
     SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
       written += static_cast<off_t>(n);
-      return WriteAll(out.get(), buf, n, dest);
+      return WriteAll(fs_, out.get(), buf, n, dest);
     }));
-    if (::ftruncate(out.get(), written) != 0) return IoError("truncate", dest, errno);
+    if (fs_.Ftruncate(out.get(), written) != 0) return IoError("truncate", dest, errno);
     return Status::Ok();
   }
 
@@ -225,7 +221,7 @@ class DirObjectStore final : public ObjectStore {
     const std::string src_path = PathOf(src);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
     // Objects are immutable (a Put replaces the inode), so a hard link is a full copy.
-    if (::link(src_path.c_str(), tmp.c_str()) != 0) {
+    if (fs_.Link(src_path.c_str(), tmp.c_str()) != 0) {
       if (errno == ENOENT) return NotFound("no object " + std::string(src));
       auto data = Get(src);
       if (!data.ok()) return data.status();
@@ -233,32 +229,32 @@ class DirObjectStore final : public ObjectStore {
     }
     const std::string dst_path = PathOf(dst);
     Status s = RenameIntoPlace(tmp, dst, dst_path);
-    if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    return Status::Ok();
+    // A rename onto another name of the same file does nothing and succeeds (POSIX): a copy
+    // made again (a publish repeated after a crash) would leave its temporary link behind.
+    fs_.Unlink(tmp.c_str());
+    return s;
   }
 
   Status Delete(std::string_view key) override {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
+    if (fs_.Unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
       if (errno == EISDIR || errno == EPERM) return Status::Ok();  // a prefix, not an object
       return IoError("delete", path, errno);
     }
-    ::unlink(MetaPath(key).c_str());
+    fs_.Unlink(MetaPath(key).c_str());
     // Emptied parent folders stay (removing and recreating folders is slow); a later Put of
     // a key where an empty folder stands removes it then.
     return Status::Ok();
   }
 
   Status Init() {
+    std::vector<std::string> created;
     for (const std::string& dir : {root_, tmp_, meta_}) {
-      std::error_code ec;
-      fs::create_directories(dir, ec);
-      if (ec) return Internal("cannot create " + dir + ": " + ec.message());
+      const int err = MakeDirs(dir, &created);
+      if (err != 0) return Internal("cannot create " + dir + ": " + ErrnoText(err));
     }
+    SB_RETURN_IF_ERROR(SyncNewDirs(created));
     RemoveAbandonedTempFiles();
     return Status::Ok();
   }
@@ -272,7 +268,7 @@ class DirObjectStore final : public ObjectStore {
     for (auto it = fs::directory_iterator(tmp_, ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {
       std::error_code e2;
-      if (it->last_write_time(e2) < cutoff && !e2) fs::remove(it->path(), e2);
+      if (it->last_write_time(e2) < cutoff && !e2) fs_.Unlink(it->path().c_str());
     }
   }
 
@@ -292,15 +288,56 @@ class DirObjectStore final : public ObjectStore {
   }
 
   // Removes `dir` if it holds no files at any depth (folders left by deleted objects).
-  static bool RemoveEmptyTree(const std::string& dir) {
+  bool RemoveEmptyTree(const std::string& dir) {
+    std::vector<std::string> dirs;  // parents before children
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
       if (!it->is_directory(ec)) return false;
+      dirs.push_back(it->path().string());
     }
     if (ec) return false;
-    fs::remove_all(dir, ec);
-    return !ec;
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) fs_.Rmdir(it->c_str());
+    return fs_.Rmdir(dir.c_str()) == 0;
+  }
+
+  // Creates `dir` and its missing parents; 0 or the errno of the first failure. Fills
+  // `created` (when given) with the directories made, outermost first.
+  int MakeDirs(const std::string& dir, std::vector<std::string>* created = nullptr) {
+    size_t pos = root_.size() < dir.size() && dir.compare(0, root_.size(), root_) == 0
+                     ? root_.size() + 1
+                     : 1;
+    while (true) {
+      const size_t slash = dir.find('/', pos);
+      const std::string part = dir.substr(0, slash);
+      struct stat st;
+      if (::stat(part.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+      } else if (fs_.Mkdir(part.c_str(), 0755) == 0) {
+        if (created != nullptr) created->push_back(part);
+      } else if (errno != EEXIST) {
+        return errno;
+      }
+      if (slash == std::string::npos) return 0;
+      pos = slash + 1;
+    }
+  }
+
+  // A new directory's entry is durable only once its parent is fsynced; without that a power
+  // loss takes the directory, and every object renamed into it, away (found by the
+  // simulated power loss of tests/testing/power_loss_test.cc).
+  Status SyncNewDirs(const std::vector<std::string>& created) {
+    for (const std::string& dir : created) {
+      SB_RETURN_IF_ERROR(FsyncDir(dir.substr(0, dir.rfind('/'))));
+    }
+    return Status::Ok();
+  }
+
+  Status FsyncDir(const std::string& dir) {
+    Fd fd(fs_, fs_.Open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
+    if (!fd.valid()) return IoError("open directory", dir, errno);
+    if (fs_.Fsync(fd.get()) != 0) return IoError("fsync directory", dir, errno);
+    return Status::Ok();
   }
 
   // Creates the parent directories of `path`, refusing when an object sits where a directory
@@ -309,16 +346,14 @@ class DirObjectStore final : public ObjectStore {
     const std::string parent = path.substr(0, path.rfind('/'));
     struct stat st;
     if (::stat(parent.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::Ok();
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) {
-      if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
-        return FailedPrecondition("key " + std::string(key) +
-                                  " cannot be stored: an object exists at one of its prefixes");
-      }
-      return Internal("cannot create " + parent + ": " + ec.message());
+    std::vector<std::string> created;
+    const int err = MakeDirs(parent, &created);
+    if (err == ENOTDIR || err == EEXIST) {
+      return FailedPrecondition("key " + std::string(key) +
+                                " cannot be stored: an object exists at one of its prefixes");
     }
-    return Status::Ok();
+    if (err != 0) return IoError("cannot create", parent, err);
+    return SyncNewDirs(created);
   }
 
   Status RenameIntoPlace(const std::string& tmp, std::string_view key, const std::string& path) {
@@ -333,7 +368,7 @@ class DirObjectStore final : public ObjectStore {
         return FailedPrecondition("key " + std::string(key) +
                                   " cannot be stored: other objects use it as a prefix");
       }
-      if (::rename(tmp.c_str(), path.c_str()) == 0) break;
+      if (fs_.Rename(tmp.c_str(), path.c_str()) == 0) break;
       if (errno != ENOENT || attempt >= 100) return IoError("rename to", path, errno);
     }
     return FsyncDir(path.substr(0, path.rfind('/')));
@@ -344,14 +379,14 @@ class DirObjectStore final : public ObjectStore {
     SB_RETURN_IF_ERROR(ValidateInternalKey(key));
     const std::string path = PathOf(key);
     const std::string tmp = tmp_ + "/" + RandomHex(12);
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    Fd fd(fs_, fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return IoError("create", tmp, errno);
     Md5 md5;
     Status s = write(fd.get(), tmp, md5);
-    if (s.ok() && ::fsync(fd.get()) != 0) s = IoError("fsync", tmp, errno);
+    if (s.ok() && fs_.Fsync(fd.get()) != 0) s = IoError("fsync", tmp, errno);
     if (s.ok()) s = RenameIntoPlace(tmp, key, path);
     if (!s.ok()) {
-      ::unlink(tmp.c_str());
+      fs_.Unlink(tmp.c_str());
       return s;
     }
     struct stat st;
@@ -370,16 +405,16 @@ class DirObjectStore final : public ObjectStore {
     const std::string tmp = tmp_ + "/" + RandomHex(12);
     const std::string line =
         std::to_string(st.st_size) + " " + std::to_string(MtimeNanos(st)) + " " + etag + "\n";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid() || !WriteAll(fd.get(), line.data(), line.size(), tmp).ok()) {
-      ::unlink(tmp.c_str());
+    Fd fd(fs_, fs_.Open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd.valid() || !WriteAll(fs_, fd.get(), line.data(), line.size(), tmp).ok()) {
+      fs_.Unlink(tmp.c_str());
       return;
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (fs_.Rename(tmp.c_str(), path.c_str()) != 0) {
       const std::string dir = path.substr(0, path.rfind('/'));
-      if (errno != ENOENT || (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) ||
-          ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
+      if (errno != ENOENT || (fs_.Mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) ||
+          fs_.Rename(tmp.c_str(), path.c_str()) != 0) {
+        fs_.Unlink(tmp.c_str());
       }
     }
   }
@@ -388,7 +423,7 @@ class DirObjectStore final : public ObjectStore {
                             const struct stat& st) {
     ObjectInfo info{key, static_cast<uint64_t>(st.st_size), "", MtimeNanos(st) / 1'000'000};
     char buf[160];
-    Fd meta(::open(MetaPath(key).c_str(), O_RDONLY | O_CLOEXEC));
+    Fd meta(fs_, fs_.Open(MetaPath(key).c_str(), O_RDONLY | O_CLOEXEC, 0));
     if (meta.valid()) {
       const ssize_t n = ::read(meta.get(), buf, sizeof(buf) - 1);
       if (n > 0) {
@@ -402,7 +437,7 @@ class DirObjectStore final : public ObjectStore {
         }
       }
     }
-    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd in(fs_, fs_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0));
     if (!in.valid()) return OpenError(key, path);
     Md5 md5;
     SB_RETURN_IF_ERROR(ReadChunks(in.get(), path, [&](const char* buf, size_t n) {
@@ -417,15 +452,16 @@ class DirObjectStore final : public ObjectStore {
   std::string root_;
   std::string tmp_;
   std::string meta_;
+  FileSystem& fs_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root) {
+Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root, FileSystem& fs) {
   std::error_code ec;
   const std::string abs = fs::absolute(root, ec).lexically_normal().string();
   auto store = std::make_unique<DirObjectStore>(
-      abs.size() > 1 && abs.back() == '/' ? abs.substr(0, abs.size() - 1) : abs);
+      abs.size() > 1 && abs.back() == '/' ? abs.substr(0, abs.size() - 1) : abs, fs);
   SB_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<ObjectStore>(std::move(store));
 }

@@ -10,11 +10,14 @@
 #include <memory>
 #include <string>
 
+#include "common/file_system.h"
 #include "spotbatch/object_store.h"
 
 namespace spotbatch {
 
-// Opens (creating if needed) a store rooted at `root`.
-Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root);
+// Opens (creating if needed) a store rooted at `root`, changing files through `fs` (tests
+// pass one that simulates power loss).
+Result<std::unique_ptr<ObjectStore>> OpenDirObjectStore(const std::string& root,
+                                                        FileSystem& fs = PosixFileSystem());
 
 }  // namespace spotbatch
