@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
@@ -60,6 +62,11 @@ class Parser {
     const toml::node* node = t ? t->get(key) : nullptr;
     if (node == nullptr) return Status::Ok();
     if (!node->is_string()) return Error(node, section + "." + key, "must be a string");
+    // TOML can spell a NUL ("\u0000"); every string here ends up a path, a name or an
+    // address handed to the system as a C string, which a NUL would silently cut short.
+    if (node->as_string()->get().find('\0') != std::string::npos) {
+      return Error(node, section + "." + key, "must not contain a NUL character");
+    }
     *out = node->as_string()->get();
     return Status::Ok();
   }
@@ -284,6 +291,11 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   for (const toml::node& arg : *command->as_array()) {
     if (!arg.is_string())
       return p.Error(&arg, "pipeline.command", "every element must be a string");
+    // Arguments go to exec as C strings: a NUL would cut one short without a word.
+    if (arg.as_string()->get().find('\0') != std::string::npos) {
+      return p.Error(&arg, "pipeline.command[" + std::to_string(ps.command.size()) + "]",
+                     "must not contain a NUL character");
+    }
     ps.command.push_back(arg.as_string()->get());
   }
   size_t bad = 0;
@@ -423,12 +435,21 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
 Result<Config> LoadConfig(const std::string& path, ConfigUse use) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return NotFound("config file " + path + " does not exist");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("config file " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path, use);
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& path, ConfigUse use) {
+  std::error_code ec;
   const std::string file = fs::absolute(path, ec).lexically_normal().string();
   const std::string dir = fs::path(file).parent_path().string();
   Parser p(path, dir);
   toml::table root;
   try {
-    root = toml::parse_file(file);
+    root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
                            ": syntax error: " + std::string(e.description()));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/pipeline_spec.h"
@@ -77,5 +78,10 @@ struct Config {
 // kMarket (`simulate`, `market`) needs only [[fleet.pool]] entries.
 enum class ConfigUse { kPipeline, kMarket };
 Result<Config> LoadConfig(const std::string& path, ConfigUse use = ConfigUse::kPipeline);
+// The same for TOML `text` already in memory, as if read from the file `path` (named in
+// errors; relative paths in it resolve against its folder). LoadConfig reads the file and
+// calls this.
+Result<Config> ParseConfig(std::string_view text, const std::string& path,
+                           ConfigUse use = ConfigUse::kPipeline);
 
 }  // namespace spotbatch

@@ -44,6 +44,11 @@ std::optional<int64_t> ParseUtcTimestamp(std::string_view s) {
   if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 60) {
     return std::nullopt;
   }
+  // A leap second is the last of a day (23:59:60) and reads as the next day's first. Of the
+  // last day of 9999 that would be a time the format cannot write (a five-digit year).
+  if (sec == 60 && (h != 23 || mi != 59 || (y == 9999 && mo == 12 && d == 31))) {
+    return std::nullopt;
+  }
   size_t pos = 19;
   int64_t millis = 0;
   if (s[pos] == '.') {

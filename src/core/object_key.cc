@@ -89,8 +89,7 @@ Status Validate(std::string_view key, bool allow_trailing_slash, bool internal) 
                              "\" segment: \"" + Printable(key) + "\"");
     }
     if (first && (segment.front() == '.' || (!internal && segment.front() == '_'))) {
-      return InvalidArgument("object " + what + " names a reserved bucket \"" +
-                             std::string(segment) +
+      return InvalidArgument("object " + what + " names a reserved bucket \"" + Printable(segment) +
                              "\" (buckets starting with '.' or '_' belong to spotbatch)");
     }
     first = false;

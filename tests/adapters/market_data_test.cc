@@ -53,6 +53,24 @@ TEST(SpotAdvisor, MalformedFeedsAreRefused) {
                 "ranges[0]");
 }
 
+// Found by fuzz/spot_advisor_fuzzer: instance types with no cores, negative memory or more
+// cores than an int holds (4294967297 became 1) were taken as they came.
+TEST(SpotAdvisor, InstanceTypesOutOfRangeAreRefusedNotNarrowed) {
+  auto parse = [](const std::string& t, const std::string& s) { return ParseSpotAdvisor(t, s); };
+  const std::string pools = R"("spot_advisor": {"r": {"Linux": {"t": {"s": 10, "r": 1}}}})";
+  ExpectRefused(parse,
+                "{" + pools + R"(, "instance_types": {"t": {"cores": 4294967297, "ram_gb": 1}}})",
+                "instance_types.t: cores must be 1 to 100000");
+  ExpectRefused(parse, "{" + pools + R"(, "instance_types": {"t": {"cores": 0, "ram_gb": 1}}})",
+                "cores must be");
+  ExpectRefused(parse, "{" + pools + R"(, "instance_types": {"t": {"cores": 2, "ram_gb": -1.5}}})",
+                "instance_types.t: ram_gb must be a positive number");
+  auto ok = ParseSpotAdvisor(
+      "{" + pools + R"(, "instance_types": {"t": {"cores": 2, "ram_gb": 0.5}}})", "f");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->instance_types.at("t").cores, 2);
+}
+
 TEST(OnDemandPrices, ReadsEverySnapshotAndTheLatestPrice) {
   auto p = LoadOnDemandPrices(kData + "/market/ondemand_us-east-1_linux.csv");
   ASSERT_TRUE(p.ok()) << p.status().ToString();

@@ -1,6 +1,7 @@
 #include "adapters/local/trace_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "test_util.h"
 
@@ -37,6 +38,37 @@ TEST(TraceFile, MalformedFilesNameFileAndProblem) {
     EXPECT_NE(t.status().message().find(dir / "bad.json"), std::string::npos);
     EXPECT_NE(t.status().message().find(problem), std::string::npos) << t.status().message();
   }
+}
+
+// Found by fuzz/trace_fuzzer: a gap under a millisecond became a tick of 0 ms, and
+// `spotbatch simulate` died dividing by it (SIGFPE); `market` called such a pool always
+// available.
+TEST(TraceFile, SubMillisecondGapIsRefused) {
+  auto t = ParseCapacityTrace(R"({"metadata": {"gap_seconds": 0.0001}, "data": [1, 0]})", "t");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(t.status().message().find("at least 0.001"), std::string::npos);
+  EXPECT_TRUE(ParseCapacityTrace(R"({"metadata": {"gap_seconds": 0.001}, "data": [1]})", "t").ok());
+}
+
+// Found by fuzz/trace_fuzzer (a trace written back did not read back the same): truncating
+// the binary value of 1.005 s gave 1004 ms.
+TEST(TraceFile, GapIsRoundedToWholeMilliseconds) {
+  auto t = ParseCapacityTrace(R"({"metadata": {"gap_seconds": 1.005}, "data": [1]})", "t");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->gap_millis, 1005);
+}
+
+TEST(TraceFile, DevicesAndPipesAreRefusedNotRead) {
+  auto t = LoadCapacityTrace("/dev/zero");  // would never end
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("not a regular file"), std::string::npos);
+  testing::TempDir dir;
+  const std::string fifo = dir / "fifo.json";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  t = LoadCapacityTrace(fifo);  // opening it would wait for a writer
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("not a regular file"), std::string::npos);
 }
 
 }  // namespace

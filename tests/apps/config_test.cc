@@ -93,6 +93,27 @@ TEST_F(ConfigTest, UnknownPlaceholderIsRefusedAtLoad) {
   EXPECT_TRUE(Load("[pipeline]\ncommand = [\"sh\", \"-c\", \"awk '{print $1}' ${HOME}\"]\n").ok());
 }
 
+// Found by fuzz/config_fuzzer: TOML spells a NUL "\u0000", and an argument or a path with one
+// was accepted, to be cut short without a word when handed to exec or open.
+TEST_F(ConfigTest, NulInAStringIsRefusedNamingTheKey) {
+  ExpectError("[pipeline]\ncommand = [\"cat\", \"a\\u0000b\"]\n", 2,
+              "pipeline.command[1]: must not contain a NUL");
+  ExpectError(std::string(kMinimal) + "[store]\npath = \"data\\u0000/etc\"\n", 4,
+              "store.path: must not contain a NUL");
+}
+
+// ParseConfig reads text in memory as LoadConfig reads a file (LoadConfig calls it).
+TEST_F(ConfigTest, ParseConfigReadsTextAsIfFromThePath) {
+  auto c = ParseConfig(kMinimal, "/some/where/sb.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->file, "/some/where/sb.toml");
+  EXPECT_EQ(c->store_path, "/some/where/data");
+  auto bad = ParseConfig("[pipeline]\ncomand = 1\n", "/some/where/sb.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("/some/where/sb.toml:2: pipeline.comand", 0), 0u)
+      << bad.status().message();
+}
+
 TEST_F(ConfigTest, MissingCommandNamesTheKey) {
   ExpectError("[pipeline]\ninput = \"in/\"\n", 1, "pipeline.command");
   ExpectError("[store]\npath = \"x\"\n", 1, "pipeline");

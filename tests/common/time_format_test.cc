@@ -20,6 +20,17 @@ TEST(TimeFormat, RefusesAnythingElse) {
   }
 }
 
+// Found by fuzz/imds_fuzzer: "9999-12-31T23:59:60.999Z" read as a time in year 10000, which
+// the formatter writes with five digits and the parser then refuses.
+TEST(TimeFormat, LeapSecondOnlyAtTheEndOfADayAndNeverPastYear9999) {
+  EXPECT_EQ(ParseUtcTimestamp("2016-12-31T23:59:60Z"), ParseUtcTimestamp("2017-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseUtcTimestamp("2016-12-31T12:34:60Z").has_value());
+  EXPECT_FALSE(ParseUtcTimestamp("9999-12-31T23:59:60.999Z").has_value());
+  const auto last = ParseUtcTimestamp("9999-12-31T23:59:59.999Z");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(ParseUtcTimestamp(FormatUtcTimestamp(*last, true)), last);
+}
+
 TEST(TimeFormat, FormatRoundTrips) {
   EXPECT_EQ(FormatUtcTimestamp(1505722920000), "2017-09-18T08:22:00Z");
   EXPECT_EQ(FormatUtcTimestamp(0), "1970-01-01T00:00:00Z");

@@ -45,6 +45,15 @@ TEST(ObjectKey, InternalKeysMayUseUnderscoreBucket) {
   EXPECT_FALSE(ValidateKeyPrefix("in/../").ok());
 }
 
+// Found by fuzz/object_key_fuzzer: this refusal quoted the bucket whole (up to 1 KiB) while
+// every other one quotes the key cut short at 80 bytes.
+TEST(ObjectKey, ReservedBucketRefusalQuotesTheBucketCutShort) {
+  const Status s = ValidateObjectKey("_" + std::string(1000, 'a'));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("reserved bucket"), std::string::npos);
+  EXPECT_LT(s.message().size(), 300u) << s.message();
+}
+
 TEST(PipelineKeys, MapsInputToDeterministicOutputKeys) {
   auto rel = RelativeInputKey("in/", "in/a/b c.txt");
   ASSERT_TRUE(rel.ok());

@@ -2,14 +2,11 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-
-#include "common/time_format.h"
+#include "adapters/aws/imds_parse.h"
 
 namespace spotbatch {
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024;  // every answer here is a few dozen bytes
 constexpr const char* kTokenPath = "/latest/api/token";
 constexpr const char* kInstanceActionPath = "/latest/meta-data/spot/instance-action";
 constexpr const char* kTerminationTimePath = "/latest/meta-data/spot/termination-time";
@@ -20,35 +17,6 @@ struct Answer {
   int status = 0;
   std::string body;
 };
-
-Result<SpotInterruption> ParseInstanceAction(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("action") || !j["action"].is_string() || !j.contains("time") ||
-      !j["time"].is_string()) {
-    return InvalidArgument("instance-action is not {\"action\": ..., \"time\": ...}: " +
-                           body.substr(0, 200));
-  }
-  SpotInterruption out;
-  const std::string action = j["action"];
-  if (action == "terminate") {
-    out.action = SpotAction::kTerminate;
-  } else if (action == "stop") {
-    out.action = SpotAction::kStop;
-  } else if (action == "hibernate") {
-    out.action = SpotAction::kHibernate;
-  } else {
-    return InvalidArgument("instance-action has unknown action \"" + action.substr(0, 40) + "\"");
-  }
-  auto time = ParseUtcTimestamp(j["time"].get<std::string>());
-  if (!time) return InvalidArgument("instance-action has a malformed time: " + body.substr(0, 200));
-  out.time_unix_millis = *time;
-  return out;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 class ImdsClient final : public InstanceMetadata {
  public:
@@ -72,11 +40,8 @@ class ImdsClient final : public InstanceMetadata {
     } else if (action.status == 404) {
       SB_ASSIGN_OR_RETURN(Answer legacy, Get(kTerminationTimePath));
       if (legacy.status == 200) {
-        auto time = ParseUtcTimestamp(Trim(legacy.body));
-        if (!time) {
-          return InvalidArgument("termination-time is malformed: " + legacy.body.substr(0, 100));
-        }
-        out.interruption = SpotInterruption{SpotAction::kTerminate, *time};
+        SB_ASSIGN_OR_RETURN(const int64_t time, ParseTerminationTime(legacy.body));
+        out.interruption = SpotInterruption{SpotAction::kTerminate, time};
       } else if (legacy.status != 404) {
         return Unexpected(kTerminationTimePath, legacy.status);
       }
@@ -85,25 +50,13 @@ class ImdsClient final : public InstanceMetadata {
     }
     SB_ASSIGN_OR_RETURN(Answer rebalance, Get(kRebalancePath));
     if (rebalance.status == 200) {
-      auto j = nlohmann::json::parse(rebalance.body, nullptr, false);
-      std::optional<int64_t> at;
-      if (j.is_object() && j.contains("noticeTime") && j["noticeTime"].is_string()) {
-        at = ParseUtcTimestamp(j["noticeTime"].get<std::string>());
-      }
-      if (!at) {
-        return InvalidArgument("rebalance recommendation is not {\"noticeTime\": ...}: " +
-                               rebalance.body.substr(0, 200));
-      }
-      out.rebalance_unix_millis = at;
+      SB_ASSIGN_OR_RETURN(out.rebalance_unix_millis, ParseRebalanceRecommendation(rebalance.body));
     } else if (rebalance.status != 404) {
       return Unexpected(kRebalancePath, rebalance.status);
     }
     SB_ASSIGN_OR_RETURN(Answer lifecycle, Get(kLifecyclePath));
     if (lifecycle.status == 200) {
-      out.target_lifecycle_state = Trim(lifecycle.body);
-      if (out.target_lifecycle_state.size() > 64) {
-        return InvalidArgument("target-lifecycle-state is too long");
-      }
+      SB_ASSIGN_OR_RETURN(out.target_lifecycle_state, ParseLifecycleState(lifecycle.body));
     } else if (lifecycle.status != 404) {
       return Unexpected(kLifecyclePath, lifecycle.status);
     }
@@ -135,12 +88,7 @@ class ImdsClient final : public InstanceMetadata {
                                        {{"X-aws-ec2-metadata-token-ttl-seconds",
                                          std::to_string(options_.token_ttl_seconds)}}));
     if (a.status != 200) return Unexpected(kTokenPath, a.status);
-    const std::string token = Trim(a.body);
-    if (token.empty() || token.size() > 1024 ||
-        token.find_first_of("\r\n\t \x7f") != std::string::npos) {
-      return InvalidArgument("instance metadata returned a malformed token");
-    }
-    token_ = token;
+    SB_ASSIGN_OR_RETURN(token_, ParseImdsToken(a.body));
     token_renew_at_ = now + options_.token_ttl_seconds * 1000 * 9 / 10;
     return Status::Ok();
   }
@@ -149,7 +97,7 @@ class ImdsClient final : public InstanceMetadata {
     Answer a;
     bool too_big = false;
     auto receive = [&](const char* data, size_t n) {
-      if (a.body.size() + n > kMaxBody) {
+      if (a.body.size() + n > kMaxImdsBody) {
         too_big = true;
         return false;
       }
@@ -167,7 +115,8 @@ class ImdsClient final : public InstanceMetadata {
     }
     a.status = r->status;
     if (std::string_view(method) == "PUT") {
-      if (r->body.size() > kMaxBody) return InvalidArgument("instance metadata token over 64 KiB");
+      if (r->body.size() > kMaxImdsBody)
+        return InvalidArgument("instance metadata token over 64 KiB");
       a.body = r->body;
     }
     return a;

@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "adapters/local/data_file.h"
 #include "common/time_format.h"
 
 namespace spotbatch {
 namespace {
-
-Result<std::string> ReadWhole(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(std::string(what) + " " + path + " cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Splits `text` into lines (without "\n" or a trailing "\r"), numbered from 1.
 template <typename Fn>
@@ -148,7 +139,17 @@ Result<SpotAdvisor> ParseSpotAdvisor(std::string_view json, const std::string& s
           !t.contains("ram_gb") || !t["ram_gb"].is_number()) {
         return bad("instance_types." + type + " needs \"cores\" and \"ram_gb\"");
       }
-      out.instance_types[type] = {t["cores"].get<int>(), t["ram_gb"].get<double>()};
+      // Checked as the JSON has them, before they are narrowed: 2^32 + 1 cores must not
+      // become 1.
+      const int64_t cores = t["cores"].get<int64_t>();
+      const double ram = t["ram_gb"].get<double>();
+      if (cores < 1 || cores > 100'000) {
+        return bad("instance_types." + type + ": cores must be 1 to 100000");
+      }
+      if (!(ram > 0) || ram > 1e7) {
+        return bad("instance_types." + type + ": ram_gb must be a positive number of GiB");
+      }
+      out.instance_types[type] = {static_cast<int>(cores), ram};
     }
   }
   std::sort(out.entries.begin(), out.entries.end(), [](const auto& a, const auto& b) {
@@ -158,7 +159,7 @@ Result<SpotAdvisor> ParseSpotAdvisor(std::string_view json, const std::string& s
 }
 
 Result<SpotAdvisor> LoadSpotAdvisor(const std::string& path) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "spot advisor feed"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "spot advisor feed"));
   return ParseSpotAdvisor(text, path);
 }
 
@@ -189,7 +190,7 @@ Result<std::vector<OnDemandPrice>> ParseOnDemandPrices(std::string_view csv,
 }
 
 Result<std::vector<OnDemandPrice>> LoadOnDemandPrices(const std::string& path) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "on-demand price table"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "on-demand price table"));
   return ParseOnDemandPrices(text, path);
 }
 
@@ -240,7 +241,7 @@ Result<std::vector<SpotLakePool>> ParseSpotLake(std::string_view csv, const std:
 }
 
 Result<std::vector<SpotLakePool>> LoadSpotLake(const std::string& path) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "SpotLake snapshot"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "SpotLake snapshot"));
   return ParseSpotLake(text, path);
 }
 
@@ -276,7 +277,7 @@ Result<std::vector<SpotPriceRecord>> ParseSpotPriceDump(std::string_view tsv,
 }
 
 Result<std::vector<SpotPriceRecord>> LoadSpotPriceDump(const std::string& path) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "spot price dump"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "spot price dump"));
   return ParseSpotPriceDump(text, path);
 }
 
@@ -300,7 +301,7 @@ Result<PriceSeries> ParsePriceSeries(std::string_view text, const std::string& s
 }
 
 Result<PriceSeries> LoadPriceSeries(const std::string& path, int64_t gap_seconds) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "price series"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "price series"));
   return ParsePriceSeries(text, path, gap_seconds);
 }
 
@@ -347,7 +348,7 @@ Result<CapacityTrace> ParseAsgSizeTrace(std::string_view csv, const std::string&
 }
 
 Result<CapacityTrace> LoadAsgSizeTrace(const std::string& path, int64_t gap_seconds) {
-  SB_ASSIGN_OR_RETURN(std::string text, ReadWhole(path, "auto scaling group trace"));
+  SB_ASSIGN_OR_RETURN(std::string text, ReadDataFile(path, "auto scaling group trace"));
   const std::string name = path.substr(path.rfind('/') + 1);
   auto ends_with = [&](std::string_view suffix) {
     return name.size() >= suffix.size() &&

@@ -6,7 +6,7 @@
 // Each Parse* reads text already in memory and names `source` in its errors; each Load* reads
 // a file and parses it. Input is untrusted: anything malformed is kInvalidArgument naming the
 // file, the line (or JSON path) and what is wrong, and nothing is returned; a missing file is
-// kNotFound.
+// kNotFound; a device, a pipe or a file over 256 MiB is kInvalidArgument (data_file.h).
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,8 @@ struct AdvisorEntry {
   int band = kUnknownBand;
 };
 struct AdvisorInstanceType {
-  int cores = 0;
-  double ram_gib = 0;
+  int cores = 0;       // 1..100,000
+  double ram_gib = 0;  // positive
 };
 struct SpotAdvisor {
   std::vector<std::string> band_labels;  // by band index, from "ranges"

@@ -1,0 +1,94 @@
+#include "adapters/aws/imds_parse.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.h"
+
+namespace spotbatch {
+namespace {
+
+std::string_view TrimEnd(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string Quote(std::string_view body, size_t n) { return std::string(body.substr(0, n)); }
+
+bool HasControlByte(std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<SpotInterruption> ParseInstanceAction(std::string_view body) {
+  if (body.size() > kMaxImdsBody) return InvalidArgument("instance-action is over 64 KiB");
+  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("action") || !j["action"].is_string() || !j.contains("time") ||
+      !j["time"].is_string()) {
+    return InvalidArgument("instance-action is not {\"action\": ..., \"time\": ...}: " +
+                           Quote(body, 200));
+  }
+  SpotInterruption out;
+  const std::string& action = j["action"].get_ref<const std::string&>();
+  if (action == "terminate") {
+    out.action = SpotAction::kTerminate;
+  } else if (action == "stop") {
+    out.action = SpotAction::kStop;
+  } else if (action == "hibernate") {
+    out.action = SpotAction::kHibernate;
+  } else {
+    return InvalidArgument("instance-action has unknown action \"" + action.substr(0, 40) + "\"");
+  }
+  const auto time = ParseUtcTimestamp(j["time"].get_ref<const std::string&>());
+  if (!time) return InvalidArgument("instance-action has a malformed time: " + Quote(body, 200));
+  out.time_unix_millis = *time;
+  return out;
+}
+
+Result<int64_t> ParseTerminationTime(std::string_view body) {
+  const auto time = ParseUtcTimestamp(TrimEnd(body));
+  if (!time) return InvalidArgument("termination-time is malformed: " + Quote(body, 100));
+  return *time;
+}
+
+Result<int64_t> ParseRebalanceRecommendation(std::string_view body) {
+  if (body.size() > kMaxImdsBody) return InvalidArgument("rebalance recommendation is over 64 KiB");
+  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  std::optional<int64_t> at;
+  if (j.is_object() && j.contains("noticeTime") && j["noticeTime"].is_string()) {
+    at = ParseUtcTimestamp(j["noticeTime"].get_ref<const std::string&>());
+  }
+  if (!at) {
+    return InvalidArgument("rebalance recommendation is not {\"noticeTime\": ...}: " +
+                           Quote(body, 200));
+  }
+  return *at;
+}
+
+Result<std::string> ParseLifecycleState(std::string_view body) {
+  const std::string_view state = TrimEnd(body);
+  if (state.size() > kMaxLifecycleState) {
+    return InvalidArgument("target-lifecycle-state is too long");
+  }
+  if (HasControlByte(state)) {
+    return InvalidArgument("target-lifecycle-state contains a control character");
+  }
+  return std::string(state);
+}
+
+Result<std::string> ParseImdsToken(std::string_view body) {
+  const std::string_view token = TrimEnd(body);
+  if (token.empty() || token.size() > kMaxImdsToken ||
+      token.find_first_of(" \t") != std::string_view::npos || HasControlByte(token)) {
+    return InvalidArgument("instance metadata returned a malformed token");
+  }
+  return std::string(token);
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,34 @@
+// The answers of EC2's instance metadata service, parsed. Pure functions (no I/O), kept apart
+// from the HTTP client so that each can be tested and fuzzed on its own: the bodies come from
+// a service on the network and are untrusted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "spotbatch/instance_metadata.h"
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+// Every answer the client reads is a few dozen bytes; more is refused before parsing.
+inline constexpr size_t kMaxImdsBody = 64 * 1024;
+inline constexpr size_t kMaxImdsToken = 1024;
+inline constexpr size_t kMaxLifecycleState = 64;
+
+// spot/instance-action: {"action": "terminate"|"stop"|"hibernate", "time": UTC timestamp}.
+// kInvalidArgument (quoting at most 200 bytes of the body) for anything else.
+Result<SpotInterruption> ParseInstanceAction(std::string_view body);
+// spot/termination-time (legacy): a UTC timestamp, trailing newlines and spaces allowed.
+Result<int64_t> ParseTerminationTime(std::string_view body);
+// events/recommendations/rebalance: {"noticeTime": UTC timestamp}; the time, in Unix millis.
+Result<int64_t> ParseRebalanceRecommendation(std::string_view body);
+// autoscaling/target-lifecycle-state: "InService", "Terminated", ... (trailing newlines and
+// spaces dropped); kInvalidArgument over kMaxLifecycleState bytes or with a control byte.
+Result<std::string> ParseLifecycleState(std::string_view body);
+// The answer of PUT api/token: 1..kMaxImdsToken bytes, no whitespace or control byte (it is
+// sent back in a header), trailing newlines and spaces dropped.
+Result<std::string> ParseImdsToken(std::string_view body);
+
+}  // namespace spotbatch
