@@ -85,7 +85,7 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   std::string global_config, sub_config, market, poll_millis;
   std::string id, get_dest;  // the one positional of get, logs, retry, cancel; get's DEST
 
-  CLI::App app("spotbatch: batch jobs on EC2 Spot that lose nothing and do nothing twice.",
+  CLI::App app("spotbatch: large batches on interruptible capacity, nothing lost, nothing twice.",
                "spotbatch");
   app.set_version_flag("--version", "spotbatch " SPOTBATCH_VERSION);
   AddConfigOption(&app, &global_config);
@@ -208,6 +208,7 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
     return std::nullopt;
   }
 
+  // CLI11 keeps a "--" among the extras; it only ends the options, as usual.
   for (const std::string& extra : app.remaining()) {
     if (extra == "--") continue;
     *exit_code = UsageError("", "unknown option " + extra);
@@ -215,7 +216,6 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   }
   CLI::App* chosen = app.get_subcommands()[0];
   req.command = chosen->get_name();
-  // CLI11 keeps a "--" among the extras; it only ends the options, as usual.
   for (const std::string& extra : chosen->remaining()) {
     if (extra == "--") continue;
     *exit_code = UsageError(req.command, extra.size() > 1 && extra[0] == '-'
