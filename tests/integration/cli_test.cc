@@ -92,7 +92,10 @@ TEST_F(CliTest, ConfigErrorsExit2NamingFileLineAndKey) {
   r = Cli({"run"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("sb.toml:4: fleet.workerz: unknown key"), std::string::npos) << r.err;
-  EXPECT_EQ(testing::RunCli({"run"}).exit_code, 2) << "no -c";
+  testing::TempDir empty;  // no spotbatch.toml here, and no $SPOTBATCH_CONFIG
+  EXPECT_EQ(testing::RunCli({"run"}, empty.path(), {{"SPOTBATCH_CONFIG", std::nullopt}}).exit_code,
+            2)
+      << "no -c";
   EXPECT_EQ(testing::RunCli({"frobnicate", "-c", config()}).exit_code, 2);
 }
 
@@ -186,6 +189,165 @@ TEST_F(CliTest, UpServesNewInputsUntilSigterm) {
         << "process " << p << " outlived `up`";
   }
   EXPECT_EQ(Jobs().size(), 2u);
+}
+
+// The lines of a usage error: what is wrong, then where the usage is; never the whole usage.
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+void ExpectUsageError(const testing::CliResult& r, const std::string& problem,
+                      const std::string& hint_command) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  const auto lines = Lines(r.err);
+  ASSERT_EQ(lines.size(), 2u) << r.err;
+  EXPECT_EQ(lines[0].rfind("spotbatch: ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find(problem), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1], "run '" + hint_command + " --help' for usage");
+}
+
+TEST(CliUsageTest, EachCommandHasItsOwnHelpOnStdout) {
+  auto r = testing::RunCli({"run", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("spotbatch run"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-c,--config FILE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SPOTBATCH_CONFIG"), std::string::npos) << "the default is documented";
+  for (const char* other : {"--worker-id", "--svg", "--key", "--metadata-url", "simulate"}) {
+    EXPECT_EQ(r.out.find(other), std::string::npos) << other << " is not run's:\n" << r.out;
+  }
+  EXPECT_EQ(testing::RunCli({"run", "-h"}).out, r.out);
+  EXPECT_EQ(testing::RunCli({"help", "run"}).out, r.out);
+
+  r = testing::RunCli({"worker", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag :
+       {"--worker-id", "--pool", "--market", "--metadata-url", "--on-ec2", "--metadata-poll-ms"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag << "\n" << r.out;
+  }
+  EXPECT_EQ(r.out.find("--json"), std::string::npos) << r.out;
+
+  // The top level lists every command.
+  r = testing::RunCli({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* command : {"run", "up", "put", "status", "get", "logs", "retry", "cancel",
+                              "worker", "simulate", "market"}) {
+    EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos) << command;
+  }
+  EXPECT_EQ(testing::RunCli({"help"}).out, r.out);
+}
+
+TEST(CliUsageTest, VersionIsTheProjectVersion) {
+  auto r = testing::RunCli({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("spotbatch ") + SPOTBATCH_VERSION + "\n");
+}
+
+TEST(CliUsageTest, UsageErrorsAreOneLineAndAHint) {
+  ExpectUsageError(testing::RunCli({"run", "-c", "x.toml", "--frob"}),
+                   "unknown option --frob for run", "spotbatch run");
+  ExpectUsageError(testing::RunCli({"status", "--json", "extra"}),
+                   "status takes no argument 'extra'", "spotbatch status");
+  ExpectUsageError(testing::RunCli({"put", "--json", "f"}), "unknown option --json for put",
+                   "spotbatch put");
+  ExpectUsageError(testing::RunCli({"get"}), "KEY is required", "spotbatch get");
+  ExpectUsageError(testing::RunCli({"logs", "a", "b"}), "logs takes no argument 'b'",
+                   "spotbatch logs");
+  ExpectUsageError(testing::RunCli({"run", "-c"}), "--config", "spotbatch run");
+  ExpectUsageError(testing::RunCli({"worker", "--market", "cheap"}), "spot or on-demand",
+                   "spotbatch worker");
+  ExpectUsageError(testing::RunCli({"worker", "--metadata-poll-ms", "0"}),
+                   "positive number of milliseconds", "spotbatch worker");
+  ExpectUsageError(testing::RunCli({"--frob", "run"}), "--frob", "spotbatch");
+}
+
+TEST(CliUsageTest, UnknownOrMissingCommandIsNamedWithTheCommands) {
+  auto r = testing::RunCli({"frobnicate", "-c", "x.toml"});
+  ExpectUsageError(r, "unknown command 'frobnicate'", "spotbatch");
+  EXPECT_NE(r.err.find("run, up, put, status, get, logs, retry, cancel, worker, simulate, market"),
+            std::string::npos)
+      << r.err;
+  ExpectUsageError(testing::RunCli({"-c", "x.toml", "frobnicate"}), "unknown command 'frobnicate'",
+                   "spotbatch");
+  ExpectUsageError(testing::RunCli({"help", "frobnicate"}), "unknown command 'frobnicate'",
+                   "spotbatch");
+  ExpectUsageError(testing::RunCli({}), "no command given", "spotbatch");
+}
+
+// The config: -c FILE (after or before the command), else $SPOTBATCH_CONFIG, else
+// ./spotbatch.toml.
+class CliConfigTest : public PipelineFixture {
+ protected:
+  void SetUp() override {
+    WriteConfig(testing::kShaCommand, 1);
+    testing::WriteFile(dir_ / "f.txt", "x");
+    ASSERT_EQ(Cli({"put", dir_ / "f.txt"}).exit_code, 0);
+  }
+  // `status --json` run in `cwd` with `env`: the jobs of the pipeline it found, or the error.
+  testing::CliResult Status(std::vector<std::string> args, const std::string& cwd,
+                            const std::optional<std::string>& env) {
+    args.insert(args.begin(), "status");
+    args.push_back("--json");
+    return testing::RunCli(args, cwd, {{"SPOTBATCH_CONFIG", env}});
+  }
+  // True when `r` listed this fixture's one job (so it read this fixture's config).
+  static bool FoundThePipeline(const testing::CliResult& r) {
+    if (r.exit_code != 0) return false;
+    return nlohmann::json::parse(r.out)["jobs"].size() == 1;
+  }
+  testing::TempDir elsewhere_;
+};
+
+TEST_F(CliConfigTest, DefaultsToSpotbatchTomlInTheCurrentFolder) {
+  std::filesystem::copy_file(config(), dir_ / "spotbatch.toml");
+  auto r = Status({}, dir_.path(), std::nullopt);
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+  // From elsewhere the same config is not found.
+  r = Status({}, elsewhere_.path(), std::nullopt);
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(CliConfigTest, ElseFromSpotbatchConfigWhichWinsOverTheCurrentFolder) {
+  auto r = Status({}, elsewhere_.path(), config());
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+  testing::WriteFile(elsewhere_ / "spotbatch.toml", "not = [toml");
+  r = Status({}, elsewhere_.path(), config());
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+  // -c wins over both.
+  r = Status({"-c", config()}, elsewhere_.path(), elsewhere_ / "missing.toml");
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+}
+
+TEST_F(CliConfigTest, DashCWorksBeforeTheCommandToo) {
+  auto r = testing::RunCli({"-c", config(), "status", "--json"}, elsewhere_.path(),
+                           {{"SPOTBATCH_CONFIG", std::nullopt}});
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+  // After the command it wins.
+  r = testing::RunCli({"-c", elsewhere_ / "missing.toml", "status", "-c", config(), "--json"});
+  EXPECT_TRUE(FoundThePipeline(r)) << r.err;
+}
+
+TEST_F(CliConfigTest, NoConfigFoundIsOneLineNamingWhatWasLookedFor) {
+  auto r = Status({}, elsewhere_.path(), std::nullopt);
+  ExpectUsageError(r, "-c FILE", "spotbatch status");
+  EXPECT_NE(r.err.find("$SPOTBATCH_CONFIG"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("spotbatch.toml in " + std::filesystem::canonical(elsewhere_.path()).string()),
+      std::string::npos)
+      << r.err;
+  // A $SPOTBATCH_CONFIG naming nothing is an error, even with ./spotbatch.toml present.
+  std::filesystem::copy_file(config(), elsewhere_ / "spotbatch.toml");
+  r = Status({}, elsewhere_.path(), elsewhere_ / "missing.toml");
+  ExpectUsageError(r, "$SPOTBATCH_CONFIG names " + (elsewhere_ / "missing.toml"),
+                   "spotbatch status");
 }
 
 }  // namespace

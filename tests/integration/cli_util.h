@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process_probe.h"
@@ -28,14 +30,24 @@ struct CliResult {
   std::string err;
 };
 
-// Starts `spotbatch args...` with stdout/stderr going to files in `dir`; returns its pid.
+// Environment changes for the child: (name, value) sets it; a value of nullopt unsets it.
+using CliEnv = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// Starts `spotbatch args...` with stdout/stderr going to files in `dir`, in folder `cwd` (when
+// given) and with `env` applied to this process's environment; returns its pid.
 inline pid_t StartCli(const std::vector<std::string>& args, const std::string& out_path,
-                      const std::string& err_path, const std::string& cwd = "") {
+                      const std::string& err_path, const std::string& cwd = "",
+                      const CliEnv& env = {}) {
   std::vector<std::string> argv = {SpotbatchBin()};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    for (const auto& [name, value] : env) {
+      if (value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str())) {
+        ::_exit(126);
+      }
+    }
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
@@ -56,9 +68,10 @@ inline int WaitExit(pid_t pid) {
 }
 
 // Runs to completion and collects the output.
-inline CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "") {
+inline CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = "",
+                        const CliEnv& env = {}) {
   TempDir io;
-  const pid_t pid = StartCli(args, io / "out", io / "err", cwd);
+  const pid_t pid = StartCli(args, io / "out", io / "err", cwd, env);
   CliResult r;
   r.exit_code = WaitExit(pid);
   r.out = ReadFile(io / "out");
