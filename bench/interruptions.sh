@@ -60,7 +60,7 @@ CONF
 done
 
 cat > "$root/bench/INTERRUPTIONS.md" <<REPORT
-# spotbatch interruption report (issue 3)
+# spotbatch interruption report
 
 Regenerate with \`bench/interruptions.sh\` (about three minutes). All figures from one run on
 $(date -u +%Y-%m-%d): $(nproc) cores, $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), kernel $(uname -r).

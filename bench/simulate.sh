@@ -8,7 +8,7 @@ bench_build simulate_bench
 runs=${1:-100}
 data=$root/data
 {
-  echo "# spotbatch simulation report (issue 4: market model, simulator, policies)"
+  echo "# spotbatch simulation report: market model, simulator, policies"
   echo
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs | cut -d' ' -f1-2)
   echo "Regenerate with \`bench/simulate.sh $runs\`. One run of the script on $(date -u +%Y-%m-%d);"

@@ -238,19 +238,38 @@ TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
   return e;
 }
 
-Status Worker::Commit(TaskRecord& task, const TaskEvent& event) {
+Status Worker::Commit(TaskRecord& task, const TaskEvent& event, QueueEffect* effect) {
   for (int tries = 0; tries < 20; ++tries) {
     SB_ASSIGN_OR_RETURN(Transition tr, ApplyTaskEvent(task, event, pipeline_.retry));
     Status s = state_.CommitTask(tr.task, task.version, tr.attempts, tr.durability);
     if (s.ok()) {
       if (event.kind == EventKind::kSucceed) unsynced_successes_ |= event.outputs.empty();
       task = std::move(tr.task);
+      if (effect != nullptr) *effect = tr.queue;
       return s;
     }
     if (s.code() != StatusCode::kAborted) return s;
     SB_ASSIGN_OR_RETURN(task, state_.GetTask(task.id));  // lost a race: decide again
   }
   return Unavailable("task " + task.id + " keeps changing under this worker");
+}
+
+Status Worker::Settle(Lease& lease, const QueueEffect& effect) {
+  const std::string& receipt = lease.message.receipt;
+  lease.settled = effect.kind != QueueEffect::kKeep;
+  switch (effect.kind) {
+    case QueueEffect::kKeep:
+      return Status::Ok();
+    case QueueEffect::kRelease:
+      return queue_.Release(receipt, effect.delay_millis);
+    case QueueEffect::kHandOver:
+      return HandOverToOnDemand(lease.message);
+    case QueueEffect::kDelete:
+      return DeleteLater(receipt);
+    case QueueEffect::kDeadLetter:
+      return queue_.DeadLetter(receipt);
+  }
+  return Internal("unknown queue effect");
 }
 
 Status Worker::Handle(Lease& lease) {
@@ -286,6 +305,7 @@ Status Worker::Handle(Lease& lease) {
         TaskRecord t = std::move(*task);
         TaskEvent start = Event(EventKind::kStart, RandomHex(16));
         start.pool = options_.pool;
+        // Not Commit(): a lost race here means deciding the delivery again, not retrying it.
         auto tr = ApplyTaskEvent(t, start, pipeline_.retry);
         if (!tr.ok()) continue;  // changed between read and decision: look again
         Status s = state_.CommitTask(tr->task, t.version, tr->attempts, tr->durability);
@@ -293,10 +313,8 @@ Status Worker::Handle(Lease& lease) {
         SB_RETURN_IF_ERROR(s);
         // A vanished attempt may have staged some outputs before it died.
         if (t.state == TaskState::kRunning) DropStaging(t.attempt_token);
-        if (tr->task.state != TaskState::kRunning) {  // the lost budget ran out: FAILED
-          lease.settled = true;
-          return queue_.DeadLetter(receipt);
-        }
+        // kKeep: the attempt is ours; anything else: the lost budget ran out (FAILED).
+        if (tr->queue.kind != QueueEffect::kKeep) return Settle(lease, tr->queue);
         return RunAttempt(lease, std::move(tr->task));
       }
     }
@@ -507,18 +525,17 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     succeed.outputs.push_back(std::move(out));
   }
   const std::string checkpoint = task.checkpoint;
-  Status committed = Commit(task, succeed);
+  QueueEffect effect;
+  Status committed = Commit(task, succeed, &effect);
   if (!committed.ok()) {
     // Another attempt owns the task now: this one's outputs must never appear.
     DropStaging(token);
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
   }
-  DropPrefix(checkpoint);                     // done: nothing will resume from it
-  if (task.state == TaskState::kSucceeded) {  // there was nothing to publish
-    lease.settled = true;
-    return DeleteLater(lease.message.receipt);
-  }
+  DropPrefix(checkpoint);  // done: nothing will resume from it
+  // SUCCEEDED at once when there was nothing to publish; else the outputs are published now.
+  if (effect.kind != QueueEffect::kKeep) return Settle(lease, effect);
   return Publish(lease, std::move(task));
 }
 
@@ -532,17 +549,13 @@ Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
   e.exit_code = exit_code;
   e.log_tail = log;
   e.jitter = jitter_();
-  Status s = Commit(task, e);
+  QueueEffect effect;
+  Status s = Commit(task, e, &effect);
   if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
   SB_RETURN_IF_ERROR(s);
-  lease.settled = true;
-  const std::string& receipt = lease.message.receipt;
-  if (task.state == TaskState::kQueued) {
-    return queue_.Release(receipt, task.not_before_unix_millis - clock_.NowUnixMillis());
-  }
-  if (task.state == TaskState::kFailed) return queue_.DeadLetter(receipt);
-  if (IsTerminal(task.state)) return DeleteLater(receipt);
-  return queue_.Release(receipt, 0);
+  // An ended attempt holds no lease: should the task still be running, let it go at once.
+  if (effect.kind == QueueEffect::kKeep) effect = {QueueEffect::kRelease, 0};
+  return Settle(lease, effect);
 }
 
 Status Worker::ReleaseAfterFault(Lease& lease, TaskRecord& task, const std::string& what,
@@ -570,21 +583,21 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
     }
     SB_RETURN_IF_ERROR(s);
   }
-  Status s = Commit(task, Event(EventKind::kPublished, task.attempt_token));
+  QueueEffect effect{QueueEffect::kDelete};  // also when another attempt published it first
+  Status s = Commit(task, Event(EventKind::kPublished, task.attempt_token), &effect);
   if (!s.ok() && s.code() != StatusCode::kFailedPrecondition) return s;
   for (const OutputFile& f : task.outputs) (void)store_.Delete(f.staging_key);
-  lease.settled = true;
-  return DeleteLater(lease.message.receipt);
+  return Settle(lease, effect);
 }
 
-Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event) {
+Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect) {
   auto checkpoint = UploadCheckpoint(task);
   if (checkpoint.ok()) {
     event.checkpoint = checkpoint->prefix;
     event.checkpoint_unix_millis = checkpoint->written_unix_millis;
   }
   const std::string replaced = task.checkpoint;
-  Status s = Commit(task, event);
+  Status s = Commit(task, event, effect);
   if (!event.checkpoint.empty()) {
     if (s.ok()) {
       if (replaced != event.checkpoint) DropPrefix(replaced);
@@ -630,13 +643,11 @@ Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
   e.exit_code = cmd.exit_code();
   e.log_tail = cmd.output_tail();
   DropStaging(task.attempt_token);
-  Status s = CommitWithCheckpoint(task, std::move(e));
+  QueueEffect effect;
+  Status s = CommitWithCheckpoint(task, std::move(e), &effect);
   if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
   SB_RETURN_IF_ERROR(s);
-  lease.settled = true;
-  if (task.state == TaskState::kFailed) return queue_.DeadLetter(lease.message.receipt);
-  if (RequiresOnDemand(task, pipeline_.retry)) return HandOverToOnDemand(lease.message);
-  return queue_.Release(lease.message.receipt, 0);  // another worker may take it at once
+  return Settle(lease, effect);  // released at once: another worker may take it
 }
 
 Result<Worker::Checkpoint> Worker::UploadCheckpoint(const TaskRecord& task) {

@@ -128,7 +128,7 @@ class Worker {
   // Commits `event` (a heartbeat or an interruption) with the checkpoint folder when it
   // changed since its last upload; the checkpoint it replaces is deleted after the commit, the
   // new one if the commit fails.
-  Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event);
+  Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect = nullptr);
   // Where an interruption notice writes the reclaim time for the command.
   std::string DeadlineFile() const { return options_.work_dir + "/deadline"; }
   // Puts the task's committed checkpoint into the scratch checkpoint folder.
@@ -142,9 +142,13 @@ class Worker {
   void DrainWakePipe();
   // Deletes whatever attempt `token` staged (its outputs will never be committed).
   void DropStaging(const std::string& token);
-  // Applies `event` to the task (re-reading on a lost race) and commits it. `task` is updated
-  // to the committed record. kFailedPrecondition when the event no longer applies.
-  Status Commit(TaskRecord& task, const TaskEvent& event);
+  // Applies `event` to the task (re-reading on a lost race) and commits it: the one
+  // commit-with-retry of the worker. `task` is updated to the committed record and `*effect`
+  // (when given) to what becomes of its message. kFailedPrecondition when the event no longer
+  // applies.
+  Status Commit(TaskRecord& task, const TaskEvent& event, QueueEffect* effect = nullptr);
+  // Carries out a committed transition's queue effect on the leased message.
+  Status Settle(Lease& lease, const QueueEffect& effect);
   TaskEvent Event(EventKind kind, const std::string& token) const;
 
   PipelineSpec pipeline_;

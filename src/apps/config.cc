@@ -23,7 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Sections that DESIGN.md names and later issues implement: refused clearly, not ignored.
+// Sections of the configuration that this build does not implement yet: refused clearly, not
+// ignored.
 const std::set<std::string> kNotYet = {"server.s3_listen", "server.s3_keys", "queue", "aws",
                                        "pipeline.split",   "pipeline.stitch"};
 
@@ -241,7 +242,7 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   }
   // A spot pool's savings are measured against the on-demand price of its instance type: the
   // one the config gives, else what an on-demand pool of that type in this fleet pays, else the
-  // price the shipped table lists (so that a spot pool alone, as in DESIGN.md, needs no price).
+  // price the shipped table lists (so that a spot pool alone needs no price).
   index = 0;
   for (PoolConfig& pool : c->pools) {
     const toml::node& node = (*pools->as_array())[static_cast<size_t>(index)];

@@ -1,5 +1,5 @@
-// The TOML configuration (see DESIGN.md): parsed, validated, paths resolved against the
-// config file's folder. Every error names the file, the line and the key.
+// The TOML configuration (README.md, "Configuration"): parsed, validated, paths resolved
+// against the config file's folder. Every error names the file, the line and the key.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +33,7 @@ struct PoolConfig {
   int max_instances = 1;
 };
 
-// [simulate] and [simulate.workload] (see DESIGN.md): `spotbatch simulate` only.
+// [simulate] and [simulate.workload] (docs/simulator.md): `spotbatch simulate` only.
 struct SimulateConfig {
   std::vector<std::string> policies;  // empty: every policy of the kind (KnownPolicies)
   int runs = 20;

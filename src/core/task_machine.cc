@@ -113,6 +113,25 @@ bool RequiresOnDemand(const TaskRecord& task, const RetryPolicy& policy) {
   return BudgetSpent(task.interruptions, policy.on_demand_after_interruptions);
 }
 
+QueueEffect QueueEffectOf(const TaskRecord& next, int64_t now_unix_millis,
+                          const RetryPolicy& policy) {
+  switch (next.state) {
+    case TaskState::kFailed:
+      return {QueueEffect::kDeadLetter, 0};
+    case TaskState::kSucceeded:
+    case TaskState::kCancelled:
+      return {QueueEffect::kDelete, 0};
+    case TaskState::kQueued:
+      if (RequiresOnDemand(next, policy)) return {QueueEffect::kHandOver, 0};
+      return {QueueEffect::kRelease,
+              std::max<int64_t>(0, next.not_before_unix_millis - now_unix_millis)};
+    case TaskState::kRunning:
+    case TaskState::kPublishing:
+      break;
+  }
+  return {QueueEffect::kKeep, 0};
+}
+
 CommitDurability DurabilityOf(const TaskEvent& event) {
   switch (event.kind) {
     case EventKind::kHeartbeat:  // a new checkpoint replaces (and deletes) the last one
@@ -248,6 +267,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
     result->task.updated_unix_millis = e.now_unix_millis;
     result->durability =
         IsTerminal(result->task.state) ? CommitDurability::kDurable : DurabilityOf(e);
+    result->queue = QueueEffectOf(result->task, e.now_unix_millis, policy);
   }
   return result;
 }

@@ -68,9 +68,28 @@ struct TaskEvent {
   int64_t checkpoint_unix_millis = 0;
 };
 
+// What becomes of the leased message that carried the task once a transition is committed:
+// one decision, so that no worker path settles a message its own way.
+struct QueueEffect {
+  enum Kind {
+    kKeep,        // the attempt goes on (started, heartbeat, publishing): keep the lease
+    kRelease,     // the task waits for its next attempt: release after delay_millis
+    kHandOver,    // its next attempt needs on-demand capacity: move the message to
+                  // OnDemandQueue
+    kDelete,      // the task is finished: the message is spent
+    kDeadLetter,  // a budget ran out and the task failed: dead-letter the message
+  };
+  Kind kind = kKeep;
+  int64_t delay_millis = 0;  // kRelease: until the retry backoff has passed
+};
+// The queue effect of a task that has just become `next`.
+QueueEffect QueueEffectOf(const TaskRecord& next, int64_t now_unix_millis,
+                          const RetryPolicy& policy);
+
 struct Transition {
   TaskRecord task;                      // the next record; version = old version + 1
   std::vector<AttemptRecord> attempts;  // attempt records to insert or finish
+  QueueEffect queue;                    // QueueEffectOf(task)
   // How to commit it: DurabilityOf(event), but durable whenever the task ends (a release or
   // a start that spends the last of a budget fails the task, and that must not be undone).
   CommitDurability durability = CommitDurability::kDurable;

@@ -197,7 +197,7 @@ TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   EXPECT_EQ(c->pools[0].capacity.gap_millis, 195'000);
 }
 
-// The pool example of DESIGN.md, word for word but for the trace's path (the project's data/):
+// The pool example of the design document, word for word but for the trace's path (the project's data/):
 // one spot pool, no on-demand price and no on-demand pool.
 std::string DesignPoolExample() {
   return std::string(R"([store]
@@ -239,7 +239,7 @@ TEST_F(ConfigTest, DesignPoolExampleTakesTheOnDemandPriceFromTheShippedTable) {
 
 // Regression (issue 9, defect 4): a spot pool with neither on_demand_price_per_hour nor an
 // on-demand pool of its type was refused ("fleet.pool[0].on_demand_price_per_hour: missing"),
-// so the pool example of DESIGN.md did not run. It is accepted now.
+// so the design's pool example did not run. It is accepted now.
 TEST_F(ConfigTest, SpotPoolWithoutOnDemandPriceIsRefused) {
   auto c = Load(std::string(kMinimal) +
                 "[[fleet.pool]]\nname = \"spot\"\ninstance_type = \"p3.2xlarge\"\n"

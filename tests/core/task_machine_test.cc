@@ -389,6 +389,43 @@ TEST(TaskMachine, LostAttemptRecordsWorkSinceItsLastCheckpoint) {
   EXPECT_EQ(next->attempts[0].lost_work_millis, 5'000);  // +15 s checkpoint to +20 s
 }
 
+// Every transition says what becomes of its message, so the worker settles messages in one
+// place: the attempt goes on, the task waits out its backoff, moves to on-demand capacity,
+// finished or failed.
+TEST(TaskMachine, TransitionCarriesItsQueueEffect) {
+  RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.backoff = {1000, 1000};
+  policy.on_demand_after_interruptions = 1;
+  auto start = ApplyTaskEvent(Queued(), Ev(EventKind::kStart, "a1"), policy);
+  ASSERT_TRUE(start.ok());
+  EXPECT_EQ(start->queue.kind, QueueEffect::kKeep);
+  TaskEvent fail = Ev(EventKind::kFail, "a1");
+  fail.jitter = 1.0;
+  auto failed = ApplyTaskEvent(start->task, fail, policy);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->queue.kind, QueueEffect::kRelease);
+  EXPECT_EQ(failed->queue.delay_millis, failed->task.not_before_unix_millis - kNow);
+  EXPECT_GT(failed->queue.delay_millis, 0) << "the retry backoff";
+  auto again = ApplyTaskEvent(failed->task, Ev(EventKind::kStart, "a2", kNow + 2000), policy);
+  ASSERT_TRUE(again.ok());
+  auto spent = ApplyTaskEvent(again->task, Ev(EventKind::kFail, "a2", kNow + 2000), policy);
+  ASSERT_TRUE(spent.ok());
+  EXPECT_EQ(spent->task.state, TaskState::kFailed);
+  EXPECT_EQ(spent->queue.kind, QueueEffect::kDeadLetter);
+  auto interrupted = ApplyTaskEvent(Running(), Ev(EventKind::kInterrupt, "a1"), policy);
+  ASSERT_TRUE(interrupted.ok());
+  EXPECT_EQ(interrupted->queue.kind, QueueEffect::kHandOver);
+  TaskEvent succeed = Ev(EventKind::kSucceed, "a1");
+  succeed.outputs = {{"_spotbatch/staging/a1.0", "out/a/x"}};
+  auto publishing = ApplyTaskEvent(Running(), succeed, policy);
+  ASSERT_TRUE(publishing.ok());
+  EXPECT_EQ(publishing->queue.kind, QueueEffect::kKeep) << "its outputs are not published yet";
+  auto published = ApplyTaskEvent(publishing->task, Ev(EventKind::kPublished, "a1"), policy);
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->queue.kind, QueueEffect::kDelete);
+}
+
 TEST(TaskMachine, TaskNeedingOnDemandIsHandedOverBySpotWorkersOnly) {
   RetryPolicy policy;
   policy.on_demand_after_interruptions = 2;

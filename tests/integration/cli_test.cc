@@ -1,4 +1,4 @@
-// The command-line contract of DESIGN.md, end to end through the real binary.
+// The command-line contract (README.md, "Commands"), end to end through the real binary.
 #include <signal.h>
 
 #include "integration/pipeline_fixture.h"

@@ -9,7 +9,7 @@
 
 namespace spotbatch::testing {
 
-// The command of DESIGN.md's example: the SHA-256 of each input into "sum.txt".
+// The command of the README's first example: the SHA-256 of each input into "sum.txt".
 inline constexpr const char* kShaCommand =
     R"(["sh", "-c", "sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])";
 

@@ -195,7 +195,7 @@ TEST_F(SimulateTest, MarketRanksThePoolsByCostPerUsefulHour) {
 // table compiled into the binary (us-east-1 Linux), as `run` does (config_test).
 TEST_F(SimulateTest, OnDemandPricesComeFromTheShippedTable) {
   const std::string data = SPOTBATCH_DATA_DIR "/traces/availability-1node/aws-02-15-2023/";
-  // The pools of DESIGN.md's example: one spot pool, no on-demand price anywhere.
+  // The pools of the design's example: one spot pool, no on-demand price anywhere.
   testing::WriteFile(config(), R"([[fleet.pool]]
 name = "spot-a"
 market = "spot"

@@ -102,7 +102,7 @@ TEST_F(SpotPoolTest, FlappingRealTraceFinishesEveryTaskResumingFromCheckpoints) 
   ExpectEachTaskCommittedOnce(kInputs);
 }
 
-// Issue 9, defect 4: the pool example of DESIGN.md (a spot pool alone, no on-demand price)
+// Issue 9, defect 4: the pool example of the design (a spot pool alone, no on-demand price)
 // runs, and its on-demand cost is billed at the shipped table's c5.xlarge price ($0.17/h).
 TEST_F(SpotPoolTest, DesignPoolExampleRunsAndBillsOnDemandAtTheShippedPrice) {
   constexpr int kInputs = 4;
