@@ -234,6 +234,11 @@ int64_t PowerLossDisk::changes_seen() const {
   return journal_->changes();
 }
 
+int64_t PowerLossDisk::syncs_seen() const {
+  std::lock_guard<std::mutex> lock(journal_->mu);
+  return journal_->syncs();
+}
+
 PowerLossDisk::RebootReport PowerLossDisk::Reboot() {
   std::lock_guard<std::mutex> lock(journal_->mu);
   power_loss::Journal::Undone undone = journal_->Reboot();

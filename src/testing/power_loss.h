@@ -57,8 +57,10 @@ class PowerLossDisk {
   void CutPower();
   void CutPowerAfter(int64_t changes);
   bool power_cut() const;
-  // Changes and fsyncs under root seen since construction (to pick cut points).
+  // Changes and fsyncs under root seen since construction (to pick cut points), and of
+  // those the fsyncs that succeeded (of files and directories; SQLite's xSync included).
   int64_t changes_seen() const;
+  int64_t syncs_seen() const;
 
   struct RebootReport {
     int64_t writes_lost = 0;          // writes and truncates undone

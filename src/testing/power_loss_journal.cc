@@ -55,6 +55,7 @@ void Journal::RecordTruncate(ino_t inode, off_t old_size, std::string tail) {
 }
 
 void Journal::FileSynced(ino_t inode) {
+  ++syncs_;
   for (Change& c : changes_log_) {
     if ((c.kind == Change::Kind::kWrite || c.kind == Change::Kind::kTruncate) && c.inode == inode) {
       c.durable = true;
@@ -117,6 +118,7 @@ void Journal::RecordRmdir(const std::string& path) {
 }
 
 void Journal::DirSynced(const std::string& dir) {
+  ++syncs_;
   for (Change& c : changes_log_) {
     if (c.kind == Change::Kind::kWrite || c.kind == Change::Kind::kTruncate) continue;
     if (ParentOf(c.path) == dir) c.durable = true;

@@ -42,6 +42,7 @@ class Journal {
   void CutAfter(int64_t changes) { cut_at_ = changes_ + changes; }
   bool cut() const { return cut_; }
   int64_t changes() const { return changes_; }
+  int64_t syncs() const { return syncs_; }
 
   // Content: a write at `offset` that replaces `old_bytes` (the file's bytes there, if any)
   // of a file `old_size` long; a truncate that cuts off `tail` (empty when it grows the file).
@@ -80,6 +81,7 @@ class Journal {
   bool cut_ = false;
   int64_t cut_at_ = -1;
   int64_t changes_ = 0;
+  int64_t syncs_ = 0;
   int64_t shadows_ = 0;
   std::vector<Change> changes_log_;
   std::unordered_map<ino_t, std::string> path_of_inode_;

@@ -1,111 +1,20 @@
-// SqliteDb's durability levels, observed through a VFS shim that counts the syncs SQLite asks
-// the file system for (a fault-injection file system in the rocksdb manner).
+// SqliteDb's durability levels, observed through the power-loss disk's VFS, which counts the
+// syncs SQLite asks the file system for (src/testing/power_loss.h).
 #include "adapters/sqlite/sqlite_db.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <atomic>
-
 #include "test_util.h"
+#include "testing/power_loss.h"
 
 namespace spotbatch {
 namespace {
 
-std::atomic<int> g_syncs{0};
-sqlite3_vfs* g_real = nullptr;
-
-struct CountingFile {
-  sqlite3_file base;
-  sqlite3_file* real;  // allocated right behind this struct
-};
-
-sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<CountingFile*>(f)->real; }
-
-int Close(sqlite3_file* f) { return Real(f)->pMethods->xClose(Real(f)); }
-int Read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
-  return Real(f)->pMethods->xRead(Real(f), b, n, o);
-}
-int Write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
-  return Real(f)->pMethods->xWrite(Real(f), b, n, o);
-}
-int Truncate(sqlite3_file* f, sqlite3_int64 n) { return Real(f)->pMethods->xTruncate(Real(f), n); }
-int Sync(sqlite3_file* f, int flags) {
-  ++g_syncs;
-  return Real(f)->pMethods->xSync(Real(f), flags);
-}
-int FileSize(sqlite3_file* f, sqlite3_int64* n) { return Real(f)->pMethods->xFileSize(Real(f), n); }
-int Lock(sqlite3_file* f, int l) { return Real(f)->pMethods->xLock(Real(f), l); }
-int Unlock(sqlite3_file* f, int l) { return Real(f)->pMethods->xUnlock(Real(f), l); }
-int CheckLock(sqlite3_file* f, int* out) {
-  return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
-}
-int FileControl(sqlite3_file* f, int op, void* arg) {
-  return Real(f)->pMethods->xFileControl(Real(f), op, arg);
-}
-int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
-int DeviceCharacteristics(sqlite3_file* f) {
-  return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
-}
-int ShmMap(sqlite3_file* f, int pg, int sz, int extend, void volatile** p) {
-  return Real(f)->pMethods->xShmMap(Real(f), pg, sz, extend, p);
-}
-int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
-  return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
-}
-void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
-int ShmUnmap(sqlite3_file* f, int del) { return Real(f)->pMethods->xShmUnmap(Real(f), del); }
-int Fetch(sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
-  return Real(f)->pMethods->xFetch(Real(f), o, n, p);
-}
-int Unfetch(sqlite3_file* f, sqlite3_int64 o, void* p) {
-  return Real(f)->pMethods->xUnfetch(Real(f), o, p);
-}
-
-const sqlite3_io_methods kCountingMethods = {3,
-                                             Close,
-                                             Read,
-                                             Write,
-                                             Truncate,
-                                             Sync,
-                                             FileSize,
-                                             Lock,
-                                             Unlock,
-                                             CheckLock,
-                                             FileControl,
-                                             SectorSize,
-                                             DeviceCharacteristics,
-                                             ShmMap,
-                                             ShmLock,
-                                             ShmBarrier,
-                                             ShmUnmap,
-                                             Fetch,
-                                             Unfetch};
-
-int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
-  auto* file = reinterpret_cast<CountingFile*>(f);
-  file->real = reinterpret_cast<sqlite3_file*>(file + 1);
-  const int rc = g_real->xOpen(g_real, name, file->real, flags, out_flags);
-  file->base.pMethods = rc == SQLITE_OK ? &kCountingMethods : nullptr;
-  return rc;
-}
-
-// Registers the shim as the default VFS for every connection opened after it.
-void InstallCountingVfs() {
-  static sqlite3_vfs vfs = [] {
-    g_real = sqlite3_vfs_find(nullptr);
-    sqlite3_vfs v = *g_real;
-    v.zName = "counting";
-    v.szOsFile = static_cast<int>(sizeof(CountingFile)) + g_real->szOsFile;
-    v.xOpen = Open;
-    return v;
-  }();
-  sqlite3_vfs_register(&vfs, 1);
-}
-
 class SqliteDbSyncTest : public ::testing::Test {
  protected:
-  void SetUp() override { InstallCountingVfs(); }
+  void SetUp() override { ASSERT_TRUE(disk_.InstallSqliteVfs().ok()); }
+  int Syncs() const { return static_cast<int>(disk_.syncs_seen()); }
 
   std::shared_ptr<SqliteDb> OpenDb(SqliteDb::Sync sync) {
     auto db = SqliteDb::Open(dir_ / "state.db", sync);
@@ -114,7 +23,7 @@ class SqliteDbSyncTest : public ::testing::Test {
   }
   // Syncs caused by one transaction that inserts a message.
   int SyncsOfInsert(SqliteDb& db, SqliteDb::Commit commit) {
-    const int before = g_syncs.load();
+    const int before = Syncs();
     Status s = db.Transaction(
         [&] {
           SqliteStatement st(db,
@@ -124,10 +33,11 @@ class SqliteDbSyncTest : public ::testing::Test {
         },
         commit);
     EXPECT_TRUE(s.ok()) << s.ToString();
-    return g_syncs.load() - before;
+    return Syncs() - before;
   }
 
-  testing::TempDir dir_;
+  testing::TempDir dir_, shadow_;
+  PowerLossDisk disk_{dir_.path(), shadow_.path()};
 };
 
 TEST_F(SqliteDbSyncTest, DurableCommitSyncsTheLog) {
@@ -151,17 +61,17 @@ TEST_F(SqliteDbSyncTest, SoftCommitDoesNotSyncAndLeavesLaterCommitsDurable) {
 TEST_F(SqliteDbSyncTest, SyncLogMakesSoftCommitsDurable) {
   auto db = OpenDb(SqliteDb::Sync::kFull);
   ASSERT_EQ(SyncsOfInsert(*db, SqliteDb::Commit::kSoft), 0);
-  const int before = g_syncs.load();
+  const int before = Syncs();
   ASSERT_TRUE(db->SyncLog().ok());
-  EXPECT_EQ(g_syncs.load() - before, 1);
+  EXPECT_EQ(Syncs() - before, 1);
 }
 
 TEST_F(SqliteDbSyncTest, ProcessCrashDurabilityNeverSyncsOnCommit) {
   auto db = OpenDb(SqliteDb::Sync::kNormal);
   EXPECT_EQ(SyncsOfInsert(*db, SqliteDb::Commit::kDurable), 0);
-  const int before = g_syncs.load();
+  const int before = Syncs();
   ASSERT_TRUE(db->SyncLog().ok());
-  EXPECT_EQ(g_syncs.load() - before, 0);
+  EXPECT_EQ(Syncs() - before, 0);
 }
 
 // Regression (issue 9): SQLITE_FULL was kUnavailable ("retry the same call"), so a worker
