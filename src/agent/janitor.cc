@@ -62,4 +62,36 @@ Result<SweepReport> SweepOrphans(ObjectStore& store, StateStore& state) {
   return report;
 }
 
+Result<int> DeleteSpentMessages(TaskQueue& queue, StateStore& state,
+                                const std::vector<std::string>& queues) {
+  constexpr int64_t kHoldMillis = 60'000;  // longer than the scan; released at its end anyway
+  int deleted = 0;
+  for (const std::string& q : queues) {
+    SB_ASSIGN_OR_RETURN(QueueDepth depth, queue.Depth(q));
+    std::vector<std::string> held;  // receipts of unfinished tasks' messages
+    Status status = Status::Ok();
+    for (int64_t n = 0; n < depth.visible && status.ok(); ++n) {
+      auto leased = queue.Lease(q, kHoldMillis);
+      if (!leased.ok()) {
+        status = leased.status();
+        break;
+      }
+      if (!leased->has_value()) break;
+      const QueueMessage& m = **leased;
+      auto task = state.GetTask(m.body);
+      if (!task.ok() && task.status().code() != StatusCode::kNotFound) {
+        held.push_back(m.receipt);
+        status = task.status();
+      } else if (!task.ok() || IsTerminal(task->state)) {
+        if (queue.Delete(m.receipt).ok()) ++deleted;
+      } else {
+        held.push_back(m.receipt);
+      }
+    }
+    for (const std::string& receipt : held) (void)queue.Release(receipt, 0);
+    SB_RETURN_IF_ERROR(status);
+  }
+  return deleted;
+}
+
 }  // namespace spotbatch

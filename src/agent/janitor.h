@@ -12,8 +12,12 @@
 // object is kept.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "spotbatch/object_store.h"
 #include "spotbatch/state_store.h"
+#include "spotbatch/task_queue.h"
 
 namespace spotbatch {
 
@@ -26,5 +30,14 @@ struct SweepReport {
 // checkpoint names. Errors of single deletions are skipped (the next sweep retries them); a
 // failed listing or read returns its status and deletes nothing.
 Result<SweepReport> SweepOrphans(ObjectStore& store, StateStore& state);
+
+// Deletes the visible messages in `queues` whose task is finished (or gone). A worker that
+// died between a task's last commit and deleting its message leaves one, and `run` ends as
+// soon as every job is finished, before any worker leases it again. Messages of unfinished
+// tasks are held while the queue is read, then released at once (one delivery each on their
+// count). Reads at most the messages visible when it starts. Returns how many it deleted; a
+// failed lease or read returns its status (what was held is released first).
+Result<int> DeleteSpentMessages(TaskQueue& queue, StateStore& state,
+                                const std::vector<std::string>& queues);
 
 }  // namespace spotbatch

@@ -110,7 +110,13 @@ Result<ProgressCounts> RunProgress(StateStore& state, const Result<TaskCounts>& 
 int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
 // Removes what killed attempts left in the store (janitor.h), saying so when it found any.
-void SweepAndReport(const char* who, Services& services) {
+void SweepAndReport(const char* who, const Config& config, Services& services) {
+  auto spent = DeleteSpentMessages(*services.queue, *services.state,
+                                   {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)});
+  if (!spent.ok()) {
+    std::fprintf(stderr, "spotbatch %s: deleting messages of finished tasks: %s\n", who,
+                 spent.status().ToString().c_str());
+  }
   auto swept = SweepOrphans(*services.store, *services.state);
   if (!swept.ok()) {
     std::fprintf(stderr, "spotbatch %s: sweeping orphans: %s\n", who,
@@ -211,7 +217,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
   }
-  SweepAndReport("run", *services);
+  SweepAndReport("run", config, *services);
   // Finished jobs stay finished: a confirmed end needs no second reading of every job.
   if (!confirmed && !jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
@@ -311,7 +317,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       next_scan = MonotonicMillis() + interval;
     }
     if (MonotonicMillis() >= next_sweep) {
-      SweepAndReport("up", *services);
+      SweepAndReport("up", config, *services);
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
     fleet.Tick(/*launch=*/true);
@@ -319,7 +325,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
-  SweepAndReport("up", *services);
+  SweepAndReport("up", config, *services);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

@@ -44,6 +44,26 @@ TEST_F(JanitorTest, RemovesWhatKilledAttemptsLeftAndKeepsWhatIsLive) {
   EXPECT_EQ(again->staging_removed + again->checkpoints_removed, 0);
 }
 
+// A worker that died between a task's last commit and deleting its message leaves the
+// message behind, and `run` ends before any worker leases it again. The janitor deletes
+// exactly the messages of finished tasks and gives the others back at once.
+TEST_F(JanitorTest, DeletesMessagesOfFinishedTasksOnly) {
+  const std::string done = AddInput("done", "1");
+  const std::string waiting = AddInput("waiting", "2");
+  CommitEvent(done, EventKind::kStart, "a1");
+  CommitEvent(done, EventKind::kSucceed, "a1");  // no outputs: SUCCEEDED at once
+  ASSERT_TRUE(queue_->Send(pipeline_.queue, "no-such-task", 0, 0).ok());
+  ASSERT_EQ(Depth().visible, 3);
+  auto deleted = DeleteSpentMessages(*queue_, *state_, {pipeline_.queue, "tasks-on-demand"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(Depth().visible, 1) << "the waiting task's message is back at once";
+  EXPECT_EQ(Depth().in_flight, 0);
+  auto left = queue_->Lease(pipeline_.queue, 1000);
+  ASSERT_TRUE(left.ok() && left->has_value());
+  EXPECT_EQ((*left)->body, waiting + "-0");
+}
+
 TEST_F(JanitorTest, UnreadableStateDeletesNothing) {
   ASSERT_TRUE(store_->Put(StagingKey("gone", 0), "x").ok());
   FaultInjector faults;
