@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "agent/command_runner.h"
+#include "agent/scratch.h"
 #include "common/ids.h"
 #include "common/time_format.h"
 #include "core/interruption.h"
@@ -18,71 +19,6 @@ namespace spotbatch {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Regular files under `dir`, as sorted relative paths with '/' separators.
-Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) {
-      files.push_back(fs::relative(it->path(), dir, ec).generic_string());
-    } else if (!it->is_directory(ec)) {
-      return InvalidArgument("output " + it->path().string() +
-                             " is neither a file nor a directory (symlinks are not published)");
-    }
-  }
-  if (ec) return Internal("cannot list outputs in " + dir + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-// Regular files under `dir` as "path\tsize\tmtime_ns" lines (sorted), and the newest mtime.
-struct FolderState {
-  std::vector<std::string> files;  // relative paths, sorted
-  std::string signature;
-  int64_t newest_unix_millis = 0;
-};
-Result<FolderState> ScanFolder(const std::string& dir) {
-  FolderState out;
-  SB_ASSIGN_OR_RETURN(out.files, ListOutputFiles(dir));
-  for (const std::string& f : out.files) {
-    struct stat st;
-    if (::stat((dir + "/" + f).c_str(), &st) != 0) continue;  // removed meanwhile
-    const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
-    out.signature += f + "\t" + std::to_string(st.st_size) + "\t" + std::to_string(mtime_ns) + "\n";
-    out.newest_unix_millis = std::max(out.newest_unix_millis, mtime_ns / 1'000'000);
-  }
-  return out;
-}
-
-// The input copy of the last attempt, kept to be overwritten by the next one: on the ext4
-// these machines run, allocating an inode for every short task (and freeing it) cost more
-// kernel time than the rest of the worker's file handling together.
-constexpr const char* kSpareInput = ".spare-input";
-
-// Removes everything inside `dir`, keeping `dir` itself.
-void EmptyFolder(const fs::path& dir) {
-  std::error_code ec;
-  for (auto& child : fs::directory_iterator(dir, ec)) fs::remove_all(child.path(), ec);
-}
-
-// Removes everything in `dir` but keeps its input/, output/ and checkpoint/ folders (emptied)
-// and the spare input file.
-void EmptyScratch(const std::string& dir) {
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    const std::string name = it->path().filename();
-    std::error_code e2;
-    if (name == kSpareInput) continue;
-    if ((name == "input" || name == "output" || name == "checkpoint") && it->is_directory(e2)) {
-      EmptyFolder(it->path());
-    } else {
-      fs::remove_all(it->path(), e2);
-    }
-  }
-}
 
 }  // namespace
 
@@ -101,7 +37,8 @@ Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store,
       clock_(clock),
       jitter_(std::move(jitter)),
       command_(CommandTemplate::Parse(pipeline_.command)),
-      supervised_(clock) {
+      supervised_(clock),
+      checkpoints_(store, options_.work_dir + "/checkpoint") {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
@@ -374,10 +311,9 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     return fail(EventKind::kFail, "cannot stage input " + task.input_key + ": " + staged.message(),
                 -1, "");
   }
-  checkpoint_signature_.clear();
-  checkpoint_seq_ = 0;
+  checkpoints_.BeginAttempt();
   if (!task.checkpoint.empty()) {
-    Status restored = RestoreCheckpoint(task);
+    Status restored = checkpoints_.Restore(task.checkpoint);
     if (restored.retryable() || restored.code() == StatusCode::kResourceExhausted) {
       return ReleaseAfterFault(lease, task, "cannot restore checkpoint " + task.checkpoint,
                                restored);
@@ -390,7 +326,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
                    options_.worker_id.c_str(), task.id.c_str(), task.checkpoint.c_str(),
                    restored.ToString().c_str());
       EmptyFolder(checkpoint_dir);  // what was restored before the failure
-      checkpoint_signature_.clear();
+      checkpoints_.BeginAttempt();
     }
   }
   const std::string deadline_file = DeadlineFile();
@@ -533,7 +469,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
   }
-  DropPrefix(checkpoint);  // done: nothing will resume from it
+  checkpoints_.Drop(checkpoint);  // done: nothing will resume from it
   // SUCCEEDED at once when there was nothing to publish; else the outputs are published now.
   if (effect.kind != QueueEffect::kKeep) return Settle(lease, effect);
   return Publish(lease, std::move(task));
@@ -591,7 +527,7 @@ Status Worker::Publish(Lease& lease, TaskRecord task) {
 }
 
 Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect) {
-  auto checkpoint = UploadCheckpoint(task);
+  auto checkpoint = checkpoints_.UploadIfChanged(task.id, task.attempt_token);
   if (checkpoint.ok()) {
     event.checkpoint = checkpoint->prefix;
     event.checkpoint_unix_millis = checkpoint->written_unix_millis;
@@ -600,10 +536,9 @@ Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffe
   Status s = Commit(task, event, effect);
   if (!event.checkpoint.empty()) {
     if (s.ok()) {
-      if (replaced != event.checkpoint) DropPrefix(replaced);
+      if (replaced != event.checkpoint) checkpoints_.Drop(replaced);
     } else {
-      DropPrefix(event.checkpoint);
-      checkpoint_signature_.clear();  // upload it again next time
+      checkpoints_.Abandon(event.checkpoint);
     }
   }
   return s;
@@ -648,46 +583,6 @@ Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
   if (s.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // no longer ours
   SB_RETURN_IF_ERROR(s);
   return Settle(lease, effect);  // released at once: another worker may take it
-}
-
-Result<Worker::Checkpoint> Worker::UploadCheckpoint(const TaskRecord& task) {
-  const std::string dir = options_.work_dir + "/checkpoint";
-  SB_ASSIGN_OR_RETURN(FolderState now, ScanFolder(dir));
-  if (now.files.empty() || now.signature == checkpoint_signature_) return Checkpoint{};
-  Checkpoint out{CheckpointPrefix(task.id, task.attempt_token, ++checkpoint_seq_),
-                 now.newest_unix_millis};
-  for (const std::string& file : now.files) {
-    auto key = CheckpointFileKey(out.prefix, file);
-    Status s = key.ok() ? store_.PutFile(*key, dir + "/" + file).status() : key.status();
-    if (!s.ok()) {
-      DropPrefix(out.prefix);
-      return Status(s.code(), "checkpoint file " + file + ": " + s.message());
-    }
-  }
-  checkpoint_signature_ = std::move(now.signature);
-  return out;
-}
-
-Status Worker::RestoreCheckpoint(const TaskRecord& task) {
-  const std::string dir = options_.work_dir + "/checkpoint";
-  SB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_.List(task.checkpoint));
-  for (const ObjectInfo& o : objects) {
-    const std::string path = dir + "/" + o.key.substr(task.checkpoint.size());
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    SB_RETURN_IF_ERROR(store_.GetToFile(o.key, path));
-  }
-  // What was restored need not be uploaded again.
-  SB_ASSIGN_OR_RETURN(FolderState restored, ScanFolder(dir));
-  checkpoint_signature_ = std::move(restored.signature);
-  return Status::Ok();
-}
-
-void Worker::DropPrefix(const std::string& prefix) {
-  if (prefix.empty()) return;
-  auto objects = store_.List(prefix);
-  if (!objects.ok()) return;  // garbage only: never worth failing a task over
-  for (const ObjectInfo& o : *objects) (void)store_.Delete(o.key);
 }
 
 }  // namespace spotbatch

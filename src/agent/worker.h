@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "agent/checkpoint_sync.h"
 #include "agent/command_launcher.h"
 #include "agent/command_runner.h"
 #include "agent/notice_watcher.h"
@@ -118,23 +119,12 @@ class Worker {
   // its checkpoint, release the task at once.
   Status Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
                    const SpotInterruption& notice);
-  // Uploads the checkpoint folder when it changed since the last upload (or restore) of this
-  // attempt: the new prefix and the newest file time, or an empty prefix when unchanged.
-  struct Checkpoint {
-    std::string prefix;
-    int64_t written_unix_millis = 0;
-  };
-  Result<Checkpoint> UploadCheckpoint(const TaskRecord& task);
   // Commits `event` (a heartbeat or an interruption) with the checkpoint folder when it
   // changed since its last upload; the checkpoint it replaces is deleted after the commit, the
   // new one if the commit fails.
   Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect = nullptr);
   // Where an interruption notice writes the reclaim time for the command.
   std::string DeadlineFile() const { return options_.work_dir + "/deadline"; }
-  // Puts the task's committed checkpoint into the scratch checkpoint folder.
-  Status RestoreCheckpoint(const TaskRecord& task);
-  // Deletes every object under `prefix` (a replaced checkpoint, a failed upload).
-  void DropPrefix(const std::string& prefix);
   // Why the worker should take no new task now, or "" (metadata notices, stop requests).
   std::string ReasonToStop();
   // Moves the message to the on-demand queue (the task may no longer run on spot capacity).
@@ -167,10 +157,8 @@ class Worker {
   CommandLauncher* launcher_ = &supervised_;
   std::unique_ptr<NoticeWatcher> watcher_;  // while Run() runs with metadata_
   std::string exit_reason_;
-  std::string disk_full_;  // why this worker's disk is full; empty while it is not
-  // This attempt's checkpoint folder as last uploaded or restored: (path, size, mtime) lines.
-  std::string checkpoint_signature_;
-  int checkpoint_seq_ = 0;
+  std::string disk_full_;       // why this worker's disk is full; empty while it is not
+  CheckpointSync checkpoints_;  // the scratch checkpoint folder and its uploads
   std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
   std::vector<std::string> pending_deletes_;
   int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued
