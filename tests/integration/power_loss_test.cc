@@ -207,13 +207,21 @@ class Machine {
                                    }));
       threads.emplace_back([w = workers.back().get()] { (void)w->Run(); });
     }
-    // Every task finished, as `run` waits for; the messages a power loss kept for finished
-    // tasks are the janitor's, as at the end of `run`.
+    // Every task finished and no message left. The visible messages a power loss kept for
+    // finished tasks are deleted by the janitor below, as at the end of `run`; a duplicate
+    // still delayed by a retry backoff is deleted by the worker that leases it once due.
     auto finished = [&] {
       auto counts = services->state->CountTasks();
-      return counts.ok() && counts->of(TaskState::kQueued) + counts->of(TaskState::kRunning) +
-                                    counts->of(TaskState::kPublishing) ==
-                                0;
+      if (!counts.ok() || counts->of(TaskState::kQueued) + counts->of(TaskState::kRunning) +
+                                  counts->of(TaskState::kPublishing) !=
+                              0) {
+        return false;
+      }
+      for (const std::string& q : {config_.pipeline.queue, OnDemandQueue(config_.pipeline.queue)}) {
+        auto depth = services->queue->Depth(q);
+        if (!depth.ok() || depth->in_flight + depth->delayed != 0) return false;
+      }
+      return true;
     };
     const bool done = testing::WaitFor([&] { return disk_.power_cut() || finished(); },
                                        std::chrono::seconds(120));
