@@ -22,8 +22,6 @@
 // change, so the journal is the order the disk saw.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -170,26 +170,6 @@ int Delete(sqlite3_vfs*, const char* name, int sync_dir) {
   return g_base->xDelete(g_base, name, sync_dir);
 }
 
-int Access(sqlite3_vfs*, const char* name, int flags, int* out) {
-  return g_base->xAccess(g_base, name, flags, out);
-}
-int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
-  return g_base->xFullPathname(g_base, name, n, out);
-}
-void* DlOpen(sqlite3_vfs*, const char* name) { return g_base->xDlOpen(g_base, name); }
-void DlError(sqlite3_vfs*, int n, char* out) { g_base->xDlError(g_base, n, out); }
-void (*DlSym(sqlite3_vfs*, void* handle, const char* sym))(void) {
-  return g_base->xDlSym(g_base, handle, sym);
-}
-void DlClose(sqlite3_vfs*, void* handle) { g_base->xDlClose(g_base, handle); }
-int Randomness(sqlite3_vfs*, int n, char* out) { return g_base->xRandomness(g_base, n, out); }
-int Sleep(sqlite3_vfs*, int micros) { return g_base->xSleep(g_base, micros); }
-int CurrentTime(sqlite3_vfs*, double* out) { return g_base->xCurrentTime(g_base, out); }
-int GetLastError(sqlite3_vfs*, int n, char* out) { return g_base->xGetLastError(g_base, n, out); }
-int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
-  return g_base->xCurrentTimeInt64(g_base, out);
-}
-
 }  // namespace
 
 Status InstallVfs(Journal* journal) {
@@ -198,24 +178,13 @@ Status InstallVfs(Journal* journal) {
   g_base = sqlite3_vfs_find(nullptr);
   if (g_base == nullptr) return Internal("SQLite has no default VFS");
   g_journal = journal;
-  std::memset(&g_vfs, 0, sizeof(g_vfs));
-  g_vfs.iVersion = 2;
+  // The default VFS with its file opening and deletion replaced; everything else (paths,
+  // randomness, time) is the default's own.
+  g_vfs = *g_base;
   g_vfs.szOsFile = static_cast<int>(sizeof(File)) + g_base->szOsFile;
-  g_vfs.mxPathname = g_base->mxPathname;
   g_vfs.zName = "spotbatch-power-loss";
   g_vfs.xOpen = Open;
   g_vfs.xDelete = Delete;
-  g_vfs.xAccess = Access;
-  g_vfs.xFullPathname = FullPathname;
-  g_vfs.xDlOpen = DlOpen;
-  g_vfs.xDlError = DlError;
-  g_vfs.xDlSym = DlSym;
-  g_vfs.xDlClose = DlClose;
-  g_vfs.xRandomness = Randomness;
-  g_vfs.xSleep = Sleep;
-  g_vfs.xCurrentTime = CurrentTime;
-  g_vfs.xGetLastError = GetLastError;
-  g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
   if (sqlite3_vfs_register(&g_vfs, /*makeDflt=*/1) != SQLITE_OK) {
     g_journal = nullptr;
     return Internal("cannot register the power-loss VFS");

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.h"
 #include "integration/cli_util.h"
 #include "integration/run_state.h"
 #include "process_probe.h"
@@ -31,6 +32,15 @@ namespace spotbatch::testing {
 
 // Output files (relative to "out/<rel>/") an input must have and their content.
 using ExpectedOutputs = std::function<std::map<std::string, std::string>(const std::string& rel)>;
+
+// What a serial run of kShaCommand (pipeline_fixture.h) publishes for input `rel` of `inputs_dir`,
+// for the crash checker.
+inline ExpectedOutputs ShaOfEachInput(std::string inputs_dir) {
+  return [inputs_dir = std::move(inputs_dir)](const std::string& rel) {
+    const std::string data = ReadFile(inputs_dir + "/" + rel);
+    return std::map<std::string, std::string>{{"sum.txt", Sha256Hex(data) + "  -\n"}};
+  };
+}
 
 struct CrashCheck {
   std::string folder;               // the pipeline folder: config, data/, .spotbatch/

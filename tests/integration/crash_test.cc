@@ -42,11 +42,7 @@ class CrashTest : public PipelineFixture, public ::testing::WithParamInterface<c
     testing::CrashCheck check;
     check.folder = dir_.path();
     for (int i = 0; i < inputs; ++i) check.inputs.push_back("f" + std::to_string(i));
-    const std::string inputs_dir = dir_ / "inputs";
-    check.expected = [inputs_dir](const std::string& rel) {
-      const std::string data = testing::ReadFile(inputs_dir + "/" + rel);
-      return std::map<std::string, std::string>{{"sum.txt", Sha256Hex(data) + "  -\n"}};
-    };
+    check.expected = testing::ShaOfEachInput(dir_ / "inputs");
     return check;
   }
 };

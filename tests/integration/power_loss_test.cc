@@ -23,6 +23,7 @@
 #include "apps/wiring.h"
 #include "common/ids.h"
 #include "integration/crash_checker.h"
+#include "integration/pipeline_fixture.h"
 
 namespace spotbatch {
 namespace {
@@ -89,8 +90,6 @@ class SuccessWitness final : public StateStore {
 
 constexpr int kWorkers = 2;
 constexpr int64_t kLeaseMillis = 2'000;
-constexpr const char* kShaCommand =
-    R"(["sh", "-c", "sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])";
 
 // One pipeline folder on its own disk, booted again after each power loss.
 class Machine {
@@ -101,7 +100,8 @@ class Machine {
     // The config and the user's inputs are not on the simulated disk: they exist before.
     WriteFile(folder_ + "/sb.toml",
               "[store]\npath = \"data\"\n\n[state]\ndurability = \"" + durability +
-                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " + kShaCommand +
+                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " +
+                  testing::kShaCommand +
                   "\nretry_backoff_seconds = 0.01\n\n[worker]\nwork_dir = \"" + dir +
                   "/work\"\nlease_seconds = " + std::to_string(kLeaseMillis / 1000) +
                   "\nheartbeat_seconds = 0.5\nkill_grace_seconds = 0.2\n");
@@ -142,11 +142,7 @@ class Machine {
     testing::CrashCheck check;
     check.folder = folder_;
     check.inputs = acknowledged_;
-    const std::string inputs_dir = dir_ + "/inputs";
-    check.expected = [inputs_dir](const std::string& rel) {
-      const std::string data = ReadFile(inputs_dir + "/" + rel);
-      return std::map<std::string, std::string>{{"sum.txt", Sha256Hex(data) + "  -\n"}};
-    };
+    check.expected = testing::ShaOfEachInput(dir_ + "/inputs");
     return check;
   }
   // Tasks whose acknowledged success the state store forgot: "id: acknowledged token, now
