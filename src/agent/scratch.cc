@@ -1,6 +1,9 @@
 #include "agent/scratch.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <filesystem>
@@ -9,6 +12,24 @@ namespace spotbatch {
 namespace {
 namespace fs = std::filesystem;
 }  // namespace
+
+Status StageInput(ObjectStore& store, const std::string& key, const std::string& input,
+                  const std::string& spare) {
+  const bool reused = std::rename(spare.c_str(), input.c_str()) == 0;
+  Status staged = store.GetToFile(key, input);
+  if (!staged.ok() && reused) {
+    ::unlink(input.c_str());
+    staged = store.GetToFile(key, input);
+  }
+  return staged;
+}
+
+void KeepAsSpare(const std::string& input, const std::string& spare) {
+  struct stat st;
+  if (::lstat(input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    (void)std::rename(input.c_str(), spare.c_str());
+  }
+}
 
 Result<std::vector<std::string>> ListOutputFiles(const std::string& dir) {
   std::vector<std::string> files;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "spotbatch/object_store.h"
 #include "spotbatch/status.h"
 
 namespace spotbatch {
@@ -14,6 +15,16 @@ namespace spotbatch {
 // these machines run, allocating an inode for every short task (and freeing it) cost more
 // kernel time than the rest of the worker's file handling together.
 inline constexpr const char* kSpareInput = ".spare-input";
+
+// Copies object `key` of `store` to the file `input`, into the spare input file `spare` when
+// there is one (renamed to `input` and overwritten in place, no new inode); should that fail
+// (the last command left the spare unwritable), into a new file. The store's error otherwise.
+Status StageInput(ObjectStore& store, const std::string& key, const std::string& input,
+                  const std::string& spare);
+
+// Keeps the staged input `input`, if it is still a regular file, as the spare for the next
+// attempt.
+void KeepAsSpare(const std::string& input, const std::string& spare);
 
 // Regular files under `dir`, as sorted relative paths with '/' separators. kInvalidArgument
 // for anything else (a symlink, a device): outputs are files only.

@@ -1,14 +1,14 @@
 #include "agent/worker.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
-#include "agent/command_runner.h"
+#include "agent/attempt_command.h"
+#include "agent/attempt_watch.h"
 #include "agent/scratch.h"
 #include "common/ids.h"
 #include "common/time_format.h"
@@ -259,36 +259,53 @@ Status Worker::Handle(Lease& lease) {
   return Unavailable("task " + lease.message.body + " keeps changing; leaving it for later");
 }
 
+// The worker's side of WatchAttempt: waits on the command and the wake pipe, heartbeats.
+class Worker::Watched final : public WatchedAttempt {
+ public:
+  Watched(Worker& w, Lease& lease, TaskRecord& task, RunningCommand& cmd)
+      : w_(w), lease_(lease), task_(task), cmd_(cmd) {}
+  bool WaitForExit(int64_t millis) override {
+    if (cmd_.Wait(millis, w_.wake_pipe_[0])) return true;
+    w_.DrainWakePipe();
+    return false;
+  }
+  std::optional<SpotInterruption> Interruption() override {
+    return w_.watcher_ ? w_.watcher_->Current().interruption : std::nullopt;
+  }
+  bool StopRequested() override { return w_.stop_.load(); }
+  Status Heartbeat() override {
+    (void)w_.FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
+    extended_ = w_.queue_.Extend(lease_.message.receipt, w_.options_.lease_millis);
+    if (!extended_.ok()) return extended_;
+    // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
+    // next attempt resumes from should this instance vanish without notice.
+    return w_.CommitWithCheckpoint(task_, w_.Event(EventKind::kHeartbeat, task_.attempt_token));
+  }
+  // Whether the last heartbeat still held the message's lease.
+  bool lease_held() const { return extended_.ok(); }
+
+ private:
+  Worker& w_;
+  Lease& lease_;
+  TaskRecord& task_;
+  RunningCommand& cmd_;
+  Status extended_;
+};
+
 Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
-  const std::string token = task.attempt_token;
-  const std::string receipt = lease.message.receipt;
-  // One scratch folder per worker, emptied around each attempt: creating folders costs more
-  // than the rest of a short task's bookkeeping on the disks this runs on.
-  const std::string& scratch = options_.work_dir;
-  const std::string input_dir = scratch + "/input";
-  const std::string output_dir = scratch + "/output";
-  const std::string checkpoint_dir = scratch + "/checkpoint";
-  const std::string spare = scratch + "/" + kSpareInput;
-  const std::string name(KeyName(task.input_key));
-  const std::string input_path = input_dir + "/" + name;
+  const AttemptPaths paths = AttemptPaths::For(options_.work_dir, KeyName(task.input_key));
   struct Cleanup {
-    const std::string& dir;
-    const std::string& input;
-    const std::string& spare;
+    const AttemptPaths& paths;
     ~Cleanup() {
-      struct stat st;
-      if (::lstat(input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        (void)::rename(input.c_str(), spare.c_str());
-      }
-      EmptyScratch(dir);
+      KeepAsSpare(paths.input, paths.spare_input);
+      EmptyScratch(paths.scratch);
     }
-  } cleanup{scratch, input_path, spare};
+  } cleanup{paths};
   std::error_code ec;
-  for (const auto& d : {input_dir, output_dir, checkpoint_dir}) {
+  for (const auto& d : {paths.input_dir, paths.output_dir, paths.checkpoint_dir}) {
     if (!fs::is_directory(d, ec)) fs::create_directories(d, ec);
     if (ec) return Internal("cannot create scratch " + d + ": " + ec.message());
   }
-
   auto fail = [&](EventKind kind, const std::string& message, int exit_code,
                   const std::string& log) {
     return EndAttempt(lease, task, kind, message, exit_code, log);
@@ -296,20 +313,13 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
 
   auto rel = RelativeInputKey(pipeline_.input_prefix, task.input_key);
   if (!rel.ok()) return fail(EventKind::kFail, rel.status().message(), -1, "");
-  // Overwrite the spare file in place (no new inode); should the last command have left it
-  // unwritable, start from a new file.
-  const bool reused = ::rename(spare.c_str(), input_path.c_str()) == 0;
-  Status staged = store_.GetToFile(task.input_key, input_path);
-  if (!staged.ok() && reused) {
-    ::unlink(input_path.c_str());
-    staged = store_.GetToFile(task.input_key, input_path);
-  }
+  Status staged = StageInput(store_, task.input_key, paths.input, paths.spare_input);
   if (!staged.ok()) {
+    const std::string what = "cannot stage input " + task.input_key;
     if (staged.retryable() || staged.code() == StatusCode::kResourceExhausted) {
-      return ReleaseAfterFault(lease, task, "cannot stage input " + task.input_key, staged);
+      return ReleaseAfterFault(lease, task, what, staged);
     }
-    return fail(EventKind::kFail, "cannot stage input " + task.input_key + ": " + staged.message(),
-                -1, "");
+    return fail(EventKind::kFail, what + ": " + staged.message(), -1, "");
   }
   checkpoints_.BeginAttempt();
   if (!task.checkpoint.empty()) {
@@ -325,48 +335,23 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
                    "from the beginning\n",
                    options_.worker_id.c_str(), task.id.c_str(), task.checkpoint.c_str(),
                    restored.ToString().c_str());
-      EmptyFolder(checkpoint_dir);  // what was restored before the failure
+      EmptyFolder(paths.checkpoint_dir);  // what was restored before the failure
       checkpoints_.BeginAttempt();
     }
   }
-  const std::string deadline_file = DeadlineFile();
 
   if (!command_.ok()) return fail(EventKind::kFail, command_.status().message(), -1, "");
-  PlaceholderValues values;
-  values[Placeholder::kInput] = input_path;
-  values[Placeholder::kOutputDir] = output_dir;
-  values[Placeholder::kCheckpointDir] = checkpoint_dir;
-  values[Placeholder::kKey] = task.input_key;
-  values[Placeholder::kName] = name;
-  values[Placeholder::kConfigDir] = pipeline_.config_dir;
-  CommandSpec spec;
-  spec.argv = command_->Expand(values);
-  // Search PATH once per program, not at every exec.
-  if (spec.argv[0].find('/') == std::string::npos) {
-    auto [it, inserted] = resolved_programs_.try_emplace(spec.argv[0]);
-    if (inserted) it->second = FindProgram(spec.argv[0]);
-    if (!it->second.empty()) spec.argv[0] = it->second;
-  }
-  spec.env = {{"SPOTBATCH_INPUT", input_path},
-              {"SPOTBATCH_OUTPUT_DIR", output_dir},
-              {"SPOTBATCH_CHECKPOINT_DIR", checkpoint_dir},
-              {"SPOTBATCH_KEY", task.input_key},
-              {"SPOTBATCH_ATTEMPT", std::to_string(task.attempts)},
-              {"SPOTBATCH_TASK_ID", task.id},
-              // When the attempt must end (its timeout), in Unix seconds; an interruption
-              // notice writes the reclaim time into the file, and sends SIGTERM.
-              {"SPOTBATCH_DEADLINE",
-               std::to_string((clock_.NowUnixMillis() + pipeline_.timeout_millis) / 1000)},
-              {"SPOTBATCH_DEADLINE_FILE", deadline_file}};
-  spec.cwd = scratch;
-  spec.capture_tail_bytes = options_.log_tail_bytes;
+  const CommandSpec spec =
+      AttemptCommand(*command_, paths, task, pipeline_.config_dir,
+                     clock_.NowUnixMillis() + pipeline_.timeout_millis, options_.log_tail_bytes,
+                     programs_);
   if (inline_command_) {
     const int exit_code = inline_command_(spec);
     if (exit_code != 0) {
       return fail(EventKind::kFail, "command exited with status " + std::to_string(exit_code),
                   exit_code, "");
     }
-    return Finish(lease, std::move(task), *rel, output_dir, "");
+    return Finish(lease, std::move(task), *rel, paths.output_dir, "");
   }
   auto started = launcher_->Start(spec);
   if (!started.ok()) {
@@ -377,57 +362,38 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   }
   RunningCommand& cmd = **started;
 
-  const int64_t t0 = clock_.MonotonicNanos() / 1'000'000;
-  const int64_t deadline = t0 + pipeline_.timeout_millis;
-  int64_t next_heartbeat = t0 + options_.heartbeat_millis;
-  while (true) {
-    const int64_t now = clock_.MonotonicNanos() / 1'000'000;
-    if (cmd.Wait(std::min(deadline, next_heartbeat) - now, wake_pipe_[0])) break;
-    DrainWakePipe();
-    const int64_t after = clock_.MonotonicNanos() / 1'000'000;
-    if (watcher_) {
-      if (auto notice = watcher_->Current().interruption) {
-        return Interrupt(lease, task, cmd, *notice);
-      }
-    }
-    if (stop_.load()) {
+  Watched watched(*this, lease, task, cmd);
+  const WatchEnd end =
+      WatchAttempt(watched, clock_, pipeline_.timeout_millis, options_.heartbeat_millis);
+  switch (end.kind) {
+    case WatchEnd::kExited:
+      break;
+    case WatchEnd::kInterrupted:
+      return Interrupt(lease, task, cmd, end.notice);
+    case WatchEnd::kStopping:
       cmd.Terminate(options_.kill_grace_millis);
       return fail(EventKind::kRelease, "worker stopping", -1, cmd.output_tail());
-    }
-    if (after >= deadline) {
+    case WatchEnd::kTimedOut:
       cmd.Terminate(options_.kill_grace_millis);
       return fail(EventKind::kTimeout,
                   "timed out after " + std::to_string(pipeline_.timeout_millis / 1000) + " s", -1,
                   cmd.output_tail());
-    }
-    if (after < next_heartbeat) continue;
-    next_heartbeat = after + options_.heartbeat_millis;
-    (void)FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
-    Status extended = queue_.Extend(receipt, options_.lease_millis);
-    // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
-    // next attempt resumes from should this instance vanish without notice.
-    Status beat =
-        extended.ok() ? CommitWithCheckpoint(task, Event(EventKind::kHeartbeat, token)) : extended;
-    if (beat.ok() || beat.retryable()) continue;  // a busy database: the lease has slack
-    // The attempt is no longer ours: cancelled, or the lease went to another worker.
-    cmd.Terminate(options_.kill_grace_millis);
-    auto now_task = state_.GetTask(task.id);
-    if (now_task.ok() && now_task->state == TaskState::kCancelled && extended.ok()) {
+    case WatchEnd::kNoLongerOurs: {
+      // Cancelled, or the lease went to another worker.
+      cmd.Terminate(options_.kill_grace_millis);
       lease.settled = true;
-      return DeleteLater(receipt);
+      if (!watched.lease_held()) return Status::Ok();  // the message lives on with its holder
+      auto now_task = state_.GetTask(task.id);
+      if (now_task.ok() && now_task->state == TaskState::kCancelled) {
+        return DeleteLater(lease.message.receipt);
+      }
+      return queue_.Release(lease.message.receipt, 0);
     }
-    if (extended.ok()) {
-      lease.settled = true;
-      return queue_.Release(receipt, 0);
-    }
-    lease.settled = true;  // the receipt is stale; the message lives on with its new holder
-    return Status::Ok();
   }
-
   const std::string log = cmd.output_tail();
   if (cmd.exit_code() != 0)
     return fail(EventKind::kFail, "command " + cmd.Describe(), cmd.exit_code(), log);
-  return Finish(lease, std::move(task), *rel, output_dir, log);
+  return Finish(lease, std::move(task), *rel, paths.output_dir, log);
 }
 
 Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
@@ -565,7 +531,7 @@ Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
   const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - clock_.NowUnixMillis(),
                                                 options_.interruption_grace_millis);
   // The command learns the reclaim time from its deadline file, then gets SIGTERM.
-  const std::string deadline_file = DeadlineFile();
+  const std::string deadline_file = AttemptPaths::For(options_.work_dir, "").deadline_file;
   if (FILE* f = std::fopen((deadline_file + ".tmp").c_str(), "w")) {
     std::fprintf(f, "%lld\n", static_cast<long long>(notice.time_unix_millis / 1000));
     std::fclose(f);

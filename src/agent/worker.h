@@ -13,8 +13,8 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "agent/attempt_command.h"
 #include "agent/checkpoint_sync.h"
 #include "agent/command_launcher.h"
 #include "agent/command_runner.h"
@@ -92,6 +92,7 @@ class Worker {
 
  private:
   struct Lease;
+  class Watched;
   // Finished tasks' messages are deleted in batches of this many (one commit for all), after
   // the soft successes among them are made durable (one fsync for all).
   static constexpr size_t kDeleteBatch = 16;
@@ -123,8 +124,6 @@ class Worker {
   // changed since its last upload; the checkpoint it replaces is deleted after the commit, the
   // new one if the commit fails.
   Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect = nullptr);
-  // Where an interruption notice writes the reclaim time for the command.
-  std::string DeadlineFile() const { return options_.work_dir + "/deadline"; }
   // Why the worker should take no new task now, or "" (metadata notices, stop requests).
   std::string ReasonToStop();
   // Moves the message to the on-demand queue (the task may no longer run on spot capacity).
@@ -159,7 +158,7 @@ class Worker {
   std::string exit_reason_;
   std::string disk_full_;       // why this worker's disk is full; empty while it is not
   CheckpointSync checkpoints_;  // the scratch checkpoint folder and its uploads
-  std::unordered_map<std::string, std::string> resolved_programs_;  // name -> path on PATH
+  ProgramResolver programs_;
   std::vector<std::string> pending_deletes_;
   int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued
   bool unsynced_successes_ = false;  // soft commits (DurabilityOf) not yet Sync()ed

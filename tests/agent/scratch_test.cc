@@ -1,10 +1,15 @@
 #include "agent/scratch.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "adapters/memory/memory_object_store.h"
+#include "common/fake_clock.h"
+#include "testing/fault_injector.h"
+#include "testing/faulty_ports.h"
 #include "test_util.h"
 
 namespace spotbatch {
@@ -53,6 +58,82 @@ TEST(ScratchTest, FolderSignatureChangesWithAnyFile) {
   WriteFile(dir / "sub/b", "22");
   EXPECT_NE(ScanFolder(dir.path())->signature, before.signature);
   EXPECT_GT(before.newest_unix_millis, 0);
+}
+
+ino_t InodeOf(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(ScratchTest, StagingOverwritesTheSpareInputInPlace) {
+  testing::TempDir dir;
+  FakeClock clock;
+  MemoryObjectStore store(clock);
+  ASSERT_TRUE(store.Put("in/a.txt", "new input").ok());
+  WriteFile(dir / "input/.keep", "");
+  WriteFile(dir / kSpareInput, "the last attempt's much longer input");
+  const ino_t spare = InodeOf(dir / kSpareInput);
+  ASSERT_TRUE(StageInput(store, "in/a.txt", dir / "input/a.txt", dir / kSpareInput).ok());
+  EXPECT_EQ(testing::ReadFile(dir / "input/a.txt"), "new input") << "truncated, not appended";
+  EXPECT_EQ(InodeOf(dir / "input/a.txt"), spare) << "no new inode";
+  EXPECT_FALSE(fs::exists(dir / kSpareInput));
+  KeepAsSpare(dir / "input/a.txt", dir / kSpareInput);
+  EXPECT_EQ(InodeOf(dir / kSpareInput), spare);
+  EXPECT_FALSE(fs::exists(dir / "input/a.txt"));
+}
+
+TEST(ScratchTest, StagingStartsANewFileWhenWritingTheSpareFails) {
+  testing::TempDir dir;
+  FakeClock clock;
+  MemoryObjectStore base(clock);
+  ASSERT_TRUE(base.Put("in/a.txt", "data").ok());
+  FaultInjector faults;
+  // As when the last command left the spare unwritable (which root, running these tests here,
+  // would write anyway).
+  faults.Add({.method = "GetToFile", .nth = 1, .status = InjectedUnavailable()});
+  FaultyObjectStore store(base, faults);
+  WriteFile(dir / "input/.keep", "");
+  WriteFile(dir / kSpareInput, "old");
+  // A second name keeps the spare's inode alive (so it is not reused) and shows what it holds.
+  ASSERT_EQ(::link((dir / kSpareInput).c_str(), (dir / "witness").c_str()), 0);
+  ASSERT_TRUE(StageInput(store, "in/a.txt", dir / "input/a.txt", dir / kSpareInput).ok());
+  EXPECT_EQ(testing::ReadFile(dir / "input/a.txt"), "data");
+  EXPECT_NE(InodeOf(dir / "input/a.txt"), InodeOf(dir / "witness")) << "a new file";
+  EXPECT_EQ(testing::ReadFile(dir / "witness"), "old");
+  EXPECT_EQ(faults.calls("GetToFile"), 2);
+}
+
+TEST(ScratchTest, StagingWithoutASpareTriesOnce) {
+  testing::TempDir dir;
+  FakeClock clock;
+  MemoryObjectStore base(clock);
+  ASSERT_TRUE(base.Put("in/a.txt", "data").ok());
+  FaultInjector faults;
+  faults.Add({.method = "GetToFile", .nth = 1, .status = InjectedUnavailable()});
+  FaultyObjectStore store(base, faults);
+  WriteFile(dir / "input/.keep", "");
+  EXPECT_EQ(StageInput(store, "in/a.txt", dir / "input/a.txt", dir / kSpareInput).code(),
+            StatusCode::kUnavailable)
+      << "a store fault is the caller's to judge, not retried here";
+  EXPECT_EQ(faults.calls("GetToFile"), 1);
+}
+
+TEST(ScratchTest, StagingAMissingObjectSaysNotFound) {
+  testing::TempDir dir;
+  FakeClock clock;
+  MemoryObjectStore store(clock);
+  WriteFile(dir / "input/.keep", "");
+  EXPECT_EQ(StageInput(store, "in/gone", dir / "input/gone", dir / kSpareInput).code(),
+            StatusCode::kNotFound);
+}
+
+TEST(ScratchTest, OnlyARegularFileIsKeptAsTheSpare) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "input/a-dir");
+  KeepAsSpare(dir / "input/a-dir", dir / kSpareInput);
+  EXPECT_FALSE(fs::exists(dir / kSpareInput)) << "a command replaced its input by a folder";
+  KeepAsSpare(dir / "input/never-staged", dir / kSpareInput);
+  EXPECT_FALSE(fs::exists(dir / kSpareInput));
 }
 
 }  // namespace
