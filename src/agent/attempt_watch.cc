@@ -5,7 +5,7 @@
 namespace spotbatch {
 
 WatchEnd WatchAttempt(WatchedAttempt& attempt, Clock& clock, int64_t timeout_millis,
-                            int64_t heartbeat_millis) {
+                      int64_t heartbeat_millis) {
   auto now_millis = [&clock] { return clock.MonotonicNanos() / 1'000'000; };
   const int64_t start = now_millis();
   const int64_t deadline = start + timeout_millis;

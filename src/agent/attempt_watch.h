@@ -47,6 +47,6 @@ struct WatchEnd {
 // the first in this order wins: interruption (its checkpoint must be kept before anything
 // slow), stop, timeout, refused heartbeat.
 WatchEnd WatchAttempt(WatchedAttempt& attempt, Clock& clock, int64_t timeout_millis,
-                            int64_t heartbeat_millis);
+                      int64_t heartbeat_millis);
 
 }  // namespace spotbatch

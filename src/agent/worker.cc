@@ -341,10 +341,9 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
   }
 
   if (!command_.ok()) return fail(EventKind::kFail, command_.status().message(), -1, "");
-  const CommandSpec spec =
-      AttemptCommand(*command_, paths, task, pipeline_.config_dir,
-                     clock_.NowUnixMillis() + pipeline_.timeout_millis, options_.log_tail_bytes,
-                     programs_);
+  const CommandSpec spec = AttemptCommand(*command_, paths, task, pipeline_.config_dir,
+                                          clock_.NowUnixMillis() + pipeline_.timeout_millis,
+                                          options_.log_tail_bytes, programs_);
   if (inline_command_) {
     const int exit_code = inline_command_(spec);
     if (exit_code != 0) {

@@ -36,9 +36,8 @@ TEST(AttemptCommandTest, PathsLiveInTheScratchFolder) {
 }
 
 TEST(AttemptCommandTest, FillsEveryPlaceholderOnceAndTheEnvironment) {
-  auto command = CommandTemplate::Parse(
-      {"/bin/tool", "{input}", "-o", "{output_dir}/{name}.out", "--ck={checkpoint_dir}", "{key}",
-       "{config_dir}/model"});
+  auto command = CommandTemplate::Parse({"/bin/tool", "{input}", "-o", "{output_dir}/{name}.out",
+                                         "--ck={checkpoint_dir}", "{key}", "{config_dir}/model"});
   ASSERT_TRUE(command.ok());
   const TaskRecord task = Task();
   const AttemptPaths paths = AttemptPaths::For("/w", "{name}.txt");
@@ -81,8 +80,8 @@ TEST(AttemptCommandTest, ProgramsAreFoundOnPathOnceAndPathsAreLeftAlone) {
 
   auto command = CommandTemplate::Parse({"my-tool", "{input}"});
   ASSERT_TRUE(command.ok());
-  const CommandSpec spec = AttemptCommand(*command, AttemptPaths::For("/w", "a"), Task(), "",
-                                          0, 0, programs);
+  const CommandSpec spec =
+      AttemptCommand(*command, AttemptPaths::For("/w", "a"), Task(), "", 0, 0, programs);
   EXPECT_EQ(spec.argv[0], bin / "my-tool");
 }
 

@@ -21,7 +21,7 @@ class ScriptedAttempt final : public WatchedAttempt {
   int64_t exit_at = kNever;
   int64_t interruption_at = kNever;
   int64_t stop_at = kNever;
-  std::vector<int64_t> spurious_wakes;  // woken with nothing to look at
+  std::vector<int64_t> spurious_wakes;   // woken with nothing to look at
   std::deque<Status> heartbeat_answers;  // Ok once they run out
   std::vector<int64_t> heartbeats;       // when each was sent
 

@@ -8,9 +8,9 @@
 
 #include "adapters/memory/memory_object_store.h"
 #include "common/fake_clock.h"
+#include "test_util.h"
 #include "testing/fault_injector.h"
 #include "testing/faulty_ports.h"
-#include "test_util.h"
 
 namespace spotbatch {
 namespace {
