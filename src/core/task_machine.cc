@@ -265,8 +265,15 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
   if (result.ok()) {
     result->task.version = task.version + 1;
     result->task.updated_unix_millis = e.now_unix_millis;
-    result->durability =
-        IsTerminal(result->task.state) ? CommitDurability::kDurable : DurabilityOf(e);
+    // A soft event that ends the task (a hand-back or a start that spent its budget) is made
+    // durable: undone, it would run the task on a budget already spent. A success without
+    // outputs stays soft (DurabilityOf): undone, the task only runs again. Making it durable
+    // too (as from 2026-12-01 08:35 to 13:30) cost one fdatasync per short task, about 40% of
+    // a worker's time on `true`.
+    const bool soft_success = e.kind == EventKind::kSucceed && e.outputs.empty();
+    result->durability = IsTerminal(result->task.state) && !soft_success
+                             ? CommitDurability::kDurable
+                             : DurabilityOf(e);
     result->queue = QueueEffectOf(result->task, e.now_unix_millis, policy);
   }
   return result;

@@ -149,6 +149,25 @@ TEST(TaskMachine, LostBudgetSpentFailsTask) {
   EXPECT_EQ(tr->durability, CommitDurability::kDurable) << "a start that fails the task";
 }
 
+// Committed soft and made durable by the worker in batches (StateStore::Sync): making each
+// one durable cost an fdatasync per short task. A success with outputs, and the publish that
+// ends it, are durable.
+TEST(TaskMachine, ASuccessWithoutOutputsEndsTheTaskInASoftCommit) {
+  auto done = ApplyTaskEvent(Running("a1"), Ev(EventKind::kSucceed, "a1"), RetryPolicy{});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.state, TaskState::kSucceeded);
+  EXPECT_EQ(done->durability, CommitDurability::kSoft);
+  TaskEvent with_outputs = Ev(EventKind::kSucceed, "a1");
+  with_outputs.outputs = {{"_spotbatch/staging/a1.0", "out/a/x"}};
+  auto staged = ApplyTaskEvent(Running("a1"), with_outputs, RetryPolicy{});
+  ASSERT_TRUE(staged.ok());
+  EXPECT_EQ(staged->durability, CommitDurability::kDurable);
+  auto published = ApplyTaskEvent(staged->task, Ev(EventKind::kPublished, "a1"), RetryPolicy{});
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->task.state, TaskState::kSucceeded);
+  EXPECT_EQ(published->durability, CommitDurability::kDurable);
+}
+
 TEST(TaskMachine, SucceedStagesOutputsThenPublishedSucceeds) {
   TaskEvent e = Ev(EventKind::kSucceed, "a1");
   e.outputs = {{"_spotbatch/staging/a1/x", "out/a/x"}};

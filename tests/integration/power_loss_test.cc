@@ -50,6 +50,8 @@ class RebootClock final : public Clock {
 // Sees every commit, as an observer outside the machine would, and remembers the first
 // success of each task that a commit acknowledged (the attempt's token). Once acknowledged, a
 // success may not be forgotten by a power loss: the task would run again, work done twice.
+// A soft commit (a success without outputs) is acknowledged by the next Sync() that returns:
+// the worker makes its soft successes durable that way before it deletes their messages.
 class SuccessWitness final : public StateStore {
  public:
   SuccessWitness(StateStore& base, std::map<std::string, std::string>& acknowledged)
@@ -65,11 +67,32 @@ class SuccessWitness final : public StateStore {
     Status s = base_.CommitTask(next, expected_version, attempts, durability);
     if (s.ok() && (next.state == TaskState::kPublishing || next.state == TaskState::kSucceeded)) {
       std::lock_guard<std::mutex> lock(mu_);
-      acknowledged_.emplace(next.id, next.attempt_token);
+      if (durability == CommitDurability::kDurable) {
+        acknowledged_.emplace(next.id, next.attempt_token);
+      } else {
+        soft_.emplace(next.id, next.attempt_token);
+      }
     }
     return s;
   }
-  Status Sync() override { return base_.Sync(); }
+  Status Sync() override {
+    std::map<std::string, std::string> soft;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      soft = soft_;  // commits made after this point are not covered by this Sync
+    }
+    Status s = base_.Sync();
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [id, token] : soft) {
+        if (acknowledged_.emplace(id, token).second) ++synced_;
+        soft_.erase(id);
+      }
+    }
+    return s;
+  }
+  // Soft successes that a Sync() acknowledged.
+  int64_t synced() const { return synced_; }
   Status MarkEnqueued(std::string_view id, int64_t expected_version) override {
     return base_.MarkEnqueued(id, expected_version);
   }
@@ -85,6 +108,8 @@ class SuccessWitness final : public StateStore {
  private:
   StateStore& base_;
   std::map<std::string, std::string>& acknowledged_;
+  std::map<std::string, std::string> soft_;  // committed soft, not yet synced
+  int64_t synced_ = 0;
   std::mutex mu_;
 };
 
@@ -94,14 +119,18 @@ constexpr int64_t kLeaseMillis = 2'000;
 // One pipeline folder on its own disk, booted again after each power loss.
 class Machine {
  public:
-  Machine(const std::string& dir, int inputs, const std::string& durability)
-      : dir_(dir), folder_(dir + "/pipeline"), disk_(folder_, dir + "/shadow") {
+  // `command`: a TOML array; kShaCommand writes one output per input, kChecksumOnly none.
+  Machine(const std::string& dir, int inputs, const std::string& durability,
+          const char* command = testing::kShaCommand)
+      : dir_(dir),
+        folder_(dir + "/pipeline"),
+        disk_(folder_, dir + "/shadow"),
+        has_outputs_(std::string_view(command) == testing::kShaCommand) {
     EXPECT_TRUE(disk_.InstallSqliteVfs().ok());
     // The config and the user's inputs are not on the simulated disk: they exist before.
     WriteFile(folder_ + "/sb.toml",
               "[store]\npath = \"data\"\n\n[state]\ndurability = \"" + durability +
-                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " +
-                  testing::kShaCommand +
+                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " + command +
                   "\nretry_backoff_seconds = 0.01\n\n[worker]\nwork_dir = \"" + dir +
                   "/work\"\nlease_seconds = " + std::to_string(kLeaseMillis / 1000) +
                   "\nheartbeat_seconds = 0.5\nkill_grace_seconds = 0.2\n");
@@ -142,7 +171,9 @@ class Machine {
     testing::CrashCheck check;
     check.folder = folder_;
     check.inputs = acknowledged_;
-    check.expected = testing::ShaOfEachInput(dir_ + "/inputs");
+    check.expected = has_outputs_
+                         ? testing::ShaOfEachInput(dir_ + "/inputs")
+                         : [](const std::string&) { return std::map<std::string, std::string>{}; };
     return check;
   }
   // Tasks whose acknowledged success the state store forgot: "id: acknowledged token, now
@@ -165,6 +196,7 @@ class Machine {
   // Boots that found a task whose success was committed but not yet published: the power
   // went in the publish window.
   int publish_window_losses() const { return publish_window_losses_; }
+  int64_t synced_successes() const { return synced_successes_; }
 
  private:
   // One boot: uploads what the user has not seen acknowledged yet, ingests, runs the workers
@@ -223,6 +255,7 @@ class Machine {
                                        std::chrono::seconds(120));
     for (auto& w : workers) w->RequestStop();
     for (auto& t : threads) t.join();
+    synced_successes_ += state.synced();
     EXPECT_TRUE(done) << "boot " << boot << " neither finished nor lost power";
     if (disk_.power_cut()) return false;
     return DeleteSpentMessages(*services->queue, *services->state,
@@ -234,6 +267,7 @@ class Machine {
   const std::string dir_;
   const std::string folder_;
   PowerLossDisk disk_;
+  const bool has_outputs_;
   RebootClock clock_;
   Config config_;
   std::vector<std::string> pending_uploads_;
@@ -242,6 +276,7 @@ class Machine {
   int64_t writes_lost_ = 0;
   int64_t entries_lost_ = 0;
   int publish_window_losses_ = 0;
+  int64_t synced_successes_ = 0;
 };
 
 // Fresh pipelines of 24 inputs lose power at random points until there were
@@ -288,6 +323,46 @@ TEST(PowerLossPipelineTest, RandomPowerLossesNothingLostNothingTwice) {
       static_cast<long long>(writes_lost), static_cast<long long>(entries_lost));
   EXPECT_GT(writes_lost, 0) << "no power loss undid anything: the disk is not simulating";
   EXPECT_GT(publish_window, 0) << "no power loss landed in the publish window";
+}
+
+// A command without outputs: its success is committed without an fsync (DurabilityOf) and
+// made durable by the worker's next Sync(), one for a batch, before their messages go. No
+// success that a Sync() acknowledged may be forgotten.
+constexpr const char* kChecksumOnly =
+    R"(["sh", "-c", "sha256sum < \"$1\" > /dev/null", "_", "{input}"])";
+
+TEST(PowerLossPipelineTest, SuccessesWithoutOutputsAreDurableOnceSynced) {
+  constexpr int kInputs = 24;
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  testing::TempDir tmp;
+  int64_t run_changes = 0;
+  {
+    Machine clean(tmp / "clean", kInputs, "power-loss", kChecksumOnly);
+    EXPECT_EQ(clean.RunWithPowerLosses(0, rng), 0);
+    ASSERT_TRUE(testing::ExpectNothingLostNothingTwice(clean.Check()));
+    EXPECT_GT(clean.synced_successes(), 0) << "successes without outputs were not soft";
+    run_changes = clean.changes();
+  }
+  int losses = 0, trials = 0;
+  int64_t synced = 0;
+  while (losses < 50) {
+    const std::string dir = tmp / ("trial" + std::to_string(trials++));
+    Machine machine(dir, kInputs, "power-loss", kChecksumOnly);
+    losses += machine.RunWithPowerLosses(run_changes, rng);
+    synced += machine.synced_successes();
+    const auto forgotten = machine.ForgottenSuccesses();
+    EXPECT_TRUE(forgotten.empty()) << "a synced success was forgotten: " << forgotten.front();
+    if (!testing::ExpectNothingLostNothingTwice(machine.Check()) || !forgotten.empty()) {
+      ADD_FAILURE() << "trial " << trials - 1 << " (after " << losses << " power losses)";
+      return;
+    }
+    std::filesystem::remove_all(dir);
+  }
+  std::printf(
+      "%d power losses over %d runs without outputs, %lld successes acknowledged by a sync\n",
+      losses, trials, static_cast<long long>(synced));
 }
 
 // The test can fail: with durability = "process-crash" SQLite commits without fsync, so a
