@@ -117,6 +117,21 @@ void SweepAndReport(const char* who, const Config& config, Services& services) {
     std::fprintf(stderr, "spotbatch %s: deleting messages of finished tasks: %s\n", who,
                  spent.status().ToString().c_str());
   }
+  // What the sweep cannot reach: a message leased by a worker that died after finishing its
+  // task (no queue deletes a leased message without its receipt; SQS cannot either), or a
+  // duplicate still delayed by a retry backoff. The next worker to receive one deletes it.
+  int64_t held = 0;
+  for (const std::string& q : {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}) {
+    if (auto depth = services.queue->Depth(q); depth.ok())
+      held += depth->in_flight + depth->delayed;
+  }
+  if (held > 0) {
+    std::fprintf(stderr,
+                 "spotbatch %s: %lld messages are still leased or delayed (a worker died "
+                 "holding them, or a retry is due later); whichever worker receives one next "
+                 "deletes it if its task is finished\n",
+                 who, static_cast<long long>(held));
+  }
   auto swept = SweepOrphans(*services.store, *services.state);
   if (!swept.ok()) {
     std::fprintf(stderr, "spotbatch %s: sweeping orphans: %s\n", who,

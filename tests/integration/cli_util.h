@@ -79,6 +79,31 @@ inline CliResult RunCli(const std::vector<std::string>& args, const std::string&
   return r;
 }
 
+// RunCli with a deadline: a command still running after `timeout` gets SIGINT (as from
+// Ctrl-C, so it stops its workers), SIGKILL 10 s later, and exit_code -1 with "timed out" in
+// err, so a hang fails the test instead of stalling the suite.
+inline CliResult RunCliWithin(const std::vector<std::string>& args,
+                              std::chrono::milliseconds timeout) {
+  TempDir io;
+  const pid_t pid = StartCli(args, io / "out", io / "err");
+  int status = 0;
+  auto exited = [&] { return ::waitpid(pid, &status, WNOHANG) == pid; };
+  CliResult r;
+  if (WaitFor(exited, timeout)) {
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  } else {
+    ::kill(pid, SIGINT);
+    if (!WaitFor(exited, std::chrono::seconds(10))) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+  }
+  r.out = ReadFile(io / "out");
+  r.err = ReadFile(io / "err");
+  if (r.exit_code == -1) r.err += "\ntimed out after " + std::to_string(timeout.count()) + " ms";
+  return r;
+}
+
 // Direct children of `parent` (from /proc).
 inline std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> kids;
