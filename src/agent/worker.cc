@@ -38,7 +38,9 @@ Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store,
       jitter_(std::move(jitter)),
       command_(CommandTemplate::Parse(pipeline_.command)),
       supervised_(clock),
-      checkpoints_(store, options_.work_dir + "/checkpoint") {
+      checkpoints_(store, options_.work_dir + "/checkpoint"),
+      settler_(queue, state, clock, OnDemandQueue(pipeline_.queue), pipeline_.priority,
+               options_.lease_millis) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
@@ -75,7 +77,7 @@ Status Worker::Run() {
   int64_t idle_sleep = 5;
   struct Flush {
     Worker* w;
-    ~Flush() { (void)w->FlushDeletes(); }
+    ~Flush() { (void)w->settler_.Flush(); }
   } flush_at_exit{this};
   if (metadata_ != nullptr) {
     watcher_ = std::make_unique<NoticeWatcher>(*metadata_, options_.metadata_poll_millis,
@@ -101,7 +103,7 @@ Status Worker::Run() {
       idle_sleep = 5;
       continue;
     }
-    SB_RETURN_IF_ERROR(FlushDeletes());
+    SB_RETURN_IF_ERROR(settler_.Flush());
     if (options_.exit_when_idle) {
       exit_reason_ = "idle";
       break;
@@ -116,7 +118,7 @@ Status Worker::Run() {
 
 Result<bool> Worker::RunOnce() {
   Result<bool> handled = HandleNext();
-  Status flushed = FlushDeletes();
+  Status flushed = settler_.Flush();
   if (handled.ok() && !flushed.ok()) return flushed;
   return handled;
 }
@@ -142,29 +144,6 @@ Result<bool> Worker::HandleNext() {
   return true;
 }
 
-Status Worker::DeleteLater(const std::string& receipt) {
-  if (pending_deletes_.empty()) pending_since_nanos_ = clock_.MonotonicNanos();
-  pending_deletes_.push_back(receipt);
-  // Flush before the leases of the held messages run out, or they are delivered again.
-  const bool old =
-      clock_.MonotonicNanos() - pending_since_nanos_ >= options_.lease_millis * 500'000;
-  return pending_deletes_.size() >= kDeleteBatch || old ? FlushDeletes() : Status::Ok();
-}
-
-Status Worker::FlushDeletes() {
-  if (unsynced_successes_) {
-    // Successes without outputs were committed soft: make them durable, one fsync for the
-    // batch. Were it to fail, a power loss could undo them and the tasks would run again.
-    unsynced_successes_ = !state_.Sync().ok();
-  }
-  if (pending_deletes_.empty()) return Status::Ok();
-  Status s = queue_.DeleteBatch(pending_deletes_);
-  // On failure the messages come back after their visibility timeout, find their tasks
-  // finished and are deleted then: nothing to retry here.
-  pending_deletes_.clear();
-  return s.retryable() ? Status::Ok() : s;
-}
-
 TaskEvent Worker::Event(EventKind kind, const std::string& token) const {
   TaskEvent e;
   e.kind = kind;
@@ -180,7 +159,9 @@ Status Worker::Commit(TaskRecord& task, const TaskEvent& event, QueueEffect* eff
     SB_ASSIGN_OR_RETURN(Transition tr, ApplyTaskEvent(task, event, pipeline_.retry));
     Status s = state_.CommitTask(tr.task, task.version, tr.attempts, tr.durability);
     if (s.ok()) {
-      if (event.kind == EventKind::kSucceed) unsynced_successes_ |= event.outputs.empty();
+      if (tr.durability == CommitDurability::kSoft && IsTerminal(tr.task.state)) {
+        settler_.NoteSoftSuccess();
+      }
       task = std::move(tr.task);
       if (effect != nullptr) *effect = tr.queue;
       return s;
@@ -192,21 +173,8 @@ Status Worker::Commit(TaskRecord& task, const TaskEvent& event, QueueEffect* eff
 }
 
 Status Worker::Settle(Lease& lease, const QueueEffect& effect) {
-  const std::string& receipt = lease.message.receipt;
   lease.settled = effect.kind != QueueEffect::kKeep;
-  switch (effect.kind) {
-    case QueueEffect::kKeep:
-      return Status::Ok();
-    case QueueEffect::kRelease:
-      return queue_.Release(receipt, effect.delay_millis);
-    case QueueEffect::kHandOver:
-      return HandOverToOnDemand(lease.message);
-    case QueueEffect::kDelete:
-      return DeleteLater(receipt);
-    case QueueEffect::kDeadLetter:
-      return queue_.DeadLetter(receipt);
-  }
-  return Internal("unknown queue effect");
+  return settler_.Settle(lease.message, effect);
 }
 
 Status Worker::Handle(Lease& lease) {
@@ -216,7 +184,7 @@ Status Worker::Handle(Lease& lease) {
     if (!task.ok()) {
       if (task.status().code() != StatusCode::kNotFound) return task.status();
       lease.settled = true;  // a message for no task: nothing will ever need it
-      return DeleteLater(receipt);
+      return settler_.DeleteLater(receipt);
     }
     const Delivery d =
         DecideDelivery(*task, clock_.NowUnixMillis(), options_.on_spot, pipeline_.retry);
@@ -228,10 +196,10 @@ Status Worker::Handle(Lease& lease) {
           for (const OutputFile& f : task->outputs) (void)store_.Delete(f.staging_key);
         }
         lease.settled = true;
-        return DeleteLater(receipt);
+        return settler_.DeleteLater(receipt);
       case DeliveryAction::kHandOver:
         lease.settled = true;
-        return HandOverToOnDemand(lease.message);
+        return settler_.HandOverToOnDemand(lease.message);
       case DeliveryAction::kDelay:
         lease.settled = true;
         return queue_.Release(receipt, d.delay_millis);
@@ -274,7 +242,7 @@ class Worker::Watched final : public WatchedAttempt {
   }
   bool StopRequested() override { return w_.stop_.load(); }
   Status Heartbeat() override {
-    (void)w_.FlushDeletes();  // a long task: do not keep finished messages leased meanwhile
+    (void)w_.settler_.Flush();  // a long task: do not keep finished messages leased meanwhile
     extended_ = w_.queue_.Extend(lease_.message.receipt, w_.options_.lease_millis);
     if (!extended_.ok()) return extended_;
     // A checkpoint that changed since the last upload goes with the heartbeat: it is what the
@@ -384,7 +352,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
       if (!watched.lease_held()) return Status::Ok();  // the message lives on with its holder
       auto now_task = state_.GetTask(task.id);
       if (now_task.ok() && now_task->state == TaskState::kCancelled) {
-        return DeleteLater(lease.message.receipt);
+        return settler_.DeleteLater(lease.message.receipt);
       }
       return queue_.Release(lease.message.receipt, 0);
     }
@@ -509,14 +477,6 @@ Status Worker::CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffe
   return s;
 }
 
-Status Worker::HandOverToOnDemand(const QueueMessage& message) {
-  // Sent before the old one is deleted: a crash in between leaves a duplicate, which is
-  // harmless, never no message.
-  SB_RETURN_IF_ERROR(
-      queue_.Send(OnDemandQueue(pipeline_.queue), message.body, pipeline_.priority, 0).status());
-  return DeleteLater(message.receipt);
-}
-
 void Worker::DrainWakePipe() {
   char buf[64];
   while (wake_pipe_[0] >= 0 && ::read(wake_pipe_[0], buf, sizeof buf) > 0) {
@@ -526,7 +486,7 @@ void Worker::DrainWakePipe() {
 Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
                          const SpotInterruption& notice) {
   // Settle what this worker holds before anything slow: the instance may go at any moment.
-  (void)FlushDeletes();
+  (void)settler_.Flush();
   const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - clock_.NowUnixMillis(),
                                                 options_.interruption_grace_millis);
   // The command learns the reclaim time from its deadline file, then gets SIGTERM.

@@ -18,6 +18,7 @@
 #include "agent/checkpoint_sync.h"
 #include "agent/command_launcher.h"
 #include "agent/command_runner.h"
+#include "agent/message_settler.h"
 #include "agent/notice_watcher.h"
 #include "agent/pipeline_spec.h"
 #include "core/command_template.h"
@@ -93,15 +94,8 @@ class Worker {
  private:
   struct Lease;
   class Watched;
-  // Finished tasks' messages are deleted in batches of this many (one commit for all), after
-  // the soft successes among them are made durable (one fsync for all).
-  static constexpr size_t kDeleteBatch = 16;
   Result<bool> HandleNext();
   Status Handle(Lease& lease);
-  // Queues the deletion of a finished task's message; deleting it late is harmless (a
-  // redelivery finds the task finished and deletes it then).
-  Status DeleteLater(const std::string& receipt);
-  Status FlushDeletes();
   Status RunAttempt(Lease& lease, TaskRecord task);
   // Stages the outputs of a command that exited 0, commits them, publishes them.
   Status Finish(Lease& lease, TaskRecord task, const std::string& rel,
@@ -126,8 +120,6 @@ class Worker {
   Status CommitWithCheckpoint(TaskRecord& task, TaskEvent event, QueueEffect* effect = nullptr);
   // Why the worker should take no new task now, or "" (metadata notices, stop requests).
   std::string ReasonToStop();
-  // Moves the message to the on-demand queue (the task may no longer run on spot capacity).
-  Status HandOverToOnDemand(const QueueMessage& message);
   void DrainWakePipe();
   // Deletes whatever attempt `token` staged (its outputs will never be committed).
   void DropStaging(const std::string& token);
@@ -158,10 +150,8 @@ class Worker {
   std::string exit_reason_;
   std::string disk_full_;       // why this worker's disk is full; empty while it is not
   CheckpointSync checkpoints_;  // the scratch checkpoint folder and its uploads
+  MessageSettler settler_;      // what becomes of leased messages; batched deletes
   ProgramResolver programs_;
-  std::vector<std::string> pending_deletes_;
-  int64_t pending_since_nanos_ = 0;  // when the oldest pending delete was queued
-  bool unsynced_successes_ = false;  // soft commits (DurabilityOf) not yet Sync()ed
   std::atomic<bool> stop_{false};
   int wake_pipe_[2] = {-1, -1};
 };
