@@ -82,40 +82,40 @@ TEST(ScratchTest, StagingOverwritesTheSpareInputInPlace) {
   EXPECT_FALSE(fs::exists(dir / "input/a.txt"));
 }
 
-TEST(ScratchTest, StagingStartsANewFileWhenWritingTheSpareFails) {
-  testing::TempDir dir;
-  FakeClock clock;
-  MemoryObjectStore base(clock);
-  ASSERT_TRUE(base.Put("in/a.txt", "data").ok());
-  FaultInjector faults;
-  // As when the last command left the spare unwritable (which root, running these tests here,
-  // would write anyway).
-  faults.Add({.method = "GetToFile", .nth = 1, .status = InjectedUnavailable()});
-  FaultyObjectStore store(base, faults);
-  WriteFile(dir / "input/.keep", "");
-  WriteFile(dir / kSpareInput, "old");
+// A store whose first GetToFile fails, as when the last command left the spare unwritable
+// (which root, running these tests here, would write anyway).
+class StagingFaultTest : public ::testing::Test {
+ protected:
+  StagingFaultTest() {
+    EXPECT_TRUE(base_.Put("in/a.txt", "data").ok());
+    faults_.Add({.method = "GetToFile", .nth = 1, .status = InjectedUnavailable()});
+    WriteFile(dir_ / "input/.keep", "");
+  }
+  Status Stage() {
+    return StageInput(store_, "in/a.txt", dir_ / "input/a.txt", dir_ / kSpareInput);
+  }
+  testing::TempDir dir_;
+  FakeClock clock_;
+  MemoryObjectStore base_{clock_};
+  FaultInjector faults_;
+  FaultyObjectStore store_{base_, faults_};
+};
+
+TEST_F(StagingFaultTest, StagingStartsANewFileWhenWritingTheSpareFails) {
+  WriteFile(dir_ / kSpareInput, "old");
   // A second name keeps the spare's inode alive (so it is not reused) and shows what it holds.
-  ASSERT_EQ(::link((dir / kSpareInput).c_str(), (dir / "witness").c_str()), 0);
-  ASSERT_TRUE(StageInput(store, "in/a.txt", dir / "input/a.txt", dir / kSpareInput).ok());
-  EXPECT_EQ(testing::ReadFile(dir / "input/a.txt"), "data");
-  EXPECT_NE(InodeOf(dir / "input/a.txt"), InodeOf(dir / "witness")) << "a new file";
-  EXPECT_EQ(testing::ReadFile(dir / "witness"), "old");
-  EXPECT_EQ(faults.calls("GetToFile"), 2);
+  ASSERT_EQ(::link((dir_ / kSpareInput).c_str(), (dir_ / "witness").c_str()), 0);
+  ASSERT_TRUE(Stage().ok());
+  EXPECT_EQ(testing::ReadFile(dir_ / "input/a.txt"), "data");
+  EXPECT_NE(InodeOf(dir_ / "input/a.txt"), InodeOf(dir_ / "witness")) << "a new file";
+  EXPECT_EQ(testing::ReadFile(dir_ / "witness"), "old");
+  EXPECT_EQ(faults_.calls("GetToFile"), 2);
 }
 
-TEST(ScratchTest, StagingWithoutASpareTriesOnce) {
-  testing::TempDir dir;
-  FakeClock clock;
-  MemoryObjectStore base(clock);
-  ASSERT_TRUE(base.Put("in/a.txt", "data").ok());
-  FaultInjector faults;
-  faults.Add({.method = "GetToFile", .nth = 1, .status = InjectedUnavailable()});
-  FaultyObjectStore store(base, faults);
-  WriteFile(dir / "input/.keep", "");
-  EXPECT_EQ(StageInput(store, "in/a.txt", dir / "input/a.txt", dir / kSpareInput).code(),
-            StatusCode::kUnavailable)
+TEST_F(StagingFaultTest, StagingWithoutASpareTriesOnce) {
+  EXPECT_EQ(Stage().code(), StatusCode::kUnavailable)
       << "a store fault is the caller's to judge, not retried here";
-  EXPECT_EQ(faults.calls("GetToFile"), 1);
+  EXPECT_EQ(faults_.calls("GetToFile"), 1);
 }
 
 TEST(ScratchTest, StagingAMissingObjectSaysNotFound) {

@@ -279,10 +279,49 @@ class Machine {
   int64_t synced_successes_ = 0;
 };
 
-// Fresh pipelines of 24 inputs lose power at random points until there were
-// SPOTBATCH_POWER_LOSSES losses (default 150): each boot's cut point is uniform over the
-// changes a whole run makes (a run without power loss measures that), so the first boot's
-// cuts cover the whole run and the later boots' cuts the recoveries.
+// What the trials of one test saw.
+struct Trials {
+  int losses = 0, runs = 0, publish_window = 0;
+  int64_t writes_lost = 0, entries_lost = 0, synced_successes = 0;
+  int64_t run_changes = 0;  // changes a whole run makes without power loss
+  bool ok = false;          // every trial passed the crash checker and the witness
+};
+
+// Fresh pipelines of `inputs` inputs running `command` lose power at random points until
+// there were `target` losses. Each boot's cut point is uniform over the changes a whole run
+// makes (a first run without power loss measures that), so the first boot's cuts cover the
+// whole run and the later boots' cuts the recoveries.
+Trials RunTrials(const testing::TempDir& tmp, std::mt19937_64& rng, int inputs, const char* command,
+                 int target) {
+  Trials t;
+  {
+    Machine clean(tmp / "clean", inputs, "power-loss", command);
+    EXPECT_EQ(clean.RunWithPowerLosses(0, rng), 0);
+    if (!testing::ExpectNothingLostNothingTwice(clean.Check())) return t;
+    t.run_changes = clean.changes();
+    t.synced_successes = clean.synced_successes();
+  }
+  while (t.losses < target) {
+    const std::string dir = tmp / ("trial" + std::to_string(t.runs++));
+    Machine machine(dir, inputs, "power-loss", command);
+    t.losses += machine.RunWithPowerLosses(t.run_changes, rng);
+    t.writes_lost += machine.writes_lost();
+    t.entries_lost += machine.entries_lost();
+    t.publish_window += machine.publish_window_losses();
+    t.synced_successes += machine.synced_successes();
+    const auto forgotten = machine.ForgottenSuccesses();
+    EXPECT_TRUE(forgotten.empty()) << "an acknowledged success ran twice: " << forgotten.front();
+    if (!testing::ExpectNothingLostNothingTwice(machine.Check()) || !forgotten.empty()) {
+      ADD_FAILURE() << "trial " << t.runs - 1 << " (after " << t.losses << " power losses)";
+      return t;
+    }
+    std::filesystem::remove_all(dir);
+  }
+  t.ok = true;
+  return t;
+}
+
+// SPOTBATCH_POWER_LOSSES losses (default 150) over pipelines of 24 inputs.
 TEST(PowerLossPipelineTest, RandomPowerLossesNothingLostNothingTwice) {
   constexpr int kInputs = 24;
   const char* env = std::getenv("SPOTBATCH_POWER_LOSSES");
@@ -291,38 +330,16 @@ TEST(PowerLossPipelineTest, RandomPowerLossesNothingLostNothingTwice) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   testing::TempDir tmp;
-  int64_t run_changes = 0;
-  {
-    Machine clean(tmp / "clean", kInputs, "power-loss");
-    EXPECT_EQ(clean.RunWithPowerLosses(0, rng), 0);
-    ASSERT_TRUE(testing::ExpectNothingLostNothingTwice(clean.Check()));
-    run_changes = clean.changes();
-  }
-  int losses = 0, trials = 0, publish_window = 0;
-  int64_t writes_lost = 0, entries_lost = 0;
-  while (losses < target) {
-    const std::string dir = tmp / ("trial" + std::to_string(trials++));
-    Machine machine(dir, kInputs, "power-loss");
-    losses += machine.RunWithPowerLosses(run_changes, rng);
-    writes_lost += machine.writes_lost();
-    entries_lost += machine.entries_lost();
-    publish_window += machine.publish_window_losses();
-    const auto forgotten = machine.ForgottenSuccesses();
-    EXPECT_TRUE(forgotten.empty()) << "a success ran twice: " << forgotten.front();
-    if (!testing::ExpectNothingLostNothingTwice(machine.Check()) || !forgotten.empty()) {
-      ADD_FAILURE() << "trial " << trials - 1 << " (after " << losses << " power losses)";
-      return;
-    }
-    std::filesystem::remove_all(dir);
-  }
+  const Trials t = RunTrials(tmp, rng, kInputs, testing::kShaCommand, target);
+  if (!t.ok) return;
   std::printf(
       "%d power losses over %d runs of %d inputs (a run makes %lld changes), %d of them in "
       "the publish window: %lld writes and %lld directory entries undone, nothing lost or "
       "doubled\n",
-      losses, trials, kInputs, static_cast<long long>(run_changes), publish_window,
-      static_cast<long long>(writes_lost), static_cast<long long>(entries_lost));
-  EXPECT_GT(writes_lost, 0) << "no power loss undid anything: the disk is not simulating";
-  EXPECT_GT(publish_window, 0) << "no power loss landed in the publish window";
+      t.losses, t.runs, kInputs, static_cast<long long>(t.run_changes), t.publish_window,
+      static_cast<long long>(t.writes_lost), static_cast<long long>(t.entries_lost));
+  EXPECT_GT(t.writes_lost, 0) << "no power loss undid anything: the disk is not simulating";
+  EXPECT_GT(t.publish_window, 0) << "no power loss landed in the publish window";
 }
 
 // A command without outputs: its success is committed without an fsync (DurabilityOf) and
@@ -332,37 +349,16 @@ constexpr const char* kChecksumOnly =
     R"(["sh", "-c", "sha256sum < \"$1\" > /dev/null", "_", "{input}"])";
 
 TEST(PowerLossPipelineTest, SuccessesWithoutOutputsAreDurableOnceSynced) {
-  constexpr int kInputs = 24;
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   testing::TempDir tmp;
-  int64_t run_changes = 0;
-  {
-    Machine clean(tmp / "clean", kInputs, "power-loss", kChecksumOnly);
-    EXPECT_EQ(clean.RunWithPowerLosses(0, rng), 0);
-    ASSERT_TRUE(testing::ExpectNothingLostNothingTwice(clean.Check()));
-    EXPECT_GT(clean.synced_successes(), 0) << "successes without outputs were not soft";
-    run_changes = clean.changes();
-  }
-  int losses = 0, trials = 0;
-  int64_t synced = 0;
-  while (losses < 50) {
-    const std::string dir = tmp / ("trial" + std::to_string(trials++));
-    Machine machine(dir, kInputs, "power-loss", kChecksumOnly);
-    losses += machine.RunWithPowerLosses(run_changes, rng);
-    synced += machine.synced_successes();
-    const auto forgotten = machine.ForgottenSuccesses();
-    EXPECT_TRUE(forgotten.empty()) << "a synced success was forgotten: " << forgotten.front();
-    if (!testing::ExpectNothingLostNothingTwice(machine.Check()) || !forgotten.empty()) {
-      ADD_FAILURE() << "trial " << trials - 1 << " (after " << losses << " power losses)";
-      return;
-    }
-    std::filesystem::remove_all(dir);
-  }
+  const Trials t = RunTrials(tmp, rng, 24, kChecksumOnly, 50);
+  if (!t.ok) return;
+  EXPECT_GT(t.synced_successes, 0) << "successes without outputs were not soft";
   std::printf(
       "%d power losses over %d runs without outputs, %lld successes acknowledged by a sync\n",
-      losses, trials, static_cast<long long>(synced));
+      t.losses, t.runs, static_cast<long long>(t.synced_successes));
 }
 
 // The test can fail: with durability = "process-crash" SQLite commits without fsync, so a
