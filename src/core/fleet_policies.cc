@@ -185,13 +185,7 @@ class SpotbatchFleetPolicy final : public FleetSizingPolicy {
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
     return Lowest(o, placed, [&](size_t i) {
-      const PoolView& p = o.pools[i];
-      // Each reclaim wastes a changeover; one pseudo-hour without one is the prior.
-      const double reclaims_per_hour = p.interruptions / (p.instance_hours + 1.0);
-      const double useful = std::max(0.05, 1.0 - reclaims_per_hour * o.work.changeover_hours);
-      // Instances in one pool go together when it runs out: spread as the prices allow.
-      const double share = static_cast<double>(p.running + placed[i]) / instances_;
-      return p.usd_per_hour / useful * (1.0 + share);
+      return UsefulHourCost(o.pools[i], placed[i], instances_, o.work.changeover_hours);
     });
   }
 
@@ -251,6 +245,15 @@ int DeadlineTopUp(const Observation& o, int spot_running, double margin_hours) {
   if (!(usable > 0)) return std::numeric_limits<int>::max() / 2;  // everything, now
   const double needed = std::ceil(o.work.remaining_hours / usable - 1e-9);
   return std::max(0, static_cast<int>(std::min(needed, 1e9)) - spot_running);
+}
+
+double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours) {
+  // Each reclaim wastes a changeover; one pseudo-hour without one is the prior.
+  const double reclaims_per_hour = p.interruptions / (p.instance_hours + 1.0);
+  const double useful = std::max(0.05, 1.0 - reclaims_per_hour * changeover_hours);
+  // Instances in one pool go together when it runs out: spread as the prices allow.
+  const double share = static_cast<double>(p.running + placed) / std::max(1, fleet);
+  return p.usd_per_hour / useful * (1.0 + share);
 }
 
 std::unique_ptr<FleetPolicy> NewOnDemandFleetPolicy(int instances) {

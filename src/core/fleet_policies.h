@@ -16,6 +16,12 @@ namespace spotbatch {
 // whole instances. 0 without a deadline.
 int DeadlineTopUp(const Observation& o, int spot_running, double margin_hours);
 
+// The expected cost of a useful hour in spot pool `p` when `placed` more instances go there:
+// its price, raised by the reclaims per hour seen there (each wastes a changeover; one
+// pseudo-hour without one is the prior) and by the share of a fleet of `fleet` instances that
+// would then be in it (instances in one pool go together when it runs out).
+double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours);
+
 // The fleet's size: how many instances run at once.
 std::unique_ptr<FleetPolicy> NewOnDemandFleetPolicy(int instances);
 // Every instance in the one spot pool that was cheapest at the start.

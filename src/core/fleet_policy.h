@@ -34,10 +34,11 @@ struct InstanceView {
   int64_t id = 0;
   int pool = 0;
   int64_t launched_millis = 0;
-  bool ready = false;     // past its changeover: the work it holds progresses
-  bool noticed = false;   // the provider will reclaim it soon
-  bool busy = false;      // holds a task
-  bool draining = false;  // takes no new task; terminated when its task is done
+  bool ready = false;      // past its changeover: the work it holds progresses
+  bool noticed = false;    // the provider will reclaim it soon
+  bool busy = false;       // holds a task
+  bool draining = false;   // takes no new task; terminated when its task is done
+  bool rebalance = false;  // the provider recommends moving off it (an early warning)
 };
 
 struct WorkView {
@@ -49,6 +50,10 @@ struct WorkView {
   int tasks_running = 0;
   double mean_task_hours = 0;          // of all the tasks: a task runs on one instance at a time
   double longest_done_task_hours = 0;  // the longest task finished so far
+  // The backlog as a queue shows it, and what a live manager can measure.
+  int tasks_queued = 0;             // waiting for an instance
+  int tasks_on_demand_only = 0;     // of those, tasks that may no longer run on spot
+  double mean_done_task_hours = 0;  // of the tasks finished so far; 0 before the first
 };
 
 struct Observation {

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "spotbatch/fleet.h"
 #include "spotbatch/instance_metadata.h"
 
 namespace spotbatch {
@@ -57,6 +58,22 @@ bool ParseTaskState(const std::string& name, TaskState* out) {
 }
 bool ParseAttemptOutcome(const std::string& name, AttemptOutcome* out) {
   return Parse(kOutcomes, name, out);
+}
+
+const char* InstanceStateName(InstanceState s) {
+  switch (s) {
+    case InstanceState::kPending:
+      return "pending";
+    case InstanceState::kRunning:
+      return "running";
+    case InstanceState::kDraining:
+      return "draining";
+    case InstanceState::kTerminating:
+      return "terminating";
+    case InstanceState::kTerminated:
+      return "terminated";
+  }
+  return "unknown";
 }
 
 const char* SpotActionName(SpotAction a) {

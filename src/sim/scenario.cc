@@ -4,6 +4,8 @@
 #include <cmath>
 #include <random>
 
+#include "core/backlog_scaling.h"
+#include "core/backlog_scaling.h"
 #include "core/deadline_policies.h"
 #include "core/fleet_policies.h"
 #include "core/omniscient.h"
@@ -41,7 +43,8 @@ const std::vector<std::string>& KnownPolicies(WorkloadKind kind) {
       "on-demand",          "greedy",
       "cheapest-pool",      "diversified",
       "capacity-optimized", "price-capacity-optimized",
-      "omniscient",         "spotbatch"};
+      "omniscient",         "spotbatch",
+      "autoscale"};
   return kind == WorkloadKind::kDeadlineJob ? kDeadlineJob : kBagOfTasks;
 }
 
@@ -60,6 +63,11 @@ Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, Workload
     if (name == "capacity-optimized") return NewCapacityOptimizedPolicy(instances);
     if (name == "price-capacity-optimized") return NewPriceCapacityOptimizedPolicy(instances);
     if (name == "spotbatch") return NewSpotbatchFleetPolicy(instances);
+    if (name == "autoscale") {
+      ScalingOptions scaling;
+      scaling.max_instances = instances;
+      return NewBacklogScalingPolicy(scaling);
+    }
   }
   std::string known;
   for (const std::string& k : KnownPolicies(kind)) known += (known.empty() ? "" : ", ") + k;

@@ -165,6 +165,7 @@ class Simulation {
   double total_millis_ = 0;
   double remaining_millis_ = 0;  // of all tasks, as of the last Settle of each
   double longest_done_millis_ = 0;
+  double done_millis_ = 0;    // the lengths of the finished tasks
   std::vector<int> alive_;    // instances per pool
   std::vector<int> noticed_;  // of which noticed
   std::vector<double> pool_hours_;
@@ -229,8 +230,9 @@ Observation Simulation::Observe(int64_t now) const {
     o.pools.push_back(std::move(v));
   }
   for (const auto& [id, in] : instances_) {
-    o.instances.push_back(
-        {id, in.pool, in.launched, now >= in.ready_at, in.noticed, in.task >= 0, in.draining});
+    o.instances.push_back({id, in.pool, in.launched, now >= in.ready_at, in.noticed, in.task >= 0,
+                           in.draining,
+                           /*rebalance=*/false});
   }
   o.work.total_hours = total_millis_ / kMillisPerHour;
   double left = 0;
@@ -246,6 +248,9 @@ Observation Simulation::Observe(int64_t now) const {
   o.work.tasks_running = running_tasks_;
   o.work.mean_task_hours = total_millis_ / kMillisPerHour / static_cast<double>(tasks_.size());
   o.work.longest_done_task_hours = longest_done_millis_ / kMillisPerHour;
+  o.work.tasks_queued = static_cast<int>(waiting_.size());
+  const int done = static_cast<int>(tasks_.size()) - unfinished_;
+  o.work.mean_done_task_hours = done > 0 ? done_millis_ / kMillisPerHour / done : 0;
   return o;
 }
 
@@ -318,6 +323,7 @@ Result<SimResult> Simulation::Run() {
           if (t.done_millis + 0.5 < t.total_millis) break;  // rescheduled meanwhile
           t.finished = true;
           longest_done_millis_ = std::max(longest_done_millis_, t.total_millis);
+          done_millis_ += t.total_millis;
           remaining_millis_ -= t.total_millis - t.done_millis;  // the rounding of the event time
           --unfinished_;
           --running_tasks_;

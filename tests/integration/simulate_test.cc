@@ -159,11 +159,11 @@ changeover_hours = 0
   }
   testing::WriteFile(config(), text);
   auto r = Results(testing::RunCli({"simulate", "-c", config(), "--json"}));
-  ASSERT_EQ(r.size(), 8u);
+  ASSERT_EQ(r.size(), 9u);
   // Four instances, ten tasks of 0.25 h each: 2.5 h each.
   EXPECT_NEAR(r["on-demand"]["cost_usd"].get<double>(), 4 * 2.5 * 2.0, 1e-6);
   for (const char* p : {"greedy", "cheapest-pool", "diversified", "capacity-optimized",
-                        "price-capacity-optimized", "omniscient", "spotbatch"}) {
+                        "price-capacity-optimized", "omniscient", "spotbatch", "autoscale"}) {
     EXPECT_NEAR(r[p]["cost_usd"].get<double>(), 4 * 2.5 * 0.5, 1e-6) << p;
     EXPECT_EQ(r[p]["deadline_met"].get<double>(), 1) << p;
   }
