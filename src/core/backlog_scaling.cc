@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "core/fleet_policies.h"
@@ -30,6 +31,7 @@ class BacklogScalingPolicy final : public FleetPolicy {
 
   const ScalingOptions options_;
   std::map<int64_t, int64_t> idle_since_;  // instance -> when it last held no task
+  std::set<int64_t> seen_;                 // every instance seen so far
   std::vector<int> interruptions_seen_;    // per pool, at the last decision
   std::vector<int64_t> last_reclaim_;      // per pool; -1: never
   int64_t last_on_demand_launch_ = std::numeric_limits<int64_t>::min() / 2;
@@ -46,9 +48,13 @@ void BacklogScalingPolicy::Learn(const Observation& o) {
   }
   std::map<int64_t, int64_t> idle;
   for (const InstanceView& in : o.instances) {
+    const bool first_seen = seen_.insert(in.id).second;
     if (in.busy) continue;
     auto it = idle_since_.find(in.id);
-    idle[in.id] = it != idle_since_.end() ? it->second : o.now_millis;
+    // Seen idle the first time: idle since its launch (it never was seen with a task).
+    idle[in.id] = it != idle_since_.end() ? it->second
+                  : first_seen            ? std::min(in.launched_millis, o.now_millis)
+                                          : o.now_millis;
   }
   idle_since_.swap(idle);  // forgets instances that are gone or busy
 }

@@ -32,6 +32,41 @@ NanoUsd PriceIntegral(const PriceSeries& price, int64_t from, int64_t to) {
   return sum;
 }
 
+NanoUsd PriceIntegral(const LedgerPool& pool, int64_t from, int64_t to) {
+  const auto& changes = pool.changes;
+  if (changes.empty() || to <= changes.front().first) return PriceIntegral(pool.price, from, to);
+  NanoUsd sum = 0;
+  if (from < changes.front().first) {
+    sum += PriceIntegral(pool.price, from, changes.front().first);
+    from = changes.front().first;
+  }
+  // The change in force at `from`, then each later one up to `to`.
+  auto it = std::upper_bound(changes.begin(), changes.end(), from,
+                             [](int64_t t, const auto& c) { return t < c.first; });
+  for (--it; from < to; ++it) {
+    const int64_t next = std::next(it) == changes.end() ? to : std::min(to, std::next(it)->first);
+    sum += Piece(it->second, next - from);
+    from = next;
+  }
+  return sum;
+}
+
+Status CostLedger::SetPrice(size_t pool, int64_t at_millis, double usd_per_hour) {
+  if (pool >= pools_.size()) {
+    return InvalidArgument("pool " + std::to_string(pool) + " is not in the ledger");
+  }
+  auto& changes = pools_[pool].changes;
+  if (!changes.empty() && at_millis < changes.back().first) {
+    return InvalidArgument("a price change of pool " + pools_[pool].name + " before the last one");
+  }
+  if (!changes.empty() && at_millis == changes.back().first) {
+    changes.back().second = usd_per_hour;
+  } else {
+    changes.emplace_back(at_millis, usd_per_hour);
+  }
+  return Status::Ok();
+}
+
 CostLedger::CostLedger(std::vector<LedgerPool> pools, int64_t min_billed_millis)
     : pools_(std::move(pools)), min_billed_millis_(min_billed_millis) {}
 
@@ -94,8 +129,8 @@ Bill CostLedger::BillAt(int64_t now_millis) const {
       const int64_t from = std::clamp(u.from_millis, in.launched, billed_until);
       const int64_t to = std::clamp(u.to_millis, in.launched, billed_until);
       if (to <= from) continue;
-      const NanoUsd gap = PriceIntegral(pool.price, t, from);
-      const NanoUsd used = PriceIntegral(pool.price, from, to);
+      const NanoUsd gap = PriceIntegral(pool, t, from);
+      const NanoUsd used = PriceIntegral(pool, from, to);
       pb.idle += gap;
       pb.cost += gap + used;
       JobBill& job = bill.jobs[u.job];
@@ -107,7 +142,7 @@ Bill CostLedger::BillAt(int64_t now_millis) const {
       job.interruptions += u.interrupted ? 1 : 0;
       t = to;
     }
-    const NanoUsd tail = PriceIntegral(pool.price, t, billed_until);
+    const NanoUsd tail = PriceIntegral(pool, t, billed_until);
     pb.idle += tail;
     pb.cost += tail;
   }

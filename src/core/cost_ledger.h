@@ -23,16 +23,21 @@ namespace spotbatch {
 using NanoUsd = int64_t;  // 1e-9 US dollars
 inline double ToUsd(NanoUsd n) { return static_cast<double>(n) / 1e9; }
 
-// What running at `price` costs over [from, to) of billing time, in whole nano-dollars: the
-// series' ticks split the interval, each piece rounded to the nearest nano-dollar.
-NanoUsd PriceIntegral(const PriceSeries& price, int64_t from_millis, int64_t to_millis);
-
 struct LedgerPool {
   std::string name;
   bool spot = true;
-  PriceSeries price;                  // $/h over billing time
+  PriceSeries price;                  // $/h over billing time, until the first change below
   double on_demand_usd_per_hour = 0;  // the same capacity on demand
+  // Prices as a market reports them, at irregular times (CostLedger::SetPrice): from each
+  // change's time on, its price holds until the next; they replace `price` from the first.
+  std::vector<std::pair<int64_t, double>> changes;
 };
+
+// What running at `price` costs over [from, to) of billing time, in whole nano-dollars: the
+// series' ticks split the interval, each piece rounded to the nearest nano-dollar.
+NanoUsd PriceIntegral(const PriceSeries& price, int64_t from_millis, int64_t to_millis);
+// The same for a pool, its price changes included.
+NanoUsd PriceIntegral(const LedgerPool& pool, int64_t from_millis, int64_t to_millis);
 
 // An attempt's use of an instance.
 struct AttemptUse {
@@ -82,6 +87,9 @@ class CostLedger {
   // unknown instance, kInvalidArgument when it ends before it starts or overlaps an attempt
   // recorded on the instance before (one worker runs one attempt at a time).
   Status Use(std::string_view instance, AttemptUse use);
+  // From `at_millis` on, `pool` costs `usd_per_hour`. kInvalidArgument for an unknown pool or
+  // a change before the last one.
+  Status SetPrice(size_t pool, int64_t at_millis, double usd_per_hour);
   // The instance stopped billing at `at_millis` (terminated, or `reclaimed` by the provider).
   // kNotFound for an unknown instance, kFailedPrecondition when it ended already.
   Status End(std::string_view instance, int64_t at_millis, bool reclaimed);
@@ -89,6 +97,7 @@ class CostLedger {
   // The bill as of `now_millis`: instances still running are billed up to then (and at least
   // their minimum). Costs linear in the instances and attempts recorded.
   Bill BillAt(int64_t now_millis) const;
+  size_t pools() const { return pools_.size(); }
   size_t instances() const { return instances_.size(); }
 
  private:

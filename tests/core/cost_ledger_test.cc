@@ -40,6 +40,23 @@ TEST(CostLedgerTest, APriceSeriesIsIntegratedNotAveraged) {
       << "past its end the series repeats";
 }
 
+TEST(CostLedgerTest, PriceChangesAsAMarketReportsThemReplaceTheSeries) {
+  CostLedger ledger({Pool("a", PriceSeries::Constant(1.0), 10)});
+  ASSERT_TRUE(ledger.SetPrice(0, kHour, 2.0).ok());
+  ASSERT_TRUE(ledger.SetPrice(0, kHour * 3 / 2, 4.0).ok());
+  EXPECT_EQ(ledger.SetPrice(0, kHour, 9.0).code(), StatusCode::kInvalidArgument) << "the past";
+  EXPECT_EQ(ledger.SetPrice(3, kHour * 2, 9.0).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(ledger.Launch("i", 0, kHour / 2).ok());
+  ASSERT_TRUE(ledger.Use("i", {"j", kHour * 5 / 4, kHour * 7 / 4}).ok());
+  ASSERT_TRUE(ledger.End("i", 2 * kHour, false).ok());
+  const Bill bill = ledger.BillAt(2 * kHour);
+  // Half an hour at $1, half at $2, half at $4.
+  EXPECT_EQ(bill.total, kDollar / 2 + kDollar + 2 * kDollar);
+  // A quarter hour at $2 and a quarter at $4.
+  EXPECT_EQ(bill.jobs.at("j").cost, kDollar / 2 + kDollar);
+  EXPECT_EQ(bill.idle + bill.jobs.at("j").cost, bill.total);
+}
+
 TEST(CostLedgerTest, AttemptsPayForTheirTimeAndTheRestIsIdle) {
   CostLedger ledger({Pool("spot", PriceSeries::Constant(1.0), 4.0)});
   ASSERT_TRUE(ledger.Launch("i", 0, 0).ok());
