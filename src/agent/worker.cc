@@ -203,8 +203,10 @@ Status Worker::Handle(Lease& lease) {
       case DeliveryAction::kDelay:
         lease.settled = true;
         return queue_.Release(receipt, d.delay_millis);
-      case DeliveryAction::kPublish:
+      case DeliveryAction::kPublish: {
+        const Busy busy(*this);
         return Publish(lease, std::move(*task));
+      }
       case DeliveryAction::kStart: {
         if (stop_.load()) return Status::Ok();
         TaskRecord t = std::move(*task);
@@ -260,7 +262,18 @@ class Worker::Watched final : public WatchedAttempt {
   Status extended_;
 };
 
+void Worker::Protect(bool busy) {
+  if (protection_ == nullptr) return;
+  Status s = protection_->Protect(busy);
+  if (!s.ok() && !protection_failed_) {
+    protection_failed_ = true;
+    std::fprintf(stderr, "worker %s: cannot set scale-in protection (%s); going on without\n",
+                 options_.worker_id.c_str(), s.ToString().c_str());
+  }
+}
+
 Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
+  const Busy busy(*this);
   const AttemptPaths paths = AttemptPaths::For(options_.work_dir, KeyName(task.input_key));
   struct Cleanup {
     const AttemptPaths& paths;

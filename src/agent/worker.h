@@ -25,6 +25,7 @@
 #include "spotbatch/clock.h"
 #include "spotbatch/instance_metadata.h"
 #include "spotbatch/object_store.h"
+#include "spotbatch/scale_in_protection.h"
 #include "spotbatch/state_store.h"
 #include "spotbatch/task_queue.h"
 
@@ -86,6 +87,9 @@ class Worker {
   // INTERRUPTED and returns from Run(). On a rebalance recommendation (or Auto Scaling taking
   // the instance out of service) it finishes the running task and returns.
   void set_instance_metadata(InstanceMetadata* metadata) { metadata_ = metadata; }
+  // Protect this instance from scale-in while it holds a task (an attempt or a publication),
+  // through `protection`. It must outlive the worker.
+  void set_scale_in_protection(ScaleInProtection* protection) { protection_ = protection; }
   // Why Run() returned: "stopped", "idle", "interrupted", "drained", "disk-full" (staging
   // or checkpoint space ran out: disk_full_reason() says where; take work elsewhere).
   const std::string& exit_reason() const { return exit_reason_; }
@@ -131,6 +135,15 @@ class Worker {
   // Carries out a committed transition's queue effect on the leased message.
   Status Settle(Lease& lease, const QueueEffect& effect);
   TaskEvent Event(EventKind kind, const std::string& token) const;
+  // Sets the instance's scale-in protection, if any; a failure is reported once and
+  // otherwise ignored (it risks only a scale-in, which hands the task back).
+  void Protect(bool busy);
+  // Protected from construction to destruction.
+  struct Busy {
+    Worker& w;
+    explicit Busy(Worker& worker) : w(worker) { w.Protect(true); }
+    ~Busy() { w.Protect(false); }
+  };
 
   PipelineSpec pipeline_;
   WorkerOptions options_;
@@ -142,6 +155,8 @@ class Worker {
   Result<CommandTemplate> command_;  // pipeline_.command, parsed once
   InlineCommand inline_command_;
   InstanceMetadata* metadata_ = nullptr;
+  ScaleInProtection* protection_ = nullptr;
+  bool protection_failed_ = false;  // reported once
   // Starts this worker's commands through a CommandSupervisor, which kills whatever they leave
   // behind, and all of it should the worker die; `launcher_` unless a test set another.
   SupervisedLauncher supervised_;

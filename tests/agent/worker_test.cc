@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include "adapters/local/local_imds_server.h"
+#include "adapters/local/local_protection.h"
 #include "agent/agent_fixture.h"
 #include "agent/job_actions.h"
 #include "process_probe.h"
@@ -49,6 +51,35 @@ TEST_P(WorkerOnEveryAdapterTest, SuccessPublishesOutputsAtDeterministicKeysAndSe
   EXPECT_EQ(attempts[0].outcome, AttemptOutcome::kSucceeded);
   EXPECT_EQ(attempts[0].log_tail, "done\n");
   EXPECT_FALSE(*worker->RunOnce());
+}
+
+// The worker protects its instance from scale-in while it holds a task, through its local
+// metadata server (as it would through Auto Scaling on EC2), and lifts it after.
+TEST_F(WorkerTest, ProtectsItsInstanceWhileItHoldsATask) {
+  auto server = LocalImdsServer::Start(SystemClock());
+  ASSERT_TRUE(server.ok());
+  auto protection = NewLocalScaleInProtection((*server)->endpoint());
+  ASSERT_TRUE(protection.ok());
+  pipeline_.command = {"true"};  // run inline below
+  AddInput("a.txt", "x");
+  AddInput("b.txt", "y");
+  auto worker = NewWorker();
+  worker->set_scale_in_protection(protection->get());
+  int seen_protected = 0;
+  worker->set_inline_command([&](const CommandSpec&) {
+    seen_protected += (*server)->protected_from_scale_in();
+    return 0;
+  });
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_FALSE((*server)->protected_from_scale_in()) << "lifted after the task";
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_EQ(seen_protected, 2) << "protected while each command ran";
+  EXPECT_FALSE((*server)->protected_from_scale_in());
+  // An unreachable fleet does not stop the work.
+  (*server)->Reclaim();
+  const std::string job = AddInput("c.txt", "z");
+  ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
 }
 
 TEST_F(WorkerTest, PlaceholdersAndEnvironmentReachTheCommand) {

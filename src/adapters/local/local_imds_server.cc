@@ -19,6 +19,12 @@ namespace {
 // away. The client reads both forms.
 constexpr bool kMillis = true;
 
+}  // namespace
+
+const char* const kProtectionPath = "/spotbatch/v1/scale-in-protection";
+
+namespace {
+
 class Server final : public LocalImdsServer {
  public:
   explicit Server(Clock& clock) : clock_(clock) {
@@ -26,6 +32,7 @@ class Server final : public LocalImdsServer {
     // runs one server per instance.
     http_.new_task_queue = [] { return new httplib::ThreadPool(2); };
     http_.Put("/latest/api/token", [this](const auto& req, auto& res) { Token(req, res); });
+    http_.Put(kProtectionPath, [this](const auto& req, auto& res) { Protection(req, res); });
     http_.Get(R"(/latest/meta-data/.*)",
               [this](const auto& req, auto& res) { MetaData(req, res); });
     http_.set_error_handler([](const auto&, auto& res) {
@@ -76,6 +83,7 @@ class Server final : public LocalImdsServer {
     std::lock_guard<std::mutex> lock(mu_);
     tokens_.clear();
   }
+  bool protected_from_scale_in() const override { return protected_.load(); }
   int64_t requests() const override { return requests_.load(); }
   int64_t token_requests() const override { return token_requests_.load(); }
 
@@ -125,12 +133,33 @@ class Server final : public LocalImdsServer {
     res.set_content(token, "text/plain");
   }
 
+  // Whether the request carries a token issued and not expired (mu_ held).
+  bool Authorized(const httplib::Request& req, int64_t now) const {
+    auto token = tokens_.find(req.get_header_value("X-aws-ec2-metadata-token"));
+    return token != tokens_.end() && token->second > now;
+  }
+
+  void Protection(const httplib::Request& req, httplib::Response& res) {
+    if (Intercept(res)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!Authorized(req, clock_.NowUnixMillis())) {
+      res.status = 401;
+      return;
+    }
+    if (req.body != "true" && req.body != "false") {
+      res.status = 400;
+      res.set_content("the body must be true or false", "text/plain");
+      return;
+    }
+    protected_ = req.body == "true";
+    res.status = 204;
+  }
+
   void MetaData(const httplib::Request& req, httplib::Response& res) {
     if (Intercept(res)) return;
     const int64_t now = clock_.NowUnixMillis();
     std::lock_guard<std::mutex> lock(mu_);
-    auto token = tokens_.find(req.get_header_value("X-aws-ec2-metadata-token"));
-    if (token == tokens_.end() || token->second <= now) {
+    if (!Authorized(req, now)) {
       res.status = 401;
       return;
     }
@@ -169,6 +198,7 @@ class Server final : public LocalImdsServer {
   int fail_count_ = 0;
   int fail_status_ = 500;
   std::atomic<int64_t> delay_millis_{0};
+  std::atomic<bool> protected_{false};
   std::atomic<int64_t> requests_{0};
   std::atomic<int64_t> token_requests_{0};
 };

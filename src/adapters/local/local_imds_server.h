@@ -23,6 +23,9 @@
 
 namespace spotbatch {
 
+// The path of the scale-in protection extension.
+extern const char* const kProtectionPath;
+
 class LocalImdsServer {
  public:
   // Listens on 127.0.0.1 at `port` (0: any free port).
@@ -49,6 +52,11 @@ class LocalImdsServer {
   virtual void SetAnswerDelayMillis(int64_t millis) = 0;
   // Every token issued so far is refused from now on (as if expired).
   virtual void RevokeTokens() = 0;
+
+  // Whether the instance's worker protected it from scale-in (PUT
+  // /spotbatch/v1/scale-in-protection with "true" or "false" and a metadata token: a spotbatch
+  // extension standing for Auto Scaling's SetInstanceProtection).
+  virtual bool protected_from_scale_in() const = 0;
 
   virtual int64_t requests() const = 0;        // requests answered so far
   virtual int64_t token_requests() const = 0;  // of which PUT /latest/api/token
