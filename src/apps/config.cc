@@ -143,6 +143,44 @@ std::string NotListed(const std::string& instance_type, bool or_pool) {
                   : "not in " + table);
 }
 
+// The scaling keys of [fleet]: they size a fleet of pools, so they need [[fleet.pool]].
+Status ParseScaling(const Parser& p, const toml::table* fleet, Config* c) {
+  if (fleet == nullptr) return Status::Ok();
+  ScalingOptions& s = c->scaling;
+  for (const char* key : {"on_demand_base", "max_instances", "latency_target_seconds",
+                          "on_demand_step", "on_demand_cooldown_seconds", "scale_in_grace_seconds",
+                          "reclaim_quarantine_seconds", "replace_on_rebalance"}) {
+    if (fleet->get(key) != nullptr && c->pools.empty()) {
+      return p.Error(fleet->get(key), std::string("fleet.") + key, "needs [[fleet.pool]] entries");
+    }
+  }
+  int64_t v = s.on_demand_base;
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_base", 0, 10'000, &v));
+  s.on_demand_base = static_cast<int>(v);
+  v = s.max_instances;
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "max_instances", 1, 10'000, &v));
+  s.max_instances = static_cast<int>(v);
+  if (s.on_demand_base > s.max_instances) {
+    return p.Error(fleet->get("on_demand_base"), "fleet.on_demand_base",
+                   "must be at most fleet.max_instances (" + std::to_string(s.max_instances) + ")");
+  }
+  v = s.on_demand_step;
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_step", 1, 10'000, &v));
+  s.on_demand_step = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(
+      p.Seconds(fleet, "fleet", "latency_target_seconds", 1, &s.latency_target_seconds));
+  auto millis = [&](const char* key, int64_t* out) -> Status {
+    double seconds = static_cast<double>(*out) / 1000;
+    SB_RETURN_IF_ERROR(p.Seconds(fleet, "fleet", key, 0, &seconds));
+    *out = static_cast<int64_t>(seconds * 1000);
+    return Status::Ok();
+  };
+  SB_RETURN_IF_ERROR(millis("on_demand_cooldown_seconds", &s.on_demand_cooldown_millis));
+  SB_RETURN_IF_ERROR(millis("scale_in_grace_seconds", &s.scale_in_grace_millis));
+  SB_RETURN_IF_ERROR(millis("reclaim_quarantine_seconds", &s.reclaim_quarantine_millis));
+  return p.Bool(fleet, "fleet", "replace_on_rebalance", &s.replace_on_rebalance);
+}
+
 // [[fleet.pool]] entries and [fleet.market].
 Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   const toml::node* pools = fleet ? fleet->get("pool") : nullptr;
@@ -489,12 +527,18 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   PipelineSpec& ps = c.pipeline;
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
-  SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", {"workers", "pool", "market"})
-                           : Status::Ok());
+  SB_RETURN_IF_ERROR(fleet
+                         ? p.OnlyKnown(*fleet, "fleet",
+                                       {"workers", "pool", "market", "on_demand_base",
+                                        "max_instances", "latency_target_seconds", "on_demand_step",
+                                        "on_demand_cooldown_seconds", "scale_in_grace_seconds",
+                                        "reclaim_quarantine_seconds", "replace_on_rebalance"})
+                         : Status::Ok());
   int64_t v = c.workers;
   SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &v));
   c.workers = static_cast<int>(v);
   SB_RETURN_IF_ERROR(ParsePools(p, fleet, &c));
+  SB_RETURN_IF_ERROR(ParseScaling(p, fleet, &c));
 
   SB_RETURN_IF_ERROR(ParseSimulate(p, root, &c));
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/pipeline_spec.h"
+#include "core/backlog_scaling.h"
 #include "core/capacity_trace.h"
 #include "core/market.h"
 #include "spotbatch/status.h"
@@ -56,10 +57,14 @@ struct Config {
   bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
   bool has_pipeline = true;              // false only in a file read for kMarket
   PipelineSpec pipeline;
-  int workers = 4;                         // [fleet] workers (when there are no pools)
-  std::vector<PoolConfig> pools;           // [[fleet.pool]]
-  double time_scale = 1;                   // [fleet.market] time_scale: trace seconds per second
-  double notice_seconds = 120;             // [fleet.market] notice_seconds (trace seconds)
+  int workers = 4;                // [fleet] workers (when there are no pools)
+  std::vector<PoolConfig> pools;  // [[fleet.pool]]
+  double time_scale = 1;          // [fleet.market] time_scale: trace seconds per second
+  double notice_seconds = 120;    // [fleet.market] notice_seconds (trace seconds)
+  // [fleet] on_demand_base, max_instances, latency_target_seconds, on_demand_step,
+  // on_demand_cooldown_seconds, scale_in_grace_seconds, reclaim_quarantine_seconds,
+  // replace_on_rebalance: the fleet manager's scaling (trace seconds), with pools only.
+  ScalingOptions scaling;
   double metadata_poll_seconds = 5;        // [worker] metadata_poll_seconds
   double interruption_grace_seconds = 60;  // [worker] interruption_grace_seconds
   bool drain_on_rebalance = true;          // [worker] drain_on_rebalance

@@ -55,6 +55,7 @@ Scenario ScenarioOf(const Config& config) {
   s.task_hours = sc.task_hours;
   s.task_hours_cv = sc.task_hours_cv;
   s.instances = sc.instances;
+  s.scaling = config.scaling;
   s.work.deadline_hours = sc.deadline_hours;
   s.work.changeover_hours = sc.changeover_hours;
   s.work.checkpoint_hours = sc.checkpoint_hours;

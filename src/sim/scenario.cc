@@ -5,7 +5,6 @@
 #include <random>
 
 #include "core/backlog_scaling.h"
-#include "core/backlog_scaling.h"
 #include "core/deadline_policies.h"
 #include "core/fleet_policies.h"
 #include "core/omniscient.h"
@@ -49,7 +48,7 @@ const std::vector<std::string>& KnownPolicies(WorkloadKind kind) {
 }
 
 Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, WorkloadKind kind,
-                                               int instances) {
+                                               int instances, const ScalingOptions& scaling) {
   if (kind == WorkloadKind::kDeadlineJob) {
     if (name == "on-demand") return NewOnDemandPolicy();
     if (name == "greedy") return NewGreedyPolicy();
@@ -64,9 +63,10 @@ Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, Workload
     if (name == "price-capacity-optimized") return NewPriceCapacityOptimizedPolicy(instances);
     if (name == "spotbatch") return NewSpotbatchFleetPolicy(instances);
     if (name == "autoscale") {
-      ScalingOptions scaling;
-      scaling.max_instances = instances;
-      return NewBacklogScalingPolicy(scaling);
+      ScalingOptions options = scaling;
+      options.max_instances = std::min(options.max_instances, instances);
+      options.on_demand_base = std::min(options.on_demand_base, options.max_instances);
+      return NewBacklogScalingPolicy(options);
     }
   }
   std::string known;
@@ -140,7 +140,8 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
     r.finish_hours = plan.finish_hours;
     return r;
   }
-  SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy, NewPolicy(name, s.kind, s.instances));
+  SB_ASSIGN_OR_RETURN(std::unique_ptr<FleetPolicy> policy,
+                      NewPolicy(name, s.kind, s.instances, s.scaling));
   SimOptions options;
   options.start_offset_millis = start;
   options.notice_millis = s.notice_millis;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backlog_scaling.h"
 #include "core/fleet_policy.h"
 #include "core/market.h"
 #include "sim/simulator.h"
@@ -23,7 +24,7 @@ const std::vector<std::string>& KnownPolicies(WorkloadKind kind);
 // kInvalidArgument naming the known ones for anything else. "omniscient" is not a policy that
 // runs but a bound that is computed: ask RunScenario for it.
 Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, WorkloadKind kind,
-                                               int instances);
+                                               int instances, const ScalingOptions& scaling = {});
 
 struct Scenario {
   std::vector<MarketPool> pools;
@@ -37,6 +38,8 @@ struct Scenario {
   double task_hours = 0;
   double task_hours_cv = 0;
   int instances = 1;
+  // "autoscale"'s options; its max_instances is at most `instances`.
+  ScalingOptions scaling;
   std::vector<std::string> policies;
   int runs = 20;  // start times, spread evenly over the traces
   uint64_t seed = 1;

@@ -184,6 +184,48 @@ TEST_F(ConfigTest, PoolsAndMarketOfTheDesignParse) {
   EXPECT_EQ(c->notice_seconds, 120);
 }
 
+constexpr const char* kOnePool =
+    "[[fleet.pool]]\nname = \"od\"\nmarket = \"on-demand\"\nprice_per_hour = 1\n";
+
+TEST_F(ConfigTest, TheFleetManagersScalingKeysParse) {
+  auto c = Load(std::string(kMinimal) +
+                "[fleet]\non_demand_base = 1\nmax_instances = 8\nlatency_target_seconds = 90\n"
+                "on_demand_step = 2\non_demand_cooldown_seconds = 30\n"
+                "scale_in_grace_seconds = 120.5\nreclaim_quarantine_seconds = 0\n"
+                "replace_on_rebalance = false\n" +
+                kOnePool);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->scaling.on_demand_base, 1);
+  EXPECT_EQ(c->scaling.max_instances, 8);
+  EXPECT_EQ(c->scaling.latency_target_seconds, 90);
+  EXPECT_EQ(c->scaling.on_demand_step, 2);
+  EXPECT_EQ(c->scaling.on_demand_cooldown_millis, 30'000);
+  EXPECT_EQ(c->scaling.scale_in_grace_millis, 120'500);
+  EXPECT_EQ(c->scaling.reclaim_quarantine_millis, 0);
+  EXPECT_FALSE(c->scaling.replace_on_rebalance);
+  auto defaults = Load(std::string(kMinimal) + kOnePool);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->scaling.scale_in_grace_millis, 300'000) << "300 s of trace time";
+  EXPECT_EQ(defaults->scaling.on_demand_base, 0);
+}
+
+TEST_F(ConfigTest, ScalingKeyErrorsNameFileLineAndKey) {
+  const std::string head = std::string(kMinimal) + "[fleet]\n";  // the keys start on line 4
+  ExpectError(head + "on_demand_base = 2\n", 4, "fleet.on_demand_base: needs [[fleet.pool]]");
+  ExpectError(head + "on_demand_base = -1\n" + kOnePool, 4, "fleet.on_demand_base");
+  ExpectError(head + "max_instances = 2\non_demand_base = 3\n" + kOnePool, 5,
+              "fleet.on_demand_base: must be at most fleet.max_instances (2)");
+  ExpectError(head + "max_instances = 0\n" + kOnePool, 4, "fleet.max_instances");
+  ExpectError(head + "latency_target_seconds = 0\n" + kOnePool, 4,
+              "fleet.latency_target_seconds");
+  ExpectError(head + "scale_in_grace_seconds = -5\n" + kOnePool, 4,
+              "fleet.scale_in_grace_seconds");
+  ExpectError(head + "on_demand_step = 0\n" + kOnePool, 4, "fleet.on_demand_step");
+  ExpectError(head + "replace_on_rebalance = \"yes\"\n" + kOnePool, 4,
+              "fleet.replace_on_rebalance");
+  ExpectError(head + "scale_in_grace = 5\n" + kOnePool, 4, "fleet.scale_in_grace");
+}
+
 TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   const std::string trace = kTrace;
   ASSERT_TRUE(std::filesystem::exists(trace)) << trace << ": the project's data/ is incomplete";

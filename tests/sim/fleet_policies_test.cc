@@ -218,6 +218,23 @@ TEST(BagOfTasksBound, NeverAboveAnyPolicyRunByRun) {
   }
 }
 
+// The config's [fleet] scaling keys reach "autoscale": an on-demand base runs on demand
+// although spot is always there.
+TEST(BagOfTasks, AutoscaleTakesItsOptionsFromTheScenario) {
+  Scenario s = Bag(std::vector<int32_t>(48, 1), 0);
+  auto plain = SimulateRun(s, "autoscale", 0, false);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->on_demand_hours, 0);
+  s.scaling.on_demand_base = 1;
+  auto based = SimulateRun(s, "autoscale", 0, false);
+  ASSERT_TRUE(based.ok());
+  EXPECT_GT(based->on_demand_hours, 0.5);
+  s.scaling.max_instances = 2;  // below the scenario's 10 instances: the smaller holds
+  auto small = SimulateRun(s, "autoscale", 0, false);
+  ASSERT_TRUE(small.ok());
+  EXPECT_NEAR(small->finish_hours, 5.0, 1e-6) << "100 tasks of 0.1 h on 2 instances";
+}
+
 TEST(BagOfTasks, TaskDurationsFollowTheSeed) {
   Scenario s = Bag(std::vector<int32_t>(48, 1), 0);
   s.task_hours_cv = 0.5;
