@@ -9,11 +9,11 @@ bool Live(const FleetInstance& in) {
   return in.state != InstanceState::kTerminated && in.state != InstanceState::kTerminating;
 }
 
-Status NoInstance(std::string_view id) {
+}  // namespace
+
+Status MemoryFleet::NoInstance(std::string_view id) {
   return NotFound("instance " + std::string(id) + " is not in the fleet (or terminated)");
 }
-
-}  // namespace
 
 MemoryFleet::MemoryFleet(Clock& clock, std::vector<MemoryPool> pools) : clock_(clock) {
   const int64_t now = clock_.NowUnixMillis();
@@ -80,15 +80,13 @@ Result<std::string> MemoryFleet::Launch(std::string_view pool_name) {
 }
 
 Status MemoryFleet::Drain(std::string_view id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  if (!in->view.busy) {
-    End(*in, false);
-  } else {
-    in->view.state = InstanceState::kDraining;
-  }
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) {
+    if (!in.view.busy) {
+      End(in, false);
+    } else {
+      in.view.state = InstanceState::kDraining;
+    }
+  });
 }
 
 Status MemoryFleet::Terminate(std::string_view id) {
@@ -106,11 +104,7 @@ Status MemoryFleet::Terminate(std::string_view id) {
 }
 
 Status MemoryFleet::SetProtection(std::string_view id, bool protect) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  in->view.protected_from_scale_in = protect;
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) { in.view.protected_from_scale_in = protect; });
 }
 
 Result<std::vector<FleetInstance>> MemoryFleet::Describe() {
@@ -178,37 +172,23 @@ Status MemoryFleet::SetPrice(std::string_view pool_name, double usd_per_hour) {
 }
 
 Status MemoryFleet::SetBusy(std::string_view id, bool busy) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  in->view.busy = busy;
-  in->view.protected_from_scale_in = busy;
-  if (!busy && in->view.state == InstanceState::kDraining) End(*in, false);
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) {
+    in.view.busy = busy;
+    in.view.protected_from_scale_in = busy;
+    if (!busy && in.view.state == InstanceState::kDraining) End(in, false);
+  });
 }
 
 Status MemoryFleet::Notice(std::string_view id, int64_t reclaim_at) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  in->view.interruption_unix_millis = reclaim_at;
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) { in.view.interruption_unix_millis = reclaim_at; });
 }
 
 Status MemoryFleet::RecommendRebalance(std::string_view id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  in->view.rebalance_recommended = true;
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) { in.view.rebalance_recommended = true; });
 }
 
 Status MemoryFleet::Reclaim(std::string_view id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Instance* in = FindLive(id);
-  if (in == nullptr) return NoInstance(id);
-  End(*in, /*reclaimed=*/true);
-  return Status::Ok();
+  return OnLive(id, [&](Instance& in) { End(in, /*reclaimed=*/true); });
 }
 
 }  // namespace spotbatch

@@ -69,6 +69,16 @@ class MemoryFleet final : public Fleet, public Market {
   };
   Pool* FindPool(std::string_view name);
   Instance* FindLive(std::string_view id);  // null when unknown or terminated
+  static Status NoInstance(std::string_view id);
+  // Runs `change` on the live instance `id` under the lock; kNotFound when there is none.
+  template <typename Change>
+  Status OnLive(std::string_view id, Change change) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Instance* in = FindLive(id);
+    if (in == nullptr) return NoInstance(id);
+    change(*in);
+    return Status::Ok();
+  }
   int LiveIn(const std::string& pool) const;
   void End(Instance& in, bool reclaimed);
 
