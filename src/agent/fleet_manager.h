@@ -69,7 +69,7 @@ class FleetManager {
   // The bill up to now (instances still running billed so far).
   Bill BillNow() const { return ledger_.BillAt(clock_.NowUnixMillis()); }
   CostLedger& ledger() { return ledger_; }
-  // Launches per pool (requested and granted), and reclaims seen.
+  // Launches asked of the fleet (granted or not), and reclaims seen.
   int launches() const { return launches_; }
   int reclaims() const { return reclaims_; }
 
