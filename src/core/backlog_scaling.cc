@@ -102,32 +102,33 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
   od_needed = std::min(od_needed, options_.max_instances);
   target = std::clamp(std::max(target, od_needed), 0, options_.max_instances);
 
-  // Spot first, to the target, where it would go now.
+  // Spot first: everything but the on-demand instances the fleet must keep, where it would go
+  // now. On-demand instances beyond those stand in for spot that had no room.
   std::vector<int> placed(o.pools.size(), 0);
   std::vector<int> spot_launches;
-  const int spot_wanted = target - std::max(have_od, od_needed) - have_spot;
+  const int spot_wanted = target - od_needed - have_spot;
   for (int i = 0; i < spot_wanted; ++i) {
     const int pool = NextSpotPool(o, placed, target);
     if (pool < 0) break;
     ++placed[pool];
     spot_launches.push_back(pool);
   }
-  const int shortfall = std::max(0, spot_wanted - static_cast<int>(spot_launches.size()));
   // With a deadline, on-demand instances for what the spot ones cannot finish in time.
-  int od_for_deadline = 0;
+  int od_keep = od_needed;
   if (o.work.deadline_millis > 0 && backlog > 0) {
     const double margin = 2 * o.work.changeover_hours +
                           std::max(2 * o.work.mean_done_task_hours, o.work.longest_done_task_hours);
     const int spot_soon = have_spot + static_cast<int>(spot_launches.size());
-    od_for_deadline = std::min(target, DeadlineTopUp(o, spot_soon, margin));
-    const int spot_room = std::max(0, target - std::max({have_od, od_needed, od_for_deadline}));
+    od_keep = std::max(od_keep, std::min(target, DeadlineTopUp(o, spot_soon, margin)));
     spot_launches.resize(static_cast<size_t>(
-        std::clamp(spot_room - have_spot, 0, static_cast<int>(spot_launches.size()))));
+        std::clamp(target - od_keep - have_spot, 0, static_cast<int>(spot_launches.size()))));
   }
   for (int pool : spot_launches) actions.push_back({FleetAction::Kind::kLaunch, pool, -1});
+  const int spot_soon = have_spot + static_cast<int>(spot_launches.size());
+  const int od_wanted = std::max(od_keep, target - spot_soon);
 
   // On demand: to the base and what the deadline needs at once; for tasks only on-demand may
-  // run, and for what spot could not take, at its own pace.
+  // run, and standing in for spot, at its own pace.
   const int cheapest_od = CheapestOnDemandPool(o);
   const bool cooled = o.now_millis - last_on_demand_launch_ >= options_.on_demand_cooldown_millis;
   int od_launches = 0;
@@ -139,20 +140,37 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
       ++od_launches;
     }
   };
-  launch_on_demand(
-      std::max(std::min(options_.on_demand_base, od_needed), od_for_deadline) - have_od,
-      /*paced=*/false);
-  launch_on_demand(od_needed - have_od - od_launches, /*paced=*/true);
-  launch_on_demand(shortfall, /*paced=*/true);
+  const int od_at_once = od_keep - std::max(0, od_needed - options_.on_demand_base);
+  launch_on_demand(od_at_once - have_od, /*paced=*/false);
+  launch_on_demand(od_wanted - have_od - od_launches, /*paced=*/true);
   if (od_launches > 0) last_on_demand_launch_ = o.now_millis;
-  od_needed = std::max(od_needed, od_for_deadline);
+
+  // Spot launched now replaces on-demand stand-ins: idle ones go at once, busy ones finish
+  // their task first (drained), dearest first.
+  int replace = std::min(static_cast<int>(spot_launches.size()), have_od - od_wanted);
+  std::set<int64_t> replaced;
+  if (replace > 0) {
+    std::vector<const InstanceView*> order(od.begin(), od.end());
+    std::stable_sort(order.begin(), order.end(), [&](const InstanceView* a, const InstanceView* b) {
+      const double pa = o.pools[a->pool].usd_per_hour, pb = o.pools[b->pool].usd_per_hour;
+      return a->busy != b->busy ? !a->busy : pa != pb ? pa > pb : a->id > b->id;
+    });
+    for (const InstanceView* in : order) {
+      if (replace-- <= 0) break;
+      actions.push_back(
+          {in->busy ? FleetAction::Kind::kDrain : FleetAction::Kind::kTerminate, -1, in->id});
+      replaced.insert(in->id);
+    }
+  }
+  od_needed = od_keep;
 
   // Scale in: idle past the grace, dearest first, on-demand only above what it must keep.
-  int surplus = have_spot + have_od - target;
+  int surplus = have_spot + have_od - static_cast<int>(replaced.size()) - target;
   if (surplus <= 0) return actions;
   std::vector<const InstanceView*> idle;
   for (const auto* group : {&spot, &od}) {
     for (const InstanceView* in : *group) {
+      if (replaced.count(in->id)) continue;
       auto it = idle_since_.find(in->id);
       if (!in->busy && it != idle_since_.end() &&
           o.now_millis - it->second >= options_.scale_in_grace_millis) {
@@ -164,7 +182,7 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
     const double pa = o.pools[a->pool].usd_per_hour, pb = o.pools[b->pool].usd_per_hour;
     return pa != pb ? pa > pb : a->id > b->id;
   });
-  int od_left = have_od;
+  int od_left = have_od - static_cast<int>(replaced.size());
   for (const InstanceView* in : idle) {
     if (surplus == 0) break;
     if (!o.pools[in->pool].spot) {

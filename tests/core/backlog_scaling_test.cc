@@ -122,6 +122,27 @@ TEST_F(BacklogScalingTest, WithoutSpotRoomOnDemandFollowsAtItsOwnPace) {
   EXPECT_EQ(Decide(60'000).launches[2], 1);
 }
 
+TEST_F(BacklogScalingTest, SpotReplacesOnDemandStandInsWhenItHasRoomAgain) {
+  o_.work.tasks_running = 2;
+  o_.instances = {Instance(1, 2, /*busy=*/true), Instance(2, 2, /*busy=*/false)};
+  o_.pools[0].spare = o_.pools[1].spare = 0;
+  o_.pools[0].can_launch = o_.pools[1].can_launch = false;
+  Counted c = Decide(0);
+  EXPECT_EQ(c.total_launches, 0);
+  EXPECT_TRUE(c.terminated.empty() && c.drained.empty()) << "no spot room: on demand stays";
+  o_.pools[0].spare = 5;
+  o_.pools[0].can_launch = true;
+  c = Decide(1'000);
+  EXPECT_EQ(c.launches[0], 2);
+  EXPECT_EQ(c.terminated, (std::vector<int64_t>{2})) << "the idle one goes at once";
+  EXPECT_EQ(c.drained, (std::vector<int64_t>{1})) << "the busy one finishes its task first";
+  options_.on_demand_base = 1;
+  policy_ = NewBacklogScalingPolicy(options_);
+  c = Decide(2'000);
+  EXPECT_EQ(c.launches[0], 1);
+  EXPECT_EQ(c.terminated.size() + c.drained.size(), 1u) << "the base stays";
+}
+
 TEST_F(BacklogScalingTest, TheOnDemandBaseRunsWithoutWorkAndIsNeverScaledIn) {
   options_.on_demand_base = 2;
   policy_ = NewBacklogScalingPolicy(options_);
@@ -254,9 +275,16 @@ TEST(BacklogScalingProperty, AThousandRandomDecisionsNeverTerminateABusyInstance
         it->draining = true;
       }
     }
+    // In service after the decision: a replaced instance drains or goes (and may, while it
+    // finishes its task, run beside its replacement).
+    std::set<int64_t> acted;
+    for (const FleetAction& a : actions) {
+      if (a.kind != FleetAction::Kind::kLaunch) acted.insert(a.instance);
+    }
     int serving = 0;
     for (const InstanceView& in : o.instances) {
-      serving += !in.noticed && !in.draining && !(in.rebalance && options.replace_on_rebalance);
+      serving += !in.noticed && !in.draining && !acted.count(in.id) &&
+                 !(in.rebalance && options.replace_on_rebalance);
     }
     for (const auto& [pool, n] : launched) {
       if (o.pools[pool].spot) {
