@@ -41,6 +41,10 @@ enum class InstanceState {
   kTerminated,   // gone (reported once, by the Describe after it ended)
 };
 const char* InstanceStateName(InstanceState s);  // "pending", "running", ...
+// Terminating or terminated: no longer an instance to count on or act upon.
+inline bool IsLeaving(InstanceState s) {
+  return s == InstanceState::kTerminating || s == InstanceState::kTerminated;
+}
 
 struct FleetInstance {
   std::string id;  // unique for the fleet's lifetime: never reused

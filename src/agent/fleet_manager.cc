@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace spotbatch {
-namespace {
-
-bool Gone(const FleetInstance& in) {
-  return in.state == InstanceState::kTerminated || in.state == InstanceState::kTerminating;
-}
-
-}  // namespace
-
 const char* FleetDecisionName(FleetDecision::What w) {
   switch (w) {
     case FleetDecision::kLaunched:
@@ -75,15 +67,12 @@ void FleetManager::Learn(const std::vector<FleetInstance>& instances, int64_t no
       by_number_[k.number] = in.id;
       (void)ledger_.Launch(in.id, k.pool, in.launched_unix_millis);
     }
-    if (Gone(in) && !k.ended && in.state == InstanceState::kTerminated) {
+    if (in.state == InstanceState::kTerminated && !k.ended) {
       k.ended = true;
       const int64_t ended = in.ended_unix_millis > 0 ? in.ended_unix_millis : now;
       (void)ledger_.End(in.id, ended, in.reclaimed);
       pool_hours_[k.pool] += static_cast<double>(ended - k.launched) / kMillisPerHour;
-      if (in.reclaimed) {
-        ++pool_reclaims_[k.pool];
-        ++reclaims_;
-      }
+      if (in.reclaimed) ++pool_reclaims_[k.pool];
       by_number_.erase(k.number);
     }
   }
@@ -111,7 +100,7 @@ Observation FleetManager::Observe(const std::vector<FleetInstance>& instances,
   }
   for (const FleetInstance& in : instances) {
     auto k = known_.find(in.id);
-    if (k == known_.end() || Gone(in)) continue;
+    if (k == known_.end() || IsLeaving(in.state)) continue;
     InstanceView v;
     v.id = k->second.number;
     v.pool = static_cast<int>(k->second.pool);
@@ -149,7 +138,6 @@ void FleetManager::Act(const std::vector<FleetAction>& actions, int64_t now,
     if (a.kind == FleetAction::Kind::kLaunch) {
       if (a.pool < 0 || a.pool >= static_cast<int>(pools_.size())) continue;
       d.pool = pools_[a.pool].name;
-      ++launches_;
       auto id = fleet_.Launch(d.pool);
       if (id.ok()) {
         d.what = FleetDecision::kLaunched;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -69,9 +70,8 @@ class FleetManager {
   // The bill up to now (instances still running billed so far).
   Bill BillNow() const { return ledger_.BillAt(clock_.NowUnixMillis()); }
   CostLedger& ledger() { return ledger_; }
-  // Launches asked of the fleet (granted or not), and reclaims seen.
-  int launches() const { return launches_; }
-  int reclaims() const { return reclaims_; }
+  // Reclaims seen, in every pool.
+  int reclaims() const { return std::accumulate(pool_reclaims_.begin(), pool_reclaims_.end(), 0); }
 
  private:
   struct Known {
@@ -104,8 +104,6 @@ class FleetManager {
   std::vector<double> last_price_;  // per pool, as the ledger has it
   CostLedger ledger_{{}};
   std::vector<FleetDecision> decisions_;
-  int launches_ = 0;
-  int reclaims_ = 0;
 };
 
 }  // namespace spotbatch

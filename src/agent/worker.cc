@@ -349,7 +349,7 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
     case WatchEnd::kExited:
       break;
     case WatchEnd::kInterrupted:
-      return Interrupt(lease, task, cmd, end.notice);
+      return Interrupt(lease, task, cmd, end.notice, paths.deadline_file);
     case WatchEnd::kStopping:
       cmd.Terminate(options_.kill_grace_millis);
       return fail(EventKind::kRelease, "worker stopping", -1, cmd.output_tail());
@@ -497,13 +497,12 @@ void Worker::DrainWakePipe() {
 }
 
 Status Worker::Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
-                         const SpotInterruption& notice) {
+                         const SpotInterruption& notice, const std::string& deadline_file) {
   // Settle what this worker holds before anything slow: the instance may go at any moment.
   (void)settler_.Flush();
   const int64_t grace = InterruptionGraceMillis(notice.time_unix_millis - clock_.NowUnixMillis(),
                                                 options_.interruption_grace_millis);
   // The command learns the reclaim time from its deadline file, then gets SIGTERM.
-  const std::string deadline_file = AttemptPaths::For(options_.work_dir, "").deadline_file;
   if (FILE* f = std::fopen((deadline_file + ".tmp").c_str(), "w")) {
     std::fprintf(f, "%lld\n", static_cast<long long>(notice.time_unix_millis / 1000));
     std::fclose(f);

@@ -114,10 +114,11 @@ class Worker {
   Status ReleaseAfterFault(Lease& lease, TaskRecord& task, const std::string& what,
                            const Status& fault);
   Status Publish(Lease& lease, TaskRecord task);
-  // The interruption notice arrived while `cmd` runs `task`: stop it within the grace, keep
-  // its checkpoint, release the task at once.
+  // The interruption notice arrived while `cmd` runs `task`: write the reclaim time into
+  // `deadline_file`, stop the command within the grace, keep its checkpoint, release the task
+  // at once.
   Status Interrupt(Lease& lease, TaskRecord& task, RunningCommand& cmd,
-                   const SpotInterruption& notice);
+                   const SpotInterruption& notice, const std::string& deadline_file);
   // Commits `event` (a heartbeat or an interruption) with the checkpoint folder when it
   // changed since its last upload; the checkpoint it replaces is deleted after the commit, the
   // new one if the commit fails.

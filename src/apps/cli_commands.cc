@@ -9,7 +9,6 @@
 #include <random>
 
 #include "adapters/aws/imds_client.h"
-#include "adapters/local/local_protection.h"
 #include "agent/ingest.h"
 #include "agent/job_actions.h"
 #include "agent/worker.h"
@@ -218,14 +217,8 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
                 SystemClock(),
                 [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
   worker.set_instance_metadata(metadata.get());
-  // A local instance protects itself through its own metadata server (on EC2 it will be
-  // Auto Scaling's instance protection).
-  std::unique_ptr<ScaleInProtection> protection;
-  if (!flags.on_ec2 && !endpoint.empty()) {
-    auto local = NewLocalScaleInProtection(endpoint);
-    if (local.ok()) protection = std::move(*local);
-  }
-  worker.set_scale_in_protection(protection.get());
+  // Scale-in protection (adapters/local/local_protection.h) waits for a fleet that reads it:
+  // until the local fleet is a Fleet adapter, it would cost two HTTP calls per task for nothing.
   g_worker = &worker;
   struct sigaction sa {};
   sa.sa_handler = OnWorkerSignal;

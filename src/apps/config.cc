@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -86,6 +87,14 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Int(const toml::table* t, const std::string& section, const char* key, int min, int max,
+             int* out) const {
+    int64_t v = *out;
+    SB_RETURN_IF_ERROR(Int(t, section, key, int64_t{min}, int64_t{max}, &v));
+    *out = static_cast<int>(v);
+    return Status::Ok();
+  }
+
   Status Seconds(const toml::table* t, const std::string& section, const char* key, double min,
                  double* out) const {
     const toml::node* node = t ? t->get(key) : nullptr;
@@ -144,29 +153,30 @@ std::string NotListed(const std::string& instance_type, bool or_pool) {
 }
 
 // The scaling keys of [fleet]: they size a fleet of pools, so they need [[fleet.pool]].
+constexpr const char* kScalingKeys[] = {"on_demand_base",
+                                        "max_instances",
+                                        "latency_target_seconds",
+                                        "on_demand_step",
+                                        "on_demand_cooldown_seconds",
+                                        "scale_in_grace_seconds",
+                                        "reclaim_quarantine_seconds",
+                                        "replace_on_rebalance"};
+
 Status ParseScaling(const Parser& p, const toml::table* fleet, Config* c) {
   if (fleet == nullptr) return Status::Ok();
   ScalingOptions& s = c->scaling;
-  for (const char* key : {"on_demand_base", "max_instances", "latency_target_seconds",
-                          "on_demand_step", "on_demand_cooldown_seconds", "scale_in_grace_seconds",
-                          "reclaim_quarantine_seconds", "replace_on_rebalance"}) {
+  for (const char* key : kScalingKeys) {
     if (fleet->get(key) != nullptr && c->pools.empty()) {
       return p.Error(fleet->get(key), std::string("fleet.") + key, "needs [[fleet.pool]] entries");
     }
   }
-  int64_t v = s.on_demand_base;
-  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_base", 0, 10'000, &v));
-  s.on_demand_base = static_cast<int>(v);
-  v = s.max_instances;
-  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "max_instances", 1, 10'000, &v));
-  s.max_instances = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_base", 0, 10'000, &s.on_demand_base));
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "max_instances", 1, 10'000, &s.max_instances));
   if (s.on_demand_base > s.max_instances) {
     return p.Error(fleet->get("on_demand_base"), "fleet.on_demand_base",
                    "must be at most fleet.max_instances (" + std::to_string(s.max_instances) + ")");
   }
-  v = s.on_demand_step;
-  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_step", 1, 10'000, &v));
-  s.on_demand_step = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "on_demand_step", 1, 10'000, &s.on_demand_step));
   SB_RETURN_IF_ERROR(
       p.Seconds(fleet, "fleet", "latency_target_seconds", 1, &s.latency_target_seconds));
   auto millis = [&](const char* key, int64_t* out) -> Status {
@@ -351,24 +361,16 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   ps.retry.backoff.base_millis = static_cast<int64_t>(backoff * 1000);
   ps.retry.backoff.max_millis =
       std::max(ps.retry.backoff.base_millis, static_cast<int64_t>(backoff_max * 1000));
-  int64_t v = ps.retry.max_attempts;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_attempts", 1, 1000, &v));
-  ps.retry.max_attempts = static_cast<int>(v);
-  v = ps.retry.max_interruptions;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_interruptions", -1, 1000000, &v));
-  ps.retry.max_interruptions = static_cast<int>(v);
-  v = ps.retry.max_lost;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_lost_attempts", 1, 1000000, &v));
-  ps.retry.max_lost = static_cast<int>(v);
-  v = ps.retry.max_releases;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_releases", -1, 1000000, &v));
-  ps.retry.max_releases = static_cast<int>(v);
-  v = ps.retry.on_demand_after_interruptions;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "on_demand_after_interruptions", -1, 1000000, &v));
-  ps.retry.on_demand_after_interruptions = static_cast<int>(v);
-  v = ps.priority;
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -1000000, 1000000, &v));
-  ps.priority = static_cast<int>(v);
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "max_attempts", 1, 1000, &ps.retry.max_attempts));
+  SB_RETURN_IF_ERROR(
+      p.Int(pipeline, "pipeline", "max_interruptions", -1, 1000000, &ps.retry.max_interruptions));
+  SB_RETURN_IF_ERROR(
+      p.Int(pipeline, "pipeline", "max_lost_attempts", 1, 1000000, &ps.retry.max_lost));
+  SB_RETURN_IF_ERROR(
+      p.Int(pipeline, "pipeline", "max_releases", -1, 1000000, &ps.retry.max_releases));
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "on_demand_after_interruptions", -1, 1000000,
+                           &ps.retry.on_demand_after_interruptions));
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -1000000, 1000000, &ps.priority));
   SB_RETURN_IF_ERROR(p.String(pipeline, "pipeline", "queue", &ps.queue));
   if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
   SB_RETURN_IF_ERROR(
@@ -383,9 +385,7 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SimulateConfig& s = c->simulate;
   if (sim == nullptr) return Status::Ok();
   SB_RETURN_IF_ERROR(p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload"}));
-  int64_t runs = s.runs;
-  SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "runs", 1, 100000, &runs));
-  s.runs = static_cast<int>(runs);
+  SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "runs", 1, 100000, &s.runs));
   int64_t seed = static_cast<int64_t>(s.seed);
   SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "seed", 0, INT64_MAX, &seed));
   s.seed = static_cast<uint64_t>(seed);
@@ -420,12 +420,8 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
         p.Seconds(work, "simulate.workload", "changeover_hours", 0, &s.changeover_hours));
     SB_RETURN_IF_ERROR(
         p.Seconds(work, "simulate.workload", "checkpoint_hours", 0, &s.checkpoint_hours));
-    int64_t n = s.tasks;
-    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "tasks", 1, 1'000'000, &n));
-    s.tasks = static_cast<int>(n);
-    n = s.instances;
-    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "instances", 1, 10'000, &n));
-    s.instances = static_cast<int>(n);
+    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "tasks", 1, 1'000'000, &s.tasks));
+    SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "instances", 1, 10'000, &s.instances));
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours", 0.0003, &s.task_hours));
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours_cv", 0, &s.task_hours_cv));
   }
@@ -527,16 +523,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   PipelineSpec& ps = c.pipeline;
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
-  SB_RETURN_IF_ERROR(fleet
-                         ? p.OnlyKnown(*fleet, "fleet",
-                                       {"workers", "pool", "market", "on_demand_base",
-                                        "max_instances", "latency_target_seconds", "on_demand_step",
-                                        "on_demand_cooldown_seconds", "scale_in_grace_seconds",
-                                        "reclaim_quarantine_seconds", "replace_on_rebalance"})
-                         : Status::Ok());
-  int64_t v = c.workers;
-  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &v));
-  c.workers = static_cast<int>(v);
+  std::set<std::string> fleet_keys = {"workers", "pool", "market"};
+  fleet_keys.insert(std::begin(kScalingKeys), std::end(kScalingKeys));
+  SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", fleet_keys) : Status::Ok());
+  SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &c.workers));
   SB_RETURN_IF_ERROR(ParsePools(p, fleet, &c));
   SB_RETURN_IF_ERROR(ParseScaling(p, fleet, &c));
 

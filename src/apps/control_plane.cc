@@ -109,10 +109,11 @@ Result<ProgressCounts> RunProgress(StateStore& state, const Result<TaskCounts>& 
 
 int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
-// Removes what killed attempts left in the store (janitor.h), saying so when it found any.
-void SweepAndReport(const char* who, const Config& config, Services& services) {
-  auto spent = DeleteSpentMessages(*services.queue, *services.state,
-                                   {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)});
+// Removes what killed attempts left in the store and the queues (janitor.h), saying so when
+// it found any. `workers_stopped`: the fleet is down, so a leased message has no live holder.
+void SweepAndReport(const char* who, const std::vector<std::string>& queues, Services& services,
+                    bool workers_stopped) {
+  auto spent = DeleteSpentMessages(*services.queue, *services.state, queues);
   if (!spent.ok()) {
     std::fprintf(stderr, "spotbatch %s: deleting messages of finished tasks: %s\n", who,
                  spent.status().ToString().c_str());
@@ -121,8 +122,8 @@ void SweepAndReport(const char* who, const Config& config, Services& services) {
   // task (no queue deletes a leased message without its receipt; SQS cannot either), or a
   // duplicate still delayed by a retry backoff. The next worker to receive one deletes it.
   int64_t held = 0;
-  for (const std::string& q : {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}) {
-    if (auto depth = services.queue->Depth(q); depth.ok())
+  for (size_t i = 0; workers_stopped && i < queues.size(); ++i) {
+    if (auto depth = services.queue->Depth(queues[i]); depth.ok())
       held += depth->in_flight + depth->delayed;
   }
   if (held > 0) {
@@ -153,6 +154,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
     std::fprintf(stderr, "spotbatch run: %s\n", services.status().ToString().c_str());
     return 1;
   }
+  const std::vector<std::string> queues = PipelineQueues(config.pipeline.queue);
   // The run's jobs are the unfinished ones before any worker starts: a worker started
   // earlier could finish a job before the reconcile saw it unfinished, and the run would not
   // count it (a regression test: ScaleTest counts every job).
@@ -194,7 +196,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
       bool drained = false;
       if (near_end) {
         drained = true;
-        for (const std::string& q : {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}) {
+        for (const std::string& q : queues) {
           auto depth = services->queue->Depth(q);
           drained =
               drained && depth.ok() && depth->visible + depth->in_flight + depth->delayed == 0;
@@ -210,9 +212,8 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         if (confirmed) break;
         if (drained) {
           // Unfinished with no message left anywhere: dead-lettered; fail them, or wait forever.
-          auto abandoned = AbandonDeadLettered(
-              *services->state, *services->queue, SystemClock(), config.pipeline.retry,
-              {config.pipeline.queue, OnDemandQueue(config.pipeline.queue)}, jobs);
+          auto abandoned = AbandonDeadLettered(*services->state, *services->queue, SystemClock(),
+                                               config.pipeline.retry, queues, jobs);
           if (abandoned.ok() && *abandoned > 0) {
             std::fprintf(stderr,
                          "spotbatch run: %d tasks failed: the queue dead-lettered their messages "
@@ -232,7 +233,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
   }
-  SweepAndReport("run", config, *services);
+  SweepAndReport("run", queues, *services, /*workers_stopped=*/true);
   // Finished jobs stay finished: a confirmed end needs no second reading of every job.
   if (!confirmed && !jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
@@ -293,6 +294,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     std::fprintf(stderr, "spotbatch up: %s\n", services.status().ToString().c_str());
     return 1;
   }
+  const std::vector<std::string> queues = PipelineQueues(config.pipeline.queue);
   Ingest ingest = IngestFor(config, *services);
   std::unique_ptr<HttpApi> api;
   if (!config.server_listen.empty()) {
@@ -332,7 +334,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       next_scan = MonotonicMillis() + interval;
     }
     if (MonotonicMillis() >= next_sweep) {
-      SweepAndReport("up", config, *services);
+      SweepAndReport("up", queues, *services, /*workers_stopped=*/false);
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
     fleet.Tick(/*launch=*/true);
@@ -340,7 +342,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
-  SweepAndReport("up", config, *services);
+  SweepAndReport("up", queues, *services, /*workers_stopped=*/true);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

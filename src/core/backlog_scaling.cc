@@ -30,10 +30,11 @@ class BacklogScalingPolicy final : public FleetPolicy {
   int NextSpotPool(const Observation& o, const std::vector<int>& placed, int fleet) const;
 
   const ScalingOptions options_;
-  std::map<int64_t, int64_t> idle_since_;  // instance -> when it last held no task
-  std::set<int64_t> seen_;                 // every instance seen so far
-  std::vector<int> interruptions_seen_;    // per pool, at the last decision
-  std::vector<int64_t> last_reclaim_;      // per pool; -1: never
+  // Every instance of the last decision -> since when it has been idle, or kBusy.
+  static constexpr int64_t kBusy = -1;
+  std::map<int64_t, int64_t> idle_since_;
+  std::vector<int> interruptions_seen_;  // per pool, at the last decision
+  std::vector<int64_t> last_reclaim_;    // per pool; -1: never
   int64_t last_on_demand_launch_ = std::numeric_limits<int64_t>::min() / 2;
 };
 
@@ -48,15 +49,14 @@ void BacklogScalingPolicy::Learn(const Observation& o) {
   }
   std::map<int64_t, int64_t> idle;
   for (const InstanceView& in : o.instances) {
-    const bool first_seen = seen_.insert(in.id).second;
-    if (in.busy) continue;
     auto it = idle_since_.find(in.id);
-    // Seen idle the first time: idle since its launch (it never was seen with a task).
-    idle[in.id] = it != idle_since_.end() ? it->second
-                  : first_seen            ? std::min(in.launched_millis, o.now_millis)
-                                          : o.now_millis;
+    // Seen the first time idle: idle since its launch (it never was seen with a task).
+    idle[in.id] = in.busy                   ? kBusy
+                  : it == idle_since_.end() ? std::min(in.launched_millis, o.now_millis)
+                  : it->second == kBusy     ? o.now_millis
+                                            : it->second;
   }
-  idle_since_.swap(idle);  // forgets instances that are gone or busy
+  idle_since_.swap(idle);  // forgets instances that are gone
 }
 
 int BacklogScalingPolicy::NextSpotPool(const Observation& o, const std::vector<int>& placed,
@@ -80,6 +80,11 @@ int BacklogScalingPolicy::NextSpotPool(const Observation& o, const std::vector<i
 std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
   Learn(o);
   std::vector<FleetAction> actions;
+  // Dearest pool first, then newest: the order instances leave in.
+  auto dearer = [&o](const InstanceView* a, const InstanceView* b) {
+    const double pa = o.pools[a->pool].usd_per_hour, pb = o.pools[b->pool].usd_per_hour;
+    return pa != pb ? pa > pb : a->id > b->id;
+  };
   // In service: instances that will keep working. Noticed ones go anyway (their replacement
   // launches now); recommended ones are drained and replaced.
   std::vector<const InstanceView*> spot, od;
@@ -152,8 +157,7 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
   if (replace > 0) {
     std::vector<const InstanceView*> order(od.begin(), od.end());
     std::stable_sort(order.begin(), order.end(), [&](const InstanceView* a, const InstanceView* b) {
-      const double pa = o.pools[a->pool].usd_per_hour, pb = o.pools[b->pool].usd_per_hour;
-      return a->busy != b->busy ? !a->busy : pa != pb ? pa > pb : a->id > b->id;
+      return a->busy != b->busy ? !a->busy : dearer(a, b);
     });
     for (const InstanceView* in : order) {
       if (replace-- <= 0) break;
@@ -162,7 +166,6 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
       replaced.insert(in->id);
     }
   }
-  od_needed = od_keep;
 
   // Scale in: idle past the grace, dearest first, on-demand only above what it must keep.
   int surplus = have_spot + have_od - static_cast<int>(replaced.size()) - target;
@@ -171,22 +174,17 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
   for (const auto* group : {&spot, &od}) {
     for (const InstanceView* in : *group) {
       if (replaced.count(in->id)) continue;
-      auto it = idle_since_.find(in->id);
-      if (!in->busy && it != idle_since_.end() &&
-          o.now_millis - it->second >= options_.scale_in_grace_millis) {
+      if (!in->busy && o.now_millis - idle_since_.at(in->id) >= options_.scale_in_grace_millis) {
         idle.push_back(in);
       }
     }
   }
-  std::stable_sort(idle.begin(), idle.end(), [&](const InstanceView* a, const InstanceView* b) {
-    const double pa = o.pools[a->pool].usd_per_hour, pb = o.pools[b->pool].usd_per_hour;
-    return pa != pb ? pa > pb : a->id > b->id;
-  });
+  std::stable_sort(idle.begin(), idle.end(), dearer);
   int od_left = have_od - static_cast<int>(replaced.size());
   for (const InstanceView* in : idle) {
     if (surplus == 0) break;
     if (!o.pools[in->pool].spot) {
-      if (od_left <= od_needed) continue;
+      if (od_left <= od_keep) continue;
       --od_left;
     }
     actions.push_back({FleetAction::Kind::kTerminate, -1, in->id});

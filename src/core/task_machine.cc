@@ -109,6 +109,10 @@ Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryP
 
 std::string OnDemandQueue(const std::string& queue) { return queue + "-on-demand"; }
 
+std::vector<std::string> PipelineQueues(const std::string& queue) {
+  return {queue, OnDemandQueue(queue)};
+}
+
 bool RequiresOnDemand(const TaskRecord& task, const RetryPolicy& policy) {
   return BudgetSpent(task.interruptions, policy.on_demand_after_interruptions);
 }
@@ -265,15 +269,11 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
   if (result.ok()) {
     result->task.version = task.version + 1;
     result->task.updated_unix_millis = e.now_unix_millis;
-    // A soft event that ends the task (a hand-back or a start that spent its budget) is made
-    // durable: undone, it would run the task on a budget already spent. A success without
-    // outputs stays soft (DurabilityOf): undone, the task only runs again. Making it durable
-    // too (as from 2026-12-01 08:35 to 13:30) cost one fdatasync per short task, about 40% of
-    // a worker's time on `true`.
-    const bool soft_success = e.kind == EventKind::kSucceed && e.outputs.empty();
-    result->durability = IsTerminal(result->task.state) && !soft_success
-                             ? CommitDurability::kDurable
-                             : DurabilityOf(e);
+    // A soft event that fails the task (a hand-back or a start that spent its budget) is
+    // made durable: undone, it would run the task on a budget already spent. A success
+    // without outputs stays soft: undone, the task only runs again.
+    result->durability =
+        result->task.state == TaskState::kFailed ? CommitDurability::kDurable : DurabilityOf(e);
     result->queue = QueueEffectOf(result->task, e.now_unix_millis, policy);
   }
   return result;

@@ -90,8 +90,8 @@ struct Transition {
   TaskRecord task;                      // the next record; version = old version + 1
   std::vector<AttemptRecord> attempts;  // attempt records to insert or finish
   QueueEffect queue;                    // QueueEffectOf(task)
-  // How to commit it: DurabilityOf(event), but durable whenever the task ends (a release or
-  // a start that spends the last of a budget fails the task, and that must not be undone).
+  // How to commit it: DurabilityOf(event), but durable whenever the task fails (a release or
+  // a start that spends the last of a budget, which must not be undone).
   CommitDurability durability = CommitDurability::kDurable;
 };
 
@@ -123,6 +123,8 @@ struct Delivery {
 };
 // The queue of tasks that may run only on on-demand capacity, beside `queue`.
 std::string OnDemandQueue(const std::string& queue);
+// Every queue a pipeline's messages travel in: `queue` and its on-demand queue.
+std::vector<std::string> PipelineQueues(const std::string& queue);
 
 // `on_spot`: the worker runs on spot capacity.
 Delivery DecideDelivery(const TaskRecord& task, int64_t now_unix_millis, bool on_spot = false,

@@ -116,22 +116,31 @@ class SuccessWitness final : public StateStore {
 constexpr int kWorkers = 2;
 constexpr int64_t kLeaseMillis = 2'000;
 
+// A pipeline's command (a TOML array), and whether it writes one output per input.
+struct Command {
+  const char* toml;
+  bool writes_outputs;
+};
+constexpr Command kSha = {testing::kShaCommand, true};
+// Its success is committed without an fsync (DurabilityOf) and made durable by the worker's
+// next Sync(), one for a batch, before their messages go.
+constexpr Command kChecksumOnly = {
+    R"(["sh", "-c", "sha256sum < \"$1\" > /dev/null", "_", "{input}"])", false};
+
 // One pipeline folder on its own disk, booted again after each power loss.
 class Machine {
  public:
-  // `command`: a TOML array; kShaCommand writes one output per input, kChecksumOnly none.
-  Machine(const std::string& dir, int inputs, const std::string& durability,
-          const char* command = testing::kShaCommand)
+  Machine(const std::string& dir, int inputs, const std::string& durability, Command command = kSha)
       : dir_(dir),
         folder_(dir + "/pipeline"),
         disk_(folder_, dir + "/shadow"),
-        has_outputs_(std::string_view(command) == testing::kShaCommand) {
+        has_outputs_(command.writes_outputs) {
     EXPECT_TRUE(disk_.InstallSqliteVfs().ok());
     // The config and the user's inputs are not on the simulated disk: they exist before.
     WriteFile(folder_ + "/sb.toml",
               "[store]\npath = \"data\"\n\n[state]\ndurability = \"" + durability +
-                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " + command +
-                  "\nretry_backoff_seconds = 0.01\n\n[worker]\nwork_dir = \"" + dir +
+                  "\"\n\n[pipeline]\ninput = \"in/\"\noutput = \"out/\"\ncommand = " +
+                  command.toml + "\nretry_backoff_seconds = 0.01\n\n[worker]\nwork_dir = \"" + dir +
                   "/work\"\nlease_seconds = " + std::to_string(kLeaseMillis / 1000) +
                   "\nheartbeat_seconds = 0.5\nkill_grace_seconds = 0.2\n");
     auto config = LoadConfig(folder_ + "/sb.toml");
@@ -245,7 +254,7 @@ class Machine {
                               0) {
         return false;
       }
-      for (const std::string& q : {config_.pipeline.queue, OnDemandQueue(config_.pipeline.queue)}) {
+      for (const std::string& q : PipelineQueues(config_.pipeline.queue)) {
         auto depth = services->queue->Depth(q);
         if (!depth.ok() || depth->in_flight + depth->delayed != 0) return false;
       }
@@ -259,7 +268,7 @@ class Machine {
     EXPECT_TRUE(done) << "boot " << boot << " neither finished nor lost power";
     if (disk_.power_cut()) return false;
     return DeleteSpentMessages(*services->queue, *services->state,
-                               {config_.pipeline.queue, OnDemandQueue(config_.pipeline.queue)})
+                               PipelineQueues(config_.pipeline.queue))
                .ok() &&
            SweepOrphans(*services->store, *services->state).ok() && !disk_.power_cut();
   }
@@ -291,7 +300,7 @@ struct Trials {
 // there were `target` losses. Each boot's cut point is uniform over the changes a whole run
 // makes (a first run without power loss measures that), so the first boot's cuts cover the
 // whole run and the later boots' cuts the recoveries.
-Trials RunTrials(const testing::TempDir& tmp, std::mt19937_64& rng, int inputs, const char* command,
+Trials RunTrials(const testing::TempDir& tmp, std::mt19937_64& rng, int inputs, Command command,
                  int target) {
   Trials t;
   {
@@ -330,7 +339,7 @@ TEST(PowerLossPipelineTest, RandomPowerLossesNothingLostNothingTwice) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   testing::TempDir tmp;
-  const Trials t = RunTrials(tmp, rng, kInputs, testing::kShaCommand, target);
+  const Trials t = RunTrials(tmp, rng, kInputs, kSha, target);
   if (!t.ok) return;
   std::printf(
       "%d power losses over %d runs of %d inputs (a run makes %lld changes), %d of them in "
@@ -342,11 +351,7 @@ TEST(PowerLossPipelineTest, RandomPowerLossesNothingLostNothingTwice) {
   EXPECT_GT(t.publish_window, 0) << "no power loss landed in the publish window";
 }
 
-// A command without outputs: its success is committed without an fsync (DurabilityOf) and
-// made durable by the worker's next Sync(), one for a batch, before their messages go. No
-// success that a Sync() acknowledged may be forgotten.
-constexpr const char* kChecksumOnly =
-    R"(["sh", "-c", "sha256sum < \"$1\" > /dev/null", "_", "{input}"])";
+// A command without outputs: no success that a Sync() acknowledged may be forgotten.
 
 TEST(PowerLossPipelineTest, SuccessesWithoutOutputsAreDurableOnceSynced) {
   const unsigned seed = std::random_device{}();

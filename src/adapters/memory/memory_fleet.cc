@@ -3,16 +3,12 @@
 #include <algorithm>
 
 namespace spotbatch {
-namespace {
-
-bool Live(const FleetInstance& in) {
-  return in.state != InstanceState::kTerminated && in.state != InstanceState::kTerminating;
-}
-
-}  // namespace
-
 Status MemoryFleet::NoInstance(std::string_view id) {
   return NotFound("instance " + std::string(id) + " is not in the fleet (or terminated)");
+}
+
+Status MemoryFleet::NoPool(std::string_view name) {
+  return NotFound("pool " + std::string(name) + " is not in the fleet");
 }
 
 MemoryFleet::MemoryFleet(Clock& clock, std::vector<MemoryPool> pools) : clock_(clock) {
@@ -32,12 +28,12 @@ MemoryFleet::Pool* MemoryFleet::FindPool(std::string_view name) {
 
 MemoryFleet::Instance* MemoryFleet::FindLive(std::string_view id) {
   auto it = instances_.find(id);
-  return it == instances_.end() || !Live(it->second.view) ? nullptr : &it->second;
+  return it == instances_.end() || IsLeaving(it->second.view.state) ? nullptr : &it->second;
 }
 
 int MemoryFleet::LiveIn(const std::string& pool) const {
   int n = 0;
-  for (const auto& [id, in] : instances_) n += in.view.pool == pool && Live(in.view);
+  for (const auto& [id, in] : instances_) n += in.view.pool == pool && !IsLeaving(in.view.state);
   return n;
 }
 
@@ -59,7 +55,7 @@ Result<std::vector<FleetPool>> MemoryFleet::Pools() {
 Result<std::string> MemoryFleet::Launch(std::string_view pool_name) {
   std::lock_guard<std::mutex> lock(mu_);
   Pool* pool = FindPool(pool_name);
-  if (pool == nullptr) return NotFound("pool " + std::string(pool_name) + " is not in the fleet");
+  if (pool == nullptr) return NoPool(pool_name);
   const FleetPool& p = pool->config.pool;
   const int live = LiveIn(p.name);
   if (live >= p.max_instances) {
@@ -94,7 +90,7 @@ Status MemoryFleet::Terminate(std::string_view id) {
   auto it = instances_.find(id);
   if (it == instances_.end()) return NoInstance(id);
   Instance& in = it->second;
-  if (!Live(in.view)) return Status::Ok();
+  if (IsLeaving(in.view.state)) return Status::Ok();
   if (in.view.protected_from_scale_in) {
     return FailedPrecondition("instance " + std::string(id) +
                               " is protected from scale-in (its worker holds a task)");
@@ -111,7 +107,7 @@ Result<std::vector<FleetInstance>> MemoryFleet::Describe() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<FleetInstance> out;
   for (auto& [id, in] : instances_) {
-    if (!Live(in.view)) {
+    if (IsLeaving(in.view.state)) {
       if (in.reported_end) continue;
       in.reported_end = true;
     }
@@ -145,7 +141,7 @@ Result<std::vector<PricePoint>> MemoryFleet::PriceHistory(std::string_view pool_
   if (to < from) return InvalidArgument("price history: the end is before the start");
   std::lock_guard<std::mutex> lock(mu_);
   Pool* pool = FindPool(pool_name);
-  if (pool == nullptr) return NotFound("pool " + std::string(pool_name) + " is not in the fleet");
+  if (pool == nullptr) return NoPool(pool_name);
   std::vector<PricePoint> out;
   for (size_t i = 0; i < pool->prices.size(); ++i) {
     const bool last = i + 1 == pool->prices.size();
@@ -158,7 +154,7 @@ Result<std::vector<PricePoint>> MemoryFleet::PriceHistory(std::string_view pool_
 Status MemoryFleet::SetCapacity(std::string_view pool_name, int capacity) {
   std::lock_guard<std::mutex> lock(mu_);
   Pool* pool = FindPool(pool_name);
-  if (pool == nullptr) return NotFound("pool " + std::string(pool_name) + " is not in the fleet");
+  if (pool == nullptr) return NoPool(pool_name);
   pool->config.capacity = capacity;
   return Status::Ok();
 }
@@ -166,7 +162,7 @@ Status MemoryFleet::SetCapacity(std::string_view pool_name, int capacity) {
 Status MemoryFleet::SetPrice(std::string_view pool_name, double usd_per_hour) {
   std::lock_guard<std::mutex> lock(mu_);
   Pool* pool = FindPool(pool_name);
-  if (pool == nullptr) return NotFound("pool " + std::string(pool_name) + " is not in the fleet");
+  if (pool == nullptr) return NoPool(pool_name);
   pool->prices.push_back({clock_.NowUnixMillis(), usd_per_hour});
   return Status::Ok();
 }

@@ -70,6 +70,7 @@ class MemoryFleet final : public Fleet, public Market {
   Pool* FindPool(std::string_view name);
   Instance* FindLive(std::string_view id);  // null when unknown or terminated
   static Status NoInstance(std::string_view id);
+  static Status NoPool(std::string_view name);
   // Runs `change` on the live instance `id` under the lock; kNotFound when there is none.
   template <typename Change>
   Status OnLive(std::string_view id, Change change) {
