@@ -109,22 +109,48 @@ Result<ProgressCounts> RunProgress(StateStore& state, const Result<TaskCounts>& 
 
 int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
+// The longest `run` and `up` wait, once their workers are down, for messages that dead
+// workers leased to come back so they can be deleted (see SweepAndReport).
+constexpr int64_t kMaxLeaseWaitMillis = 15'000;
+
+// Messages leased or delayed in `queues`; 0 when the depth cannot be read.
+int64_t HeldMessages(TaskQueue& queue, const std::vector<std::string>& queues) {
+  int64_t held = 0;
+  for (const std::string& q : queues) {
+    if (auto depth = queue.Depth(q); depth.ok()) held += depth->in_flight + depth->delayed;
+  }
+  return held;
+}
+
+// How long to wait for dead workers' leases (and retry backoffs) to end: the lease and the
+// longest backoff, bounded, so that a run with a short lease leaves an empty queue and one
+// with SQS's long ones still ends promptly (the next run's workers delete what is left).
+int64_t LeaseWaitMillis(const Config& config) {
+  const int64_t millis = static_cast<int64_t>(config.lease_seconds * 1000) +
+                         config.pipeline.retry.backoff.max_millis + 500;
+  return std::min(millis, kMaxLeaseWaitMillis);
+}
+
 // Removes what killed attempts left in the store and the queues (janitor.h), saying so when
-// it found any. `workers_stopped`: the fleet is down, so a leased message has no live holder.
+// it found any. `workers_stopped`: the fleet is down, so a leased message has no live holder;
+// then it waits up to `lease_wait_millis` for such leases to end and deletes what returns.
 void SweepAndReport(const char* who, const std::vector<std::string>& queues, Services& services,
-                    bool workers_stopped) {
+                    bool workers_stopped, int64_t lease_wait_millis = 0) {
   auto spent = DeleteSpentMessages(*services.queue, *services.state, queues);
   if (!spent.ok()) {
     std::fprintf(stderr, "spotbatch %s: deleting messages of finished tasks: %s\n", who,
                  spent.status().ToString().c_str());
   }
-  // What the sweep cannot reach: a message leased by a worker that died after finishing its
+  // What one sweep cannot reach: a message leased by a worker that died after finishing its
   // task (no queue deletes a leased message without its receipt; SQS cannot either), or a
-  // duplicate still delayed by a retry backoff. The next worker to receive one deletes it.
-  int64_t held = 0;
-  for (size_t i = 0; workers_stopped && i < queues.size(); ++i) {
-    if (auto depth = services.queue->Depth(queues[i]); depth.ok())
-      held += depth->in_flight + depth->delayed;
+  // duplicate still delayed by a retry backoff. Both come back within a lease (or backoff).
+  int64_t held = workers_stopped ? HeldMessages(*services.queue, queues) : 0;
+  const int64_t wait_until = MonotonicMillis() + lease_wait_millis;
+  while (held > 0 && MonotonicMillis() < wait_until && !g_stop.load()) {
+    ::usleep(100 * 1000);
+    if (DeleteSpentMessages(*services.queue, *services.state, queues).ok()) {
+      held = HeldMessages(*services.queue, queues);
+    }
   }
   if (held > 0) {
     std::fprintf(stderr,
@@ -233,7 +259,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
   }
-  SweepAndReport("run", queues, *services, /*workers_stopped=*/true);
+  SweepAndReport("run", queues, *services, /*workers_stopped=*/true, LeaseWaitMillis(config));
   // Finished jobs stay finished: a confirmed end needs no second reading of every job.
   if (!confirmed && !jobs.empty()) tally = Tally(*services->state, jobs);
   if (!tally.ok()) {
@@ -342,7 +368,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
-  SweepAndReport("up", queues, *services, /*workers_stopped=*/true);
+  SweepAndReport("up", queues, *services, /*workers_stopped=*/true, LeaseWaitMillis(config));
   return services->state->Sync().ok() ? 0 : 1;
 }
 
