@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,12 @@ class Server final : public LocalImdsServer {
                       : (http_.bind_to_port("127.0.0.1", port) ? port : -1);
     if (port_ <= 0) return Unavailable("cannot listen on 127.0.0.1:" + std::to_string(port));
     thread_ = std::thread([this] { http_.listen_after_bind(); });
+    // httplib's stop() does nothing before listening started, and a Reclaim() that came
+    // then would leave the thread in accept() for good: return once it listens.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!http_.is_running() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
     return Status::Ok();
   }
 
