@@ -9,6 +9,7 @@
 #include <random>
 
 #include "adapters/aws/imds_client.h"
+#include "adapters/local/local_protection.h"
 #include "agent/ingest.h"
 #include "agent/job_actions.h"
 #include "agent/worker.h"
@@ -217,8 +218,17 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
                 SystemClock(),
                 [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
   worker.set_instance_metadata(metadata.get());
-  // Scale-in protection (adapters/local/local_protection.h) waits for a fleet that reads it:
-  // until the local fleet is a Fleet adapter, it would cost two HTTP calls per task for nothing.
+  // On the local fleet, the worker protects its instance from scale-in while it holds a task,
+  // through its metadata server (the fleet reads it as "busy"). On EC2 that is Auto Scaling's
+  // SetInstanceProtection, which comes with the EC2 fleet.
+  std::unique_ptr<ScaleInProtection> protection;
+  if (!flags.on_ec2 && !endpoint.empty()) {
+    auto local = NewLocalScaleInProtection(endpoint);
+    if (local.ok()) {
+      protection = std::move(*local);
+      worker.set_scale_in_protection(protection.get());
+    }
+  }
   g_worker = &worker;
   struct sigaction sa {};
   sa.sa_handler = OnWorkerSignal;

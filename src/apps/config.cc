@@ -96,7 +96,7 @@ class Parser {
   }
 
   Status Seconds(const toml::table* t, const std::string& section, const char* key, double min,
-                 double* out) const {
+                 double* out, const char* unit = "seconds") const {
     const toml::node* node = t ? t->get(key) : nullptr;
     if (node == nullptr) return Status::Ok();
     double v;
@@ -105,7 +105,7 @@ class Parser {
     } else if (node->is_floating_point()) {
       v = node->as_floating_point()->get();
     } else {
-      return Error(node, section + "." + key, "must be a number of seconds");
+      return Error(node, section + "." + key, std::string("must be a number of ") + unit);
     }
     if (!(v >= min) || v > 1e9) {
       return Error(node, section + "." + key, "must be at least " + std::to_string(min));
@@ -318,11 +318,12 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
 // [pipeline]: what runs on each input.
 Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config* c) {
   const toml::table* pipeline = &pipeline_table;
-  SB_RETURN_IF_ERROR(p.OnlyKnown(
-      pipeline_table, "pipeline",
-      {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
-       "max_lost_attempts", "max_releases", "retry_backoff_seconds", "retry_backoff_max_seconds",
-       "priority", "queue", "watch_interval_seconds", "on_demand_after_interruptions"}));
+  SB_RETURN_IF_ERROR(
+      p.OnlyKnown(pipeline_table, "pipeline",
+                  {"input", "output", "command", "timeout_seconds", "max_attempts",
+                   "max_interruptions", "max_lost_attempts", "max_releases",
+                   "retry_backoff_seconds", "retry_backoff_max_seconds", "priority", "queue",
+                   "watch_interval_seconds", "on_demand_after_interruptions", "deadline_hours"}));
   PipelineSpec& ps = c->pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
@@ -375,6 +376,8 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
   SB_RETURN_IF_ERROR(
       p.Seconds(pipeline, "pipeline", "watch_interval_seconds", 0.01, &c->watch_interval_seconds));
+  SB_RETURN_IF_ERROR(
+      p.Seconds(pipeline, "pipeline", "deadline_hours", 0.001, &c->deadline_hours, "hours"));
 
   return Status::Ok();
 }

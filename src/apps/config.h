@@ -73,8 +73,11 @@ struct Config {
   double kill_grace_seconds = 5;           // [worker] kill_grace_seconds
   std::string work_dir;                    // [worker] work_dir
   double watch_interval_seconds = 1;       // [pipeline] watch_interval_seconds (spotbatch up)
-  std::string server_listen;               // [server] listen "host:port"; empty: no HTTP API
-  std::string token_file;                  // [server] token_file: bearer token for changes
+  // [pipeline] deadline_hours (or `run --deadline`): the batch should be done this many trace
+  // hours after `run` starts; the fleet manager buys on-demand when spot cannot make it. 0: none.
+  double deadline_hours = 0;
+  std::string server_listen;  // [server] listen "host:port"; empty: no HTTP API
+  std::string token_file;     // [server] token_file: bearer token for changes
   SimulateConfig simulate;
 };
 

@@ -19,9 +19,9 @@
 #include "agent/job_actions.h"
 #include "apps/http_api.h"
 #include "apps/job_json.h"
-#include "apps/local_fleet.h"
 #include "apps/progress.h"
 #include "apps/wiring.h"
+#include "apps/worker_fleet.h"
 #include "core/task_machine.h"
 
 namespace spotbatch {
@@ -196,8 +196,9 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   const int64_t started = MonotonicMillis();
   // Finished tasks before this run: what progress subtracts (see RunProgress).
   const Result<TaskCounts> before = services->state->CountTasks();
-  LocalFleet fleet(config, self_exe, SystemClock(),
-                   std::min<int>(config.workers, static_cast<int>(jobs.size())));
+  std::unique_ptr<WorkerFleet> fleet =
+      NewWorkerFleet(config, self_exe, *services->state, *services->queue,
+                     std::min<int>(config.workers, static_cast<int>(jobs.size())));
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
   int restarts = 0;
@@ -215,6 +216,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
       next_look = now + kMinLookMillis;
       const bool near_end = !counts.ok() || counts->queued + counts->running <= kNearTheEnd;
       if (counts.ok()) {
+        counts->fleet = fleet->Summary();
         progress.Update(*counts, now);
         if (finished_at_start < 0) finished_at_start = counts->done + counts->failed;
         next_look = now + NextLookMillis(*counts, finished_at_start, now - started);
@@ -249,12 +251,12 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         }
       }
     }
-    restarts += fleet.Tick(/*launch=*/true);
+    restarts += fleet->Tick();
     // The fleet's market moves every 20 ms; the next count may be due sooner.
     ::usleep(
         static_cast<useconds_t>(std::clamp<int64_t>(next_look - MonotonicMillis(), 1, 20) * 1000));
   }
-  fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  fleet->StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   // Workers sync their soft successes before exiting; one that was killed may not have.
   if (Status synced = services->state->Sync(); !synced.ok()) {
     std::fprintf(stderr, "spotbatch run: %s\n", synced.ToString().c_str());
@@ -269,20 +271,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   if (!jobs.empty()) progress.Finish(tally->counts, MonotonicMillis());
   const RunTally& t = *tally;
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
-  double cost = 0, on_demand_cost = 0;
-  nlohmann::json pools = nlohmann::json::array();
-  for (const PoolTotals& p : fleet.Totals()) {
-    cost += p.cost_usd;
-    on_demand_cost += p.on_demand_cost_usd;
-    pools.push_back({{"name", p.name},
-                     {"market", p.spot ? "spot" : "on-demand"},
-                     {"instance_hours", p.instance_hours},
-                     {"cost_usd", p.cost_usd},
-                     {"on_demand_cost_usd", p.on_demand_cost_usd},
-                     {"launched", p.launched},
-                     {"notices", p.notices},
-                     {"reclaims", p.reclaims}});
-  }
+  const nlohmann::json bill = fleet->Bill(*services->state, jobs);
   if (json) {
     nlohmann::json out = {
         {"jobs", t.counts.total},
@@ -295,12 +284,10 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         {"interruptions", t.interruptions},
         {"lost_attempts", t.lost},
         {"worker_restarts", restarts},
-        {"cost_usd", cost},
-        {"on_demand_cost_usd", on_demand_cost},
-        {"pools", pools},
         {"wall_seconds", static_cast<double>(MonotonicMillis() - started) / 1000.0},
         {"failures", t.failures},
     };
+    out.update(bill);  // cost_usd, on_demand_cost_usd, idle_cost_usd, pools, job_costs
     std::printf("%s\n", DumpJson(out).c_str());
   } else {
     for (const auto& f : t.failures) {
@@ -335,7 +322,8 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
                  api->port(), api->token_file().c_str());
   }
 
-  LocalFleet fleet(config, self_exe, SystemClock(), config.workers);
+  std::unique_ptr<WorkerFleet> fleet =
+      NewWorkerFleet(config, self_exe, *services->state, *services->queue, config.workers);
   if (config.pools.empty()) {
     std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,
                  config.pipeline.input_prefix.c_str());
@@ -363,11 +351,11 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       SweepAndReport("up", queues, *services, /*workers_stopped=*/false);
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
-    fleet.Tick(/*launch=*/true);
+    fleet->Tick();
     ::usleep(20 * 1000);
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
-  fleet.StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
+  fleet->StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   SweepAndReport("up", queues, *services, /*workers_stopped=*/true, LeaseWaitMillis(config));
   return services->state->Sync().ok() ? 0 : 1;
 }

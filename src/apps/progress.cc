@@ -48,20 +48,21 @@ void Progress::Draw(const ProgressCounts& c, int64_t now, bool final) {
     const auto left = static_cast<int64_t>(static_cast<double>(c.total - finished) / rate);
     eta = std::to_string(left / 60) + ":" + (left % 60 < 10 ? "0" : "") + std::to_string(left % 60);
   }
-  char line[256];
-  std::snprintf(line, sizeof(line),
+  char counts[256];
+  std::snprintf(counts, sizeof(counts),
                 "%lld/%lld done, %lld running, %lld queued, %lld failed, %.1f/s, ETA %s",
                 static_cast<long long>(c.done), static_cast<long long>(c.total),
                 static_cast<long long>(c.running), static_cast<long long>(c.queued),
                 static_cast<long long>(c.failed), rate, eta.c_str());
+  const std::string line = c.fleet.empty() ? counts : counts + std::string(" | ") + c.fleet;
   if (tty_) {
     constexpr int kWidth = 24;
     const int filled = c.total > 0 ? static_cast<int>(kWidth * finished / c.total) : kWidth;
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(kWidth - filled), '.');
-    std::fprintf(out_, "\r\033[K[%s] %s%s", bar.c_str(), line, final ? "\n" : "");
+    std::fprintf(out_, "\r\033[K[%s] %s%s", bar.c_str(), line.c_str(), final ? "\n" : "");
   } else {
-    std::fprintf(out_, "progress: %s\n", line);
+    std::fprintf(out_, "progress: %s\n", line.c_str());
   }
   std::fflush(out_);
 }

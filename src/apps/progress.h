@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace spotbatch {
 
@@ -12,6 +13,7 @@ struct ProgressCounts {
   int64_t running = 0;
   int64_t queued = 0;
   int64_t failed = 0;  // failed or cancelled
+  std::string fleet;   // instances per pool, notices, cost so far ("" for plain workers)
 };
 
 // How long `run` waits before it counts tasks again, given the counts `c` taken

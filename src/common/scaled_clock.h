@@ -28,6 +28,12 @@ class ScaledClock final : public Clock {
   }
 
   double factor() const { return factor_; }
+  // A Unix time of the base clock (a worker's record of when an attempt ran) in this clock's.
+  int64_t FromBaseUnixMillis(int64_t base_unix_millis) const {
+    return start_unix_millis_ +
+           static_cast<int64_t>(static_cast<double>(base_unix_millis - start_unix_millis_) *
+                                factor_);
+  }
   // `millis` of this clock as milliseconds of the base clock (rounded up: a wait is never
   // shorter than asked).
   int64_t BaseMillis(int64_t millis) const {

@@ -14,6 +14,8 @@ TEST(ScaledClock, StartsAtTheBaseReadingAndRunsFactorTimesFaster) {
   base.Advance(100);
   EXPECT_EQ(trace.NowUnixMillis(), 1'000'000 + 60'000);
   EXPECT_EQ(trace.MonotonicNanos(), base.MonotonicNanos() - 100'000'000 + 60'000'000'000);
+  EXPECT_EQ(trace.FromBaseUnixMillis(1'000'050), 1'000'000 + 30'000)
+      << "a time the base clock recorded, in the scaled clock's time";
 }
 
 TEST(ScaledClock, SleepsTakeTheBaseClocksShareRoundedUp) {

@@ -259,6 +259,12 @@ Result<std::vector<FleetInstance>> LocalFleet::Describe() {
   Poll();
   std::vector<FleetInstance> out = std::move(ended_unreported_);
   ended_unreported_.clear();
+  for (FleetInstance& in : LiveInstances()) out.push_back(std::move(in));
+  return out;
+}
+
+std::vector<FleetInstance> LocalFleet::LiveInstances() const {
+  std::vector<FleetInstance> out;
   for (const auto& [id, in] : instances_) {
     if (in->view.state != InstanceState::kTerminated) out.push_back(in->view);
   }

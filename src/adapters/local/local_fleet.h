@@ -114,7 +114,10 @@ class LocalFleet final : public Fleet, public Market {
   // SIGTERM to every instance, SIGKILL after `grace_millis` (real); all end as terminated.
   void StopAll(int64_t grace_millis);
 
-  Clock& clock() { return trace_clock_; }
+  ScaledClock& clock() { return trace_clock_; }
+  // The instances not ended, as Describe shows them, without taking Describe's one report of
+  // each end (that is the manager's).
+  std::vector<FleetInstance> LiveInstances() const;
   // The metadata server of a running instance ("" for none): what its worker talks to.
   std::string MetadataUrl(std::string_view instance) {
     Instance* in = Find(instance);

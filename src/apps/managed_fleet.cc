@@ -1,0 +1,210 @@
+#include "apps/managed_fleet.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+
+#include "apps/plain_workers.h"
+#include "core/backlog_scaling.h"
+#include "core/fleet_plan.h"
+
+namespace spotbatch {
+namespace {
+
+// How long a new local worker takes to take tasks, in real seconds: what the manager weighs a
+// replacement by (the changeover). Measured: 0.1-0.3 s to exec and open the store here.
+constexpr double kWorkerStartSeconds = 0.5;
+
+double Usd(NanoUsd n) { return ToUsd(n); }
+
+}  // namespace
+
+LocalFleetOptions LocalFleetOptionsFor(const Config& config, const std::string& self_exe) {
+  LocalFleetOptions o;
+  for (const PoolConfig& p : config.pools) {
+    LocalPoolSpec spec;
+    spec.pool = {p.name, p.spot, p.instance_type, "", p.max_instances};
+    spec.price = p.price_series.usd_per_hour.empty() ? PriceSeries::Constant(p.price_per_hour)
+                                                     : p.price_series;
+    spec.on_demand_usd_per_hour = p.on_demand_price_per_hour;
+    spec.capacity = p.capacity;
+    spec.trace_offset_millis = static_cast<int64_t>(p.trace_offset_seconds * 1000);
+    o.pools.push_back(std::move(spec));
+  }
+  o.time_scale = config.time_scale;
+  o.notice_seconds = config.notice_seconds;
+  o.stop_grace_millis = static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000;
+  o.metadata_poll_millis = static_cast<int64_t>(config.metadata_poll_seconds * 1000);
+  o.scratch_root = config.work_dir;
+  o.id_tag = std::to_string(::getpid());
+  const std::string file = config.file;
+  o.worker_argv = [self_exe, file](const LocalInstanceLaunch& l) {
+    return std::vector<std::string>{self_exe,
+                                    "worker",
+                                    "-c",
+                                    file,
+                                    "--worker-id",
+                                    l.id,
+                                    "--pool",
+                                    l.pool->name,
+                                    "--market",
+                                    l.pool->spot ? "spot" : "on-demand",
+                                    "--metadata-url",
+                                    l.metadata_url,
+                                    "--metadata-poll-ms",
+                                    std::to_string(l.metadata_poll_millis)};
+  };
+  return o;
+}
+
+ManagedFleet::ManagedFleet(const Config& config, const std::string& self_exe, StateStore& state,
+                           TaskQueue& queue, Clock& real)
+    : config_(config),
+      real_(real),
+      fleet_(LocalFleetOptionsFor(config, self_exe), real),
+      policy_(NewBacklogScalingPolicy(config.scaling)),
+      work_(state, queue, config.pipeline.queue, fleet_.clock(),
+            config.deadline_hours > 0 ? fleet_.clock().NowUnixMillis() +
+                                            static_cast<int64_t>(config.deadline_hours * 3.6e6)
+                                      : 0),
+      manager_(std::make_unique<FleetManager>(fleet_, fleet_, *policy_, work_, fleet_.clock(),
+                                              kWorkerStartSeconds * config.time_scale)) {}
+
+ManagedFleet::~ManagedFleet() { StopAll(0); }
+
+int ManagedFleet::Tick() {
+  const int64_t now = real_.MonotonicNanos() / 1'000'000;
+  if (!started_) {
+    if (Status s = manager_->Init(); !s.ok()) {
+      std::fprintf(stderr, "fleet manager: %s\n", s.ToString().c_str());
+      return 0;
+    }
+    started_ = true;
+  }
+  fleet_.Poll();
+  if (now < next_decision_millis_) return 0;
+  next_decision_millis_ = now + kDecideEveryMillis;
+  auto made = manager_->Tick();
+  if (!made.ok()) {
+    // A passing fault (a busy database): decide at the next tick; say so once per kind.
+    if (made.status().ToString() != last_error_) {
+      last_error_ = made.status().ToString();
+      std::fprintf(stderr, "fleet manager: %s\n", last_error_.c_str());
+    }
+    return 0;
+  }
+  last_error_.clear();
+  for (const FleetDecision& d : *made) {
+    if (d.what == FleetDecision::kFailed) {
+      std::fprintf(stderr, "fleet manager: %s in %s: %s\n", FleetDecisionName(d.what),
+                   d.pool.c_str(), d.why.c_str());
+    }
+  }
+  return 0;
+}
+
+void ManagedFleet::StopAll(int64_t grace_millis) {
+  fleet_.StopAll(grace_millis);
+  if (started_) (void)manager_->Tick();  // learns the ends: billing stops now
+}
+
+nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>& jobs) {
+  // The bill is recomputed from the attempts each time (a copy of the ledger), so asking
+  // twice does not record an attempt twice.
+  CostLedger ledger = manager_->ledger();
+  const int64_t now = fleet_.clock().NowUnixMillis();
+  std::map<std::string, std::string> input_of;
+  for (const std::string& job_id : jobs) {
+    auto job = state.GetJob(job_id);
+    if (!job.ok()) continue;
+    input_of[job_id] = job->job.input_key;
+    for (const TaskRecord& t : job->tasks) {
+      auto attempts = state.ListAttempts(t.id);
+      if (!attempts.ok()) continue;
+      for (const AttemptRecord& a : *attempts) {
+        if (a.pool.empty()) continue;  // a plain worker's
+        AttemptUse use;
+        use.job = job_id;
+        use.from_millis = fleet_.clock().FromBaseUnixMillis(a.started_unix_millis);
+        use.to_millis =
+            a.ended_unix_millis > 0 ? fleet_.clock().FromBaseUnixMillis(a.ended_unix_millis) : now;
+        use.interrupted =
+            a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost;
+        use.wasted = use.interrupted && a.lost_work_millis > 0;
+        (void)ledger.Use(a.worker, use);  // an attempt of an earlier run: not this fleet's
+      }
+    }
+  }
+  const spotbatch::Bill bill = ledger.BillAt(now);
+  nlohmann::json pools = nlohmann::json::array();
+  NanoUsd on_demand = 0;
+  const std::vector<LocalPoolCounts>& counts = fleet_.counts();
+  for (size_t i = 0; i < bill.pools.size(); ++i) {
+    const PoolBill& p = bill.pools[i];
+    on_demand += p.on_demand_cost;
+    pools.push_back({{"name", p.name},
+                     {"market", p.spot ? "spot" : "on-demand"},
+                     {"instance_hours", static_cast<double>(p.billed_millis) / 3.6e6},
+                     {"cost_usd", Usd(p.cost)},
+                     {"idle_cost_usd", Usd(p.idle)},
+                     {"on_demand_cost_usd", Usd(p.on_demand_cost)},
+                     {"launched", counts[i].launched},
+                     {"notices", counts[i].notices},
+                     {"reclaims", counts[i].reclaims},
+                     {"crashes", counts[i].crashes}});
+  }
+  nlohmann::json job_costs = nlohmann::json::array();
+  for (const auto& [id, j] : bill.jobs) {
+    job_costs.push_back({{"id", id},
+                         {"input", input_of[id]},
+                         {"cost_usd", Usd(j.cost)},
+                         {"on_demand_cost_usd", Usd(j.on_demand_cost)},
+                         {"attempts", j.attempts},
+                         {"interruptions", j.interruptions},
+                         {"busy_seconds", static_cast<double>(j.busy_millis) / 1000.0},
+                         {"wasted_seconds", static_cast<double>(j.wasted_millis) / 1000.0}});
+  }
+  // "on_demand_cost_usd": the fleet's instance time at on-demand prices, what the same fleet
+  // would have cost without spot (the jobs' own on-demand costs leave idle time out).
+  return {
+      {"cost_usd", Usd(bill.total)},
+      {"on_demand_cost_usd", Usd(on_demand)},
+      {"idle_cost_usd", Usd(bill.idle)},
+      {"launches", static_cast<int>(std::count_if(
+                       manager_->decisions().begin(), manager_->decisions().end(),
+                       [](const FleetDecision& d) { return d.what == FleetDecision::kLaunched; }))},
+      {"pools", pools},
+      {"job_costs", job_costs}};
+}
+
+std::string ManagedFleet::Summary() {
+  std::map<std::string, int> per_pool;
+  int noticed = 0;
+  for (const FleetInstance& in : fleet_.LiveInstances()) {
+    ++per_pool[in.pool];
+    noticed += in.interruption_unix_millis > 0;
+  }
+  std::string out;
+  for (const FleetPool& p : *fleet_.Pools()) {
+    out += (out.empty() ? "" : " ") + p.name + ":" + std::to_string(per_pool[p.name]);
+  }
+  const spotbatch::Bill bill = manager_->BillNow();
+  NanoUsd on_demand = 0;
+  for (const PoolBill& p : bill.pools) on_demand += p.on_demand_cost;
+  char money[96];
+  std::snprintf(money, sizeof money, " | %d noticed | $%.2f (on demand $%.2f)", noticed,
+                ToUsd(bill.total), ToUsd(on_demand));
+  return out + money;
+}
+
+std::unique_ptr<WorkerFleet> NewWorkerFleet(const Config& config, const std::string& self_exe,
+                                            StateStore& state, TaskQueue& queue,
+                                            int plain_workers) {
+  if (config.pools.empty()) {
+    return std::make_unique<PlainWorkers>(config, self_exe, SystemClock(), plain_workers);
+  }
+  return std::make_unique<ManagedFleet>(config, self_exe, state, queue, SystemClock());
+}
+
+}  // namespace spotbatch
