@@ -2,7 +2,7 @@
 # Regenerates bench/SIMULATE.md: fleet policies on the published spot traces (the "Can't Be
 # Late" setting), the reference architecture's claims checked on the market data, and the
 # simulator's speed. Usage: bench/simulate.sh [RUNS] (builds first; RUNS start times per
-# trace, default 100; about a minute).
+# trace, default 100; about three minutes).
 source "$(dirname "$0")/common.sh"
 bench_build simulate_bench
 runs=${1:-100}

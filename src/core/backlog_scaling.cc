@@ -36,6 +36,7 @@ class BacklogScalingPolicy final : public FleetPolicy {
   std::vector<int> interruptions_seen_;  // per pool, at the last decision
   std::vector<int64_t> last_reclaim_;    // per pool; -1: never
   int64_t last_on_demand_launch_ = std::numeric_limits<int64_t>::min() / 2;
+  DeadlinePacer pacer_;
 };
 
 void BacklogScalingPolicy::Learn(const Observation& o) {
@@ -118,19 +119,20 @@ std::vector<FleetAction> BacklogScalingPolicy::Decide(const Observation& o) {
     ++placed[pool];
     spot_launches.push_back(pool);
   }
-  // With a deadline, on-demand instances for what the spot ones cannot finish in time.
+  // With a deadline, on-demand instances only once and as far as the deadline needs them
+  // (DeadlinePacer): the deadline, not the latency target, says how soon the work must be
+  // done, so on demand no longer stands in for spot that has no room.
+  const bool deadline = o.work.deadline_millis > 0 && backlog > 0;
   int od_keep = od_needed;
-  if (o.work.deadline_millis > 0 && backlog > 0) {
-    const double margin = 2 * o.work.changeover_hours +
-                          std::max(2 * o.work.mean_done_task_hours, o.work.longest_done_task_hours);
+  if (deadline) {
     const int spot_soon = have_spot + static_cast<int>(spot_launches.size());
-    od_keep = std::max(od_keep, std::min(target, DeadlineTopUp(o, spot_soon, margin)));
+    od_keep = std::max(od_keep, std::min(target, pacer_.OnDemand(o, spot_soon, target)));
     spot_launches.resize(static_cast<size_t>(
         std::clamp(target - od_keep - have_spot, 0, static_cast<int>(spot_launches.size()))));
   }
   for (int pool : spot_launches) actions.push_back({FleetAction::Kind::kLaunch, pool, -1});
   const int spot_soon = have_spot + static_cast<int>(spot_launches.size());
-  const int od_wanted = std::max(od_keep, target - spot_soon);
+  const int od_wanted = deadline ? od_keep : std::max(od_keep, target - spot_soon);
 
   // On demand: to the base and what the deadline needs at once; for tasks only on-demand may
   // run, and standing in for spot, at its own pace.

@@ -67,6 +67,21 @@ class UniformProgressPolicy final : public SingleInstancePolicy {
   bool committed_ = false;
 };
 
+// The progress spotbatch keeps up with: Uniform Progress's line, started late by the slack it
+// may wait in for free. Uniform Progress rations all of the slack evenly, so with a lot of it
+// it buys on demand for outages the slack could have waited out (greedy, which waits until
+// the safety net, was up to 17% cheaper at 100% slack); with little, every hour of it is
+// needed later, for changeovers and longer outages. So the free part is half of the slack at
+// most, and its share of the work below that: with slack S and work W, S * min(1/2, S / W)
+// (5% slack: a twentieth of it; 50% or more: half). Measured on the nine one-zone traces at
+// 5-100% slack (bench/SIMULATE.md, section 2b); a fixed half cost up to 3% more at 10% slack.
+double Line(const DeadlineSituation& s) {
+  const double slack = std::max(0.0, s.deadline - s.total_work);
+  const double free = s.total_work > 0 ? slack * std::min(0.5, slack / s.total_work) : 0;
+  if (s.elapsed <= free) return 0;
+  return s.total_work * std::min(1.0, (s.elapsed - free) / (s.deadline - free));
+}
+
 // Uniform Progress's line without its idle spells, over every spot pool it is given. Once on
 // demand the job never goes idle: leaving on-demand capacity for nothing only buys another
 // changeover when the job falls behind again (UP pays it over and over while spot is scarce).
@@ -82,7 +97,7 @@ class SpotbatchDeadlinePolicy final : public SingleInstancePolicy {
   Placement Choose(const DeadlineSituation& s, const Observation&) override {
     if (SafetyNet(s, committed_)) return Placement::kOnDemand;
     const double progress = s.total_work - s.work_left;
-    const bool behind = progress < s.total_work * std::min(1.0, s.elapsed / s.deadline);
+    const bool behind = progress < Line(s);
     if (s.on_demand && behind) return Placement::kOnDemand;
     if (s.spot_available) return Placement::kSpot;
     if (s.on_demand || behind) return Placement::kOnDemand;

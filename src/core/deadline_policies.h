@@ -49,8 +49,9 @@ std::unique_ptr<FleetPolicy> NewGreedyPolicy();
 // behind it: on demand, staying there until ahead of the line two changeovers later
 // (hysteresis); spot whenever available otherwise; the same safety net as greedy.
 std::unique_ptr<FleetPolicy> NewUniformProgressPolicy();
-// spotbatch's default (see docs/simulator.md): Uniform Progress's line, but never from on
-// demand back to idle, and no hysteresis before moving to spot; uses every spot pool,
+// spotbatch's default (see docs/simulator.md): Uniform Progress's line, started late by the
+// part of the slack it may wait in for free (S * min(1/2, S / work) for slack S), never from
+// on demand back to idle, and no hysteresis before moving to spot; uses every spot pool,
 // preferring those reclaimed less per hour so far.
 std::unique_ptr<FleetPolicy> NewSpotbatchDeadlinePolicy();
 

@@ -22,6 +22,45 @@ int DeadlineTopUp(const Observation& o, int spot_running, double margin_hours);
 // would then be in it (instances in one pool go together when it runs out).
 double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours);
 
+// Hours of work left: WorkView::remaining_hours when the manager knows it, else the tasks left
+// at the mean length measured so far (a live manager may know only the counts; before any
+// task has finished, the tasks are taken to be at least as long as the time gone by, less a
+// changeover, since none has finished in it).
+double WorkLeftHours(const Observation& o);
+
+// The longest of `left` more tasks to expect, from `done` finished ones of mean `mean` whose
+// longest took `longest` hours: the lengths taken as lognormal, their spread fitted so that
+// the longest of `done` draws would be `longest`. This is the tail a batch's end waits for
+// (tasks do not split across instances); the longest seen so far underestimates it while few
+// have finished and overestimates it once few are left. Never below the mean; 0 before any
+// task has finished.
+double ExpectedLongestTaskHours(double mean, double longest, int done, double left);
+
+// When on-demand capacity must join the spot instances of a bag of tasks for its deadline.
+// Spot alone until the work needs `commit_share` of the fleet to end by the deadline less a
+// margin (two changeovers and the longest task left to expect); from then on, on-demand
+// instances for the rate the deadline needs beyond the spot ones, at every decision. Buying
+// on-demand only once the fleet's own time runs short uses every hour of spot room before
+// the deadline, whatever spot does later: the uniform top-up from the start (DeadlineTopUp
+// from the first decision) bought on demand for spot outages that later spot would have
+// covered. Stateful: one per run.
+class DeadlinePacer {
+ public:
+  explicit DeadlinePacer(double commit_share = 0.95) : commit_share_(commit_share) {}
+  // On-demand instances to run now beside `spot` working spot ones on a fleet of at most
+  // `fleet`; 0 without a deadline.
+  int OnDemand(const Observation& o, int spot, int fleet);
+  // Two changeovers and the tail: the longest of four times the tasks left to expect (at
+  // least two mean tasks).
+  double MarginHours(const Observation& o);
+  bool committed() const { return committed_; }
+
+ private:
+  const double commit_share_;
+  bool committed_ = false;
+  int most_tasks_left_ = 0;  // the batch's size as seen so far, to count the finished tasks
+};
+
 // The fleet's size: how many instances run at once.
 std::unique_ptr<FleetPolicy> NewOnDemandFleetPolicy(int instances);
 // Every instance in the one spot pool that was cheapest at the start.
@@ -38,8 +77,9 @@ std::unique_ptr<FleetPolicy> NewPriceCapacityOptimizedPolicy(int instances);
 // spotbatch's fleet policy: every spot pool, each launch where the expected cost per useful
 // hour is lowest (price, raised by the reclaims per hour it has seen there times the
 // changeover, and by the share of the fleet already in that pool, which would go at once).
-// A margin for the deadline that grew with the reclaims seen measured 1-1.5% dearer on the
-// 9-zone trace without saving a deadline, and was dropped (docs/simulator.md).
+// On demand as DeadlinePacer says, and spot with room displaces the on-demand instances
+// beyond that. A margin for the deadline that grew with the reclaims seen measured 1-1.5%
+// dearer on the 9-zone trace without saving a deadline, and was dropped (docs/simulator.md).
 std::unique_ptr<FleetPolicy> NewSpotbatchFleetPolicy(int instances);
 
 }  // namespace spotbatch

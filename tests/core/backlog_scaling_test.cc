@@ -224,6 +224,27 @@ TEST_F(BacklogScalingTest, TasksOnlyOnDemandMayRunGetOnDemandInstances) {
   EXPECT_EQ(c.launches[0] + c.launches[1], 2);
 }
 
+// With a deadline the deadline says how much on demand the work needs, not the latency
+// target: no on-demand stand-ins while the fleet's time suffices; on demand for the rate the
+// deadline needs once it does not, from the task counts alone (the hours left unknown).
+TEST_F(BacklogScalingTest, WithADeadlineOnDemandStandsInOnlyAsTheDeadlineNeeds) {
+  options_.max_instances = 10;
+  policy_ = NewBacklogScalingPolicy(options_);
+  o_.pools[0].spare = o_.pools[1].spare = 0;
+  o_.pools[0].can_launch = o_.pools[1].can_launch = false;
+  o_.work.tasks_queued = 200;
+  o_.work.tasks_left = 200;
+  o_.work.mean_done_task_hours = 1;
+  o_.work.longest_done_task_hours = 1;
+  o_.work.deadline_millis = 40 * 3'600'000LL;
+  EXPECT_EQ(Decide(0).total_launches, 0) << "200 h on 10 instances in 40 h: wait for spot";
+  Counted c = Decide(19 * 3'600'000LL);  // 19 h usable: 11 instances' worth, 10 at most
+  EXPECT_EQ(c.launches[2], 10) << "the deadline's on demand at once, not paced";
+  o_.work.deadline_millis = 0;
+  policy_ = NewBacklogScalingPolicy(options_);
+  EXPECT_EQ(Decide(0).launches[2], 1) << "without a deadline: stand-ins at their pace";
+}
+
 // 1,000 decisions on random fleets, backlogs and times: no busy instance is ever terminated,
 // nothing is launched beyond a pool's room or the fleet's limit, and nothing is terminated
 // while the backlog alone would keep it.

@@ -111,6 +111,92 @@ TEST(FleetPolicies, DeadlineTopUpCountsWholeInstances) {
   EXPECT_GT(DeadlineTopUp(o, 1, 0), 1000) << "past the deadline: everything";
 }
 
+TEST(FleetPolicies, WorkLeftComesFromTheCountsWhenTheHoursAreUnknown) {
+  Observation o = Empty({}, 10);
+  o.work.remaining_hours = 7;
+  EXPECT_EQ(WorkLeftHours(o), 7) << "known: as given";
+  o.work.remaining_hours = 0;
+  o.work.mean_task_hours = 0;  // a live manager knows only what finished
+  o.work.mean_done_task_hours = 0.5;
+  EXPECT_EQ(WorkLeftHours(o), 5) << "10 tasks at the measured mean";
+  o.work.mean_done_task_hours = 0;
+  o.now_millis = 3 * kHour;
+  o.work.changeover_hours = 0.5;
+  EXPECT_EQ(WorkLeftHours(o), 25) << "none finished in 3 h: each at least 2.5 h";
+}
+
+TEST(FleetPolicies, TheLongestTaskToExpectGrowsWithTheTailAndTheTasksLeft) {
+  EXPECT_EQ(ExpectedLongestTaskHours(1, 5, 0, 100), 0) << "nothing finished yet";
+  EXPECT_NEAR(ExpectedLongestTaskHours(1, 1, 500, 500), 1, 1e-9) << "all equal: the mean";
+  const double light = ExpectedLongestTaskHours(1, 3, 1000, 1000);
+  const double heavy = ExpectedLongestTaskHours(1, 10, 1000, 1000);
+  EXPECT_NEAR(light, 3, 0.3) << "as many left as done: about the longest seen";
+  EXPECT_NEAR(heavy, 10, 1.0);
+  EXPECT_GT(ExpectedLongestTaskHours(1, 3, 50, 2000), 4) << "few seen: the tail is longer";
+  EXPECT_LT(ExpectedLongestTaskHours(1, 10, 1000, 10), 5) << "ten left: rarely the longest";
+}
+
+// 200 h of work on a fleet of 10 with 1 h tasks: a deadline far off needs no on demand even
+// with no spot at all; once the work needs 95% of the fleet, on demand covers the rate beyond
+// the spot instances, and keeps doing so when the rate dips.
+TEST(FleetPolicies, TheDeadlinePacerBuysOnDemandOnlyOnceTheFleetsTimeRunsShort) {
+  Observation o = Empty({}, 200);
+  o.work.mean_done_task_hours = 1;
+  o.work.longest_done_task_hours = 1;
+  o.work.deadline_millis = 40 * kHour;
+  DeadlinePacer pacer;
+  EXPECT_EQ(pacer.OnDemand(o, 0, 10), 0) << "5 instances would do; the fleet can wait for spot";
+  EXPECT_EQ(DeadlineTopUp(o, 0, pacer.MarginHours(o)), 6) << "the uniform top-up buys now";
+  o.now_millis = 19 * kHour;  // 21 h left, 19 of them usable after the 2 h margin
+  EXPECT_FALSE(pacer.committed());
+  EXPECT_EQ(pacer.OnDemand(o, 3, 10), 8) << "200 h in 19 h: 11 instances, 3 on spot";
+  EXPECT_TRUE(pacer.committed());
+  o.work.remaining_hours = 150;  // spot did more than needed: 8 instances now
+  EXPECT_EQ(pacer.OnDemand(o, 3, 10), 5) << "committed: the rate, not the fleet's share";
+  o.work.deadline_millis = 0;
+  EXPECT_EQ(pacer.OnDemand(o, 3, 10), 0) << "no deadline";
+  o.work.deadline_millis = 20 * kHour;
+  EXPECT_EQ(pacer.OnDemand(o, 3, 10), 7) << "within the margin: the whole fleet, spot kept";
+}
+
+TEST(FleetPolicies, TheDeadlinePacerWorksFromTheCountsAlone) {
+  Observation o = Empty({}, 200);
+  o.work.remaining_hours = 0;  // unknown, as live
+  o.work.mean_task_hours = 0;
+  o.work.mean_done_task_hours = 1;
+  o.work.longest_done_task_hours = 1;
+  o.work.deadline_millis = 21 * kHour;
+  DeadlinePacer pacer;
+  EXPECT_EQ(pacer.OnDemand(o, 0, 11), 11) << "200 tasks of 1 h in 19 usable hours";
+}
+
+// spotbatch's fleet policy: spot with room replaces the on-demand instances the deadline does
+// not need; busy ones drain, finishing their task.
+TEST(FleetPolicies, SpotbatchReplacesOnDemandWithSpotWhenItHasRoom) {
+  auto policy = NewSpotbatchFleetPolicy(4);
+  Observation o = Empty({View(true, 0, 0.3), View(false, 100, 1.0)}, 100);
+  o.work.remaining_hours = 100;
+  o.work.deadline_millis = 27 * kHour;  // 25 h usable after the margin: all 4 needed
+  for (int i = 0; i < 4; ++i) {
+    InstanceView in;
+    in.id = i + 1;
+    in.pool = 1;
+    in.ready = true;
+    in.busy = true;
+    o.instances.push_back(in);
+  }
+  o.pools[1].running = 4;
+  EXPECT_TRUE(policy->Decide(o).empty()) << "no spot room: the on-demand ones keep working";
+  o.pools[0] = View(true, 3, 0.3);
+  const auto actions = policy->Decide(o);
+  EXPECT_EQ(Launches(actions)[0], 3);
+  int drained = 0;
+  for (const FleetAction& a : actions) drained += a.kind == FleetAction::Kind::kDrain;
+  EXPECT_EQ(drained, 3) << "each spot launch drains an on-demand instance";
+  auto greedy = NewGreedyFleetPolicy(4);
+  EXPECT_EQ(Launches(greedy->Decide(o))[0], 0) << "EC2's strategies fill beside on demand";
+}
+
 MarketPool Spot(std::vector<int32_t> hourly, int max) {
   MarketPool p;
   p.name = "spot";

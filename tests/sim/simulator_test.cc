@@ -110,6 +110,38 @@ TEST(UniformProgress, MeetsTheDeadlineAndBeatsOnDemand) {
   EXPECT_LT(r.cost_usd, 21.0);
 }
 
+// 10 h of work by 20 h: half of the 10 h of slack may go waiting for spot before the line
+// starts. An outage of 4 h is waited out; Uniform Progress's line alone would have bought on
+// demand from the start.
+TEST(SpotbatchDeadline, WaitsOutAnOutageInTheSlackItMaySpendFreely) {
+  std::vector<int32_t> hourly(4, 0);
+  hourly.resize(48, 1);
+  auto spotbatch = NewSpotbatchDeadlinePolicy();
+  const SimResult r = RunSim({Spot(hourly), OnDemand()}, Job(10, 20, 0.1), *spotbatch);
+  EXPECT_TRUE(r.deadline_met);
+  EXPECT_EQ(r.on_demand_hours, 0) << "the 4 h outage fits in the 5 h of free slack";
+  auto up = NewUniformProgressPolicy();
+  EXPECT_GT(RunSim({Spot(hourly), OnDemand()}, Job(10, 20, 0.1), *up).on_demand_hours, 1)
+      << "the test no longer shows what the free slack changes";
+}
+
+// Beyond the free part of the slack the line holds: an outage of 8 h is not waited out to
+// the safety net, on demand runs from a little after 5 h.
+TEST(SpotbatchDeadline, FollowsTheLineOnceTheFreeSlackIsSpent) {
+  std::vector<int32_t> hourly(8, 0);
+  hourly.resize(48, 1);
+  auto spotbatch = NewSpotbatchDeadlinePolicy();
+  const SimResult r = RunSim({Spot(hourly), OnDemand()}, Job(10, 20, 0.1), *spotbatch);
+  EXPECT_TRUE(r.deadline_met);
+  EXPECT_GT(r.on_demand_hours, 1.5);
+  EXPECT_LT(r.on_demand_hours, 3.5) << "on demand from about 5 h until spot at 8 h";
+  // With 10% slack nothing is free: on demand within the first half hour.
+  auto tight = NewSpotbatchDeadlinePolicy();
+  const SimResult t = RunSim({Spot(hourly), OnDemand()}, Job(10, 11, 0.1), *tight);
+  EXPECT_TRUE(t.deadline_met);
+  EXPECT_GT(t.on_demand_hours, 7.4) << "on demand from about 0.1 h until 8 h";
+}
+
 TEST(Simulator, ANoticedInstanceWorksUntilItIsReclaimed) {
   auto policy = NewGreedyPolicy();
   std::vector<int32_t> hourly(3, 1);
