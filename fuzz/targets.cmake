@@ -7,4 +7,5 @@ set(SPOTBATCH_FUZZ_TARGETS
   trace_fuzzer
   market_csv_fuzzer
   spot_advisor_fuzzer
-  imds_fuzzer)
+  imds_fuzzer
+  bill_fuzzer)

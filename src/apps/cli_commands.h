@@ -12,6 +12,8 @@ namespace spotbatch {
 
 int PutCommand(const Config& config, const std::vector<std::string>& paths, const std::string& key);
 int StatusCommand(const Config& config, bool json);
+// The bills of every run so far, by pool and by job (apps/bills.h).
+int CostCommand(const Config& config, bool json);
 int GetCommand(const Config& config, const std::string& key, const std::string& dest);
 int LogsCommand(const Config& config, const std::string& id);
 int RetryCommand(const Config& config, const std::string& job_id);

@@ -103,6 +103,11 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
 
   CLI::App* run = sub("run", "process every input without a finished job, then stop");
   AddJsonFlag(run, &req.json, "print a JSON summary of this run on stdout");
+  run->add_option("--deadline", req.deadline_hours,
+                  "hours (of the pools' trace time) the batch must be done in; overrides "
+                  "[pipeline] deadline_hours")
+      ->type_name("HOURS")
+      ->check(CLI::Range(0.001, 1e6));
 
   sub("up", "serve: ingest new inputs as they appear, until SIGINT/SIGTERM");
 
@@ -112,6 +117,9 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
 
   CLI::App* status = sub("status", "list jobs");
   AddJsonFlag(status, &req.json, "print the jobs as JSON");
+
+  CLI::App* cost = sub("cost", "the bill of every run so far, by pool and by job");
+  AddJsonFlag(cost, &req.json, "print the bill as JSON");
 
   CLI::App* get = sub("get", "download an object (to DEST, or stdout with -)");
   get->add_option("KEY", id, "the object's key")->type_name("")->required();

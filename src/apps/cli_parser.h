@@ -18,6 +18,7 @@ struct CliRequest {
   bool json = false;              // --json (run, status, simulate, market)
   std::string key;                // put --key
   std::string svg_dir;            // simulate --svg
+  double deadline_hours = 0;      // run --deadline; 0: not given
   std::vector<std::string> args;  // the positional arguments (put's paths, get's KEY [DEST], ids)
   WorkerFlags worker;             // worker's flags
 };

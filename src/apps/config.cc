@@ -576,6 +576,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
                    "pipeline.on_demand_after_interruptions",
                    "needs an on-demand [[fleet.pool]] to run the tasks it moves there");
   }
+  if (c.has_pipeline && c.deadline_hours > 0 && c.pools.empty()) {
+    return p.Error(pipeline->get("deadline_hours"), "pipeline.deadline_hours",
+                   "needs [[fleet.pool]] entries (plain workers have no spot to trade for time)");
+  }
   ps.config_dir = dir;
 
   std::string work_dir = ".spotbatch/work";

@@ -24,7 +24,7 @@ struct PoolConfig {
   // type's price from the shipped table (core/on_demand_prices.h).
   double price_per_hour = 0;
   std::string price_trace;   // price series file (absolute path); empty: constant
-  PriceSeries price_series;  // loaded from `price_trace` (simulate and market)
+  PriceSeries price_series;  // loaded from `price_trace`
   // The same hour on demand (for savings); when not given: the price of an on-demand pool of
   // the same type, else the shipped table's.
   double on_demand_price_per_hour = 0;

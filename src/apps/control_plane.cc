@@ -17,6 +17,7 @@
 #include "agent/ingest.h"
 #include "agent/janitor.h"
 #include "agent/job_actions.h"
+#include "apps/bills.h"
 #include "apps/http_api.h"
 #include "apps/job_json.h"
 #include "apps/progress.h"
@@ -131,6 +132,30 @@ int64_t LeaseWaitMillis(const Config& config) {
   return std::min(millis, kMaxLeaseWaitMillis);
 }
 
+// A run's id: when it started and which process ran it, unique on this machine.
+std::string NewRunId() {
+  return "run-" + std::to_string(SystemClock().NowUnixMillis()) + "-" + std::to_string(::getpid());
+}
+
+// Stores the bill of a fleet that has pools (plain workers cost nothing to bill).
+void SaveRunBill(const char* who, ObjectStore& store, const std::string& run_id,
+                 const nlohmann::json& bill) {
+  if (bill["pools"].empty()) return;
+  if (Status s = SaveBill(store, run_id, bill); !s.ok()) {
+    std::fprintf(stderr, "spotbatch %s: storing the bill: %s\n", who, s.ToString().c_str());
+  }
+}
+
+// `up`'s bill so far, over every job (its attempts on this fleet are what counts): read as
+// seldom as the sweep, which reads every task too.
+void SaveUpBill(WorkerFleet& fleet, Services& services, const std::string& run_id) {
+  auto jobs = services.state->ListJobs();
+  if (!jobs.ok()) return;
+  std::set<std::string> ids;
+  for (const JobView& j : *jobs) ids.insert(j.job.id);
+  SaveRunBill("up", *services.store, run_id, fleet.Bill(*services.state, ids));
+}
+
 // Removes what killed attempts left in the store and the queues (janitor.h), saying so when
 // it found any. `workers_stopped`: the fleet is down, so a leased message has no live holder;
 // then it waits up to `lease_wait_millis` for such leases to end and deletes what returns.
@@ -194,6 +219,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   std::fprintf(stderr, "%zu jobs to run (%d new, %d already finished)\n", jobs.size(),
                report->created, report->finished);
   const int64_t started = MonotonicMillis();
+  const std::string run_id = NewRunId();
   // Finished tasks before this run: what progress subtracts (see RunProgress).
   const Result<TaskCounts> before = services->state->CountTasks();
   std::unique_ptr<WorkerFleet> fleet =
@@ -272,6 +298,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   const RunTally& t = *tally;
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
   const nlohmann::json bill = fleet->Bill(*services->state, jobs);
+  SaveRunBill("run", *services->store, run_id, bill);
   if (json) {
     nlohmann::json out = {
         {"jobs", t.counts.total},
@@ -288,6 +315,11 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
         {"failures", t.failures},
     };
     out.update(bill);  // cost_usd, on_demand_cost_usd, idle_cost_usd, pools, job_costs
+    out["fleet_decisions"] = fleet->Decisions();
+    if (bill.contains("launches")) {
+      out["launches_per_task"] =
+          bill["launches"].get<double>() / static_cast<double>(std::max<int64_t>(1, t.counts.done));
+    }
     std::printf("%s\n", DumpJson(out).c_str());
   } else {
     for (const auto& f : t.failures) {
@@ -332,6 +364,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
                  config.pipeline.input_prefix.c_str());
   }
   const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
+  const std::string run_id = NewRunId();
   int64_t next_scan = 0;
   // Orphans are rare (a kill in a window of microseconds) and a sweep reads every task.
   constexpr int64_t kSweepIntervalMillis = 10 * 60 * 1000;
@@ -349,6 +382,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     }
     if (MonotonicMillis() >= next_sweep) {
       SweepAndReport("up", queues, *services, /*workers_stopped=*/false);
+      SaveUpBill(*fleet, *services, run_id);
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
     fleet->Tick();
@@ -357,6 +391,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet->StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   SweepAndReport("up", queues, *services, /*workers_stopped=*/true, LeaseWaitMillis(config));
+  SaveUpBill(*fleet, *services, run_id);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

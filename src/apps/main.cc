@@ -46,7 +46,11 @@ int main(int argc, char** argv) {
   const std::string& c = r.command;
   if (c == "simulate") return SimulateCommand(*config, r.json, r.svg_dir);
   if (c == "market") return MarketCommand(*config, r.json);
-  if (c == "run") return RunPipeline(*config, SelfExe(argv[0]), r.json);
+  if (c == "run") {
+    if (r.deadline_hours > 0) config->deadline_hours = r.deadline_hours;
+    return RunPipeline(*config, SelfExe(argv[0]), r.json);
+  }
+  if (c == "cost") return CostCommand(*config, r.json);
   if (c == "up") return ServePipeline(*config, SelfExe(argv[0]));
   if (c == "put") return PutCommand(*config, r.args, r.key);
   if (c == "status") return StatusCommand(*config, r.json);

@@ -81,6 +81,7 @@ int ManagedFleet::Tick() {
       return 0;
     }
     started_ = true;
+    start_trace_millis_ = fleet_.clock().NowUnixMillis();
   }
   fleet_.Poll();
   if (now < next_decision_millis_) return 0;
@@ -176,6 +177,19 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
                        [](const FleetDecision& d) { return d.what == FleetDecision::kLaunched; }))},
       {"pools", pools},
       {"job_costs", job_costs}};
+}
+
+nlohmann::json ManagedFleet::Decisions() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const FleetDecision& d : manager_->decisions()) {
+    out.push_back(
+        {{"at_seconds", static_cast<double>(d.at_unix_millis - start_trace_millis_) / 1000},
+         {"what", FleetDecisionName(d.what)},
+         {"pool", d.pool},
+         {"instance", d.instance},
+         {"why", d.why}});
+  }
+  return out;
 }
 
 std::string ManagedFleet::Summary() {

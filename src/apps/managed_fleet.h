@@ -35,6 +35,7 @@ class ManagedFleet final : public WorkerFleet {
   int Tick() override;
   void StopAll(int64_t grace_millis) override;
   nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) override;
+  nlohmann::json Decisions() override;
   std::string Summary() override;
 
   FleetManager& manager() { return *manager_; }
@@ -48,6 +49,7 @@ class ManagedFleet final : public WorkerFleet {
   QueueWorkSource work_;
   std::unique_ptr<FleetManager> manager_;
   bool started_ = false;
+  int64_t start_trace_millis_ = 0;
   int64_t next_decision_millis_ = 0;  // real, monotonic
   std::string last_error_;            // the last tick's failure, reported once
 };

@@ -25,6 +25,9 @@ class WorkerFleet {
   // The bill so far, as `run --json` prints it: "cost_usd", "on_demand_cost_usd",
   // "idle_cost_usd", "pools" and "job_costs" (the jobs' attempts in `jobs` apportioned).
   virtual nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) = 0;
+  // What the fleet manager did, in order: [{"at_seconds" (trace seconds since the start),
+  // "what" (FleetDecisionName), "pool", "instance", "why"}]; empty for plain workers.
+  virtual nlohmann::json Decisions() { return nlohmann::json::array(); }
   // One line on the fleet for the progress display ("" for plain workers).
   virtual std::string Summary() = 0;
 };

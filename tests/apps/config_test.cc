@@ -226,6 +226,20 @@ TEST_F(ConfigTest, ScalingKeyErrorsNameFileLineAndKey) {
   ExpectError(head + "scale_in_grace = 5\n" + kOnePool, 4, "fleet.scale_in_grace");
 }
 
+TEST_F(ConfigTest, TheDeadlineIsInTraceHoursAndNeedsPools) {
+  auto c = Load(std::string(kMinimal) + "deadline_hours = 1.5\n" + kOnePool);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->deadline_hours, 1.5);
+  EXPECT_EQ(Load(std::string(kMinimal) + kOnePool)->deadline_hours, 0) << "none by default";
+  // kMinimal's [pipeline] ends on line 2: the key is on line 3.
+  ExpectError(std::string(kMinimal) + "deadline_hours = \"soon\"\n" + kOnePool, 3,
+              "pipeline.deadline_hours: must be a number of hours");
+  ExpectError(std::string(kMinimal) + "deadline_hours = 0\n" + kOnePool, 3,
+              "pipeline.deadline_hours: must be at least");
+  ExpectError(std::string(kMinimal) + "deadline_hours = 2\n", 3,
+              "pipeline.deadline_hours: needs [[fleet.pool]] entries");
+}
+
 TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   const std::string trace = kTrace;
   ASSERT_TRUE(std::filesystem::exists(trace)) << trace << ": the project's data/ is incomplete";

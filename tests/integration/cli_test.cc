@@ -238,8 +238,8 @@ TEST(CliUsageTest, EachCommandHasItsOwnHelpOnStdout) {
   // The top level lists every command.
   r = testing::RunCli({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* command : {"run", "up", "put", "status", "get", "logs", "retry", "cancel",
-                              "worker", "simulate", "market"}) {
+  for (const char* command : {"run", "up", "put", "status", "cost", "get", "logs", "retry",
+                              "cancel", "worker", "simulate", "market"}) {
     EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos) << command;
   }
   EXPECT_EQ(testing::RunCli({"help"}).out, r.out);
@@ -272,7 +272,8 @@ TEST(CliUsageTest, UsageErrorsAreOneLineAndAHint) {
 TEST(CliUsageTest, UnknownOrMissingCommandIsNamedWithTheCommands) {
   auto r = testing::RunCli({"frobnicate", "-c", "x.toml"});
   ExpectUsageError(r, "unknown command 'frobnicate'", "spotbatch");
-  EXPECT_NE(r.err.find("run, up, put, status, get, logs, retry, cancel, worker, simulate, market"),
+  EXPECT_NE(r.err.find("run, up, put, status, cost, get, logs, retry, cancel, worker, simulate, "
+                       "market"),
             std::string::npos)
       << r.err;
   ExpectUsageError(testing::RunCli({"-c", "x.toml", "frobnicate"}), "unknown command 'frobnicate'",

@@ -1,0 +1,206 @@
+// The fleet manager under `spotbatch run` and `up`, end to end: real worker processes in local
+// spot and on-demand pools whose capacity follows traces written by each test, the autoscale
+// policy deciding, and the bill it keeps.
+#include <signal.h>
+
+#include <cmath>
+#include <map>
+
+#include "integration/cli_util.h"
+#include "integration/pipeline_fixture.h"
+#include "integration/run_state.h"
+
+namespace spotbatch {
+namespace {
+
+using testing::PipelineFixture;
+
+class FleetRunTest : public PipelineFixture {
+ protected:
+  // A trace of one value per trace minute (a real second at time_scale 60).
+  std::string Trace(const std::string& name, const std::vector<int>& per_minute) {
+    std::string data;
+    for (int v : per_minute) data += (data.empty() ? "" : ",") + std::to_string(v);
+    const std::string path = dir_ / (name + ".json");
+    testing::WriteFile(path, "{\"metadata\": {\"gap_seconds\": 60}, \"data\": [" + data + "]}");
+    return path;
+  }
+  // `pipeline`: more [pipeline] keys; `rest`: the sections after [worker].
+  void WriteConfig(const std::string& command, const std::string& rest,
+                   const std::string& pipeline = "") {
+    testing::WriteFile(config(), "[store]\npath = \"data\"\n[pipeline]\ncommand = " + command +
+                                     "\nretry_backoff_seconds = 0.05\nwatch_interval_seconds = "
+                                     "0.1\n" +
+                                     pipeline +
+                                     "[worker]\nheartbeat_seconds = 0.25\nlease_seconds = "
+                                     "2\nmetadata_poll_seconds = 0.1\n" +
+                                     rest);
+  }
+  void PutInputs(int n) {
+    for (int i = 0; i < n; ++i) {
+      testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)), std::to_string(i));
+    }
+    ASSERT_EQ(Cli({"put", dir_ / "inputs"}).exit_code, 0);
+  }
+  static std::string Pool(const std::string& name, const std::string& market, double price, int max,
+                          const std::string& trace = "") {
+    return "[[fleet.pool]]\nname = \"" + name + "\"\nmarket = \"" + market +
+           "\"\ninstance_type = \"c5.large\"\nprice_per_hour = " + std::to_string(price) +
+           "\nmax_instances = " + std::to_string(max) + "\n" +
+           (trace.empty() ? "" : "trace = \"" + trace + "\"\n");
+  }
+};
+
+constexpr const char* kSleepThenSum =
+    R"(["sh", "-c", "sleep 0.3; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])";
+
+TEST_F(FleetRunTest, AReclaimedPoolsTasksFinishElsewhereAndTheReplacementComesBeforeTheReclaim) {
+  // spot-a has room for two for two trace minutes, then none; spot-b (dearer) always for two.
+  WriteConfig(kSleepThenSum,
+              "[fleet]\nmax_instances = 4\nlatency_target_seconds = 30\n"
+              "[fleet.market]\ntime_scale = 60\nnotice_seconds = 60\n" +
+                  Pool("spot-a", "spot", 0.03, 2, Trace("a", {1, 1, 0, 0, 0, 0, 0, 0, 0, 0})) +
+                  Pool("spot-b", "spot", 0.04, 2) + Pool("od", "on-demand", 0.085, 2));
+  PutInputs(60);
+  const nlohmann::json run = Json({"run"});
+  ASSERT_EQ(run["succeeded"], 60) << run.dump();
+  std::map<std::string, std::string> pool_of;  // instance -> pool
+  double first_launch = 1e18;
+  for (const auto& d : run["fleet_decisions"]) {
+    if (d["what"] != "launched") continue;
+    pool_of[d["instance"]] = d["pool"];
+    first_launch = std::min(first_launch, d["at_seconds"].get<double>());
+  }
+  EXPECT_LT(first_launch, 1) << "scale-out from zero on the first manager tick";
+  // spot-a's instances were noticed when its trace dropped (120 s) and reclaimed 60 s later;
+  // the manager launched their replacements elsewhere in between.
+  int replacements = 0;
+  for (const auto& d : run["fleet_decisions"]) {
+    const double at = d["at_seconds"].get<double>();
+    if (d["what"] == "launched" && d["pool"] != "spot-a" && at >= 120 && at < 180) ++replacements;
+  }
+  EXPECT_GE(replacements, 1) << run["fleet_decisions"].dump();
+  const nlohmann::json& a = run["pools"][0];
+  ASSERT_EQ(a["name"], "spot-a");
+  EXPECT_GE(a["notices"].get<int>(), 1) << run.dump();
+  // Whatever was cut short on spot-a finished elsewhere.
+  testing::RunState state(dir_.path());
+  for (const JobView& j : *state.state->ListJobs()) {
+    bool cut_on_a = false;
+    for (const AttemptRecord& at : *state.state->ListAttempts(j.tasks.at(0).id)) {
+      if (at.pool == "spot-a" &&
+          (at.outcome == AttemptOutcome::kInterrupted || at.outcome == AttemptOutcome::kLost)) {
+        cut_on_a = true;
+      }
+      if (at.outcome == AttemptOutcome::kSucceeded && cut_on_a) {
+        EXPECT_NE(at.pool, "spot-a") << j.job.id << ": spot-a has no capacity after its drop";
+      }
+    }
+  }
+  ExpectShaOutputsMatchSerialRun(60);
+  EXPECT_GT(run["launches_per_task"].get<double>(), 0);
+  EXPECT_LE(run["launches_per_task"].get<double>(), 0.5) << "no thrash: " << run.dump();
+}
+
+TEST_F(FleetRunTest, TheBillIsStoredAndAddsUpExactlyByPoolAndByJob) {
+  WriteConfig(kSleepThenSum,
+              "[fleet]\nlatency_target_seconds = 30\n"
+              "[fleet.market]\ntime_scale = 60\n" +
+                  Pool("spot", "spot", 0.03, 2) + Pool("od", "on-demand", 0.085, 1));
+  PutInputs(6);
+  const nlohmann::json run = Json({"run"});
+  ASSERT_EQ(run["succeeded"], 6) << run.dump();
+  const nlohmann::json cost = Json({"cost"});
+  ASSERT_EQ(cost["runs"], 1) << cost.dump();
+  auto nano = [](const nlohmann::json& usd) { return std::llround(usd.get<double>() * 1e9); };
+  int64_t jobs = 0;
+  for (const auto& j : cost["jobs"]) jobs += nano(j["cost_usd"]);
+  EXPECT_EQ(jobs + nano(cost["idle_cost_usd"]), nano(cost["cost_usd"]))
+      << "the jobs' costs and idle time are the bill, to the nano-dollar: " << cost.dump();
+  int64_t pools = 0;
+  for (const auto& p : cost["pools"]) pools += nano(p["cost_usd"]);
+  EXPECT_EQ(pools, nano(cost["cost_usd"]));
+  EXPECT_EQ(nano(cost["cost_usd"]), nano(run["cost_usd"]));
+  EXPECT_EQ(cost["jobs"].size(), 6u);
+  // status carries each job's cost, the same as the bill's.
+  std::map<std::string, int64_t> by_job;
+  for (const auto& j : cost["jobs"]) by_job[j["id"]] = nano(j["cost_usd"]);
+  for (const auto& j : Jobs()) {
+    EXPECT_GT(nano(j["cost_usd"]), 0) << j.dump();
+    EXPECT_EQ(nano(j["cost_usd"]), by_job[j["id"]]) << j.dump();
+    // On spot a job costs less than on demand; one on the on-demand pool the same.
+    EXPECT_GE(nano(j["on_demand_cost_usd"]), nano(j["cost_usd"])) << j.dump();
+  }
+  EXPECT_GT(nano(run["on_demand_cost_usd"]), nano(run["cost_usd"])) << run.dump();
+  // A second run of nothing adds no bill; the text form names the pools and the saving.
+  ASSERT_EQ(Cli({"run"}).exit_code, 0);
+  EXPECT_EQ(Json({"cost"})["runs"], 1);
+  const testing::CliResult text = Cli({"cost"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("spot"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("saved"), std::string::npos) << text.out;
+}
+
+TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
+  // Spot capacity for a trace minute in every two (a real second), tasks of 1.5 s: an attempt
+  // on spot is always interrupted; after one interruption a task may run on demand only.
+  WriteConfig(
+      R"(["sh", "-c", "sleep 1.5; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
+      "[fleet]\nlatency_target_seconds = 30\nreclaim_quarantine_seconds = 0\n"
+      "[fleet.market]\ntime_scale = 60\nnotice_seconds = 20\n" +
+          Pool("spot", "spot", 0.03, 2, Trace("flap", {1, 0})) + Pool("od", "on-demand", 0.085, 2),
+      "on_demand_after_interruptions = 1\n");
+  PutInputs(4);
+  const nlohmann::json run = Json({"run"});
+  ASSERT_EQ(run["succeeded"], 4) << run.dump();
+  testing::RunState state(dir_.path());
+  int fell_back = 0;
+  for (const JobView& j : *state.state->ListJobs()) {
+    bool interrupted = false;
+    for (const AttemptRecord& a : *state.state->ListAttempts(j.tasks.at(0).id)) {
+      if (interrupted) EXPECT_EQ(a.pool, "od") << j.job.id << ": after an interruption";
+      if (a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost) {
+        interrupted = true;
+        ++fell_back;
+      }
+    }
+  }
+  EXPECT_GT(fell_back, 0) << "the trace interrupts spot attempts: " << run.dump();
+  ExpectShaOutputsMatchSerialRun(4);
+}
+
+TEST_F(FleetRunTest, UpScalesOutOnABurstAndBackToZeroWhenTheQueueDrains) {
+  WriteConfig(kSleepThenSum,
+              "[fleet]\nlatency_target_seconds = 30\nscale_in_grace_seconds = 60\n"
+              "[fleet.market]\ntime_scale = 60\n" +
+                  Pool("spot", "spot", 0.03, 3) + Pool("od", "on-demand", 0.085, 1));
+  const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
+  const auto workers = [&] { return testing::ChildrenOf(up).size(); };
+  // Nothing to do: nothing launched (a second is 60 trace seconds, many manager ticks).
+  ::usleep(1000 * 1000);
+  EXPECT_EQ(workers(), 0u) << testing::ReadFile(dir_ / "up.err");
+  PutInputs(30);
+  EXPECT_TRUE(testing::WaitFor([&] { return workers() >= 3; }, std::chrono::seconds(20)))
+      << "scaled out on the burst";
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        for (int i = 0; i < 30; ++i) {
+          if (!std::filesystem::exists(dir_ / ("data/out/f" + std::to_string(i) + "/sum.txt")))
+            return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(60)));
+  // Idle for the grace (60 trace seconds: a second), every instance goes.
+  EXPECT_TRUE(testing::WaitFor([&] { return workers() == 0; }, std::chrono::seconds(20)))
+      << "back to zero: " << workers() << " workers left";
+  ASSERT_EQ(::kill(up, SIGTERM), 0);
+  EXPECT_EQ(testing::WaitExit(up), 0) << testing::ReadFile(dir_ / "up.err");
+  const nlohmann::json cost = Json({"cost"});
+  EXPECT_EQ(cost["runs"], 1) << "up stored its bill: " << cost.dump();
+  EXPECT_GT(cost["cost_usd"].get<double>(), 0);
+  ExpectShaOutputsMatchSerialRun(30);
+}
+
+}  // namespace
+}  // namespace spotbatch
