@@ -22,6 +22,12 @@ TEST(ExampleTest, ThumbnailsPipelineProducesAThumbnailPerPhoto) {
   const std::string log = testing::ReadFile(dir / "log");
   EXPECT_NE(log.find("(80 jobs in "), std::string::npos) << log;
   EXPECT_NE(log.find("thumbnails are in "), std::string::npos) << log;
+  // It ran on the spot pools and ends with the bill against on demand.
+  EXPECT_EQ(summary["pools"].size(), 3u);
+  EXPECT_GT(summary["cost_usd"].get<double>(), 0);
+  EXPECT_LT(summary["cost_usd"].get<double>(), summary["on_demand_cost_usd"].get<double>());
+  EXPECT_NE(log.find("the same instance time on demand $"), std::string::npos) << log;
+  EXPECT_NE(log.find("% saved"), std::string::npos) << log;
   for (int i = 1; i <= kPhotos; ++i) {
     const std::string out = dir / ("work/data/out/photo-" + std::to_string(i) + ".jpg/");
     const std::string thumb = testing::ReadFile(out + "thumb.jpg");

@@ -169,6 +169,29 @@ TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
   ExpectShaOutputsMatchSerialRun(4);
 }
 
+// One spot instance does the work in about 30 x 18 = 540 trace seconds. With two hours to
+// spare the manager waits for spot; with three minutes it buys on-demand.
+TEST_F(FleetRunTest, ADeadlineBuysOnDemandOnlyWhenSpotCannotMakeIt) {
+  WriteConfig(kSleepThenSum, "[fleet]\nlatency_target_seconds = 30\n"
+                             "[fleet.market]\ntime_scale = 60\n" +
+                                 Pool("spot", "spot", 0.03, 1) + Pool("od", "on-demand", 0.085, 3));
+  PutInputs(30);
+  auto on_demand_launches = [](const nlohmann::json& run) {
+    int n = 0;
+    for (const auto& d : run["fleet_decisions"]) n += d["what"] == "launched" && d["pool"] == "od";
+    return n;
+  };
+  const nlohmann::json relaxed = Json({"run", "--deadline", "2"});
+  ASSERT_EQ(relaxed["succeeded"], 30) << relaxed.dump();
+  EXPECT_EQ(on_demand_launches(relaxed), 0) << relaxed["fleet_decisions"].dump();
+  std::filesystem::remove_all(dir_ / "data");
+  std::filesystem::remove_all(dir_ / ".spotbatch");
+  PutInputs(30);
+  const nlohmann::json tight = Json({"run", "--deadline", "0.05"});
+  ASSERT_EQ(tight["succeeded"], 30) << tight.dump();
+  EXPECT_GT(on_demand_launches(tight), 0) << tight["fleet_decisions"].dump();
+}
+
 TEST_F(FleetRunTest, UpScalesOutOnABurstAndBackToZeroWhenTheQueueDrains) {
   WriteConfig(kSleepThenSum,
               "[fleet]\nlatency_target_seconds = 30\nscale_in_grace_seconds = 60\n"

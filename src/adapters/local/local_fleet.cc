@@ -116,7 +116,8 @@ void LocalFleet::End(Instance& in, bool reclaimed, int64_t trace_now) {
   in.view.reclaimed = reclaimed;
   in.view.busy = false;
   in.view.protected_from_scale_in = false;
-  if (in.imds) in.imds->Reclaim();  // a gone instance answers nothing
+  // A terminated instance's worker may still be handing its task back: its metadata stays up
+  // until the worker is reaped (a reclaimed one's goes at once, in Poll).
   ended_unreported_.push_back(in.view);
   ended_ids_.insert(in.id);
 }
@@ -239,6 +240,7 @@ void LocalFleet::Poll() {
     // The provider reclaims at the time it announced, done or not.
     if (in->reclaim_at_real_nanos > 0 && real_now >= in->reclaim_at_real_nanos) {
       ::kill(in->pid, SIGKILL);
+      in->imds->Reclaim();  // a gone instance answers nothing
       ++counts_[in->pool].reclaims;
       End(*in, /*reclaimed=*/true, trace_now);
       continue;

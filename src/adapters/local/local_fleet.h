@@ -151,8 +151,8 @@ class LocalFleet final : public Fleet, public Market {
   int CapacityNow(size_t pool, int64_t trace_now) const;
   Instance* Find(std::string_view id);
   bool IsBusy(const Instance& in) const;
-  // The instance ended now (or at its reclaim): billing stops, the worker is killed if it
-  // still runs, its metadata server goes and Describe reports it once.
+  // The instance ended now: billing stops and Describe reports it once. Its process may still
+  // be stopping; it is reaped (and its metadata server goes) in ReapEnded.
   void End(Instance& in, bool reclaimed, int64_t trace_now);
   void StartTermination(Instance& in, int64_t trace_now);
   void ReapEnded(int64_t real_now, int64_t trace_now);
