@@ -37,6 +37,7 @@ Result<WorkSnapshot> QueueWorkSource::Work() {
     w.mean_done_task_seconds = running_task_millis_ / 1000.0 / static_cast<double>(done);
   w.deadline_unix_millis = deadline_unix_millis_;
   w.remaining_hours = w.left * w.mean_done_task_seconds / 3600.0;
+  last_ = w;
   return w;
 }
 

@@ -27,6 +27,8 @@ class QueueWorkSource final : public WorkSource {
 
   // kUnavailable (or the store's code) when a count cannot be read; the estimate is kept.
   Result<WorkSnapshot> Work() override;
+  // What the last successful Work() returned.
+  const WorkSnapshot& last() const { return last_; }
 
  private:
   StateStore& state_;
@@ -39,6 +41,7 @@ class QueueWorkSource final : public WorkSource {
   int64_t last_millis_ = 0;
   int last_running_ = 0;
   double running_task_millis_ = 0;  // the running count integrated over time
+  WorkSnapshot last_;
 };
 
 }  // namespace spotbatch

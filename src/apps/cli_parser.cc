@@ -103,6 +103,10 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
 
   CLI::App* run = sub("run", "process every input without a finished job, then stop");
   AddJsonFlag(run, &req.json, "print a JSON summary of this run on stdout");
+  run->add_option("--svg", req.svg_dir,
+                  "with pools: write fleet.svg (instances per pool against room and backlog) "
+                  "into DIR")
+      ->type_name("DIR");
   run->add_option("--deadline", req.deadline_hours,
                   "hours (of the pools' trace time) the batch must be done in; overrides "
                   "[pipeline] deadline_hours")

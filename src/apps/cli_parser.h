@@ -17,7 +17,7 @@ struct CliRequest {
   std::string config_path;        // -c FILE; empty: not given (see ResolveConfigPath)
   bool json = false;              // --json (run, status, simulate, market)
   std::string key;                // put --key
-  std::string svg_dir;            // simulate --svg
+  std::string svg_dir;            // simulate --svg, run --svg
   double deadline_hours = 0;      // run --deadline; 0: not given
   std::vector<std::string> args;  // the positional arguments (put's paths, get's KEY [DEST], ids)
   WorkerFlags worker;             // worker's flags

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -198,7 +199,8 @@ void SweepAndReport(const char* who, const std::vector<std::string>& queues, Ser
 
 }  // namespace
 
-int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
+int RunPipeline(const Config& config, const std::string& self_exe, bool json,
+                const std::string& svg_dir) {
   InstallStopHandlers();
   auto services = OpenServices(config);
   if (!services.ok()) {
@@ -299,6 +301,15 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json) {
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
   const nlohmann::json bill = fleet->Bill(*services->state, jobs);
   SaveRunBill("run", *services->store, run_id, bill);
+  if (!svg_dir.empty() && !config.pools.empty()) {
+    const std::string path = svg_dir + "/fleet.svg";
+    std::error_code ec;
+    std::filesystem::create_directories(svg_dir, ec);
+    std::ofstream out(path, std::ios::trunc);
+    out << fleet->TimelineSvg("spotbatch run: " + std::to_string(t.counts.done) + " of " +
+                              std::to_string(t.counts.total) + " jobs, " + run_id);
+    if (!out.good()) std::fprintf(stderr, "spotbatch run: cannot write %s\n", path.c_str());
+  }
   if (json) {
     nlohmann::json out = {
         {"jobs", t.counts.total},

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   if (c == "market") return MarketCommand(*config, r.json);
   if (c == "run") {
     if (r.deadline_hours > 0) config->deadline_hours = r.deadline_hours;
-    return RunPipeline(*config, SelfExe(argv[0]), r.json);
+    return RunPipeline(*config, SelfExe(argv[0]), r.json, r.svg_dir);
   }
   if (c == "cost") return CostCommand(*config, r.json);
   if (c == "up") return ServePipeline(*config, SelfExe(argv[0]));

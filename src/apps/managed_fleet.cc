@@ -96,6 +96,7 @@ int ManagedFleet::Tick() {
     return 0;
   }
   last_error_.clear();
+  Record();
   for (const FleetDecision& d : *made) {
     if (d.what == FleetDecision::kFailed) {
       std::fprintf(stderr, "fleet manager: %s in %s: %s\n", FleetDecisionName(d.what),
@@ -177,6 +178,44 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
                        [](const FleetDecision& d) { return d.what == FleetDecision::kLaunched; }))},
       {"pools", pools},
       {"job_costs", job_costs}};
+}
+
+FleetRunChart::Sample ManagedFleet::SampleNow() {
+  auto pools = fleet_.Pools();
+  FleetRunChart::Sample s;
+  s.at_seconds = static_cast<double>(fleet_.clock().NowUnixMillis() - start_trace_millis_) / 1000;
+  s.instances.assign(pools->size(), 0);
+  for (size_t p = 0; p < pools->size(); ++p) s.room.push_back(fleet_.RoomNow(p));
+  for (const FleetInstance& in : fleet_.LiveInstances()) {
+    for (size_t p = 0; p < pools->size(); ++p) s.instances[p] += (*pools)[p].name == in.pool;
+  }
+  s.queued = work_.last().queued;
+  s.running = work_.last().running;
+  return s;
+}
+
+void ManagedFleet::Record() {
+  if (samples_.size() >= kMaxSamples) return;
+  FleetRunChart::Sample s = SampleNow();
+  if (!samples_.empty()) {
+    const auto& last = samples_.back();
+    if (last.instances == s.instances && last.room == s.room && last.queued == s.queued &&
+        last.running == s.running) {
+      return;
+    }
+  }
+  samples_.push_back(std::move(s));
+}
+
+std::string ManagedFleet::TimelineSvg(const std::string& title) {
+  FleetRunChart chart;
+  for (const FleetPool& p : *fleet_.Pools()) {
+    chart.pools.push_back({p.name, p.spot, p.max_instances});
+  }
+  chart.samples = samples_;
+  if (started_) chart.samples.push_back(SampleNow());  // the end, as it is now
+  chart.title = title;
+  return FleetRunSvg(chart);
 }
 
 nlohmann::json ManagedFleet::Decisions() {

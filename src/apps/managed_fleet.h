@@ -13,6 +13,7 @@
 #include "adapters/local/local_fleet.h"
 #include "agent/fleet_manager.h"
 #include "agent/queue_work_source.h"
+#include "apps/svg_charts.h"
 #include "apps/worker_fleet.h"
 #include "core/fleet_policy.h"
 
@@ -37,6 +38,7 @@ class ManagedFleet final : public WorkerFleet {
   nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) override;
   nlohmann::json Decisions() override;
   std::string Summary() override;
+  std::string TimelineSvg(const std::string& title) override;
 
   FleetManager& manager() { return *manager_; }
   LocalFleet& fleet() { return fleet_; }
@@ -52,6 +54,11 @@ class ManagedFleet final : public WorkerFleet {
   int64_t start_trace_millis_ = 0;
   int64_t next_decision_millis_ = 0;  // real, monotonic
   std::string last_error_;            // the last tick's failure, reported once
+  // A sample at every decision that changed something the chart shows (bounded).
+  void Record();
+  FleetRunChart::Sample SampleNow();
+  static constexpr size_t kMaxSamples = 100'000;
+  std::vector<FleetRunChart::Sample> samples_;
 };
 
 }  // namespace spotbatch

@@ -116,6 +116,83 @@ std::string TimelineSvg(const TimelineChart& c) {
   return svg;
 }
 
+std::string FleetRunSvg(const FleetRunChart& c) {
+  constexpr double kLeft = 150, kWidth = 900, kTop = 40, kPanel = 70, kGap = 18;
+  const double horizon =
+      c.samples.empty() ? 1 : std::max(1e-9, c.samples.back().at_seconds - c.samples[0].at_seconds);
+  const double t0 = c.samples.empty() ? 0 : c.samples[0].at_seconds;
+  auto x = [&](double at) { return kLeft + kWidth * std::clamp((at - t0) / horizon, 0.0, 1.0); };
+  int backlog_max = 1;
+  for (const auto& s : c.samples) backlog_max = std::max(backlog_max, s.queued + s.running);
+  const double panels = static_cast<double>(c.pools.size() + 1);
+  const double height = kTop + panels * (kPanel + kGap) + 40;
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                    Num(kLeft + kWidth + 20) + "\" height=\"" + Num(height) +
+                    "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  svg += "<title>" + Escape(c.title) + "</title>\n";
+  svg += "<text x=\"10\" y=\"20\" font-size=\"14\">" + Escape(c.title) + "</text>\n";
+  // A step line through (at, value) over a panel whose top is `top`, scaled to `max`.
+  auto steps = [&](double top, double max, auto value) {
+    std::string points;
+    double last_y = -1;
+    for (size_t i = 0; i < c.samples.size(); ++i) {
+      const double y = top + kPanel - kPanel * std::min(1.0, value(c.samples[i]) / max);
+      if (i > 0) points += Num(x(c.samples[i].at_seconds)) + "," + Num(last_y) + " ";
+      points += Num(x(c.samples[i].at_seconds)) + "," + Num(y) + " ";
+      last_y = y;
+    }
+    return points;
+  };
+  double top = kTop;
+  int color = 0;
+  for (size_t p = 0; p < c.pools.size(); ++p, top += kPanel + kGap) {
+    const auto& pool = c.pools[p];
+    const char* fill =
+        pool.spot ? kPalette[color++ % static_cast<int>(std::size(kPalette))] : kOnDemand;
+    const double max = std::max(1, pool.max_instances);
+    svg += "<text x=\"10\" y=\"" + Num(top + 15) + "\">" + Escape(pool.name) + "</text>\n";
+    svg += "<text x=\"10\" y=\"" + Num(top + 30) + "\" fill=\"#666\">" +
+           (pool.spot ? "room (shaded)," : "on demand,") + "</text>\n";
+    svg += "<text x=\"10\" y=\"" + Num(top + 45) + "\" fill=\"#666\">instances (line), max " +
+           std::to_string(pool.max_instances) + "</text>\n";
+    svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(top) + "\" width=\"" + Num(kWidth) +
+           "\" height=\"" + Num(kPanel) + "\" fill=\"none\" stroke=\"#ccc\"/>\n";
+    if (!c.samples.empty()) {
+      const std::string room =
+          steps(top, max, [&](const FleetRunChart::Sample& s) { return double(s.room[p]); });
+      svg += "<polygon points=\"" + Num(kLeft) + "," + Num(top + kPanel) + " " + room +
+             Num(x(c.samples.back().at_seconds)) + "," + Num(top + kPanel) + "\" fill=\"" + fill +
+             "\" opacity=\"0.25\"/>\n";
+      svg +=
+          "<polyline points=\"" +
+          steps(top, max, [&](const FleetRunChart::Sample& s) { return double(s.instances[p]); }) +
+          "\" fill=\"none\" stroke=\"" + fill + "\" stroke-width=\"2\"/>\n";
+    }
+  }
+  svg += "<text x=\"10\" y=\"" + Num(top + 15) + "\">backlog</text>\n";
+  svg += "<text x=\"10\" y=\"" + Num(top + 30) + "\" fill=\"#666\">queued + running,</text>\n";
+  svg += "<text x=\"10\" y=\"" + Num(top + 45) + "\" fill=\"#666\">max " +
+         std::to_string(backlog_max) + "</text>\n";
+  svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(top) + "\" width=\"" + Num(kWidth) +
+         "\" height=\"" + Num(kPanel) + "\" fill=\"none\" stroke=\"#ccc\"/>\n";
+  if (!c.samples.empty()) {
+    svg += "<polyline points=\"" +
+           steps(top, backlog_max,
+                 [](const FleetRunChart::Sample& s) { return double(s.queued + s.running); }) +
+           "\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>\n";
+  }
+  top += kPanel + 5;
+  for (int i = 0; i <= 4; ++i) {
+    const double at = t0 + horizon * i / 4;
+    svg += "<text x=\"" + Num(x(at)) + "\" y=\"" + Num(top + 15) + "\" text-anchor=\"middle\">" +
+           Num((at - t0) / 60) + "</text>\n";
+  }
+  svg += "<text x=\"" + Num(kLeft + kWidth) + "\" y=\"" + Num(top + 32) +
+         "\" text-anchor=\"end\">trace minutes since the start</text>\n";
+  svg += "</svg>\n";
+  return svg;
+}
+
 std::string CostVsSlackSvg(const std::vector<SlackCurve>& curves, const std::string& title) {
   constexpr double kLeft = 70, kTop = 40, kWidth = 640, kHeight = 360;
   double max_slack = 0;

@@ -35,4 +35,25 @@ struct SlackCurve {
 };
 std::string CostVsSlackSvg(const std::vector<SlackCurve>& curves, const std::string& title);
 
+// A live run of the fleet manager: per pool, the room its trace gave and the instances that
+// ran there, over the backlog (tasks queued and running), against trace time.
+struct FleetRunChart {
+  struct Pool {
+    std::string name;
+    bool spot = true;
+    int max_instances = 1;
+  };
+  struct Sample {
+    double at_seconds = 0;
+    std::vector<int> instances;  // per pool
+    std::vector<int> room;       // per pool: what its capacity allows now
+    int queued = 0;
+    int running = 0;
+  };
+  std::vector<Pool> pools;
+  std::vector<Sample> samples;  // in time order
+  std::string title;
+};
+std::string FleetRunSvg(const FleetRunChart& chart);
+
 }  // namespace spotbatch

@@ -28,6 +28,9 @@ class WorkerFleet {
   // What the fleet manager did, in order: [{"at_seconds" (trace seconds since the start),
   // "what" (FleetDecisionName), "pool", "instance", "why"}]; empty for plain workers.
   virtual nlohmann::json Decisions() { return nlohmann::json::array(); }
+  // The run's timeline as an SVG document (apps/svg_charts.h FleetRunSvg); "" for plain
+  // workers.
+  virtual std::string TimelineSvg(const std::string& title) { return ""; }
   // One line on the fleet for the progress display ("" for plain workers).
   virtual std::string Summary() = 0;
 };

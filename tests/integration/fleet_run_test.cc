@@ -62,8 +62,17 @@ TEST_F(FleetRunTest, AReclaimedPoolsTasksFinishElsewhereAndTheReplacementComesBe
                   Pool("spot-a", "spot", 0.03, 2, Trace("a", {1, 1, 0, 0, 0, 0, 0, 0, 0, 0})) +
                   Pool("spot-b", "spot", 0.04, 2) + Pool("od", "on-demand", 0.085, 2));
   PutInputs(60);
-  const nlohmann::json run = Json({"run"});
+  const nlohmann::json run = Json({"run", "--svg", dir_ / "charts"});
   ASSERT_EQ(run["succeeded"], 60) << run.dump();
+  // The timeline: a line of instances for each of the three pools, and one of the backlog.
+  const std::string svg = testing::ReadFile(dir_ / "charts/fleet.svg");
+  ASSERT_EQ(svg.rfind("<svg ", 0), 0u) << svg.substr(0, 200);
+  size_t lines = 0;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos;
+       at = svg.find("<polyline", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 4u);
+  EXPECT_NE(svg.find(">spot-a</text>"), std::string::npos);
   std::map<std::string, std::string> pool_of;  // instance -> pool
   double first_launch = 1e18;
   for (const auto& d : run["fleet_decisions"]) {
@@ -172,9 +181,10 @@ TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
 // One spot instance does the work in about 30 x 18 = 540 trace seconds. With two hours to
 // spare the manager waits for spot; with three minutes it buys on-demand.
 TEST_F(FleetRunTest, ADeadlineBuysOnDemandOnlyWhenSpotCannotMakeIt) {
-  WriteConfig(kSleepThenSum, "[fleet]\nlatency_target_seconds = 30\n"
-                             "[fleet.market]\ntime_scale = 60\n" +
-                                 Pool("spot", "spot", 0.03, 1) + Pool("od", "on-demand", 0.085, 3));
+  WriteConfig(kSleepThenSum,
+              "[fleet]\nlatency_target_seconds = 30\n"
+              "[fleet.market]\ntime_scale = 60\n" +
+                  Pool("spot", "spot", 0.03, 1) + Pool("od", "on-demand", 0.085, 3));
   PutInputs(30);
   auto on_demand_launches = [](const nlohmann::json& run) {
     int n = 0;

@@ -124,6 +124,8 @@ class LocalFleet final : public Fleet, public Market {
     return in != nullptr ? in->imds->endpoint() : "";
   }
   const std::vector<LocalPoolCounts>& counts() const { return counts_; }
+  // The instances pool `pool` (an index into Pools()) has room for now.
+  int RoomNow(size_t pool) { return CapacityNow(pool, TraceNow()); }
   // Instances not yet ended.
   int live() const { return static_cast<int>(instances_.size()); }
 
