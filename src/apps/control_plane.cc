@@ -171,6 +171,15 @@ void SweepAndReport(const char* who, const std::vector<std::string>& queues, Ser
   // task (no queue deletes a leased message without its receipt; SQS cannot either), or a
   // duplicate still delayed by a retry backoff. Both come back within a lease (or backoff).
   int64_t held = workers_stopped ? HeldMessages(*services.queue, queues) : 0;
+  // Only when no task is unfinished: a held message of an unfinished task is its next
+  // attempt's (a hand-back's backoff), not a leftover to wait for.
+  if (held > 0 && lease_wait_millis > 0) {
+    auto counts = services.state->CountTasks();
+    if (!counts.ok() || counts->of(TaskState::kQueued) + counts->of(TaskState::kRunning) +
+                                counts->of(TaskState::kPublishing) > 0) {
+      lease_wait_millis = 0;
+    }
+  }
   const int64_t wait_until = MonotonicMillis() + lease_wait_millis;
   while (held > 0 && MonotonicMillis() < wait_until && !g_stop.load()) {
     ::usleep(100 * 1000);
@@ -380,6 +389,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   // Orphans are rare (a kill in a window of microseconds) and a sweep reads every task.
   constexpr int64_t kSweepIntervalMillis = 10 * 60 * 1000;
   int64_t next_sweep = MonotonicMillis() + kSweepIntervalMillis;
+  int64_t next_publish = 0;  // the fleet's status for GET /api/fleet, twice a second
   while (!g_stop.load()) {
     if (MonotonicMillis() >= next_scan) {
       // Files copied straight into the input folder count once they stopped changing.
@@ -397,6 +407,10 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
     fleet->Tick();
+    if (api && MonotonicMillis() >= next_publish) {
+      api->PublishFleet(fleet->FleetStatus());
+      next_publish = MonotonicMillis() + 500;
+    }
     ::usleep(20 * 1000);
   }
   std::fprintf(stderr, "spotbatch up: stopping workers\n");

@@ -117,6 +117,10 @@ class HttpApi::Impl {
   }
 
   int port() const { return port_; }
+  void PublishFleet(nlohmann::json status) {
+    std::lock_guard<std::mutex> lock(fleet_mu_);
+    fleet_ = std::move(status);
+  }
   const std::string& token_file() const { return config_.token_file; }
 
  private:
@@ -142,6 +146,10 @@ class HttpApi::Impl {
     });
     server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(kDashboard, "text/html; charset=utf-8");
+    });
+    server_.Get("/api/fleet", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(fleet_mu_);
+      SendJson(res, fleet_);
     });
     server_.Get("/api/jobs", locked([this](const httplib::Request&, httplib::Response& res) {
                   auto jobs = services_.state->ListJobs();
@@ -252,6 +260,8 @@ class HttpApi::Impl {
   std::string token_;
   httplib::Server server_;
   std::mutex mu_;
+  std::mutex fleet_mu_;  // apart from mu_: publishing never waits for a slow store read
+  nlohmann::json fleet_ = {{"pools", nlohmann::json::array()}};
   std::thread thread_;
   int port_ = -1;
 };
@@ -268,5 +278,6 @@ HttpApi::HttpApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpApi::~HttpApi() = default;
 int HttpApi::port() const { return impl_->port(); }
 const std::string& HttpApi::token_file() const { return impl_->token_file(); }
+void HttpApi::PublishFleet(nlohmann::json status) { impl_->PublishFleet(std::move(status)); }
 
 }  // namespace spotbatch

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "apps/config.h"
@@ -18,6 +19,8 @@ class HttpApi {
   static Result<std::unique_ptr<HttpApi>> Start(const Config& config);
   ~HttpApi();  // stops listening and joins the server thread
   int port() const;
+  // What GET /api/fleet serves from now on (WorkerFleet::FleetStatus); thread-safe.
+  void PublishFleet(nlohmann::json status);
   const std::string& token_file() const;
 
   class Impl;

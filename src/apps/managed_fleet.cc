@@ -231,6 +231,34 @@ nlohmann::json ManagedFleet::Decisions() {
   return out;
 }
 
+nlohmann::json ManagedFleet::FleetStatus() {
+  const std::vector<FleetPool> pools = *fleet_.Pools();
+  std::vector<int> instances(pools.size(), 0), noticed(pools.size(), 0);
+  for (const FleetInstance& in : fleet_.LiveInstances()) {
+    for (size_t p = 0; p < pools.size(); ++p) {
+      if (pools[p].name != in.pool) continue;
+      ++instances[p];
+      noticed[p] += in.interruption_unix_millis > 0;
+    }
+  }
+  const spotbatch::Bill bill = manager_->BillNow();
+  NanoUsd on_demand = 0;
+  for (const PoolBill& p : bill.pools) on_demand += p.on_demand_cost;
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const LocalPoolCounts& c = fleet_.counts()[p];
+    out.push_back({{"name", pools[p].name},
+                   {"market", pools[p].spot ? "spot" : "on-demand"},
+                   {"instances", instances[p]},
+                   {"noticed", noticed[p]},
+                   {"room", fleet_.RoomNow(p)},
+                   {"launched", c.launched},
+                   {"notices", c.notices},
+                   {"reclaims", c.reclaims}});
+  }
+  return {{"pools", out}, {"cost_usd", Usd(bill.total)}, {"on_demand_cost_usd", Usd(on_demand)}};
+}
+
 std::string ManagedFleet::Summary() {
   std::map<std::string, int> per_pool;
   int noticed = 0;

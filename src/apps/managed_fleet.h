@@ -38,6 +38,7 @@ class ManagedFleet final : public WorkerFleet {
   nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) override;
   nlohmann::json Decisions() override;
   std::string Summary() override;
+  nlohmann::json FleetStatus() override;
   std::string TimelineSvg(const std::string& title) override;
 
   FleetManager& manager() { return *manager_; }

@@ -73,6 +73,15 @@ void PlainWorkers::StopAll(int64_t grace_millis) {
   (void)StopWorkers(pids, grace_millis);
 }
 
+nlohmann::json PlainWorkers::FleetStatus() {
+  int running = 0;
+  for (const Slot& slot : slots_) running += slot.pid > 0;
+  return {{"pools", nlohmann::json::array()},
+          {"workers", running},
+          {"cost_usd", 0.0},
+          {"on_demand_cost_usd", 0.0}};
+}
+
 nlohmann::json PlainWorkers::Bill(StateStore&, const std::set<std::string>&) {
   return {{"cost_usd", 0.0},
           {"on_demand_cost_usd", 0.0},

@@ -24,6 +24,7 @@ class PlainWorkers final : public WorkerFleet {
   void StopAll(int64_t grace_millis) override;
   nlohmann::json Bill(StateStore&, const std::set<std::string>&) override;
   std::string Summary() override { return ""; }
+  nlohmann::json FleetStatus() override;
 
  private:
   struct Slot {

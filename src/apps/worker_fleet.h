@@ -31,6 +31,10 @@ class WorkerFleet {
   // The run's timeline as an SVG document (apps/svg_charts.h FleetRunSvg); "" for plain
   // workers.
   virtual std::string TimelineSvg(const std::string& title) { return ""; }
+  // The fleet now, for `up`'s GET /api/fleet: {"pools": [{"name", "market", "instances",
+  // "noticed", "room", "launched", "notices", "reclaims"}], "cost_usd", "on_demand_cost_usd"}
+  // (pools empty and costs 0 for plain workers, with "workers" running).
+  virtual nlohmann::json FleetStatus() = 0;
   // One line on the fleet for the progress display ("" for plain workers).
   virtual std::string Summary() = 0;
 };

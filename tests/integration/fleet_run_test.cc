@@ -1,10 +1,12 @@
 // The fleet manager under `spotbatch run` and `up`, end to end: real worker processes in local
 // spot and on-demand pools whose capacity follows traces written by each test, the autoscale
 // policy deciding, and the bill it keeps.
+#include <httplib.h>
 #include <signal.h>
 
 #include <cmath>
 #include <map>
+#include <regex>
 
 #include "integration/cli_util.h"
 #include "integration/pipeline_fixture.h"
@@ -205,19 +207,43 @@ TEST_F(FleetRunTest, ADeadlineBuysOnDemandOnlyWhenSpotCannotMakeIt) {
 TEST_F(FleetRunTest, UpScalesOutOnABurstAndBackToZeroWhenTheQueueDrains) {
   WriteConfig(kSleepThenSum,
               "[fleet]\nlatency_target_seconds = 30\nscale_in_grace_seconds = 60\n"
-              "[fleet.market]\ntime_scale = 60\n" +
+              "[fleet.market]\ntime_scale = 60\n[server]\nlisten = \"127.0.0.1:0\"\n" +
                   Pool("spot", "spot", 0.03, 3) + Pool("od", "on-demand", 0.085, 1));
   const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
   const auto workers = [&] { return testing::ChildrenOf(up).size(); };
+  // What the API says of the fleet: its instances in every pool.
+  int port = 0;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::smatch m;
+    const std::string err = testing::ReadFile(dir_ / "up.err");
+    if (!std::regex_search(err, m, std::regex("API at http://127\\.0\\.0\\.1:([0-9]+)/")))
+      return false;
+    port = std::stoi(m[1].str());
+    return true;
+  })) << testing::ReadFile(dir_ / "up.err");
+  std::string fleet_json;
+  const auto api_instances = [&] {
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/api/fleet");
+    if (!r || r->status != 200) return -1;
+    fleet_json = r->body;
+    const nlohmann::json fleet = nlohmann::json::parse(r->body);  // outlives the loop below
+    int n = 0;
+    for (const auto& p : fleet["pools"]) n += p["instances"].get<int>();
+    return n;
+  };
   // Nothing to do: nothing launched (a second is 60 trace seconds, many manager ticks).
   ::usleep(1000 * 1000);
   EXPECT_EQ(workers(), 0u) << testing::ReadFile(dir_ / "up.err");
-  PutInputs(30);
-  EXPECT_TRUE(testing::WaitFor([&] { return workers() >= 3; }, std::chrono::seconds(20)))
-      << "scaled out on the burst";
+  PutInputs(60);
+  // Scaled out on the burst, and GET /api/fleet shows it (within its half-second refresh).
+  EXPECT_TRUE(testing::WaitFor([&] { return workers() >= 3 && api_instances() >= 3; },
+                               std::chrono::seconds(20)))
+      << workers() << " workers; GET /api/fleet: " << fleet_json << "\n"
+      << testing::ReadFile(dir_ / "up.err");
   EXPECT_TRUE(testing::WaitFor(
       [&] {
-        for (int i = 0; i < 30; ++i) {
+        for (int i = 0; i < 60; ++i) {
           if (!std::filesystem::exists(dir_ / ("data/out/f" + std::to_string(i) + "/sum.txt")))
             return false;
         }
@@ -227,12 +253,13 @@ TEST_F(FleetRunTest, UpScalesOutOnABurstAndBackToZeroWhenTheQueueDrains) {
   // Idle for the grace (60 trace seconds: a second), every instance goes.
   EXPECT_TRUE(testing::WaitFor([&] { return workers() == 0; }, std::chrono::seconds(20)))
       << "back to zero: " << workers() << " workers left";
+  EXPECT_TRUE(testing::WaitFor([&] { return api_instances() == 0; }, std::chrono::seconds(5)));
   ASSERT_EQ(::kill(up, SIGTERM), 0);
   EXPECT_EQ(testing::WaitExit(up), 0) << testing::ReadFile(dir_ / "up.err");
   const nlohmann::json cost = Json({"cost"});
   EXPECT_EQ(cost["runs"], 1) << "up stored its bill: " << cost.dump();
   EXPECT_GT(cost["cost_usd"].get<double>(), 0);
-  ExpectShaOutputsMatchSerialRun(30);
+  ExpectShaOutputsMatchSerialRun(60);
 }
 
 }  // namespace
