@@ -29,8 +29,7 @@ void Average(PolicySummary& s) {
   if (s.runs == 0) return;
   const double n = s.runs;
   for (double* v : {&s.cost_usd, &s.cost_vs_on_demand, &s.deadline_met, &s.spot_hours,
-                    &s.on_demand_hours, &s.interruptions, &s.finish_hours,
-                    &s.launches_per_task}) {
+                    &s.on_demand_hours, &s.interruptions, &s.finish_hours, &s.launches_per_task}) {
     *v /= n;
   }
 }

@@ -307,10 +307,9 @@ Result<WorkSnapshot> SimFleet::Work() {
   const int done = static_cast<int>(tasks_.size()) - unfinished_;
   w.mean_done_task_seconds = done > 0 ? done_millis_ / 1000 / done : 0;
   w.longest_done_task_seconds = longest_done_millis_ / 1000;
-  w.deadline_unix_millis =
-      work_.deadline_hours > 0
-          ? Unix(static_cast<int64_t>(work_.deadline_hours * kMillisPerHour))
-          : 0;
+  w.deadline_unix_millis = work_.deadline_hours > 0
+                               ? Unix(static_cast<int64_t>(work_.deadline_hours * kMillisPerHour))
+                               : 0;
   // The work left now: progress of the running tasks since their last Settle counts too.
   double left = remaining_millis_;
   for (const auto& [n, in] : instances_) {

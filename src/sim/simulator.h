@@ -46,8 +46,8 @@ struct SimResult {
   double on_demand_only_cost_usd = 0;  // the same work on the cheapest on-demand pool
   double spot_hours = 0;               // instance hours, billed
   double on_demand_hours = 0;
-  int interruptions = 0;  // instances reclaimed
-  int launches = 0;       // instances launched
+  int interruptions = 0;    // instances reclaimed
+  int launches = 0;         // instances launched
   int failed_launches = 0;  // no capacity, or the pool at its maximum
   bool finished = false;
   bool deadline_met = false;

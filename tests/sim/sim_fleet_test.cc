@@ -55,8 +55,8 @@ INSTANTIATE_TEST_SUITE_P(
         [](const std::string&, Clock& clock) {
           SimFleetOptions o;
           o.workers_protect = true;
-          auto held = std::make_shared<Held>(
-              std::vector<MarketPool>{Spot({1, 0}, 3), OnDemand(2)}, Workload{}, o, clock);
+          auto held = std::make_shared<Held>(std::vector<MarketPool>{Spot({1, 0}, 3), OnDemand(2)},
+                                             Workload{}, o, clock);
           contract::FleetUnderTest f;
           f.fleet = std::shared_ptr<Fleet>(held, &held->fleet);
           f.exhaust = [held, &clock](const std::string&) {

@@ -281,7 +281,8 @@ class TerminateEverything final : public FleetPolicy {
   std::vector<FleetAction> Decide(const Observation& o) override {
     if (o.instances.empty()) return {{FleetAction::Kind::kLaunch, 0, -1}};
     std::vector<FleetAction> out;
-    for (const InstanceView& in : o.instances) out.push_back({FleetAction::Kind::kTerminate, -1, in.id});
+    for (const InstanceView& in : o.instances)
+      out.push_back({FleetAction::Kind::kTerminate, -1, in.id});
     return out;
   }
 };
