@@ -1,8 +1,8 @@
 // The fleet manager's driver. Each Tick() observes the Fleet, the Market and the work, asks a
 // FleetPolicy (src/core) what to do, and carries its actions out through the Fleet, one
 // instance at a time; it also keeps the bill (CostLedger) and a log of what it did. It holds
-// no policy of its own: the same driver is meant to run the live fleet under `run` and `up`
-// and, on a simulated Fleet and Market and a virtual clock, the simulator.
+// no policy of its own: the same driver runs the live fleet under `run` and `up` and, on a
+// simulated Fleet and Market and a virtual clock (src/sim/sim_fleet.h), the simulator.
 //
 // A tick that cannot observe (a fleet or market fault) decides nothing and says why; an
 // action the fleet refuses is logged and left for the next tick to reconsider: a launch
