@@ -59,7 +59,8 @@ std::string Summary(const Config& c) {
   o << "\nsimulate|" << s.runs << '|' << s.seed << '|' << s.kind << '|' << Num(s.job_hours) << '|'
     << Num(s.deadline_hours) << '|' << Num(s.changeover_hours) << '|' << Num(s.checkpoint_hours)
     << '|' << s.tasks << '|' << Num(s.task_hours) << '|' << Num(s.task_hours_cv) << '|'
-    << s.instances;
+    << s.instances << '|' << s.task_seconds.size();
+  for (double v : s.task_seconds) o << "|task:" << Num(v);
   for (const std::string& n : s.policies) o << "|policy:" << n;
   return o.str();
 }
@@ -123,7 +124,11 @@ void CheckRules(const Config& c) {
   }
   const SimulateConfig& s = c.simulate;
   FUZZ_CHECK(s.runs >= 1 && s.tasks >= 1 && s.instances >= 1);
-  FUZZ_CHECK(Finite(s.job_hours, 0.001) && Finite(s.task_hours, 0.0003));
+  // Given tasks may be shorter than the drawn ones' least mean (a second): any positive length.
+  FUZZ_CHECK(Finite(s.job_hours, 0.001) &&
+             Finite(s.task_hours, s.task_seconds.empty() ? 0.0003 : 0) && s.task_hours > 0);
+  FUZZ_CHECK(s.task_seconds.empty() || s.tasks == static_cast<int>(s.task_seconds.size()));
+  for (double v : s.task_seconds) FUZZ_CHECK_MSG(v > 0 && Finite(v, 0), Num(v));
   FUZZ_CHECK(Finite(s.deadline_hours, 0) && Finite(s.changeover_hours, 0));
 }
 

@@ -121,7 +121,9 @@ Observation FleetManager::Observe(const std::vector<FleetInstance>& instances,
   o.work.tasks_on_demand_only = work.on_demand_only;
   o.work.tasks_left = work.left;
   o.work.mean_done_task_hours = work.mean_done_task_seconds / 3600;
-  o.work.mean_task_hours = o.work.mean_done_task_hours;
+  o.work.mean_task_hours =
+      work.mean_task_seconds > 0 ? work.mean_task_seconds / 3600 : o.work.mean_done_task_hours;
+  o.work.total_hours = work.total_hours;
   o.work.longest_done_task_hours = work.longest_done_task_seconds / 3600;
   o.work.remaining_hours = work.remaining_hours;
   o.work.deadline_millis =
@@ -136,7 +138,14 @@ void FleetManager::Act(const std::vector<FleetAction>& actions, int64_t now,
     FleetDecision d;
     d.at_unix_millis = now;
     if (a.kind == FleetAction::Kind::kLaunch) {
-      if (a.pool < 0 || a.pool >= static_cast<int>(pools_.size())) continue;
+      if (a.pool < 0 || a.pool >= static_cast<int>(pools_.size())) {
+        // A policy's bug, not the fleet's fault: said, not silently dropped.
+        d.what = FleetDecision::kFailed;
+        d.why = "policy " + std::string(policy_.name()) + " launched in pool " +
+                std::to_string(a.pool) + ", which does not exist";
+        out->push_back(std::move(d));
+        continue;
+      }
       d.pool = pools_[a.pool].name;
       auto id = fleet_.Launch(d.pool);
       if (id.ok()) {
@@ -167,6 +176,12 @@ void FleetManager::Act(const std::vector<FleetAction>& actions, int64_t now,
     }
     out->push_back(std::move(d));
   }
+}
+
+Status FleetManager::Sync() {
+  SB_ASSIGN_OR_RETURN(std::vector<FleetInstance> instances, fleet_.Describe());
+  Learn(instances, clock_.NowUnixMillis());
+  return Status::Ok();
 }
 
 Result<std::vector<FleetDecision>> FleetManager::Tick() {

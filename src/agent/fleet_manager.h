@@ -1,8 +1,8 @@
 // The fleet manager's driver. Each Tick() observes the Fleet, the Market and the work, asks a
 // FleetPolicy (src/core) what to do, and carries its actions out through the Fleet, one
 // instance at a time; it also keeps the bill (CostLedger) and a log of what it did. It holds
-// no policy of its own: the same driver is meant to run the live fleet under `run` and `up`
-// and, on a simulated Fleet and Market and a virtual clock, the simulator.
+// no policy of its own: the same driver runs the live fleet under `run` and `up` and, on a
+// simulated Fleet and Market and a virtual clock (src/sim/sim_fleet.h), the simulator.
 //
 // A tick that cannot observe (a fleet or market fault) decides nothing and says why; an
 // action the fleet refuses is logged and left for the next tick to reconsider: a launch
@@ -34,6 +34,11 @@ struct WorkSnapshot {
   double longest_done_task_seconds = 0;
   int64_t deadline_unix_millis = 0;  // 0: none
   double remaining_hours = 0;        // of work not yet done, when known (deadlines)
+  // Known only where the work is known in advance (the simulator's); 0 otherwise. A deadline
+  // job's line is drawn from the total, and the mean of every task, not just the finished
+  // ones, sizes the deadline's margin before the first task ends.
+  double total_hours = 0;        // of all the work, done or not
+  double mean_task_seconds = 0;  // of all the tasks
 };
 
 class WorkSource {
@@ -64,7 +69,11 @@ class FleetManager {
   // Reads the pools; the ledger bills each at its market's price series from then on.
   Status Init();
   // Observes, decides, acts. Returns this tick's decisions (also appended to decisions()).
+  // A policy action naming no pool is a kFailed decision.
   Result<std::vector<FleetDecision>> Tick();
+  // Reads the fleet without deciding: learns the instances that ended (their billing stops),
+  // e.g. once a run is over. The fleet's code when it cannot be described.
+  Status Sync();
 
   const std::vector<FleetDecision>& decisions() const { return decisions_; }
   // The bill up to now (instances still running billed so far).

@@ -382,6 +382,46 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
   return Status::Ok();
 }
 
+// [simulate.workload] task_seconds: a bag given task by task (so that a test can simulate
+// exactly the tasks a live run executes). It lists every task, so the keys that describe
+// drawn tasks may not come with it; tasks and task_hours follow from it.
+Status ParseTaskSeconds(const Parser& p, const toml::table& work, SimulateConfig* s) {
+  const toml::node* list = work.get("task_seconds");
+  if (list == nullptr) return Status::Ok();
+  constexpr const char* kKey = "simulate.workload.task_seconds";
+  constexpr size_t kMaxTasks = 1'000'000;
+  if (!list->is_array() || list->as_array()->empty()) {
+    return p.Error(list, kKey, "must be a non-empty array of task durations in seconds");
+  }
+  if (list->as_array()->size() > kMaxTasks) {
+    return p.Error(list, kKey, "lists more than 1000000 tasks");
+  }
+  for (const char* drawn : {"tasks", "task_hours", "task_hours_cv"}) {
+    if (const toml::node* n = work.get(drawn)) {
+      return p.Error(n, std::string("simulate.workload.") + drawn,
+                     "cannot be given with task_seconds, which lists every task");
+    }
+  }
+  std::vector<double> seconds;
+  double sum = 0;
+  for (const toml::node& n : *list->as_array()) {
+    const std::string key = std::string(kKey) + "[" + std::to_string(seconds.size()) + "]";
+    if (!n.is_integer() && !n.is_floating_point()) {
+      return p.Error(&n, key, "must be a number of seconds");
+    }
+    const double v =
+        n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
+    if (!(v > 0) || v > 1e9) return p.Error(&n, key, "must be more than 0 (and at most 1e9)");
+    seconds.push_back(v);
+    sum += v;
+  }
+  s->tasks = static_cast<int>(seconds.size());
+  s->task_hours = sum / 3600 / static_cast<double>(seconds.size());
+  s->task_hours_cv = 0;
+  s->task_seconds = std::move(seconds);
+  return Status::Ok();
+}
+
 // [simulate] and [simulate.workload]: what `spotbatch simulate` compares.
 Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SB_ASSIGN_OR_RETURN(const toml::table* sim, p.Table(root, "simulate"));
@@ -398,7 +438,7 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
     SB_RETURN_IF_ERROR(
         p.OnlyKnown(*work, "simulate.workload",
                     {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours",
-                     "tasks", "task_hours", "task_hours_cv", "instances"}));
+                     "tasks", "task_hours", "task_hours_cv", "instances", "task_seconds"}));
     SB_RETURN_IF_ERROR(p.String(work, "simulate.workload", "kind", &s.kind));
     if (s.kind != "deadline-job" && s.kind != "bag-of-tasks") {
       return p.Error(work->get("kind"), "simulate.workload.kind",
@@ -409,7 +449,8 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
     const std::vector<const char*> other =
         kind == WorkloadKind::kBagOfTasks
             ? std::vector<const char*>{"job_hours"}
-            : std::vector<const char*>{"tasks", "task_hours", "task_hours_cv", "instances"};
+            : std::vector<const char*>{"tasks", "task_hours", "task_hours_cv", "instances",
+                                       "task_seconds"};
     for (const char* key : other) {
       if (const toml::node* n = work->get(key)) {
         return p.Error(n, std::string("simulate.workload.") + key, "is not a key of a " + s.kind);
@@ -427,6 +468,7 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
     SB_RETURN_IF_ERROR(p.Int(work, "simulate.workload", "instances", 1, 10'000, &s.instances));
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours", 0.0003, &s.task_hours));
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours_cv", 0, &s.task_hours_cv));
+    SB_RETURN_IF_ERROR(ParseTaskSeconds(p, *work, &s));
   }
   const toml::node* deadline = work ? work->get("deadline_hours") : nullptr;
   if (kind == WorkloadKind::kDeadlineJob && s.deadline_hours < s.job_hours + s.changeover_hours) {

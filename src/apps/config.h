@@ -48,6 +48,8 @@ struct SimulateConfig {
   double task_hours = 0.5;      // mean
   double task_hours_cv = 0;     // spread (lognormal); 0: all equal
   int instances = 10;           // the fleet's size
+  // bag-of-tasks: every task's duration, when given (then tasks and task_hours follow)
+  std::vector<double> task_seconds;
 };
 
 struct Config {

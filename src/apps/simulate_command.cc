@@ -54,6 +54,7 @@ Scenario ScenarioOf(const Config& config) {
   s.tasks = sc.tasks;
   s.task_hours = sc.task_hours;
   s.task_hours_cv = sc.task_hours_cv;
+  for (double seconds : sc.task_seconds) s.given_task_hours.push_back(seconds / 3600);
   s.instances = sc.instances;
   s.scaling = config.scaling;
   s.work.deadline_hours = sc.deadline_hours;
@@ -167,14 +168,25 @@ int SimulateCommand(const Config& config, bool json, const std::string& svg_dir)
                           {"workload", workload},
                           {"results", nlohmann::json::array()}};
     for (const PolicySummary& r : *results) {
-      out["results"].push_back({{"policy", r.policy},
-                                {"cost_usd", r.cost_usd},
-                                {"cost_vs_on_demand", r.cost_vs_on_demand},
-                                {"deadline_met", r.deadline_met},
-                                {"spot_hours", r.spot_hours},
-                                {"on_demand_hours", r.on_demand_hours},
-                                {"interruptions", r.interruptions},
-                                {"finish_hours", r.finish_hours}});
+      // The fleet manager's decisions in the first run, to set beside a live run's.
+      nlohmann::json decisions = nlohmann::json::array();
+      for (const SimDecision& d : r.decisions) {
+        decisions.push_back({{"at_seconds", static_cast<double>(d.at_millis) / 1000},
+                             {"what", d.what},
+                             {"pool", d.pool}});
+      }
+      const bool computed = r.policy == "omniscient";  // a bound: nothing launched
+      out["results"].push_back(
+          {{"policy", r.policy},
+           {"cost_usd", r.cost_usd},
+           {"cost_vs_on_demand", r.cost_vs_on_demand},
+           {"deadline_met", r.deadline_met},
+           {"spot_hours", r.spot_hours},
+           {"on_demand_hours", r.on_demand_hours},
+           {"interruptions", r.interruptions},
+           {"finish_hours", r.finish_hours},
+           {"launches_per_task", computed ? nlohmann::json() : nlohmann::json(r.launches_per_task)},
+           {"decisions", decisions}});
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "core/backlog_scaling.h"
@@ -28,7 +29,7 @@ void Average(PolicySummary& s) {
   if (s.runs == 0) return;
   const double n = s.runs;
   for (double* v : {&s.cost_usd, &s.cost_vs_on_demand, &s.deadline_met, &s.spot_hours,
-                    &s.on_demand_hours, &s.interruptions, &s.finish_hours}) {
+                    &s.on_demand_hours, &s.interruptions, &s.finish_hours, &s.launches_per_task}) {
     *v /= n;
   }
 }
@@ -76,6 +77,7 @@ Result<std::unique_ptr<FleetPolicy>> NewPolicy(const std::string& name, Workload
 }
 
 std::vector<double> TaskHours(const Scenario& s, int run) {
+  if (!s.given_task_hours.empty()) return s.given_task_hours;
   std::vector<double> out(static_cast<size_t>(std::max(0, s.tasks)), s.task_hours);
   if (s.task_hours_cv <= 0) return out;
   std::mt19937_64 rng(s.seed * 1'000'003 + static_cast<uint64_t>(run));
@@ -95,7 +97,13 @@ std::vector<int64_t> StartOffsets(const Scenario& s) {
   // Runs start where their deadline (or, without one, twice the work spread over the
   // fleet) still falls inside the traces, when it can.
   double horizon_hours = s.work.deadline_hours;
-  if (horizon_hours <= 0) horizon_hours = 2 * s.task_hours * s.tasks / std::max(1, s.instances);
+  if (horizon_hours <= 0) {
+    double work_hours = s.task_hours * s.tasks;
+    if (!s.given_task_hours.empty()) {
+      work_hours = std::accumulate(s.given_task_hours.begin(), s.given_task_hours.end(), 0.0);
+    }
+    horizon_hours = 2 * work_hours / std::max(1, s.instances);
+  }
   const auto horizon = static_cast<int64_t>(horizon_hours * kMillisPerHour);
   const int64_t room = span > horizon ? span - horizon : span;
   std::mt19937_64 rng(s.seed);
@@ -146,6 +154,9 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
   options.start_offset_millis = start;
   options.notice_millis = s.notice_millis;
   options.record_timeline = record_timeline;
+  // A bag's workers protect the instance they work on, as spotbatch's workers do; a deadline
+  // job's policies move the job by terminating its instance.
+  options.workers_protect = s.kind == WorkloadKind::kBagOfTasks;
   // A policy that never finishes stops at four times the deadline (or a year).
   options.give_up_after_hours = s.work.deadline_hours > 0 ? 4 * s.work.deadline_hours : 24 * 365;
   return Simulate(s.pools, work, *policy, options);
@@ -177,6 +188,9 @@ Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
       SB_ASSIGN_OR_RETURN(SimResult r, RunOne(s, name, works[run], starts[run], false));
       Add(sum, r.cost_usd, r.on_demand_only_cost_usd, r.deadline_met, r.spot_hours,
           r.on_demand_hours, r.interruptions, r.finish_hours);
+      sum.launches_per_task +=
+          static_cast<double>(r.launches) / static_cast<double>(works[run].task_hours.size());
+      if (run == 0) sum.decisions = std::move(r.decisions);
     }
     Average(sum);
     out.push_back(std::move(sum));

@@ -37,6 +37,9 @@ struct Scenario {
   int tasks = 0;
   double task_hours = 0;
   double task_hours_cv = 0;
+  // A bag of tasks given task by task (hours each): every run has exactly these, in this
+  // order, and `tasks`, `task_hours` and `task_hours_cv` are not used.
+  std::vector<double> given_task_hours;
   int instances = 1;
   // "autoscale"'s options; its max_instances is at most `instances`.
   ScalingOptions scaling;
@@ -60,6 +63,10 @@ struct PolicySummary {
   double on_demand_hours = 0;
   double interruptions = 0;
   double finish_hours = 0;
+  double launches_per_task = 0;  // instances launched per task
+  // The fleet manager's decisions in the first run (none for the omniscient bound, which is
+  // computed, not run).
+  std::vector<SimDecision> decisions;
 };
 
 // The start offsets of the runs (millis into the traces): one per equal slot of the span the

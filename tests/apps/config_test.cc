@@ -468,6 +468,35 @@ instances = 8
   EXPECT_EQ(c->simulate.deadline_hours, 0) << "no deadline unless given";
 }
 
+TEST_F(ConfigTest, SimulateGivenTasks) {
+  auto c = LoadMarket(std::string(kSimPools) + R"([simulate.workload]
+kind = "bag-of-tasks"
+task_seconds = [60, 90.5, 3600]
+instances = 2
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->simulate.task_seconds, (std::vector<double>{60, 90.5, 3600}));
+  EXPECT_EQ(c->simulate.tasks, 3);
+  EXPECT_DOUBLE_EQ(c->simulate.task_hours, (60 + 90.5 + 3600) / 3600 / 3);
+}
+
+TEST_F(ConfigTest, SimulateGivenTasksErrorsNameLineAndKey) {
+  constexpr ConfigUse kMarket = ConfigUse::kMarket;
+  const std::string bag = std::string(kSimPools) + "[simulate.workload]\nkind = \"bag-of-tasks\"\n";
+  const std::string key = "simulate.workload.task_seconds";
+  ExpectError(bag + "task_seconds = []\n", 12, key, kMarket);
+  ExpectError(bag + "task_seconds = 60\n", 12, key, kMarket);
+  ExpectError(bag + "task_seconds = [60,\n \"x\"]\n", 13, key + "[1]", kMarket);
+  ExpectError(bag + "task_seconds = [60, 0]\n", 12, key + "[1]", kMarket);
+  ExpectError(bag + "task_seconds = [-1]\n", 12, key + "[0]", kMarket);
+  ExpectError(bag + "tasks = 3\ntask_seconds = [60]\n", 12, "simulate.workload.tasks", kMarket);
+  std::string many = "task_seconds = [1";
+  for (int i = 0; i < 1'000'000; ++i) many += ",1";
+  ExpectError(bag + many + "]\n", 12, key, kMarket);
+  ExpectError(std::string(kSimPools) + "[simulate.workload]\ntask_seconds = [60]\n", 11, key,
+              kMarket);  // a deadline job is one task of job_hours
+}
+
 TEST_F(ConfigTest, SimulateErrorsNameLineAndKey) {
   constexpr ConfigUse kMarket = ConfigUse::kMarket;
   const std::string pools = kSimPools;  // 9 lines

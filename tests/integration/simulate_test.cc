@@ -169,6 +169,40 @@ changeover_hours = 0
   }
 }
 
+// The tasks a live run executes, given one by one; the fleet manager's decisions come out.
+TEST_F(SimulateTest, GivenTasksAndTheManagersDecisions) {
+  WriteConfig("[1, 1, 0, 0]", R"([simulate]
+runs = 1
+policies = ["greedy", "omniscient"]
+[simulate.workload]
+kind = "bag-of-tasks"
+task_seconds = [3600, 7200, 1800]
+instances = 2
+changeover_hours = 0
+)");
+  std::string text = testing::ReadFile(config());
+  const std::string price = "price_per_hour = 0.5\n";
+  text.replace(text.find(price), price.size(), price + "max_instances = 2\n");
+  testing::WriteFile(config(), text);
+  auto out = testing::RunCli({"simulate", "-c", config(), "--json"});
+  auto r = Results(out);
+  const nlohmann::json& greedy = r["greedy"];
+  ASSERT_TRUE(greedy["decisions"].is_array()) << out.out;
+  ASSERT_GE(greedy["decisions"].size(), 2u);
+  EXPECT_EQ(greedy["decisions"][0]["at_seconds"].get<double>(), 0);
+  EXPECT_EQ(greedy["decisions"][0]["what"], "launched");
+  EXPECT_EQ(greedy["decisions"][0]["pool"], "spot");
+  int launched = 0;
+  for (const auto& d : greedy["decisions"]) launched += d["what"] == "launched";
+  EXPECT_NEAR(greedy["launches_per_task"].get<double>(), launched / 3.0, 1e-12);
+  // 3.5 h of work on two spot instances, done by 2 h when the trace loses its room; the idle
+  // instance goes once the tasks left are fewer than the instances.
+  EXPECT_NEAR(greedy["spot_hours"].get<double>() + greedy["on_demand_hours"].get<double>(), 3.5,
+              0.05);
+  EXPECT_TRUE(r["omniscient"]["decisions"].empty()) << "a bound decides nothing";
+  EXPECT_TRUE(r["omniscient"]["launches_per_task"].is_null());
+}
+
 TEST_F(SimulateTest, MarketRanksThePoolsByCostPerUsefulHour) {
   // Spot with room half the time in one stretch: one reclaim in 2 hours of room.
   WriteConfig("[1, 1, 0, 0]", "");

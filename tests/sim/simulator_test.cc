@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/deadline_policies.h"
+#include "core/fleet_policies.h"
 #include "core/omniscient.h"
 #include "sim/scenario.h"
 
@@ -221,6 +222,90 @@ TEST(Simulator, BadInputIsRefused) {
   EXPECT_FALSE(Simulate({OnDemand()}, Workload{}, *od, {}).ok());
   EXPECT_FALSE(Simulate({OnDemand()}, Job(-1, 2, 0), *od, {}).ok());
   EXPECT_FALSE(NewPolicy("cheapest-ever", WorkloadKind::kDeadlineJob, 1).ok());
+}
+
+// The bill is the fleet manager's ledger: every attempt given to its task, idle time apart,
+// adding up to the total to the nano-dollar; the decisions are the manager's.
+TEST(Simulator, TheManagersLedgerBillsEveryTaskAndItsDecisionsAreKept) {
+  std::vector<int32_t> hourly(3, 1);
+  hourly.resize(48, 0);
+  Workload w;
+  w.task_hours = {1, 2, 4, 0.5};
+  w.changeover_hours = 0.1;
+  auto policy = NewGreedyFleetPolicy(2);
+  SimOptions o;
+  o.workers_protect = true;
+  auto r = Simulate({Spot(hourly), OnDemand()}, w, *policy, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->finished);
+  ASSERT_EQ(r->bill.jobs.size(), 4u) << "every task was billed";
+  NanoUsd jobs = 0;
+  for (const auto& [job, bill] : r->bill.jobs) jobs += bill.cost;
+  EXPECT_EQ(jobs + r->bill.idle, r->bill.total);
+  EXPECT_GT(r->bill.idle, 0) << "the changeovers are idle";
+  EXPECT_DOUBLE_EQ(r->cost_usd, ToUsd(r->bill.total));
+  EXPECT_GE(r->interruptions, 1);
+  int job_interruptions = 0;
+  for (const auto& [job, bill] : r->bill.jobs) job_interruptions += bill.interruptions;
+  EXPECT_GE(job_interruptions, 1) << "the reclaim is on the bill of the task it interrupted";
+  ASSERT_FALSE(r->decisions.empty());
+  EXPECT_EQ(r->decisions[0].at_millis, 0);
+  EXPECT_EQ(r->decisions[0].what, "launched");
+  EXPECT_EQ(r->decisions[0].pool, "spot");
+  int launched = 0;
+  for (const SimDecision& d : r->decisions) launched += d.what == "launched";
+  EXPECT_EQ(launched, r->launches);
+  EXPECT_GE(r->launches, 3) << "two at the start, one at least after the reclaim";
+}
+
+// Prices change at the ticks of their series, and the manager bills each from its tick on.
+TEST(Simulator, APriceSeriesIsBilledTickByTick) {
+  MarketPool od = OnDemand();
+  od.price = {kHour, {1.0, 3.0, 3.0}};
+  Workload w;
+  w.task_hours = {1.5};
+  auto policy = NewOnDemandPolicy();
+  SimOptions o;
+  // 29.5 min at $1, then 60.5 min at $3: the change falls between two of the manager's
+  // minutely decisions, and is billed from its tick all the same.
+  o.start_offset_millis = kHour / 2 + 30'000;
+  auto r = Simulate({od}, w, *policy, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->cost_usd, 29.5 / 60 * 1.0 + 60.5 / 60 * 3.0, 1e-9);
+}
+
+// Workers of a bag protect their instance: a policy that would kill busy workers is refused.
+class TerminateEverything final : public FleetPolicy {
+ public:
+  std::string_view name() const override { return "terminate-everything"; }
+  std::vector<FleetAction> Decide(const Observation& o) override {
+    if (o.instances.empty()) return {{FleetAction::Kind::kLaunch, 0, -1}};
+    std::vector<FleetAction> out;
+    for (const InstanceView& in : o.instances)
+      out.push_back({FleetAction::Kind::kTerminate, -1, in.id});
+    return out;
+  }
+};
+
+TEST(Simulator, ABusyWorkerIsNeverTerminatedWhenWorkersProtectTheirInstance) {
+  Workload w;
+  w.task_hours = {1};
+  TerminateEverything policy;
+  SimOptions o;
+  o.workers_protect = true;
+  auto r = Simulate({OnDemand()}, w, policy, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->finished);
+  EXPECT_NEAR(r->finish_hours, 1, 1e-9) << "the task ran to its end on its first instance";
+  EXPECT_EQ(r->launches, 1);
+  int refused = 0;
+  for (const SimDecision& d : r->decisions) refused += d.what == "refused";
+  EXPECT_EQ(refused, 59) << "once a minute until the task is done at 60 min";
+  TerminateEverything unprotected;
+  o.workers_protect = false;
+  auto killed = Simulate({OnDemand()}, w, unprotected, o);
+  ASSERT_TRUE(killed.ok());
+  EXPECT_GT(killed->launches, 1) << "without protection the policy kills its worker";
 }
 
 // A flapping market: five pools, each with room in a different pattern.
