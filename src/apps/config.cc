@@ -427,7 +427,9 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SB_ASSIGN_OR_RETURN(const toml::table* sim, p.Table(root, "simulate"));
   SimulateConfig& s = c->simulate;
   if (sim == nullptr) return Status::Ok();
-  SB_RETURN_IF_ERROR(p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload"}));
+  SB_RETURN_IF_ERROR(
+      p.OnlyKnown(*sim, "simulate", {"policies", "runs", "seed", "workload", "start_at_offset"}));
+  SB_RETURN_IF_ERROR(p.Bool(sim, "simulate", "start_at_offset", &s.start_at_offset));
   SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "runs", 1, 100000, &s.runs));
   int64_t seed = static_cast<int64_t>(s.seed);
   SB_RETURN_IF_ERROR(p.Int(sim, "simulate", "seed", 0, INT64_MAX, &seed));

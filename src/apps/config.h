@@ -39,6 +39,9 @@ struct SimulateConfig {
   std::vector<std::string> policies;  // empty: every policy of the kind (KnownPolicies)
   int runs = 20;
   uint64_t seed = 1;
+  // Every run starts where `run` does (each pool's trace_offset_seconds) rather than spread
+  // over the traces: to predict one live run.
+  bool start_at_offset = false;
   std::string kind = "deadline-job";  // or "bag-of-tasks"
   double job_hours = 48;              // deadline-job
   double deadline_hours = 60;         // bag-of-tasks: 0 (none) unless given

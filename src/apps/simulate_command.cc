@@ -57,6 +57,7 @@ Scenario ScenarioOf(const Config& config) {
   for (double seconds : sc.task_seconds) s.given_task_hours.push_back(seconds / 3600);
   s.instances = sc.instances;
   s.scaling = config.scaling;
+  s.start_at_offset = sc.start_at_offset;
   s.work.deadline_hours = sc.deadline_hours;
   s.work.changeover_hours = sc.changeover_hours;
   s.work.checkpoint_hours = sc.checkpoint_hours;

@@ -88,6 +88,7 @@ std::vector<double> TaskHours(const Scenario& s, int run) {
 }
 
 std::vector<int64_t> StartOffsets(const Scenario& s) {
+  if (s.start_at_offset) return std::vector<int64_t>(static_cast<size_t>(std::max(1, s.runs)), 0);
   int64_t span = 0;  // the shortest trace, of capacity or price: every run sees real data
   auto shorten = [&](int64_t of) { span = span == 0 ? of : std::min(span, of); };
   for (const MarketPool& p : s.pools) {

@@ -45,6 +45,7 @@ struct Scenario {
   ScalingOptions scaling;
   std::vector<std::string> policies;
   int runs = 20;  // start times, spread evenly over the traces
+  bool start_at_offset = false;  // every run starts at the traces' start (as given) instead
   uint64_t seed = 1;
   int64_t notice_millis = 120'000;
 };
@@ -70,7 +71,7 @@ struct PolicySummary {
 };
 
 // The start offsets of the runs (millis into the traces): one per equal slot of the span the
-// runs may start in, at a point within it drawn from `seed`.
+// runs may start in, at a point within it drawn from `seed`; all 0 with start_at_offset.
 std::vector<int64_t> StartOffsets(const Scenario& s);
 
 Result<std::vector<PolicySummary>> RunScenario(const Scenario& s);

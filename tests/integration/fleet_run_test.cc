@@ -180,6 +180,69 @@ TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
   ExpectShaOutputsMatchSerialRun(4);
 }
 
+// The same scenario through the live local fleet and through the simulator: both run the
+// fleet manager with the autoscale policy on the same trace, and the simulator gets the tasks
+// as they ran live (each attempt's measured time, in trace seconds). They must decide alike
+// (the same launches in each pool, at the start and when spot-a's drop is noticed) and bill
+// alike; the live workers take real time to start and to pass tasks on, hence the margins.
+TEST_F(FleetRunTest, LiveAndSimulatedRunsDecideAlike) {
+  constexpr int kTasks = 60;
+  const std::string fleet =
+      "[fleet]\nmax_instances = 4\nlatency_target_seconds = 30\n"
+      "[fleet.market]\ntime_scale = 60\nnotice_seconds = 60\n" +
+      Pool("spot-a", "spot", 0.03, 2, Trace("a", {1, 1, 1, 0, 0, 0, 0, 0, 0, 0})) +
+      Pool("od", "on-demand", 0.085, 4);
+  WriteConfig(kSleepThenSum, fleet);
+  PutInputs(kTasks);
+  const nlohmann::json live = Json({"run"});
+  ASSERT_EQ(live["succeeded"], kTasks) << live.dump();
+  std::string task_seconds;
+  {
+    testing::RunState state(dir_.path());
+    for (const JobView& j : *state.state->ListJobs()) {
+      for (const AttemptRecord& a : *state.state->ListAttempts(j.tasks.at(0).id)) {
+        if (a.outcome != AttemptOutcome::kSucceeded) continue;
+        const double seconds = (a.ended_unix_millis - a.started_unix_millis) * 60 / 1000.0;
+        task_seconds += (task_seconds.empty() ? "" : ", ") + std::to_string(std::max(seconds, 1.0));
+      }
+    }
+  }
+  WriteConfig(kSleepThenSum,
+              fleet +
+                  "[simulate]\npolicies = [\"autoscale\"]\nruns = 1\nstart_at_offset = true\n"
+                  "[simulate.workload]\nkind = \"bag-of-tasks\"\ninstances = 4\n"
+                  "changeover_hours = 0.00833\ntask_seconds = [" +
+                  task_seconds + "]\n");
+  const nlohmann::json sim = Json({"simulate"});
+  ASSERT_EQ(sim["results"].size(), 1u) << sim.dump();
+  const nlohmann::json& predicted = sim["results"][0];
+  auto launches = [](const nlohmann::json& decisions, const std::string& pool, double from,
+                     double to) {
+    int n = 0;
+    for (const auto& d : decisions) {
+      const double at = d["at_seconds"].get<double>();
+      n += d["what"] == "launched" && d["pool"] == pool && at >= from && at < to;
+    }
+    return n;
+  };
+  const nlohmann::json& live_d = live["fleet_decisions"];
+  const nlohmann::json& sim_d = predicted["decisions"];
+  std::fprintf(stderr, "live: %s\nsimulated: %s\nlive $%.6f, simulated $%.6f\n",
+               live_d.dump().c_str(), sim_d.dump().c_str(), live["cost_usd"].get<double>(),
+               predicted["cost_usd"].get<double>());
+  for (const char* pool : {"spot-a", "od"}) {
+    EXPECT_NEAR(launches(live_d, pool, 0, 1e9), launches(sim_d, pool, 0, 1e9), 1) << pool;
+    EXPECT_EQ(launches(live_d, pool, 0, 1), launches(sim_d, pool, 0, 1))
+        << pool << ": the first tick's launches";
+  }
+  // spot-a's trace drops at 180 s: its instances are noticed and reclaimed 60 s later; the
+  // on-demand pool takes their place in between, in both.
+  EXPECT_GT(launches(sim_d, "od", 180, 240), 0) << sim_d.dump();
+  EXPECT_GT(launches(live_d, "od", 180, 240), 0) << live_d.dump();
+  EXPECT_NEAR(live["cost_usd"].get<double>(), predicted["cost_usd"].get<double>(),
+              0.2 * predicted["cost_usd"].get<double>());
+}
+
 // One spot instance does the work in about 30 x 18 = 540 trace seconds. With two hours to
 // spare the manager waits for spot; with three minutes it buys on-demand.
 TEST_F(FleetRunTest, ADeadlineBuysOnDemandOnlyWhenSpotCannotMakeIt) {
