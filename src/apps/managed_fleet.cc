@@ -108,7 +108,7 @@ int ManagedFleet::Tick() {
 
 void ManagedFleet::StopAll(int64_t grace_millis) {
   fleet_.StopAll(grace_millis);
-  if (started_) (void)manager_->Tick();  // learns the ends: billing stops now
+  if (started_) (void)manager_->Sync();  // learns the ends (billing stops), decides nothing
 }
 
 nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>& jobs) {

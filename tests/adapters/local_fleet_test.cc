@@ -135,7 +135,12 @@ TEST_F(LocalFleetTest, ACapacityDropNoticesTheNewestThenReclaimsItAtItsTime) {
   }
   EXPECT_EQ(fleet.counts()[0].reclaims, 1);
   EXPECT_EQ(Only().id, older) << "the reclaim is reported once";
-  ASSERT_TRUE(testing::WaitFor([&] { return fleet.live() == 1; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        fleet.Poll();  // reaps
+        return fleet.live() == 1;
+      },
+      std::chrono::seconds(10)))
       << "the reclaimed worker was killed and reaped";
 }
 

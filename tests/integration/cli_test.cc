@@ -221,7 +221,8 @@ TEST(CliUsageTest, EachCommandHasItsOwnHelpOnStdout) {
   EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("-c,--config FILE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("SPOTBATCH_CONFIG"), std::string::npos) << "the default is documented";
-  for (const char* other : {"--worker-id", "--svg", "--key", "--metadata-url", "simulate"}) {
+  EXPECT_NE(r.out.find("--deadline"), std::string::npos) << r.out;
+  for (const char* other : {"--worker-id", "--key", "--metadata-url", "simulate"}) {
     EXPECT_EQ(r.out.find(other), std::string::npos) << other << " is not run's:\n" << r.out;
   }
   EXPECT_EQ(testing::RunCli({"run", "-h"}).out, r.out);
