@@ -18,6 +18,14 @@ constexpr double kWorkerStartSeconds = 0.5;
 
 double Usd(NanoUsd n) { return ToUsd(n); }
 
+// What the fleet's instance time would have cost on demand (the jobs' own on-demand costs
+// leave idle time out): the saving a user compares against.
+NanoUsd OnDemandOfInstanceTime(const Bill& bill) {
+  NanoUsd sum = 0;
+  for (const PoolBill& p : bill.pools) sum += p.on_demand_cost;
+  return sum;
+}
+
 }  // namespace
 
 LocalFleetOptions LocalFleetOptionsFor(const Config& config, const std::string& self_exe) {
@@ -140,11 +148,9 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
   }
   const spotbatch::Bill bill = ledger.BillAt(now);
   nlohmann::json pools = nlohmann::json::array();
-  NanoUsd on_demand = 0;
   const std::vector<LocalPoolCounts>& counts = fleet_.counts();
   for (size_t i = 0; i < bill.pools.size(); ++i) {
     const PoolBill& p = bill.pools[i];
-    on_demand += p.on_demand_cost;
     pools.push_back({{"name", p.name},
                      {"market", p.spot ? "spot" : "on-demand"},
                      {"instance_hours", static_cast<double>(p.billed_millis) / 3.6e6},
@@ -167,11 +173,9 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
                          {"busy_seconds", static_cast<double>(j.busy_millis) / 1000.0},
                          {"wasted_seconds", static_cast<double>(j.wasted_millis) / 1000.0}});
   }
-  // "on_demand_cost_usd": the fleet's instance time at on-demand prices, what the same fleet
-  // would have cost without spot (the jobs' own on-demand costs leave idle time out).
   return {
       {"cost_usd", Usd(bill.total)},
-      {"on_demand_cost_usd", Usd(on_demand)},
+      {"on_demand_cost_usd", Usd(OnDemandOfInstanceTime(bill))},
       {"idle_cost_usd", Usd(bill.idle)},
       {"launches", static_cast<int>(std::count_if(
                        manager_->decisions().begin(), manager_->decisions().end(),
@@ -242,8 +246,7 @@ nlohmann::json ManagedFleet::FleetStatus() {
     }
   }
   const spotbatch::Bill bill = manager_->BillNow();
-  NanoUsd on_demand = 0;
-  for (const PoolBill& p : bill.pools) on_demand += p.on_demand_cost;
+  const NanoUsd on_demand = OnDemandOfInstanceTime(bill);
   nlohmann::json out = nlohmann::json::array();
   for (size_t p = 0; p < pools.size(); ++p) {
     const LocalPoolCounts& c = fleet_.counts()[p];
@@ -271,8 +274,7 @@ std::string ManagedFleet::Summary() {
     out += (out.empty() ? "" : " ") + p.name + ":" + std::to_string(per_pool[p.name]);
   }
   const spotbatch::Bill bill = manager_->BillNow();
-  NanoUsd on_demand = 0;
-  for (const PoolBill& p : bill.pools) on_demand += p.on_demand_cost;
+  const NanoUsd on_demand = OnDemandOfInstanceTime(bill);
   char money[96];
   std::snprintf(money, sizeof money, " | %d noticed | $%.2f (on demand $%.2f)", noticed,
                 ToUsd(bill.total), ToUsd(on_demand));
