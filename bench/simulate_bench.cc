@@ -312,6 +312,47 @@ void TightDeadlinesTable(const std::string& data, int runs) {
   std::printf("\n");
 }
 
+// Acting on rebalance recommendations: autoscale with and without replace_on_rebalance, on
+// the bag of section 3 over 3 zones, with recommendations ahead of each drop and spurious ones.
+void RebalanceTable(const std::string& data, int runs) {
+  std::printf(
+      "## 4b. Rebalance recommendations\n\n"
+      "The bag of tasks of section 3 on 3 zones (cv 0.5, deadline 150 h), autoscale only, "
+      "with the simulated market sending a rebalance recommendation ahead of each capacity "
+      "drop (to the instances the drop will take; the lead below) and, on every spot "
+      "instance, spurious ones at random (exponential, at the rate below; EC2 says "
+      "recommendations come far more often than interruptions). Progress either survives an "
+      "interruption (the command checkpoints on the notice) or is lost with it (no "
+      "checkpoints). With `replace_on_rebalance` a recommended instance is drained (it "
+      "finishes its task and goes) and replaced at once; without, it works on until its "
+      "notice. %d runs; cells: cost in $, instances reclaimed per run, launches per task, runs "
+      "that missed the deadline.\n\n"
+      "| lead | progress on interruption | spurious per instance-hour | replace = true | "
+      "false |\n|---|---|---|---|---|\n",
+      runs);
+  for (int lead_minutes : {10, 60}) {
+    for (bool lost : {false, true}) {
+      for (double spurious : {0.0, 0.5, 2.0}) {
+        std::printf("| %d min | %s | %.1f |", lead_minutes, lost ? "lost" : "kept", spurious);
+        for (bool replace : {true, false}) {
+          Scenario s = BagOfTasks(data, 3, 0.5, 150, {"autoscale"}, runs);
+          s.rebalance_lead_millis = lead_minutes * 60'000;
+          s.spurious_rebalances_per_hour = spurious;
+          s.scaling.replace_on_rebalance = replace;
+          if (lost) s.work.checkpoint_hours = 1000;  // no checkpoint within any task
+          const PolicySummary r = MustRun(s).at(0);
+          const int missed = static_cast<int>(std::lround((1 - r.deadline_met) * r.runs));
+          std::printf(" $%.0f, %.0f reclaimed, %.2f launches/task%s |", r.cost_usd, r.interruptions,
+                      r.launches_per_task,
+                      missed > 0 ? (", **" + std::to_string(missed) + " missed**").c_str() : "");
+        }
+        std::printf("\n");
+      }
+    }
+  }
+  std::printf("\n");
+}
+
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(std::min<double>(v.size() - 1, std::floor(p * (v.size() - 1))))];
@@ -515,6 +556,7 @@ int main(int argc, char** argv) {
   if (want("2b")) spotbatch::SlackTable(data, std::max(1, runs / 2));
   if (want("3")) spotbatch::BagOfTasksTable(data, std::max(1, runs / 5));
   if (want("4")) spotbatch::TightDeadlinesTable(data, std::max(1, runs / 5));
+  if (want("4b")) spotbatch::RebalanceTable(data, std::max(1, runs / 5));
   if (want("5")) spotbatch::SavingsClaim(data);
   if (want("6")) spotbatch::DiversificationClaim(data);
   if (want("7")) spotbatch::Speed(data);

@@ -155,6 +155,9 @@ Result<SimResult> RunOne(const Scenario& s, const std::string& name, const Workl
   options.start_offset_millis = start;
   options.notice_millis = s.notice_millis;
   options.record_timeline = record_timeline;
+  options.rebalance_lead_millis = s.rebalance_lead_millis;
+  options.spurious_rebalances_per_hour = s.spurious_rebalances_per_hour;
+  options.seed = s.seed + static_cast<uint64_t>(start);  // its own draws for each start
   // A bag's workers protect the instance they work on, as spotbatch's workers do; a deadline
   // job's policies move the job by terminating its instance.
   options.workers_protect = s.kind == WorkloadKind::kBagOfTasks;

@@ -44,10 +44,13 @@ struct Scenario {
   // "autoscale"'s options; its max_instances is at most `instances`.
   ScalingOptions scaling;
   std::vector<std::string> policies;
-  int runs = 20;  // start times, spread evenly over the traces
+  int runs = 20;                 // start times, spread evenly over the traces
   bool start_at_offset = false;  // every run starts at the traces' start (as given) instead
   uint64_t seed = 1;
   int64_t notice_millis = 120'000;
+  // Rebalance recommendations in the simulated market (SimOptions); none by default.
+  int64_t rebalance_lead_millis = 0;
+  double spurious_rebalances_per_hour = 0;
 };
 
 // The task durations of run `run` of a bag-of-tasks scenario.

@@ -31,6 +31,7 @@ SimFleet::SimFleet(const std::vector<MarketPool>& pools, const Workload& work,
     : pools_(pools),
       work_(work),
       options_(options),
+      rng_(options.seed),
       clock_(clock),
       start_unix_(clock.NowUnixMillis()) {
   for (double h : work_.task_hours) {
@@ -163,6 +164,7 @@ void SimFleet::End(int64_t n, int64_t now, bool reclaimed) {
   v.launched_unix_millis = Unix(in.launched);
   v.ended_unix_millis = Unix(now);
   v.interruption_unix_millis = in.noticed ? Unix(in.reclaim_at) : 0;
+  v.rebalance_recommended = in.rebalance;
   v.reclaimed = reclaimed;
   ended_.push_back(std::move(v));
   if (options_.record_timeline) timeline_.push_back({in.pool, in.launched, now, reclaimed});
@@ -201,6 +203,7 @@ Result<std::string> SimFleet::Launch(std::string_view pool_name) {
   auto [it, inserted] = instances_.emplace(in.n, std::move(in));
   ++alive_[pool];
   if (!it->second.ready) Schedule(it->second.ready_at, EventKind::kReady, it->first);
+  if (p.spot()) ScheduleSpuriousRebalance(it->first, now);
   StartWork(it->second, now);
   return it->second.id;
 }
@@ -251,6 +254,7 @@ Result<std::vector<FleetInstance>> SimFleet::Describe() {
     v.busy = in.task >= 0;
     v.protected_from_scale_in = in.protect;
     v.interruption_unix_millis = in.noticed ? Unix(in.reclaim_at) : 0;
+    v.rebalance_recommended = in.rebalance;
     out.push_back(std::move(v));
   }
   for (FleetInstance& v : ended_) out.push_back(std::move(v));
@@ -338,6 +342,26 @@ int64_t SimFleet::ApplyDueEvents() {
   return applied;
 }
 
+void SimFleet::RecommendAhead(int pool, int64_t now) {
+  if (options_.rebalance_lead_millis <= 0 || !pools_[pool].spot()) return;
+  int warned = 0;
+  for (const auto& [n, in] : instances_) warned += in.pool == pool && !in.noticed && in.rebalance;
+  int soon =
+      alive_[pool] - noticed_[pool] - warned - Capacity(pool, now + options_.rebalance_lead_millis);
+  for (auto it = instances_.rbegin(); soon > 0 && it != instances_.rend(); ++it) {
+    Instance& in = it->second;
+    if (in.pool != pool || in.noticed || in.rebalance) continue;
+    in.rebalance = true;
+    --soon;
+  }
+}
+
+void SimFleet::ScheduleSpuriousRebalance(int64_t n, int64_t now) {
+  if (options_.spurious_rebalances_per_hour <= 0) return;
+  std::exponential_distribution<double> hours(options_.spurious_rebalances_per_hour);
+  Schedule(now + static_cast<int64_t>(hours(rng_) * kMillisPerHour), EventKind::kRebalance, n);
+}
+
 void SimFleet::Apply(const Event& e) {
   const int64_t now = e.at;
   switch (e.kind) {
@@ -355,6 +379,12 @@ void SimFleet::Apply(const Event& e) {
         --excess;
         Schedule(in.reclaim_at, EventKind::kReclaim, in.n);
       }
+      RecommendAhead(pool, now);
+      break;
+    }
+    case EventKind::kRebalance: {
+      auto it = instances_.find(e.id);
+      if (it != instances_.end() && !it->second.noticed) it->second.rebalance = true;
       break;
     }
     case EventKind::kPrice:

@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <queue>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,12 @@ struct SimFleetOptions {
   // whose policies move its one task by terminating the instance (its checkpoint goes along).
   bool workers_protect = false;
   bool record_timeline = false;
+  // Rebalance recommendations, as EC2 sends them: for an instance its pool's trace will take
+  // within `rebalance_lead_millis` (0: none ahead of the notice), and spuriously, at random,
+  // `spurious_rebalances_per_hour` times per instance-hour (drawn from `seed`).
+  int64_t rebalance_lead_millis = 0;
+  double spurious_rebalances_per_hour = 0;
+  uint64_t seed = 1;
 };
 
 // One instance's life, for charts; times since the start.
@@ -120,7 +127,7 @@ class SimFleet final : public Fleet, public Market, public WorkSource {
   const std::vector<InstanceSpan>& timeline() const { return timeline_; }
 
  private:
-  enum class EventKind { kTick, kPrice, kReady, kReclaim, kDone };
+  enum class EventKind { kTick, kPrice, kReady, kReclaim, kDone, kRebalance };
   struct Event {
     int64_t at;  // since the start
     uint64_t seq;
@@ -137,6 +144,7 @@ class SimFleet final : public Fleet, public Market, public WorkSource {
     int64_t ready_at = 0;
     bool ready = false;
     bool noticed = false;
+    bool rebalance = false;  // recommended to move off
     int64_t reclaim_at = 0;
     bool draining = false;
     bool protect = false;
@@ -168,10 +176,16 @@ class SimFleet final : public Fleet, public Market, public WorkSource {
   void Finish(Instance& in, int64_t now);
   void End(int64_t n, int64_t now, bool reclaimed);
   void Apply(const Event& e);
+  // Recommends moving off the newest instances of `pool` that its trace will take within the
+  // lead (those not noticed or recommended already).
+  void RecommendAhead(int pool, int64_t now);
+  // A spurious recommendation for instance `n`, at a random time from now.
+  void ScheduleSpuriousRebalance(int64_t n, int64_t now);
 
   const std::vector<MarketPool>& pools_;
   const Workload& work_;
   const SimFleetOptions options_;
+  std::mt19937_64 rng_;  // spurious rebalance recommendations
   Clock& clock_;
   const int64_t start_unix_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;

@@ -31,6 +31,10 @@ struct SimOptions {
   // a bag of tasks, off for a deadline job.
   bool workers_protect = false;
   bool record_timeline = false;
+  // Rebalance recommendations (SimFleetOptions): ahead of a notice by this much, and spurious.
+  int64_t rebalance_lead_millis = 0;
+  double spurious_rebalances_per_hour = 0;
+  uint64_t seed = 1;
 };
 
 // One of the manager's decisions (FleetDecision), for reports.

@@ -203,6 +203,10 @@ TEST_F(BacklogScalingTest, ANoticedInstanceIsReplacedAtOnceInAnotherPool) {
 }
 
 TEST_F(BacklogScalingTest, ARebalanceRecommendationDrainsAndReplacesWhenAsked) {
+  EXPECT_FALSE(ScalingOptions{}.replace_on_rebalance)
+      << "off by default: bench/SIMULATE.md section 4b";
+  options_.replace_on_rebalance = true;
+  policy_ = NewBacklogScalingPolicy(options_);
   o_.work.tasks_running = 1;
   o_.instances = {Instance(1, 0, true)};
   o_.instances[0].rebalance = true;

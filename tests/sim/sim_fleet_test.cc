@@ -138,6 +138,46 @@ TEST_F(SimFleetTest, ATraceDropNoticesTheNewestAndReclaimsThemAfterTheNotice) {
   EXPECT_EQ(interrupted, 2);
 }
 
+// EC2 recommends moving off an instance at elevated risk, often well before its notice.
+TEST_F(SimFleetTest, RebalanceRecommendationsComeAheadOfTheDropAndSpuriouslyAtTheirRate) {
+  Workload w;
+  w.task_hours = {50, 50, 50};
+  SimFleetOptions o;
+  o.rebalance_lead_millis = 2 * kHour;
+  std::vector<MarketPool> pools = {Spot({3, 3, 3, 3, 1, 1, 1, 1}, 3)};
+  Held h(pools, w, o, clock_);
+  SimFleet& f = h.fleet;
+  const std::string a = *f.Launch("spot"), b = *f.Launch("spot"), c = *f.Launch("spot");
+  RunTo(f, kHour);
+  for (const FleetInstance& in : *f.Describe()) {
+    EXPECT_FALSE(in.rebalance_recommended) << in.id << ": the drop is 3 hours away";
+  }
+  RunTo(f, 2 * kHour);  // the trace falls to 1 two hours from now
+  auto all = *f.Describe();
+  EXPECT_FALSE(Of(all, a)->rebalance_recommended) << "the oldest keeps its place";
+  EXPECT_TRUE(Of(all, b)->rebalance_recommended);
+  EXPECT_TRUE(Of(all, c)->rebalance_recommended);
+  EXPECT_EQ(Of(all, c)->interruption_unix_millis, 0) << "a recommendation is not a notice";
+
+  // Spurious ones: at 2 per instance-hour, 20 instance-hours give about 40 draws; every
+  // instance has had one within its first few hours (the chance of none in 10 h is e^-20).
+  SimFleetOptions noisy;
+  noisy.spurious_rebalances_per_hour = 2;
+  std::vector<MarketPool> steady = {Spot({3}, 2)};
+  Held q(steady, w, noisy, clock_);
+  const std::string d = *q.fleet.Launch("spot"), e = *q.fleet.Launch("spot");
+  RunTo(q.fleet, 10 * kHour);
+  for (const FleetInstance& in : *q.fleet.Describe()) {
+    EXPECT_TRUE(in.rebalance_recommended) << in.id;
+    EXPECT_EQ(in.interruption_unix_millis, 0) << "nothing reclaims them";
+  }
+  SimFleetOptions quiet;
+  Held r(steady, w, quiet, clock_);
+  (void)*r.fleet.Launch("spot");
+  RunTo(r.fleet, 30 * kHour);
+  for (const FleetInstance& in : *r.fleet.Describe()) EXPECT_FALSE(in.rebalance_recommended);
+}
+
 TEST_F(SimFleetTest, AnInstanceIsPendingThroughItsChangeoverAndWorksOnlyAfter) {
   auto h = Make({OnDemand(2)}, {1}, /*changeover_hours=*/0.5);
   SimFleet& f = h->fleet;
