@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/cost_ledger.h"
+
 namespace spotbatch {
 namespace {
 
@@ -10,8 +12,8 @@ constexpr uint64_t kMaxBillBytes = 64 << 20;
 
 using Json = nlohmann::json;
 
-// Reads `j[key]` as a number into *out (absent: 0). A bill's amounts are at most what a
-// fleet can spend; anything not finite or negative is refused.
+// Reads `j[key]` as a number (absent: 0). A bill's amounts are at most what a fleet can
+// spend; anything not finite or negative is refused.
 Status Number(const Json& j, const char* where, const char* key, double* out) {
   *out = 0;
   auto it = j.find(key);
@@ -23,19 +25,27 @@ Status Number(const Json& j, const char* where, const char* key, double* out) {
   *out = it->get<double>();
   return Status::Ok();
 }
-Status Nano(const Json& j, const char* where, const char* key, int64_t* out) {
-  double usd = 0;
-  SB_RETURN_IF_ERROR(Number(j, where, key, &usd));
-  *out = std::llround(usd * 1e9);  // amounts were whole nano-dollars when written
+// Add `j[key]` to *total: as a number, as dollars in whole nano-dollars (they were whole
+// nano-dollars when written), or as a whole count.
+Status AddNumber(const Json& j, const char* where, const char* key, double* total) {
+  double v = 0;
+  SB_RETURN_IF_ERROR(Number(j, where, key, &v));
+  *total += v;
   return Status::Ok();
 }
-Status Count(const Json& j, const char* where, const char* key, int* out) {
+Status AddNano(const Json& j, const char* where, const char* key, int64_t* total) {
+  double usd = 0;
+  SB_RETURN_IF_ERROR(Number(j, where, key, &usd));
+  *total += std::llround(usd * 1e9);
+  return Status::Ok();
+}
+Status AddCount(const Json& j, const char* where, const char* key, int* total) {
   double n = 0;
   SB_RETURN_IF_ERROR(Number(j, where, key, &n));
   if (n > 1e9 || n != std::floor(n)) {
     return InvalidArgument(std::string(where) + "." + key + ": must be a whole number");
   }
-  *out = static_cast<int>(n);
+  *total += static_cast<int>(n);
   return Status::Ok();
 }
 Status Text(const Json& j, const char* where, const char* key, std::string* out) {
@@ -58,8 +68,6 @@ Status Array(const Json& j, const char* key, const Json** out) {
   return Status::Ok();
 }
 
-double Usd(int64_t nano) { return static_cast<double>(nano) / 1e9; }
-
 }  // namespace
 
 Result<std::string> BillKey(const std::string& run_id) {
@@ -81,65 +89,42 @@ Status SaveBill(ObjectStore& store, const std::string& run_id, const nlohmann::j
 Status AddBill(const Json& bill, CostSummary* sum) {
   if (!bill.is_object()) return InvalidArgument("a bill must be a JSON object");
   CostSummary next = *sum;  // all or nothing
-  int64_t cost = 0, on_demand = 0, idle = 0;
-  SB_RETURN_IF_ERROR(Nano(bill, "bill", "cost_usd", &cost));
-  SB_RETURN_IF_ERROR(Nano(bill, "bill", "on_demand_cost_usd", &on_demand));
-  SB_RETURN_IF_ERROR(Nano(bill, "bill", "idle_cost_usd", &idle));
-  next.cost_nano_usd += cost;
-  next.on_demand_cost_nano_usd += on_demand;
-  next.idle_nano_usd += idle;
+  SB_RETURN_IF_ERROR(AddNano(bill, "bill", "cost_usd", &next.cost_nano_usd));
+  SB_RETURN_IF_ERROR(AddNano(bill, "bill", "on_demand_cost_usd", &next.on_demand_cost_nano_usd));
+  SB_RETURN_IF_ERROR(AddNano(bill, "bill", "idle_cost_usd", &next.idle_nano_usd));
   ++next.runs;
   const Json* pools = nullptr;
   SB_RETURN_IF_ERROR(Array(bill, "pools", &pools));
   for (const Json& p : *pools) {
+    constexpr const char* kWhere = "pools[]";
     if (!p.is_object()) return InvalidArgument("pools[]: must be objects");
-    std::string name, market;
-    SB_RETURN_IF_ERROR(Text(p, "pools[]", "name", &name));
-    SB_RETURN_IF_ERROR(Text(p, "pools[]", "market", &market));
+    std::string name;
+    SB_RETURN_IF_ERROR(Text(p, kWhere, "name", &name));
     PoolCost& pc = next.pools[name];
-    pc.market = market;
-    int64_t n = 0;
-    SB_RETURN_IF_ERROR(Nano(p, "pools[]", "cost_usd", &n));
-    pc.cost_nano_usd += n;
-    SB_RETURN_IF_ERROR(Nano(p, "pools[]", "idle_cost_usd", &n));
-    pc.idle_nano_usd += n;
-    SB_RETURN_IF_ERROR(Nano(p, "pools[]", "on_demand_cost_usd", &n));
-    pc.on_demand_cost_nano_usd += n;
-    double hours = 0;
-    SB_RETURN_IF_ERROR(Number(p, "pools[]", "instance_hours", &hours));
-    pc.instance_hours += hours;
-    int c = 0;
-    SB_RETURN_IF_ERROR(Count(p, "pools[]", "launched", &c));
-    pc.launched += c;
-    SB_RETURN_IF_ERROR(Count(p, "pools[]", "notices", &c));
-    pc.notices += c;
-    SB_RETURN_IF_ERROR(Count(p, "pools[]", "reclaims", &c));
-    pc.reclaims += c;
+    SB_RETURN_IF_ERROR(Text(p, kWhere, "market", &pc.market));
+    SB_RETURN_IF_ERROR(AddNano(p, kWhere, "cost_usd", &pc.cost_nano_usd));
+    SB_RETURN_IF_ERROR(AddNano(p, kWhere, "idle_cost_usd", &pc.idle_nano_usd));
+    SB_RETURN_IF_ERROR(AddNano(p, kWhere, "on_demand_cost_usd", &pc.on_demand_cost_nano_usd));
+    SB_RETURN_IF_ERROR(AddNumber(p, kWhere, "instance_hours", &pc.instance_hours));
+    SB_RETURN_IF_ERROR(AddCount(p, kWhere, "launched", &pc.launched));
+    SB_RETURN_IF_ERROR(AddCount(p, kWhere, "notices", &pc.notices));
+    SB_RETURN_IF_ERROR(AddCount(p, kWhere, "reclaims", &pc.reclaims));
   }
   const Json* jobs = nullptr;
   SB_RETURN_IF_ERROR(Array(bill, "job_costs", &jobs));
   for (const Json& j : *jobs) {
+    constexpr const char* kWhere = "job_costs[]";
     if (!j.is_object()) return InvalidArgument("job_costs[]: must be objects");
-    std::string id, input;
-    SB_RETURN_IF_ERROR(Text(j, "job_costs[]", "id", &id));
-    SB_RETURN_IF_ERROR(Text(j, "job_costs[]", "input", &input));
+    std::string id;
+    SB_RETURN_IF_ERROR(Text(j, kWhere, "id", &id));
     JobCost& jc = next.jobs[id];
-    jc.input = input;
-    int64_t n = 0;
-    SB_RETURN_IF_ERROR(Nano(j, "job_costs[]", "cost_usd", &n));
-    jc.cost_nano_usd += n;
-    SB_RETURN_IF_ERROR(Nano(j, "job_costs[]", "on_demand_cost_usd", &n));
-    jc.on_demand_cost_nano_usd += n;
-    int c = 0;
-    SB_RETURN_IF_ERROR(Count(j, "job_costs[]", "attempts", &c));
-    jc.attempts += c;
-    SB_RETURN_IF_ERROR(Count(j, "job_costs[]", "interruptions", &c));
-    jc.interruptions += c;
-    double s = 0;
-    SB_RETURN_IF_ERROR(Number(j, "job_costs[]", "busy_seconds", &s));
-    jc.busy_seconds += s;
-    SB_RETURN_IF_ERROR(Number(j, "job_costs[]", "wasted_seconds", &s));
-    jc.wasted_seconds += s;
+    SB_RETURN_IF_ERROR(Text(j, kWhere, "input", &jc.input));
+    SB_RETURN_IF_ERROR(AddNano(j, kWhere, "cost_usd", &jc.cost_nano_usd));
+    SB_RETURN_IF_ERROR(AddNano(j, kWhere, "on_demand_cost_usd", &jc.on_demand_cost_nano_usd));
+    SB_RETURN_IF_ERROR(AddCount(j, kWhere, "attempts", &jc.attempts));
+    SB_RETURN_IF_ERROR(AddCount(j, kWhere, "interruptions", &jc.interruptions));
+    SB_RETURN_IF_ERROR(AddNumber(j, kWhere, "busy_seconds", &jc.busy_seconds));
+    SB_RETURN_IF_ERROR(AddNumber(j, kWhere, "wasted_seconds", &jc.wasted_seconds));
   }
   *sum = std::move(next);
   return Status::Ok();
@@ -164,9 +149,9 @@ Json CostJson(const CostSummary& sum) {
     pools.push_back({{"name", name},
                      {"market", p.market},
                      {"instance_hours", p.instance_hours},
-                     {"cost_usd", Usd(p.cost_nano_usd)},
-                     {"idle_cost_usd", Usd(p.idle_nano_usd)},
-                     {"on_demand_cost_usd", Usd(p.on_demand_cost_nano_usd)},
+                     {"cost_usd", ToUsd(p.cost_nano_usd)},
+                     {"idle_cost_usd", ToUsd(p.idle_nano_usd)},
+                     {"on_demand_cost_usd", ToUsd(p.on_demand_cost_nano_usd)},
                      {"launched", p.launched},
                      {"notices", p.notices},
                      {"reclaims", p.reclaims}});
@@ -175,17 +160,17 @@ Json CostJson(const CostSummary& sum) {
   for (const auto& [id, j] : sum.jobs) {
     jobs.push_back({{"id", id},
                     {"input", j.input},
-                    {"cost_usd", Usd(j.cost_nano_usd)},
-                    {"on_demand_cost_usd", Usd(j.on_demand_cost_nano_usd)},
+                    {"cost_usd", ToUsd(j.cost_nano_usd)},
+                    {"on_demand_cost_usd", ToUsd(j.on_demand_cost_nano_usd)},
                     {"attempts", j.attempts},
                     {"interruptions", j.interruptions},
                     {"busy_seconds", j.busy_seconds},
                     {"wasted_seconds", j.wasted_seconds}});
   }
   return {{"runs", sum.runs},
-          {"cost_usd", Usd(sum.cost_nano_usd)},
-          {"on_demand_cost_usd", Usd(sum.on_demand_cost_nano_usd)},
-          {"idle_cost_usd", Usd(sum.idle_nano_usd)},
+          {"cost_usd", ToUsd(sum.cost_nano_usd)},
+          {"on_demand_cost_usd", ToUsd(sum.on_demand_cost_nano_usd)},
+          {"idle_cost_usd", ToUsd(sum.idle_nano_usd)},
           {"pools", pools},
           {"jobs", jobs}};
 }

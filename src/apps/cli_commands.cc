@@ -16,6 +16,7 @@
 #include "apps/bills.h"
 #include "apps/job_json.h"
 #include "apps/wiring.h"
+#include "core/cost_ledger.h"
 #include "core/object_key.h"
 #include "core/task_machine.h"
 
@@ -110,9 +111,8 @@ int StatusCommand(const Config& config, bool json) {
         auto it = bills->jobs.find(v.job.id);
         if (it != bills->jobs.end()) cost = &it->second;
       }
-      j["cost_usd"] = cost ? static_cast<double>(cost->cost_nano_usd) / 1e9 : 0.0;
-      j["on_demand_cost_usd"] =
-          cost ? static_cast<double>(cost->on_demand_cost_nano_usd) / 1e9 : 0.0;
+      j["cost_usd"] = cost ? ToUsd(cost->cost_nano_usd) : 0.0;
+      j["on_demand_cost_usd"] = cost ? ToUsd(cost->on_demand_cost_nano_usd) : 0.0;
       out.push_back(std::move(j));
     } else {
       std::printf("%-16s  %-9s  %8d  %13d  %s\n", v.job.id.c_str(),
@@ -126,8 +126,8 @@ int StatusCommand(const Config& config, bool json) {
   if (json) {
     nlohmann::json status = {{"jobs", out}, {"dead_letters", dead_letters}};
     if (bills.ok()) {
-      status["cost_usd"] = static_cast<double>(bills->cost_nano_usd) / 1e9;
-      status["on_demand_cost_usd"] = static_cast<double>(bills->on_demand_cost_nano_usd) / 1e9;
+      status["cost_usd"] = ToUsd(bills->cost_nano_usd);
+      status["on_demand_cost_usd"] = ToUsd(bills->on_demand_cost_nano_usd);
     }
     std::printf("%s\n", DumpJson(status).c_str());
   } else if (dead_letters > 0) {
@@ -146,23 +146,23 @@ int CostCommand(const Config& config, bool json) {
     std::printf("%s\n", DumpJson(CostJson(*sum)).c_str());
     return 0;
   }
-  auto usd = [](int64_t nano) { return static_cast<double>(nano) / 1e9; };
   std::printf("%-16s  %-9s  %10s  %10s  %10s  %12s  %8s  %8s\n", "POOL", "MARKET", "HOURS", "COST",
               "IDLE", "ON-DEMAND", "NOTICES", "RECLAIMS");
   for (const auto& [name, p] : sum->pools) {
     std::printf("%-16s  %-9s  %10.3f  %10.4f  %10.4f  %12.4f  %8d  %8d\n", name.c_str(),
-                p.market.c_str(), p.instance_hours, usd(p.cost_nano_usd), usd(p.idle_nano_usd),
-                usd(p.on_demand_cost_nano_usd), p.notices, p.reclaims);
+                p.market.c_str(), p.instance_hours, ToUsd(p.cost_nano_usd), ToUsd(p.idle_nano_usd),
+                ToUsd(p.on_demand_cost_nano_usd), p.notices, p.reclaims);
   }
   std::printf("\n%-16s  %10s  %12s  %8s  %13s  %s\n", "JOB", "COST", "ON-DEMAND", "ATTEMPTS",
               "INTERRUPTIONS", "INPUT");
   for (const auto& [id, j] : sum->jobs) {
-    std::printf("%-16s  %10.4f  %12.4f  %8d  %13d  %s\n", id.c_str(), usd(j.cost_nano_usd),
-                usd(j.on_demand_cost_nano_usd), j.attempts, j.interruptions, j.input.c_str());
+    std::printf("%-16s  %10.4f  %12.4f  %8d  %13d  %s\n", id.c_str(), ToUsd(j.cost_nano_usd),
+                ToUsd(j.on_demand_cost_nano_usd), j.attempts, j.interruptions, j.input.c_str());
   }
   const int64_t saved = sum->on_demand_cost_nano_usd - sum->cost_nano_usd;
   std::printf("\n%d runs: $%.4f (idle $%.4f); the same instance time on demand $%.4f", sum->runs,
-              usd(sum->cost_nano_usd), usd(sum->idle_nano_usd), usd(sum->on_demand_cost_nano_usd));
+              ToUsd(sum->cost_nano_usd), ToUsd(sum->idle_nano_usd),
+              ToUsd(sum->on_demand_cost_nano_usd));
   if (sum->on_demand_cost_nano_usd > 0) {
     std::printf(", %.0f%% saved", 100.0 * static_cast<double>(saved) /
                                       static_cast<double>(sum->on_demand_cost_nano_usd));

@@ -150,11 +150,7 @@ void SaveRunBill(const char* who, ObjectStore& store, const std::string& run_id,
 // `up`'s bill so far, over every job (its attempts on this fleet are what counts): read as
 // seldom as the sweep, which reads every task too.
 void SaveUpBill(WorkerFleet& fleet, Services& services, const std::string& run_id) {
-  auto jobs = services.state->ListJobs();
-  if (!jobs.ok()) return;
-  std::set<std::string> ids;
-  for (const JobView& j : *jobs) ids.insert(j.job.id);
-  SaveRunBill("up", *services.store, run_id, fleet.Bill(*services.state, ids));
+  SaveRunBill("up", *services.store, run_id, fleet.Bill(*services.state, /*jobs=*/nullptr));
 }
 
 // Removes what killed attempts left in the store and the queues (janitor.h), saying so when
@@ -176,7 +172,8 @@ void SweepAndReport(const char* who, const std::vector<std::string>& queues, Ser
   if (held > 0 && lease_wait_millis > 0) {
     auto counts = services.state->CountTasks();
     if (!counts.ok() || counts->of(TaskState::kQueued) + counts->of(TaskState::kRunning) +
-                                counts->of(TaskState::kPublishing) > 0) {
+                                counts->of(TaskState::kPublishing) >
+                            0) {
       lease_wait_millis = 0;
     }
   }
@@ -253,7 +250,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
       next_look = now + kMinLookMillis;
       const bool near_end = !counts.ok() || counts->queued + counts->running <= kNearTheEnd;
       if (counts.ok()) {
-        counts->fleet = fleet->Summary();
+        if (progress.WillDraw(now)) counts->fleet = fleet->Summary();
         progress.Update(*counts, now);
         if (finished_at_start < 0) finished_at_start = counts->done + counts->failed;
         next_look = now + NextLookMillis(*counts, finished_at_start, now - started);
@@ -308,7 +305,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   if (!jobs.empty()) progress.Finish(tally->counts, MonotonicMillis());
   const RunTally& t = *tally;
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
-  const nlohmann::json bill = fleet->Bill(*services->state, jobs);
+  const nlohmann::json bill = fleet->Bill(*services->state, &jobs);
   SaveRunBill("run", *services->store, run_id, bill);
   if (!svg_dir.empty() && !config.pools.empty()) {
     const std::string path = svg_dir + "/fleet.svg";

@@ -7,7 +7,6 @@
 
 #include "apps/plain_workers.h"
 #include "core/backlog_scaling.h"
-#include "core/fleet_plan.h"
 
 namespace spotbatch {
 namespace {
@@ -15,8 +14,6 @@ namespace {
 // How long a new local worker takes to take tasks, in real seconds: what the manager weighs a
 // replacement by (the changeover). Measured: 0.1-0.3 s to exec and open the store here.
 constexpr double kWorkerStartSeconds = 0.5;
-
-double Usd(NanoUsd n) { return ToUsd(n); }
 
 // What the fleet's instance time would have cost on demand (the jobs' own on-demand costs
 // leave idle time out): the saving a user compares against.
@@ -91,8 +88,10 @@ int ManagedFleet::Tick() {
     started_ = true;
     start_trace_millis_ = fleet_.clock().NowUnixMillis();
   }
-  fleet_.Poll();
-  if (now < next_decision_millis_) return 0;
+  if (now < next_decision_millis_) {
+    fleet_.Poll();  // deciding polls it too (through Describe)
+    return 0;
+  }
   next_decision_millis_ = now + kDecideEveryMillis;
   auto made = manager_->Tick();
   if (!made.ok()) {
@@ -119,17 +118,18 @@ void ManagedFleet::StopAll(int64_t grace_millis) {
   if (started_) (void)manager_->Sync();  // learns the ends (billing stops), decides nothing
 }
 
-nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>& jobs) {
+nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>* jobs) {
   // The bill is recomputed from the attempts each time (a copy of the ledger), so asking
   // twice does not record an attempt twice.
   CostLedger ledger = manager_->ledger();
   const int64_t now = fleet_.clock().NowUnixMillis();
   std::map<std::string, std::string> input_of;
-  for (const std::string& job_id : jobs) {
-    auto job = state.GetJob(job_id);
-    if (!job.ok()) continue;
-    input_of[job_id] = job->job.input_key;
-    for (const TaskRecord& t : job->tasks) {
+  auto views = state.ListJobs();  // one read of every job, not one per job
+  for (const JobView& job : views.ok() ? *views : std::vector<JobView>{}) {
+    const std::string& job_id = job.job.id;
+    if (jobs != nullptr && !jobs->count(job_id)) continue;
+    input_of[job_id] = job.job.input_key;
+    for (const TaskRecord& t : job.tasks) {
       auto attempts = state.ListAttempts(t.id);
       if (!attempts.ok()) continue;
       for (const AttemptRecord& a : *attempts) {
@@ -154,9 +154,9 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
     pools.push_back({{"name", p.name},
                      {"market", p.spot ? "spot" : "on-demand"},
                      {"instance_hours", static_cast<double>(p.billed_millis) / 3.6e6},
-                     {"cost_usd", Usd(p.cost)},
-                     {"idle_cost_usd", Usd(p.idle)},
-                     {"on_demand_cost_usd", Usd(p.on_demand_cost)},
+                     {"cost_usd", ToUsd(p.cost)},
+                     {"idle_cost_usd", ToUsd(p.idle)},
+                     {"on_demand_cost_usd", ToUsd(p.on_demand_cost)},
                      {"launched", counts[i].launched},
                      {"notices", counts[i].notices},
                      {"reclaims", counts[i].reclaims},
@@ -166,17 +166,17 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
   for (const auto& [id, j] : bill.jobs) {
     job_costs.push_back({{"id", id},
                          {"input", input_of[id]},
-                         {"cost_usd", Usd(j.cost)},
-                         {"on_demand_cost_usd", Usd(j.on_demand_cost)},
+                         {"cost_usd", ToUsd(j.cost)},
+                         {"on_demand_cost_usd", ToUsd(j.on_demand_cost)},
                          {"attempts", j.attempts},
                          {"interruptions", j.interruptions},
                          {"busy_seconds", static_cast<double>(j.busy_millis) / 1000.0},
                          {"wasted_seconds", static_cast<double>(j.wasted_millis) / 1000.0}});
   }
   return {
-      {"cost_usd", Usd(bill.total)},
-      {"on_demand_cost_usd", Usd(OnDemandOfInstanceTime(bill))},
-      {"idle_cost_usd", Usd(bill.idle)},
+      {"cost_usd", ToUsd(bill.total)},
+      {"on_demand_cost_usd", ToUsd(OnDemandOfInstanceTime(bill))},
+      {"idle_cost_usd", ToUsd(bill.idle)},
       {"launches", static_cast<int>(std::count_if(
                        manager_->decisions().begin(), manager_->decisions().end(),
                        [](const FleetDecision& d) { return d.what == FleetDecision::kLaunched; }))},
@@ -184,15 +184,22 @@ nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>
       {"job_costs", job_costs}};
 }
 
+std::vector<ManagedFleet::PoolCount> ManagedFleet::CountPerPool() const {
+  std::vector<PoolCount> out(config_.pools.size());
+  for (const FleetInstance& in : fleet_.LiveInstances()) {
+    const size_t p = fleet_.PoolIndex(in.pool);
+    if (p >= out.size()) continue;
+    ++out[p].instances;
+    out[p].noticed += in.interruption_unix_millis > 0;
+  }
+  return out;
+}
+
 FleetRunChart::Sample ManagedFleet::SampleNow() {
-  auto pools = fleet_.Pools();
   FleetRunChart::Sample s;
   s.at_seconds = static_cast<double>(fleet_.clock().NowUnixMillis() - start_trace_millis_) / 1000;
-  s.instances.assign(pools->size(), 0);
-  for (size_t p = 0; p < pools->size(); ++p) s.room.push_back(fleet_.RoomNow(p));
-  for (const FleetInstance& in : fleet_.LiveInstances()) {
-    for (size_t p = 0; p < pools->size(); ++p) s.instances[p] += (*pools)[p].name == in.pool;
-  }
+  for (size_t p = 0; p < config_.pools.size(); ++p) s.room.push_back(fleet_.RoomNow(p));
+  for (const PoolCount& c : CountPerPool()) s.instances.push_back(c.instances);
   s.queued = work_.last().queued;
   s.running = work_.last().running;
   return s;
@@ -237,14 +244,7 @@ nlohmann::json ManagedFleet::Decisions() {
 
 nlohmann::json ManagedFleet::FleetStatus() {
   const std::vector<FleetPool> pools = *fleet_.Pools();
-  std::vector<int> instances(pools.size(), 0), noticed(pools.size(), 0);
-  for (const FleetInstance& in : fleet_.LiveInstances()) {
-    for (size_t p = 0; p < pools.size(); ++p) {
-      if (pools[p].name != in.pool) continue;
-      ++instances[p];
-      noticed[p] += in.interruption_unix_millis > 0;
-    }
-  }
+  const std::vector<PoolCount> count = CountPerPool();
   const spotbatch::Bill bill = manager_->BillNow();
   const NanoUsd on_demand = OnDemandOfInstanceTime(bill);
   nlohmann::json out = nlohmann::json::array();
@@ -252,26 +252,25 @@ nlohmann::json ManagedFleet::FleetStatus() {
     const LocalPoolCounts& c = fleet_.counts()[p];
     out.push_back({{"name", pools[p].name},
                    {"market", pools[p].spot ? "spot" : "on-demand"},
-                   {"instances", instances[p]},
-                   {"noticed", noticed[p]},
+                   {"instances", count[p].instances},
+                   {"noticed", count[p].noticed},
                    {"room", fleet_.RoomNow(p)},
                    {"launched", c.launched},
                    {"notices", c.notices},
                    {"reclaims", c.reclaims}});
   }
-  return {{"pools", out}, {"cost_usd", Usd(bill.total)}, {"on_demand_cost_usd", Usd(on_demand)}};
+  return {
+      {"pools", out}, {"cost_usd", ToUsd(bill.total)}, {"on_demand_cost_usd", ToUsd(on_demand)}};
 }
 
 std::string ManagedFleet::Summary() {
-  std::map<std::string, int> per_pool;
+  const std::vector<PoolCount> count = CountPerPool();
   int noticed = 0;
-  for (const FleetInstance& in : fleet_.LiveInstances()) {
-    ++per_pool[in.pool];
-    noticed += in.interruption_unix_millis > 0;
-  }
   std::string out;
-  for (const FleetPool& p : *fleet_.Pools()) {
-    out += (out.empty() ? "" : " ") + p.name + ":" + std::to_string(per_pool[p.name]);
+  for (size_t p = 0; p < count.size(); ++p) {
+    out +=
+        (out.empty() ? "" : " ") + config_.pools[p].name + ":" + std::to_string(count[p].instances);
+    noticed += count[p].noticed;
   }
   const spotbatch::Bill bill = manager_->BillNow();
   const NanoUsd on_demand = OnDemandOfInstanceTime(bill);

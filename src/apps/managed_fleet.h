@@ -35,14 +35,11 @@ class ManagedFleet final : public WorkerFleet {
 
   int Tick() override;
   void StopAll(int64_t grace_millis) override;
-  nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) override;
+  nlohmann::json Bill(StateStore& state, const std::set<std::string>* jobs) override;
   nlohmann::json Decisions() override;
   std::string Summary() override;
   nlohmann::json FleetStatus() override;
   std::string TimelineSvg(const std::string& title) override;
-
-  FleetManager& manager() { return *manager_; }
-  LocalFleet& fleet() { return fleet_; }
 
  private:
   const Config& config_;
@@ -57,6 +54,12 @@ class ManagedFleet final : public WorkerFleet {
   std::string last_error_;            // the last tick's failure, reported once
   // A sample at every decision that changed something the chart shows (bounded).
   void Record();
+  // Per pool: the instances running now, and how many of them have a notice.
+  struct PoolCount {
+    int instances = 0;
+    int noticed = 0;
+  };
+  std::vector<PoolCount> CountPerPool() const;
   FleetRunChart::Sample SampleNow();
   static constexpr size_t kMaxSamples = 100'000;
   std::vector<FleetRunChart::Sample> samples_;

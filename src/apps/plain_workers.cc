@@ -48,9 +48,7 @@ int PlainWorkers::Tick() {
       if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
         slot.restart_at_millis = now;  // it stopped of its own accord: a new one takes over
       } else {
-        slot.quick_deaths =
-            now - slot.started_millis < kQuickDeathMillis ? slot.quick_deaths + 1 : 0;
-        const int64_t delay = RestartDelayMillis(slot.quick_deaths);
+        const int64_t delay = DelayAfterDeath(now - slot.started_millis, &slot.quick_deaths);
         std::fprintf(stderr, "worker %s (pid %d) %s; restarting it%s\n", slot.id.c_str(), pid,
                      DescribeWaitStatus(*status).c_str(),
                      delay > 0 ? (" in " + std::to_string(delay) + " ms").c_str() : "");
@@ -82,7 +80,7 @@ nlohmann::json PlainWorkers::FleetStatus() {
           {"on_demand_cost_usd", 0.0}};
 }
 
-nlohmann::json PlainWorkers::Bill(StateStore&, const std::set<std::string>&) {
+nlohmann::json PlainWorkers::Bill(StateStore&, const std::set<std::string>*) {
   return {{"cost_usd", 0.0},
           {"on_demand_cost_usd", 0.0},
           {"idle_cost_usd", 0.0},

@@ -22,7 +22,7 @@ class PlainWorkers final : public WorkerFleet {
 
   int Tick() override;
   void StopAll(int64_t grace_millis) override;
-  nlohmann::json Bill(StateStore&, const std::set<std::string>&) override;
+  nlohmann::json Bill(StateStore&, const std::set<std::string>*) override;
   std::string Summary() override { return ""; }
   nlohmann::json FleetStatus() override;
 

@@ -27,11 +27,13 @@ void Progress::Update(const ProgressCounts& c, int64_t now) {
     start_millis_ = now;
     start_finished_ = c.done + c.failed;
   }
-  if (!tty_) {
-    if (last_plain_millis_ >= 0 && now - last_plain_millis_ < 5000) return;
-    last_plain_millis_ = now;
-  }
+  if (!WillDraw(now)) return;
+  if (!tty_) last_plain_millis_ = now;
   Draw(c, now, false);
+}
+
+bool Progress::WillDraw(int64_t now) const {
+  return tty_ || last_plain_millis_ < 0 || now - last_plain_millis_ >= 5000;
 }
 
 void Progress::Finish(const ProgressCounts& c, int64_t now) {

@@ -32,6 +32,9 @@ class Progress {
   explicit Progress(FILE* out);
   // Shows `c` at monotonic time `now_millis`; plain output prints at most every 5 s.
   void Update(const ProgressCounts& c, int64_t now_millis);
+  // Whether an Update at `now_millis` would draw (what goes into the line need not be
+  // gathered otherwise).
+  bool WillDraw(int64_t now_millis) const;
   // Shows the final counts and ends the line.
   void Finish(const ProgressCounts& c, int64_t now_millis);
 

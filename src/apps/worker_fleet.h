@@ -23,8 +23,9 @@ class WorkerFleet {
   // SIGTERM to every worker (each hands its task back), SIGKILL after `grace_millis`.
   virtual void StopAll(int64_t grace_millis) = 0;
   // The bill so far, as `run --json` prints it: "cost_usd", "on_demand_cost_usd",
-  // "idle_cost_usd", "pools" and "job_costs" (the jobs' attempts in `jobs` apportioned).
-  virtual nlohmann::json Bill(StateStore& state, const std::set<std::string>& jobs) = 0;
+  // "idle_cost_usd", "pools" and "job_costs" (the attempts of the jobs in `jobs`, or of every
+  // job when it is null, apportioned).
+  virtual nlohmann::json Bill(StateStore& state, const std::set<std::string>* jobs) = 0;
   // What the fleet manager did, in order: [{"at_seconds" (trace seconds since the start),
   // "what" (FleetDecisionName), "pool", "instance", "why"}]; empty for plain workers.
   virtual nlohmann::json Decisions() { return nlohmann::json::array(); }

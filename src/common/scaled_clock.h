@@ -27,7 +27,6 @@ class ScaledClock final : public Clock {
     return base_.WaitReadable(fds, count, BaseMillis(millis));
   }
 
-  double factor() const { return factor_; }
   // A Unix time of the base clock (a worker's record of when an attempt ran) in this clock's.
   int64_t FromBaseUnixMillis(int64_t base_unix_millis) const {
     return start_unix_millis_ +

@@ -1,4 +1,4 @@
-// What a local pool does at one moment, as pure functions.
+// What the local fleet decides for its pools as the provider, as pure functions.
 #pragma once
 
 #include <algorithm>
@@ -6,28 +6,9 @@
 
 namespace spotbatch {
 
-struct PoolPlan {
-  int launch = 0;  // instances to start
-  int notice = 0;  // the newest instances without a notice that get one
-};
-
-// `capacity`: instances the pool can hold now; `alive`: instances running without a notice.
-// Launches only when there is work for new instances.
-inline PoolPlan PlanPool(int capacity, int alive, bool want_more) {
-  PoolPlan p;
-  if (alive > capacity) p.notice = alive - capacity;
-  if (alive < capacity && want_more) p.launch = capacity - alive;
-  return p;
-}
-
-// Real time on a fleet replaying its traces `time_scale` times faster, as trace seconds.
-inline double TraceSeconds(int64_t real_millis, double time_scale) {
-  return static_cast<double>(real_millis) / 1000.0 * time_scale;
-}
-
-inline double CostUsd(double trace_seconds, double price_per_hour) {
-  return trace_seconds / 3600.0 * price_per_hour;
-}
+// How many of a spot pool's instances get a notice now: those running without one beyond
+// what its capacity (`capacity`) holds (`alive`); the newest go.
+inline int NoticesToSend(int capacity, int alive) { return std::max(0, alive - capacity); }
 
 // How often an instance polls its metadata: often enough to see a notice with most of its
 // time left (a quarter of it), never more often than every 10 ms, never less than `configured`.

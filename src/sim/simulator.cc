@@ -43,15 +43,7 @@ Result<SimResult> Simulate(const std::vector<MarketPool>& pools, const Workload&
                            FleetPolicy& policy, const SimOptions& options) {
   SB_RETURN_IF_ERROR(CheckInput(pools, work));
   FakeClock clock(kSimStartUnixMillis);
-  SimFleetOptions fleet_options;
-  fleet_options.start_offset_millis = options.start_offset_millis;
-  fleet_options.notice_millis = options.notice_millis;
-  fleet_options.workers_protect = options.workers_protect;
-  fleet_options.record_timeline = options.record_timeline;
-  fleet_options.rebalance_lead_millis = options.rebalance_lead_millis;
-  fleet_options.spurious_rebalances_per_hour = options.spurious_rebalances_per_hour;
-  fleet_options.seed = options.seed;
-  SimFleet fleet(pools, work, fleet_options, clock);
+  SimFleet fleet(pools, work, options, clock);
   FleetManager manager(fleet, fleet, policy, fleet, clock, work.changeover_hours * 3600);
   SB_RETURN_IF_ERROR(manager.Init());
 

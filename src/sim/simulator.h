@@ -22,19 +22,11 @@
 
 namespace spotbatch {
 
-struct SimOptions {
-  int64_t start_offset_millis = 0;  // where in the traces the run starts
-  int64_t notice_millis = 120'000;  // notice before a reclaim
+// The simulated fleet's options (where in the traces the run starts, the notice, whether
+// workers protect their instance, rebalance recommendations), and when to give up.
+struct SimOptions : SimFleetOptions {
   // A run that has not finished by then stops (a policy that never finishes).
   double give_up_after_hours = 24 * 365;
-  // Workers protect a busy instance from scale-in (SimFleetOptions::workers_protect): on for
-  // a bag of tasks, off for a deadline job.
-  bool workers_protect = false;
-  bool record_timeline = false;
-  // Rebalance recommendations (SimFleetOptions): ahead of a notice by this much, and spurious.
-  int64_t rebalance_lead_millis = 0;
-  double spurious_rebalances_per_hour = 0;
-  uint64_t seed = 1;
 };
 
 // One of the manager's decisions (FleetDecision), for reports.

@@ -470,14 +470,10 @@ TEST(Interruption, GraceIsAtMostHalfTheTimeLeft) {
   EXPECT_EQ(LostWorkMillis(10'000, 1'000, 12'000), 0);
 }
 
-TEST(FleetPlan, NoticesNewestAboveCapacityLaunchesBelowItWhenThereIsWork) {
-  EXPECT_EQ(PlanPool(3, 3, true).launch + PlanPool(3, 3, true).notice, 0);
-  EXPECT_EQ(PlanPool(1, 3, true).notice, 2);
-  EXPECT_EQ(PlanPool(1, 3, true).launch, 0);
-  EXPECT_EQ(PlanPool(4, 1, true).launch, 3);
-  EXPECT_EQ(PlanPool(4, 1, false).launch, 0);
-  EXPECT_DOUBLE_EQ(TraceSeconds(1'000, 600), 600);
-  EXPECT_DOUBLE_EQ(CostUsd(1800, 3.06), 1.53);
+TEST(FleetPlan, NoticesWhatRunsAboveCapacityAndPollsOftenEnoughToSeeThem) {
+  EXPECT_EQ(NoticesToSend(3, 3), 0);
+  EXPECT_EQ(NoticesToSend(1, 3), 2);
+  EXPECT_EQ(NoticesToSend(4, 1), 0);
   EXPECT_EQ(MetadataPollMillis(200, 5'000), 50);  // 120 s notice at 600x: 200 ms
   EXPECT_EQ(MetadataPollMillis(120'000, 5'000), 5'000);
   EXPECT_EQ(MetadataPollMillis(8, 5'000), 10);

@@ -24,6 +24,8 @@ LocalFleet::LocalFleet(LocalFleetOptions options, Clock& real)
     : options_(std::move(options)),
       real_(real),
       trace_clock_(real, options_.time_scale),
+      notice_real_millis_(
+          static_cast<int64_t>(options_.notice_seconds * 1000.0 / options_.time_scale)),
       start_trace_unix_millis_(trace_clock_.NowUnixMillis()) {
   for (const LocalPoolSpec& p : options_.pools) pools_.push_back(p.pool);
   pool_state_.resize(pools_.size());
@@ -33,6 +35,13 @@ LocalFleet::LocalFleet(LocalFleetOptions options, Clock& real)
 LocalFleet::~LocalFleet() { StopAll(0); }
 
 Result<std::vector<FleetPool>> LocalFleet::Pools() { return pools_; }
+
+size_t LocalFleet::PoolIndex(std::string_view name) const {
+  for (size_t i = 0; i < pools_.size(); ++i) {
+    if (pools_[i].name == name) return i;
+  }
+  return pools_.size();
+}
 
 int64_t LocalFleet::TraceMillisIntoTraces(size_t pool, int64_t trace_unix_millis) const {
   return options_.pools[pool].trace_offset_millis + (trace_unix_millis - start_trace_unix_millis_);
@@ -68,10 +77,7 @@ bool LocalFleet::IsBusy(const Instance& in) const {
 
 Result<std::string> LocalFleet::Launch(std::string_view pool_name) {
   Poll();
-  size_t pool = pools_.size();
-  for (size_t i = 0; i < pools_.size(); ++i) {
-    if (pools_[i].name == pool_name) pool = i;
-  }
+  const size_t pool = PoolIndex(pool_name);
   if (pool == pools_.size()) return NotFound("no pool named " + std::string(pool_name));
   const FleetPool& fp = pools_[pool];
   const int64_t trace_now = TraceNow();
@@ -93,10 +99,9 @@ Result<std::string> LocalFleet::Launch(std::string_view pool_name) {
            std::to_string(next_id_++);
   in->pool = pool;
   in->imds = std::move(*imds);
-  const int64_t notice_real_millis =
-      static_cast<int64_t>(options_.notice_seconds * 1000.0 / options_.time_scale);
-  LocalInstanceLaunch launch{in->id, &fp, in->imds->endpoint(),
-                             MetadataPollMillis(notice_real_millis, options_.metadata_poll_millis)};
+  LocalInstanceLaunch launch{
+      in->id, &fp, in->imds->endpoint(),
+      MetadataPollMillis(notice_real_millis_, options_.metadata_poll_millis)};
   SB_ASSIGN_OR_RETURN(in->pid, SpawnWorker(options_.worker_argv(launch)));
   in->started_real_nanos = real_nanos;
   in->view.id = in->id;
@@ -120,6 +125,12 @@ void LocalFleet::End(Instance& in, bool reclaimed, int64_t trace_now) {
   // until the worker is reaped (a reclaimed one's goes at once, in Poll).
   ended_unreported_.push_back(in.view);
   ended_ids_.insert(in.id);
+}
+
+void LocalFleet::RemoveScratch(const std::string& id) const {
+  if (options_.scratch_root.empty()) return;
+  std::error_code ec;  // best effort: the next worker of a folder empties it anyway
+  std::filesystem::remove_all(options_.scratch_root + "/" + id, ec);
 }
 
 void LocalFleet::StartTermination(Instance& in, int64_t trace_now) {
@@ -179,9 +190,8 @@ void LocalFleet::ReapEnded(int64_t real_now, int64_t trace_now) {
       const bool clean = WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
       if (!clean) {
         ++counts_[in.pool].crashes;
-        const bool quick = real_now - in.started_real_nanos < kQuickDeathMillis * kNanosPerMilli;
-        ps.quick_deaths = quick ? ps.quick_deaths + 1 : 0;
-        const int64_t delay = RestartDelayMillis(ps.quick_deaths);
+        const int64_t delay =
+            DelayAfterDeath((real_now - in.started_real_nanos) / kNanosPerMilli, &ps.quick_deaths);
         ps.launch_not_before_nanos = real_now + delay * kNanosPerMilli;
         std::fprintf(stderr, "worker %s (pid %d) %s%s\n", in.id.c_str(), in.pid,
                      DescribeWaitStatus(*status).c_str(),
@@ -193,23 +203,17 @@ void LocalFleet::ReapEnded(int64_t real_now, int64_t trace_now) {
       }
       End(in, /*reclaimed=*/false, trace_now);
     }
-    if (!options_.scratch_root.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(options_.scratch_root + "/" + in.id, ec);
-    }
+    RemoveScratch(in.id);
     it = instances_.erase(it);
   }
 }
 
 void LocalFleet::SendNotices(int64_t real_now, int64_t trace_now) {
-  const int64_t notice_real_millis =
-      static_cast<int64_t>(options_.notice_seconds * 1000.0 / options_.time_scale);
   const int64_t wall = real_.NowUnixMillis();
   for (size_t pool = 0; pool < pools_.size(); ++pool) {
     if (!pools_[pool].spot) continue;
-    const PoolPlan plan =
-        PlanPool(CapacityNow(pool, trace_now), InPool(pool, true), /*want_more=*/false);
-    if (plan.notice == 0) continue;
+    const int notices = NoticesToSend(CapacityNow(pool, trace_now), InPool(pool, true));
+    if (notices == 0) continue;
     std::vector<Instance*> alive;  // without a notice, newest first
     for (auto& [id, in] : instances_) {
       if (in->pool == pool && in->view.state != InstanceState::kTerminated &&
@@ -220,12 +224,12 @@ void LocalFleet::SendNotices(int64_t real_now, int64_t trace_now) {
     std::sort(alive.begin(), alive.end(), [](const Instance* a, const Instance* b) {
       return a->started_real_nanos > b->started_real_nanos;
     });
-    for (int i = 0; i < plan.notice && i < static_cast<int>(alive.size()); ++i) {
+    for (int i = 0; i < notices && i < static_cast<int>(alive.size()); ++i) {
       Instance& in = *alive[static_cast<size_t>(i)];
       in.view.interruption_unix_millis =
           trace_now + static_cast<int64_t>(options_.notice_seconds * 1000.0);
-      in.reclaim_at_real_nanos = real_now + notice_real_millis * kNanosPerMilli;
-      in.imds->ScheduleInterruption(wall, wall + notice_real_millis);
+      in.reclaim_at_real_nanos = real_now + notice_real_millis_ * kNanosPerMilli;
+      in.imds->ScheduleInterruption(wall, wall + notice_real_millis_);
       ++counts_[pool].notices;
     }
   }
@@ -297,10 +301,7 @@ Result<std::vector<PoolQuote>> LocalFleet::Quotes() {
 Result<std::vector<PricePoint>> LocalFleet::PriceHistory(std::string_view pool_name,
                                                          int64_t from_unix_millis,
                                                          int64_t to_unix_millis) {
-  size_t pool = pools_.size();
-  for (size_t i = 0; i < pools_.size(); ++i) {
-    if (pools_[i].name == pool_name) pool = i;
-  }
+  const size_t pool = PoolIndex(pool_name);
   if (pool == pools_.size()) return NotFound("no pool named " + std::string(pool_name));
   if (to_unix_millis < from_unix_millis) return InvalidArgument("the range ends before it starts");
   const PriceSeries& price = options_.pools[pool].price;
@@ -334,10 +335,7 @@ void LocalFleet::StopAll(int64_t grace_millis) {
   const int64_t trace_now = TraceNow();
   for (auto& [id, in] : instances_) {
     End(*in, /*reclaimed=*/false, trace_now);
-    if (!options_.scratch_root.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(options_.scratch_root + "/" + in->id, ec);
-    }
+    RemoveScratch(in->id);
   }
   instances_.clear();
 }

@@ -126,6 +126,8 @@ class LocalFleet final : public Fleet, public Market {
   const std::vector<LocalPoolCounts>& counts() const { return counts_; }
   // The instances pool `pool` (an index into Pools()) has room for now.
   int RoomNow(size_t pool) { return CapacityNow(pool, TraceNow()); }
+  // The index of pool `name` in Pools(); Pools().size() for none.
+  size_t PoolIndex(std::string_view name) const;
   // Instances not yet ended.
   int live() const { return static_cast<int>(instances_.size()); }
 
@@ -157,12 +159,15 @@ class LocalFleet final : public Fleet, public Market {
   // be stopping; it is reaped (and its metadata server goes) in ReapEnded.
   void End(Instance& in, bool reclaimed, int64_t trace_now);
   void StartTermination(Instance& in, int64_t trace_now);
+  // A killed worker cannot empty its scratch folder: the fleet does once it is gone.
+  void RemoveScratch(const std::string& id) const;
   void ReapEnded(int64_t real_now, int64_t trace_now);
   void SendNotices(int64_t real_now, int64_t trace_now);
 
   LocalFleetOptions options_;
   Clock& real_;
   ScaledClock trace_clock_;
+  const int64_t notice_real_millis_;  // notice_seconds of trace time, in real milliseconds
   std::vector<FleetPool> pools_;
   std::vector<PoolState> pool_state_;
   std::vector<LocalPoolCounts> counts_;

@@ -3,21 +3,18 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "spotbatch/clock.h"
+
 namespace spotbatch {
 namespace {
 
-int64_t MonotonicMillis() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
+int64_t MonotonicMillis() { return SystemClock().MonotonicNanos() / 1'000'000; }
 
 }  // namespace
 
