@@ -169,7 +169,9 @@ TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
   for (const JobView& j : *state.state->ListJobs()) {
     bool interrupted = false;
     for (const AttemptRecord& a : *state.state->ListAttempts(j.tasks.at(0).id)) {
-      if (interrupted) EXPECT_EQ(a.pool, "od") << j.job.id << ": after an interruption";
+      if (interrupted) {
+        EXPECT_EQ(a.pool, "od") << j.job.id << ": after an interruption";
+      }
       if (a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost) {
         interrupted = true;
         ++fell_back;
