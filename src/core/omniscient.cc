@@ -45,14 +45,136 @@ double CheapestOnDemand(const std::vector<MarketPool>& pools) {
   return any ? CheapestOnDemandUsdPerHour(pools) : kInf;
 }
 
+// Capacity one pool offers in one step of the bag's bound: instance-hours of room, the work
+// each of those hours can do (below 1 where every instance there pays a changeover first)
+// and the price.
+struct Offer {
+  int64_t step = 0;
+  double hours = 0;
+  double work_per_hour = 1;
+  double usd_per_hour = 0;
+  bool spot = true;
+};
+
+// True when every tick of `p`'s trace in [from, to) gives it all its room or none: then every
+// instance in a stretch of room was launched in that stretch and ends with it.
+bool AllOrNothing(const MarketPool& p, int64_t from, int64_t to) {
+  if (p.capacity.values.empty() || p.capacity.binary) return true;
+  const int64_t gap = p.capacity.gap_millis;
+  for (int64_t t = std::max<int64_t>(0, from); t < to; t = (t / gap + 1) * gap) {
+    const int room = p.capacity.CapacityAt(t, p.max_instances);
+    if (room != 0 && room != p.max_instances) return false;
+  }
+  return true;
+}
+
+// The offers of an all-or-nothing pool over [start, end): each stretch of room, lengthened by
+// the notice its instances work through, offers its room for its whole length L, and an
+// instance there does at most L less one changeover c of work. Spreading that changeover
+// over the stretch (work per hour (L - c) / L) never gives less work for the same
+// instance-hours than a real use of the stretch: an instance running h <= L hours of it does
+// h - c of work, and h (L - c) / L >= h - c.
+void AddStretchOffers(const MarketPool& p, int64_t start, int64_t end, int64_t step, int64_t notice,
+                      int64_t changeover, std::vector<Offer>* out) {
+  auto add_stretch = [&](int64_t from, int64_t to) {
+    to = std::min(to + notice, end);
+    const int64_t length = to - from;
+    if (length <= changeover) return;
+    const double work_per_hour = static_cast<double>(length - changeover) / length;
+    for (int64_t i = (from - start) / step; start + i * step < to; ++i) {
+      const int64_t a = std::max(from, start + i * step);
+      const int64_t b = std::min(to, start + (i + 1) * step);
+      out->push_back({i, p.max_instances * static_cast<double>(b - a) / kMillisPerHour,
+                      work_per_hour, p.price.At(a)});
+    }
+  };
+  if (p.capacity.values.empty()) return add_stretch(start, end);
+  const int64_t gap = p.capacity.gap_millis;
+  int64_t open = -1;  // where the stretch in progress began; -1: none
+  for (int64_t t = start; t < end; t = (t / gap + 1) * gap) {
+    const bool room = p.capacity.CapacityAt(t, p.max_instances) > 0;
+    if (room && open < 0) open = t;
+    if (!room && open >= 0) {
+      add_stretch(open, t);
+      open = -1;
+    }
+  }
+  if (open >= 0) add_stretch(open, end);
+}
+
+// The offers of every spot pool over `steps` steps from `start`, ordered by step.
+std::vector<Offer> SpotOffers(const std::vector<MarketPool>& pools, int64_t start, int64_t steps,
+                              int64_t step, int64_t notice, int64_t changeover) {
+  const int64_t end = start + steps * step;
+  std::vector<Offer> offers;
+  for (const MarketPool& p : pools) {
+    if (!p.spot()) continue;
+    if (AllOrNothing(p, start, end)) {
+      AddStretchOffers(p, start, end, step, notice, changeover, &offers);
+      continue;
+    }
+    // Room between levels: an instance can outlive the stretch it was launched in (the newest
+    // go first), so no changeover is charged, and a step counts its most room at any moment.
+    for (int64_t i = 0; i < steps; ++i) {
+      const int64_t from = start + i * step;
+      const int room = RoomDuring(p, from - notice, from + step);
+      if (room > 0) {
+        offers.push_back(
+            {i, room * static_cast<double>(step) / kMillisPerHour, 1, p.price.At(from)});
+      }
+    }
+  }
+  std::stable_sort(offers.begin(), offers.end(),
+                   [](const Offer& a, const Offer& b) { return a.step < b.step; });
+  return offers;
+}
+
+struct Taken {
+  double cost = 0, work = 0, spot_hours = 0, on_demand_hours = 0;
+  int64_t last_step = -1;
+};
+
+// Buys, step by step, the offers `wanted` accepts (and on demand without limit when
+// `on_demand`), those that earn most at `value` an hour of work first, within the fleet's
+// instance-hours left in each step (`room`, taken from), until `work` hours are done.
+template <typename Wanted>
+void Buy(const std::vector<Offer>& offers, double value, const Wanted& wanted, bool on_demand,
+         double od_price, double work, std::vector<double>* room, std::vector<Offer>* scratch,
+         Taken* t) {
+  auto earns = [value](const Offer& o) { return value * o.work_per_hour - o.usd_per_hour; };
+  size_t next = 0;
+  const auto steps = static_cast<int64_t>(room->size());
+  for (int64_t i = 0; i < steps && t->work < work; ++i) {
+    double& left = (*room)[static_cast<size_t>(i)];
+    scratch->clear();
+    for (; next < offers.size() && offers[next].step == i; ++next) {
+      if (wanted(offers[next])) scratch->push_back(offers[next]);
+    }
+    if (on_demand) scratch->push_back({i, left, 1, od_price, false});
+    std::sort(scratch->begin(), scratch->end(),
+              [&](const Offer& a, const Offer& b) { return earns(a) > earns(b); });
+    for (const Offer& o : *scratch) {
+      if (left <= 0 || t->work >= work) break;
+      const double hours = std::min({left, o.hours, (work - t->work) / o.work_per_hour});
+      left -= hours;
+      t->cost += hours * o.usd_per_hour;
+      t->work += hours * o.work_per_hour;
+      (o.spot ? t->spot_hours : t->on_demand_hours) += hours;
+      t->last_step = i;
+    }
+  }
+}
+
 }  // namespace
 
 Result<OmniscientPlan> BoundBagOfTasksOffline(const std::vector<MarketPool>& pools,
                                               double work_hours, int instances,
-                                              double deadline_hours, int64_t start_offset_millis,
-                                              int64_t notice_millis) {
-  if (!(work_hours > 0) || instances < 1 || deadline_hours < 0) {
-    return InvalidArgument("omniscient: work hours, instances and deadline must be positive");
+                                              double deadline_hours, double changeover_hours,
+                                              int64_t start_offset_millis, int64_t notice_millis) {
+  if (!(work_hours > 0) || instances < 1 || deadline_hours < 0 || changeover_hours < 0) {
+    return InvalidArgument(
+        "omniscient: work hours and instances must be positive, deadline and changeover not "
+        "negative");
   }
   const double od_price = CheapestOnDemand(pools);
   if (!std::isfinite(od_price)) return InvalidArgument("omniscient: needs an on-demand pool");
@@ -60,38 +182,55 @@ Result<OmniscientPlan> BoundBagOfTasksOffline(const std::vector<MarketPool>& poo
   const double step_hours = static_cast<double>(step) / kMillisPerHour;
   const double horizon = deadline_hours > 0 ? deadline_hours : 24 * 365;
   const auto steps = static_cast<int64_t>(std::floor(horizon / step_hours + 1e-9));
+  const double fleet_hours_per_step = instances * step_hours;
   OmniscientPlan plan;
-  double left = work_hours, fleet_hours_used = 0;
-  std::vector<std::pair<double, int>> offers;  // (price, instances) per spot pool this step
-  for (int64_t i = 0; i < steps && left > 1e-12; ++i) {
-    const int64_t from = start_offset_millis + i * step;
-    offers.clear();
-    for (const MarketPool& p : pools) {
-      if (!p.spot()) continue;
-      const int room = RoomDuring(p, from - notice_millis, from + step);
-      if (room > 0) offers.push_back({p.price.At(from), room});
-    }
-    std::sort(offers.begin(), offers.end());
-    int fleet = instances;
-    for (const auto& [price, room] : offers) {
-      const int n = std::min(room, fleet);
-      fleet -= n;
-      const double hours = std::min(left, n * step_hours);
-      left -= hours;
-      fleet_hours_used += hours;
-      plan.spot_hours += hours;
-      plan.cost_usd += price * hours;
-      if (left <= 1e-12 || fleet == 0) break;
-    }
-    plan.finish_hours = static_cast<double>(i + 1) * step_hours;
+  plan.feasible = fleet_hours_per_step * steps >= work_hours * (1 - 1e-12);
+  if (!plan.feasible) return plan;
+
+  // The cheapest use of the offers that does the work is a linear program: a fractional
+  // knapsack with the fleet's size as a limit in every step. For any value of an hour of
+  // work, what TakeWorthwhile buys, less that value times the work it does beyond
+  // `work_hours`, is a lower bound on it (weak duality); the best value, found by bisection
+  // on the work bought, gives the program's optimum.
+  const std::vector<Offer> offers =
+      SpotOffers(pools, start_offset_millis, steps, step, notice_millis,
+                 static_cast<int64_t>(std::llround(changeover_hours * kMillisPerHour)));
+  std::vector<Offer> scratch;
+  std::vector<double> room;
+  auto earning = [](double value) {
+    return [value](const Offer& o) { return value * o.work_per_hour > o.usd_per_hour; };
+  };
+  // What the fleet buys when an hour of work is worth `value`: every offer that earns more
+  // than it costs, however much work that is; and the lower bound that gives.
+  auto bound_at = [&](double value, double* work) {
+    Taken t;
+    room.assign(static_cast<size_t>(steps), fleet_hours_per_step);
+    Buy(offers, value, earning(value), value > od_price, od_price, kInf, &room, &scratch, &t);
+    *work = t.work;
+    return t.cost - value * (t.work - work_hours);
+  };
+  double low = 0, high = 2 * od_price, work = 0, bound = 0;
+  for (int i = 0; i < 64; ++i, high *= 2) {
+    bound = std::max(bound, bound_at(high, &work));
+    if (work >= work_hours) break;
   }
-  // The rest on demand, in the fleet's time the spot did not take.
-  const double fleet_hours = instances * horizon;
-  plan.feasible = left <= 1e-12 || (deadline_hours > 0 && fleet_hours - fleet_hours_used >= left);
-  if (deadline_hours <= 0 && left > 1e-12) plan.feasible = true;  // on demand after the year
-  plan.on_demand_hours = std::max(0.0, left);
-  plan.cost_usd += plan.on_demand_hours * od_price;
-  if (plan.on_demand_hours > 0) plan.finish_hours = deadline_hours > 0 ? deadline_hours : horizon;
+  for (int i = 0; i < 100 && high - low > 1e-12 * high; ++i) {
+    const double mid = (low + high) / 2;
+    bound = std::max(bound, bound_at(mid, &work));
+    (work < work_hours ? low : high) = mid;
+  }
+  // A plan at the optimum: what earns at `low`, then what earns only at `high` (the optimum's
+  // value lies between), earliest first, up to the work.
+  Taken t;
+  room.assign(static_cast<size_t>(steps), fleet_hours_per_step);
+  Buy(offers, low, earning(low), low > od_price, od_price, kInf, &room, &scratch, &t);
+  auto marginal = [&](const Offer& o) { return earning(high)(o) && !earning(low)(o); };
+  Buy(offers, high, marginal, high > od_price && low <= od_price, od_price, work_hours, &room,
+      &scratch, &t);
+  plan.cost_usd = bound;
+  plan.spot_hours = t.spot_hours;
+  plan.on_demand_hours = t.on_demand_hours;
+  plan.finish_hours = static_cast<double>(t.last_step + 1) * step_hours;
   return plan;
 }
 

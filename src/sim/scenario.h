@@ -68,6 +68,9 @@ struct PolicySummary {
   double interruptions = 0;
   double finish_hours = 0;
   double launches_per_task = 0;  // instances launched per task
+  // Runs in which this policy met the deadline for less than the omniscient bound (when the
+  // scenario has it): a bug in one or the other.
+  int runs_below_bound = 0;
   // The fleet manager's decisions in the first run (none for the omniscient bound, which is
   // computed, not run).
   std::vector<SimDecision> decisions;

@@ -255,24 +255,6 @@ TEST(BagOfTasks, DeadlineMetWhenTheSpotGoesAway) {
   for (const PolicySummary& p : *r) EXPECT_EQ(p.deadline_met, 1) << p.policy;
 }
 
-TEST(BagOfTasksBound, SpotWhileItLastsThenOnDemand) {
-  // Spot for 1 hour with room for 10 of the fleet's 10: 10 of the 25 hours of work on spot.
-  std::vector<int32_t> hourly(1, 1);
-  hourly.resize(48, 0);
-  auto bound = BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 25, 10, 5, 0);
-  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
-  EXPECT_TRUE(bound->feasible);
-  EXPECT_NEAR(bound->spot_hours, 10, 1e-9);
-  EXPECT_NEAR(bound->on_demand_hours, 15, 1e-9);
-  EXPECT_NEAR(bound->cost_usd, 10 * 0.5 + 15 * 2, 1e-9);
-  // The fleet cannot do 60 hours in 5 hours on 10 instances.
-  EXPECT_FALSE(BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 60, 10, 5, 0)->feasible);
-  // Without a deadline it waits for spot: here, a day later when the trace repeats.
-  auto waiting = BoundBagOfTasksOffline({Spot(hourly, 10), OnDemand(10)}, 25, 10, 0, 0);
-  EXPECT_NEAR(waiting->cost_usd, 25 * 0.5, 1e-9);
-  EXPECT_FALSE(BoundBagOfTasksOffline({Spot(hourly, 10)}, 25, 10, 5, 0).ok()) << "no on demand";
-}
-
 TEST(BagOfTasksBound, NeverAboveAnyPolicyRunByRun) {
   Scenario s;
   for (int p = 0; p < 3; ++p) {
@@ -301,6 +283,15 @@ TEST(BagOfTasksBound, NeverAboveAnyPolicyRunByRun) {
       EXPECT_TRUE(r->deadline_met) << name << " run " << run;
       EXPECT_LE(bound->cost_usd, r->cost_usd + 1e-9) << name << " run " << run;
     }
+  }
+  // RunScenario holds every run against the bound, and keeps the policies in the order asked.
+  s.policies = {"greedy", "autoscale", "omniscient", "spotbatch"};
+  auto summaries = RunScenario(s);
+  ASSERT_TRUE(summaries.ok()) << summaries.status().ToString();
+  ASSERT_EQ(summaries->size(), s.policies.size());
+  for (size_t i = 0; i < s.policies.size(); ++i) {
+    EXPECT_EQ((*summaries)[i].policy, s.policies[i]);
+    EXPECT_EQ((*summaries)[i].runs_below_bound, 0) << s.policies[i];
   }
 }
 
