@@ -147,11 +147,36 @@ void SaveRunBill(const char* who, ObjectStore& store, const std::string& run_id,
   }
 }
 
-// `up`'s bill so far, over every job (its attempts on this fleet are what counts): read as
-// seldom as the sweep, which reads every task too.
-void SaveUpBill(WorkerFleet& fleet, Services& services, const std::string& run_id) {
-  SaveRunBill("up", *services.store, run_id, fleet.Bill(*services.state, /*jobs=*/nullptr));
-}
+// The bill of a fleet at work, stored as it goes, so that a control plane killed outright
+// (kill -9, a power loss) leaves its bill as of the last save, at most kBillSaveMillis old:
+// its instances die with it, so billing stops there too. A bill reads every attempt of its
+// jobs (`jobs`; null: every job), so saving never takes more than a twentieth of the time.
+class RunningBill {
+ public:
+  static constexpr int64_t kBillSaveMillis = 5000;
+
+  RunningBill(const char* who, std::string run_id, const std::set<std::string>* jobs)
+      : who_(who), run_id_(std::move(run_id)), jobs_(jobs) {}
+
+  void SaveIfDue(WorkerFleet& fleet, Services& services) {
+    if (MonotonicMillis() >= next_millis_) Save(fleet, services);
+  }
+  // Stores the bill now and returns it.
+  nlohmann::json Save(WorkerFleet& fleet, Services& services) {
+    const int64_t started = MonotonicMillis();
+    nlohmann::json bill = fleet.Bill(*services.state, jobs_);
+    SaveRunBill(who_, *services.store, run_id_, bill);
+    const int64_t now = MonotonicMillis();
+    next_millis_ = now + std::max(kBillSaveMillis, 20 * (now - started));
+    return bill;
+  }
+
+ private:
+  const char* who_;
+  const std::string run_id_;
+  const std::set<std::string>* jobs_;
+  int64_t next_millis_ = MonotonicMillis() + kBillSaveMillis;
+};
 
 // Removes what killed attempts left in the store and the queues (janitor.h), saying so when
 // it found any. `workers_stopped`: the fleet is down, so a leased message has no live holder;
@@ -233,6 +258,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   std::unique_ptr<WorkerFleet> fleet =
       NewWorkerFleet(config, self_exe, *services->state, *services->queue,
                      std::min<int>(config.workers, static_cast<int>(jobs.size())));
+  RunningBill running_bill("run", run_id, &jobs);
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
   int restarts = 0;
@@ -286,6 +312,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
       }
     }
     restarts += fleet->Tick();
+    running_bill.SaveIfDue(*fleet, *services);
     // The fleet's market moves every 20 ms; the next count may be due sooner.
     ::usleep(
         static_cast<useconds_t>(std::clamp<int64_t>(next_look - MonotonicMillis(), 1, 20) * 1000));
@@ -305,8 +332,7 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   if (!jobs.empty()) progress.Finish(tally->counts, MonotonicMillis());
   const RunTally& t = *tally;
   const bool interrupted = g_stop.load() && t.counts.done + t.counts.failed < t.counts.total;
-  const nlohmann::json bill = fleet->Bill(*services->state, &jobs);
-  SaveRunBill("run", *services->store, run_id, bill);
+  const nlohmann::json bill = running_bill.Save(*fleet, *services);
   if (!svg_dir.empty() && !config.pools.empty()) {
     const std::string path = svg_dir + "/fleet.svg";
     std::error_code ec;
@@ -381,7 +407,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
                  config.pipeline.input_prefix.c_str());
   }
   const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
-  const std::string run_id = NewRunId();
+  RunningBill up_bill("up", NewRunId(), /*jobs=*/nullptr);
   int64_t next_scan = 0;
   // Orphans are rare (a kill in a window of microseconds) and a sweep reads every task.
   constexpr int64_t kSweepIntervalMillis = 10 * 60 * 1000;
@@ -400,10 +426,11 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
     }
     if (MonotonicMillis() >= next_sweep) {
       SweepAndReport("up", queues, *services, /*workers_stopped=*/false);
-      SaveUpBill(*fleet, *services, run_id);
       next_sweep = MonotonicMillis() + kSweepIntervalMillis;
     }
     fleet->Tick();
+    // `up`'s bill is over every job: its attempts on this fleet are what counts.
+    up_bill.SaveIfDue(*fleet, *services);
     if (api && MonotonicMillis() >= next_publish) {
       api->PublishFleet(fleet->FleetStatus());
       next_publish = MonotonicMillis() + 500;
@@ -413,7 +440,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   std::fprintf(stderr, "spotbatch up: stopping workers\n");
   fleet->StopAll(static_cast<int64_t>(config.kill_grace_seconds * 1000) + 5000);
   SweepAndReport("up", queues, *services, /*workers_stopped=*/true, LeaseWaitMillis(config));
-  SaveUpBill(*fleet, *services, run_id);
+  up_bill.Save(*fleet, *services);
   return services->state->Sync().ok() ? 0 : 1;
 }
 

@@ -152,6 +152,38 @@ TEST_F(FleetRunTest, TheBillIsStoredAndAddsUpExactlyByPoolAndByJob) {
   EXPECT_NE(text.out.find("saved"), std::string::npos) << text.out;
 }
 
+TEST_F(FleetRunTest, ARunKilledOutrightKeepsItsBillAsOfItsLastSave) {
+  // Tasks of 0.3 s on two spot instances: 120 of them take about 20 s, so the run is killed
+  // while at work, after its bill was stored at least once (every 5 s).
+  WriteConfig(kSleepThenSum,
+              "[fleet]\nlatency_target_seconds = 30\n[fleet.market]\ntime_scale = 60\n" +
+                  Pool("spot", "spot", 0.03, 2) + Pool("od", "on-demand", 0.085, 1));
+  PutInputs(120);
+  const pid_t run = testing::StartCli({"run", "-c", config()}, dir_ / "run.out", dir_ / "run.err");
+  nlohmann::json cost;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        cost = Json({"cost"});
+        return cost["runs"] == 1 && cost["jobs"].size() >= 2;
+      },
+      std::chrono::seconds(60)))
+      << cost.dump() << testing::ReadFile(dir_ / "run.err");
+  ASSERT_EQ(::kill(run, SIGKILL), 0);
+  testing::WaitExit(run);
+  cost = Json({"cost"});
+  ASSERT_EQ(cost["runs"], 1) << cost.dump();
+  auto nano = [](const nlohmann::json& usd) { return std::llround(usd.get<double>() * 1e9); };
+  int64_t jobs = 0;
+  for (const auto& j : cost["jobs"]) jobs += nano(j["cost_usd"]);
+  EXPECT_GT(jobs, 0) << cost.dump();
+  EXPECT_EQ(jobs + nano(cost["idle_cost_usd"]), nano(cost["cost_usd"])) << cost.dump();
+  // The kill came mid-run; the next run finishes the rest and bills it apart.
+  const nlohmann::json rest = Json({"run"});
+  EXPECT_GT(rest["succeeded"].get<int>(), 0) << rest.dump();
+  EXPECT_EQ(Json({"cost"})["runs"], 2);
+  ExpectShaOutputsMatchSerialRun(120);
+}
+
 TEST_F(FleetRunTest, TasksInterruptedOnceFinishOnDemand) {
   // Spot capacity for a trace minute in every two (a real second), tasks of 1.5 s: an attempt
   // on spot is always interrupted; after one interruption a task may run on demand only.
