@@ -58,14 +58,16 @@ constexpr const char* kSleepThenSum =
 
 TEST_F(FleetRunTest, AReclaimedPoolsTasksFinishElsewhereAndTheReplacementComesBeforeTheReclaim) {
   // spot-a has room for two for two trace minutes, then none; spot-b (dearer) always for two.
-  WriteConfig(kSleepThenSum,
-              "[fleet]\nmax_instances = 4\nlatency_target_seconds = 30\n"
-              "[fleet.market]\ntime_scale = 60\nnotice_seconds = 60\n" +
-                  Pool("spot-a", "spot", 0.03, 2, Trace("a", {1, 1, 0, 0, 0, 0, 0, 0, 0, 0})) +
-                  Pool("spot-b", "spot", 0.04, 2) + Pool("od", "on-demand", 0.085, 2));
-  PutInputs(60);
+  // Tasks of a second, as long as the notice: whatever runs on spot-a at its drop is cut.
+  WriteConfig(
+      R"(["sh", "-c", "sleep 1; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
+      "[fleet]\nmax_instances = 4\nlatency_target_seconds = 30\n"
+      "[fleet.market]\ntime_scale = 60\nnotice_seconds = 60\n" +
+          Pool("spot-a", "spot", 0.03, 2, Trace("a", {1, 1, 0, 0, 0, 0, 0, 0, 0, 0})) +
+          Pool("spot-b", "spot", 0.04, 2) + Pool("od", "on-demand", 0.085, 2));
+  PutInputs(40);
   const nlohmann::json run = Json({"run", "--svg", dir_ / "charts"});
-  ASSERT_EQ(run["succeeded"], 60) << run.dump();
+  ASSERT_EQ(run["succeeded"], 40) << run.dump();
   // The timeline: a line of instances for each of the three pools, and one of the backlog.
   const std::string svg = testing::ReadFile(dir_ / "charts/fleet.svg");
   ASSERT_EQ(svg.rfind("<svg ", 0), 0u) << svg.substr(0, 200);
@@ -94,21 +96,25 @@ TEST_F(FleetRunTest, AReclaimedPoolsTasksFinishElsewhereAndTheReplacementComesBe
   const nlohmann::json& a = run["pools"][0];
   ASSERT_EQ(a["name"], "spot-a");
   EXPECT_GE(a["notices"].get<int>(), 1) << run.dump();
-  // Whatever was cut short on spot-a finished elsewhere.
+  // What was cut short on spot-a (something was: both its instances were busy) finished
+  // elsewhere.
   testing::RunState state(dir_.path());
+  int cut = 0;
   for (const JobView& j : *state.state->ListJobs()) {
     bool cut_on_a = false;
     for (const AttemptRecord& at : *state.state->ListAttempts(j.tasks.at(0).id)) {
       if (at.pool == "spot-a" &&
           (at.outcome == AttemptOutcome::kInterrupted || at.outcome == AttemptOutcome::kLost)) {
         cut_on_a = true;
+        ++cut;
       }
       if (at.outcome == AttemptOutcome::kSucceeded && cut_on_a) {
         EXPECT_NE(at.pool, "spot-a") << j.job.id << ": spot-a has no capacity after its drop";
       }
     }
   }
-  ExpectShaOutputsMatchSerialRun(60);
+  EXPECT_GE(cut, 1) << "no attempt was cut by spot-a's drop";
+  ExpectShaOutputsMatchSerialRun(40);
   EXPECT_GT(run["launches_per_task"].get<double>(), 0);
   EXPECT_LE(run["launches_per_task"].get<double>(), 0.5) << "no thrash: " << run.dump();
 }
@@ -264,15 +270,28 @@ TEST_F(FleetRunTest, LiveAndSimulatedRunsDecideAlike) {
   std::fprintf(stderr, "live: %s\nsimulated: %s\nlive $%.6f, simulated $%.6f\n",
                live_d.dump().c_str(), sim_d.dump().c_str(), live["cost_usd"].get<double>(),
                predicted["cost_usd"].get<double>());
+  // The same launches in each pool, each within 20 trace seconds (a third of a real second)
+  // of the simulated one: the live fleet lags by 2-11 s (its tasks also start processes).
+  auto launch_times = [](const nlohmann::json& decisions, const std::string& pool) {
+    std::vector<double> at;
+    for (const auto& d : decisions) {
+      if (d["what"] == "launched" && d["pool"] == pool) at.push_back(d["at_seconds"]);
+    }
+    return at;
+  };
   for (const char* pool : {"spot-a", "od"}) {
-    EXPECT_NEAR(launches(live_d, pool, 0, 1e9), launches(sim_d, pool, 0, 1e9), 1) << pool;
-    EXPECT_EQ(launches(live_d, pool, 0, 1), launches(sim_d, pool, 0, 1))
-        << pool << ": the first tick's launches";
+    const std::vector<double> live_at = launch_times(live_d, pool);
+    const std::vector<double> sim_at = launch_times(sim_d, pool);
+    ASSERT_EQ(live_at.size(), sim_at.size()) << pool;
+    for (size_t i = 0; i < live_at.size(); ++i) {
+      EXPECT_NEAR(live_at[i], sim_at[i], 20) << pool << "'s launch " << i;
+    }
   }
   // spot-a's trace drops at 180 s: its instances are noticed and reclaimed 60 s later; the
   // on-demand pool takes their place in between, in both.
   EXPECT_GT(launches(sim_d, "od", 180, 240), 0) << sim_d.dump();
   EXPECT_GT(launches(live_d, "od", 180, 240), 0) << live_d.dump();
+  // The bill: 6-12% apart as measured on two busy cores.
   EXPECT_NEAR(live["cost_usd"].get<double>(), predicted["cost_usd"].get<double>(),
               0.2 * predicted["cost_usd"].get<double>());
 }
