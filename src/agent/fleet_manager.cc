@@ -78,14 +78,18 @@ void FleetManager::Learn(const std::vector<FleetInstance>& instances, int64_t no
   }
 }
 
-Observation FleetManager::Observe(const std::vector<FleetInstance>& instances,
-                                  const std::vector<PoolQuote>& quotes, const WorkSnapshot& work,
-                                  int64_t now) const {
-  Observation o;
+const Observation& FleetManager::Observe(const std::vector<FleetInstance>& instances,
+                                         const std::vector<PoolQuote>& quotes,
+                                         const WorkSnapshot& work, int64_t now) {
+  // Filled in place every tick: the pools' names are copied once, the vectors keep their room.
+  Observation& o = observation_;
   o.now_millis = now - start_unix_millis_;
+  o.pools.resize(pools_.size());
   for (size_t i = 0; i < pools_.size(); ++i) {
-    PoolView v;
-    v.name = pools_[i].name;
+    PoolView& v = o.pools[i];
+    std::string name = std::move(v.name);
+    v = PoolView{};
+    v.name = name.empty() ? pools_[i].name : std::move(name);
     v.spot = pools_[i].spot;
     if (i < quotes.size()) {
       v.usd_per_hour = quotes[i].usd_per_hour;
@@ -96,8 +100,8 @@ Observation FleetManager::Observe(const std::vector<FleetInstance>& instances,
     }
     v.instance_hours = pool_hours_[i];
     v.interruptions = pool_reclaims_[i];
-    o.pools.push_back(std::move(v));
   }
+  o.instances.clear();
   for (const FleetInstance& in : instances) {
     auto k = known_.find(in.id);
     if (k == known_.end() || IsLeaving(in.state)) continue;
@@ -116,6 +120,7 @@ Observation FleetManager::Observe(const std::vector<FleetInstance>& instances,
         static_cast<double>(now - in.launched_unix_millis) / kMillisPerHour;
     o.instances.push_back(v);
   }
+  o.work = WorkView{};
   o.work.tasks_queued = work.queued;
   o.work.tasks_running = work.running;
   o.work.tasks_on_demand_only = work.on_demand_only;

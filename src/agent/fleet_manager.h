@@ -14,6 +14,7 @@
 #include <map>
 #include <numeric>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/cost_ledger.h"
@@ -91,9 +92,10 @@ class FleetManager {
   };
   // Learns from Describe: new instances, ends (for the ledger and the pools' history).
   void Learn(const std::vector<FleetInstance>& instances, int64_t now);
-  Observation Observe(const std::vector<FleetInstance>& instances,
-                      const std::vector<PoolQuote>& quotes, const WorkSnapshot& work,
-                      int64_t now) const;
+  // The policy's view of now, in observation_.
+  const Observation& Observe(const std::vector<FleetInstance>& instances,
+                             const std::vector<PoolQuote>& quotes, const WorkSnapshot& work,
+                             int64_t now);
   void Act(const std::vector<FleetAction>& actions, int64_t now, std::vector<FleetDecision>* out);
 
   Fleet& fleet_;
@@ -104,15 +106,18 @@ class FleetManager {
   const double changeover_seconds_;
   const int64_t start_unix_millis_;
   std::vector<FleetPool> pools_;
-  std::map<std::string, size_t> pool_index_;
-  std::map<std::string, Known> known_;        // every instance seen, by fleet id
-  std::map<int64_t, std::string> by_number_;  // the policy's id -> fleet id
+  // Looked up for every instance on every tick: hashed, so a lookup costs the same however
+  // many instances the run has seen (an ordered map compared long shared id prefixes).
+  std::unordered_map<std::string, size_t> pool_index_;
+  std::unordered_map<std::string, Known> known_;        // every instance seen, by fleet id
+  std::unordered_map<int64_t, std::string> by_number_;  // the policy's id -> fleet id
   int64_t next_number_ = 1;
   std::vector<double> pool_hours_;  // of ended instances, per pool
   std::vector<int> pool_reclaims_;
   std::vector<double> last_price_;  // per pool, as the ledger has it
   CostLedger ledger_{{}};
   std::vector<FleetDecision> decisions_;
+  Observation observation_;
 };
 
 }  // namespace spotbatch
