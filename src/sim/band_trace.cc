@@ -4,18 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/market.h"
-
 namespace spotbatch {
-
-double BandShare(int band) {
-  if (band < 0 || band >= kBandCount) band = kBandCount - 1;
-  return band == kBandCount - 1 ? 0.25 : 0.025 + 0.05 * band;
-}
-
-double BandReclaimsPerHour(int band, double exposure_hours) {
-  return -std::log(1 - BandShare(band)) / exposure_hours;
-}
 
 int RoomForPlacementScore(int score, int max_score, int max_instances) {
   const double share = std::clamp(static_cast<double>(score) / std::max(1, max_score), 0.0, 1.0);

@@ -16,23 +16,16 @@
 #include <cstdint>
 
 #include "core/capacity_trace.h"
+#include "core/market.h"  // BandShare, BandReclaimsPerHour: a band's share as a rate
 
 namespace spotbatch {
 
 struct BandTraceModel {
-  double exposure_hours = 720;   // the band's share is of instances running this long
-  double mean_outage_hours = 1;  // no room for this long on average after a reclaim
-  int64_t gap_millis = 300'000;  // one value per 5 minutes
-  double span_hours = 24 * 90;   // the trace repeats past its end
+  double exposure_hours = kBandWindowHours;  // the band's share is of instances running this long
+  double mean_outage_hours = 1;              // no room for this long on average after a reclaim
+  int64_t gap_millis = 300'000;              // one value per 5 minutes
+  double span_hours = 24 * 90;               // the trace repeats past its end
 };
-
-// The share of instances a band says are interrupted: the middle of its range (2.5%, 7.5%,
-// 12.5%, 17.5%), 25% for ">20%", and as ">20%" for a band no source gives (a pool nobody
-// vouches for is taken to be flaky).
-double BandShare(int band);
-
-// Reclaims per instance-hour with room for a band, read over `exposure_hours` (see above).
-double BandReclaimsPerHour(int band, double exposure_hours);
 
 // Room in a pool of at most `max_instances` for a placement score of 1 to `max_score`: the
 // score's share of the most, at least one instance.
