@@ -1,6 +1,7 @@
 // Writes the markdown of bench/SIMULATE.md to stdout: the "Can't Be Late" setting on every
 // one-zone availability trace, the same job over several zones, the reference architecture's
-// claims checked on the market data, and the simulator's speed.
+// claims checked on the market data, and the simulator's speed. Section 3b (pools that differ in
+// price and interruption band) is in differing_pools.cc.
 // Usage: simulate_bench DATA_DIR RUNS
 #include <algorithm>
 #include <chrono>
@@ -12,9 +13,11 @@
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
+#include "bag_of_tasks.h"
 #include "core/deadline_policies.h"
 #include "core/fleet_policies.h"
 #include "core/omniscient.h"
+#include "differing_pools.h"
 #include "sim/scenario.h"
 
 namespace spotbatch {
@@ -67,15 +70,6 @@ Scenario CantBeLate(std::vector<MarketPool> spot, int runs) {
   s.seed = 1;
   s.notice_millis = 0;  // as in the paper: the instance is gone at the tick that says so
   return s;
-}
-
-std::vector<PolicySummary> MustRun(const Scenario& s) {
-  auto r = RunScenario(s);
-  if (!r.ok()) {
-    std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *r;
 }
 
 void CantBeLateTable(const std::string& data, int runs) {
@@ -224,32 +218,20 @@ void SlackTable(const std::string& data, int runs) {
   SlackRows(data, runs, {2, 3});
 }
 
-// The bag of tasks of sections 3 and 4 on the first `zones` zones: `tasks` tasks of 1 h on
-// average, lognormal with coefficient of variation `cv`, a fleet of kInstances.
-constexpr int kTasks = 2000, kInstances = 20, kPerPool = 8;
+// The bag of tasks of sections 3 and 4 on the first `zones` zones, each a spot pool of at most
+// kPerPool instances, and an on-demand pool as large as the fleet.
+constexpr int kPerPool = 8;
 Scenario BagOfTasks(const std::string& data, int zones, double cv, double deadline_hours,
                     const std::vector<std::string>& policies, int runs) {
   const std::string dir = data + kZoneTraces;
-  Scenario s;
+  std::vector<MarketPool> pools;
   for (int i = 0; i < zones; ++i) {
-    s.pools.push_back(SpotPool(dir + kZones[i] + "_v100_1.json"));
-    s.pools.back().max_instances = kPerPool;
+    pools.push_back(SpotPool(dir + kZones[i] + "_v100_1.json"));
+    pools.back().max_instances = kPerPool;
   }
-  s.pools.push_back(OnDemandPool());
-  s.pools.back().max_instances = kInstances;
-  s.kind = WorkloadKind::kBagOfTasks;
-  s.tasks = kTasks;
-  s.task_hours = 1;
-  s.task_hours_cv = cv;
-  s.instances = kInstances;
-  s.scaling.max_instances = kInstances;  // autoscale gets the same fleet as the others
-  s.work.deadline_hours = deadline_hours;
-  s.work.changeover_hours = 0.05;
-  s.policies = policies;
-  s.runs = runs;
-  s.seed = 1;
-  s.notice_millis = 120'000;
-  return s;
+  pools.push_back(OnDemandPool());
+  pools.back().max_instances = kInstances;
+  return BagOfTasksOn(std::move(pools), cv, deadline_hours, policies, runs);
 }
 
 // Runs of every policy in `results` that met the deadline for less than the bound (a bug in
@@ -268,10 +250,7 @@ void PrintBoundCheck(int below, int held) {
 }
 
 double CostOf(const std::vector<PolicySummary>& results, const std::string& policy) {
-  for (const PolicySummary& r : results) {
-    if (r.policy == policy) return r.cost_usd;
-  }
-  return 0;
+  return Summary(results, policy).cost_usd;
 }
 
 void BagOfTasksTable(const std::string& data, int runs) {
@@ -339,7 +318,7 @@ void TightDeadlinesTable(const std::string& data, int runs) {
         const double bound = CostOf(results, "omniscient");
         std::printf("| %d | %.1f | %.0f h |", n, cv, deadline);
         for (const PolicySummary& r : results) {
-          const int missed = static_cast<int>(std::lround((1 - r.deadline_met) * r.runs));
+          const int missed = Missed(r);
           std::printf(" %.0f (%+.1f%%)%s |", r.cost_usd, 100 * (r.cost_usd / bound - 1),
                       missed > 0 ? (" **" + std::to_string(missed) + " missed**").c_str() : "");
         }
@@ -380,7 +359,7 @@ void RebalanceTable(const std::string& data, int runs) {
           s.scaling.replace_on_rebalance = replace;
           if (lost) s.work.checkpoint_hours = 1000;  // no checkpoint within any task
           const PolicySummary r = MustRun(s).at(0);
-          const int missed = static_cast<int>(std::lround((1 - r.deadline_met) * r.runs));
+          const int missed = Missed(r);
           std::printf(" $%.0f, %.0f reclaimed, %.2f launches/task%s |", r.cost_usd, r.interruptions,
                       r.launches_per_task,
                       missed > 0 ? (", **" + std::to_string(missed) + " missed**").c_str() : "");
@@ -389,7 +368,7 @@ void RebalanceTable(const std::string& data, int runs) {
       }
     }
   }
-  std::printf("\n");
+  std::printf("\nWhat it says: docs/simulator.md, \"Rebalance recommendations\".\n\n");
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -594,6 +573,7 @@ int main(int argc, char** argv) {
   if (want("2")) spotbatch::ManyZonesTable(data, runs);
   if (want("2b")) spotbatch::SlackTable(data, std::max(1, runs / 2));
   if (want("3")) spotbatch::BagOfTasksTable(data, std::max(1, runs / 5));
+  if (want("3b")) spotbatch::DifferingPoolsTable(data, std::max(1, runs / 2));
   if (want("4")) spotbatch::TightDeadlinesTable(data, std::max(1, runs / 5));
   if (want("4b")) spotbatch::RebalanceTable(data, std::max(1, runs / 5));
   if (want("5")) spotbatch::SavingsClaim(data);

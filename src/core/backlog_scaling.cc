@@ -64,10 +64,13 @@ int BacklogScalingPolicy::NextSpotPool(const Observation& o, const std::vector<i
                                        int fleet) const {
   int best = -1, best_quarantined = -1;
   double best_cost = std::numeric_limits<double>::infinity(), best_q_cost = best_cost;
+  const double ahead = HoursAhead(o, fleet);
+  const std::vector<int> noticed = NoticedPerPool(o);
   for (size_t i = 0; i < o.pools.size(); ++i) {
     const PoolView& p = o.pools[i];
     if (!p.spot || !p.can_launch || p.spare - placed[i] <= 0) continue;
-    const double cost = UsefulHourCost(p, placed[i], fleet, o.work.changeover_hours);
+    const double cost =
+        UsefulHourCost(p, placed[i], fleet, o.work.changeover_hours, ahead, noticed[i]);
     const bool quarantined = last_reclaim_[i] >= 0 &&
                              o.now_millis - last_reclaim_[i] < options_.reclaim_quarantine_millis;
     if (quarantined ? cost < best_q_cost : cost < best_cost) {

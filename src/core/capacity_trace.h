@@ -3,6 +3,7 @@
 // none; larger values are a number of instances.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -189,8 +189,11 @@ class SpotbatchFleetPolicy final : public FleetSizingPolicy {
 
  protected:
   int NextSpotPool(const Observation& o, const std::vector<int>& placed) override {
+    const double ahead = HoursAhead(o, instances_);
+    const std::vector<int> noticed = NoticedPerPool(o);
     return Lowest(o, placed, [&](size_t i) {
-      return UsefulHourCost(o.pools[i], placed[i], instances_, o.work.changeover_hours);
+      return UsefulHourCost(o.pools[i], placed[i], instances_, o.work.changeover_hours, ahead,
+                            noticed[i]);
     });
   }
 
@@ -282,13 +285,33 @@ int DeadlinePacer::OnDemand(const Observation& o, int spot, int fleet) {
   return std::max(0, static_cast<int>(std::min(1e9, std::ceil(rate - 1e-9))) - spot);
 }
 
-double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours) {
-  // Each reclaim wastes a changeover; one pseudo-hour without one is the prior.
-  const double reclaims_per_hour = p.interruptions / (p.instance_hours + 1.0);
+double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours,
+                      double hours_ahead, int noticed) {
+  // Each reclaim wastes a changeover; one pseudo-hour at the band's rate is the prior.
+  const double reclaims_per_hour =
+      (p.interruptions + noticed + BandReclaimsPerHour(p.interruption_band)) /
+      (p.instance_hours + 1.0);
   const double useful = std::max(0.05, 1.0 - reclaims_per_hour * changeover_hours);
-  // Instances in one pool go together when it runs out: spread as the prices allow.
+  // Instances in one pool go together when it runs out: spread as the prices allow, as far as
+  // the pool is likely to run out before the work is done. (A fixed premium for the share
+  // spread the fleet over dearer pools that were as unlikely to go: bench/SIMULATE.md 3b.)
   const double share = static_cast<double>(p.running + placed) / std::max(1, fleet);
-  return p.usd_per_hour / useful * (1.0 + share);
+  // A pool taking an instance back now is at risk whatever is ahead.
+  const double at_risk =
+      noticed > 0 ? 1.0 : 1.0 - std::exp(-reclaims_per_hour * std::max(0.0, hours_ahead));
+  return p.usd_per_hour / useful * (1.0 + share * at_risk);
+}
+
+std::vector<int> NoticedPerPool(const Observation& o) {
+  std::vector<int> out(o.pools.size(), 0);
+  for (const InstanceView& in : o.instances) {
+    if (in.noticed && in.pool >= 0 && in.pool < static_cast<int>(out.size())) ++out[in.pool];
+  }
+  return out;
+}
+
+double HoursAhead(const Observation& o, int fleet) {
+  return WorkLeftHours(o) / std::max(1, std::min(fleet, o.work.tasks_left));
 }
 
 std::unique_ptr<FleetPolicy> NewOnDemandFleetPolicy(int instances) {

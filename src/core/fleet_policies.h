@@ -16,11 +16,23 @@ namespace spotbatch {
 // whole instances. 0 without a deadline.
 int DeadlineTopUp(const Observation& o, int spot_running, double margin_hours);
 
-// The expected cost of a useful hour in spot pool `p` when `placed` more instances go there:
-// its price, raised by the reclaims per hour seen there (each wastes a changeover; one
-// pseudo-hour without one is the prior) and by the share of a fleet of `fleet` instances that
-// would then be in it (instances in one pool go together when it runs out).
-double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours);
+// The expected cost of a useful hour in spot pool `p` when `placed` more instances go there
+// for the next `hours_ahead`: its price, raised by the reclaims per instance-hour expected
+// there (each wastes a changeover) and by the share of a fleet of `fleet` instances that would
+// then be in it times the chance that the pool is reclaimed within `hours_ahead` (instances in
+// one pool go together when it runs out; a pool unlikely to go before the work ends costs
+// nothing for holding many). The reclaim rate is those seen per instance-hour there (with
+// `noticed` instances there that have a notice: reclaims to come, and the pool surely at risk),
+// with one pseudo-hour at the rate of the pool's band (BandReclaimsPerHour; "unknown" as ">20%")
+// as the prior.
+double UsefulHourCost(const PoolView& p, int placed, int fleet, double changeover_hours,
+                      double hours_ahead, int noticed = 0);
+
+// Per pool, our instances in it that have an interruption notice.
+std::vector<int> NoticedPerPool(const Observation& o);
+
+// The hours a launch now is expected to work: the work left spread over the fleet.
+double HoursAhead(const Observation& o, int fleet);
 
 // Hours of work left: WorkView::remaining_hours when the manager knows it, else the tasks left
 // at the mean length measured so far (a live manager may know only the counts; before any

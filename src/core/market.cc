@@ -1,10 +1,21 @@
 #include "core/market.h"
 
+#include <cmath>
+
 namespace spotbatch {
 
 const char* InterruptionBandLabel(int band) {
   static constexpr const char* kLabels[kBandCount] = {"<5%", "5-10%", "10-15%", "15-20%", ">20%"};
   return band >= 0 && band < kBandCount ? kLabels[band] : "unknown";
+}
+
+double BandShare(int band) {
+  if (band < 0 || band >= kBandCount) band = kBandCount - 1;
+  return band == kBandCount - 1 ? 0.25 : 0.025 + 0.05 * band;
+}
+
+double BandReclaimsPerHour(int band, double exposure_hours) {
+  return -std::log(1 - BandShare(band)) / exposure_hours;
 }
 
 double CheapestOnDemandUsdPerHour(const std::vector<MarketPool>& pools) {

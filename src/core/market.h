@@ -22,6 +22,16 @@ inline constexpr int kUnknownBand = -1;
 inline constexpr int kBandCount = 5;
 // "<5%", "5-10%", "10-15%", "15-20%", ">20%"; "unknown" otherwise.
 const char* InterruptionBandLabel(int band);
+// The share of instances a band says are interrupted: the middle of its range (2.5%, 7.5%,
+// 12.5%, 17.5%), 25% for ">20%", and as ">20%" for a band no source gives (a pool nobody
+// vouches for is taken to be flaky).
+double BandShare(int band);
+// Reclaims per instance-hour for a band: its share taken as the chance that an instance
+// running `exposure_hours` is reclaimed in that time, -ln(1 - share) / exposure_hours. The
+// advisor's window is a month (720 h), the mildest reading: it publishes no rate, so this is
+// a model (sim/band_trace.h says more).
+inline constexpr double kBandWindowHours = 720;
+double BandReclaimsPerHour(int band, double exposure_hours = kBandWindowHours);
 
 // $/h over time: one value per tick of `gap_millis`, repeating past its end like capacity
 // traces; a single value (or gap 0) is a constant price.

@@ -172,6 +172,39 @@ TEST(FleetPolicies, TheDeadlinePacerWorksFromTheCountsAlone) {
 
 // spotbatch's fleet policy: spot with room replaces the on-demand instances the deadline does
 // not need; busy ones drain, finishing their task.
+// Holding much of the fleet costs a pool only as far as it is likely to go before the work is
+// done: nothing for one that has run long without a reclaim, the full share for one that
+// reclaims often; the band is the prior before anything is seen.
+TEST(FleetPolicies, UsefulHourCostChargesTheShareByTheRiskOfLosingIt) {
+  PoolView stable = View(true, 8, 1.0);
+  stable.instance_hours = 1000;
+  EXPECT_NEAR(UsefulHourCost(stable, 10, 20, 0.05, 100), 1.0, 1e-3);
+  PoolView flaky = View(true, 8, 1.0);
+  flaky.instance_hours = 10;
+  flaky.interruptions = 5;
+  const double useful = 1 - 5.0 / 11 * 0.05;
+  EXPECT_NEAR(UsefulHourCost(flaky, 10, 20, 0.05, 100), 1.5 / useful, 1e-3);
+  EXPECT_NEAR(UsefulHourCost(flaky, 10, 20, 0.05, 0), 1 / useful, 1e-3) << "nothing ahead";
+  PoolView good_band = View(true, 8, 1.0), bad_band = good_band;
+  good_band.interruption_band = 0;
+  bad_band.interruption_band = 4;
+  EXPECT_LT(UsefulHourCost(good_band, 10, 20, 0.05, 100),
+            UsefulHourCost(bad_band, 10, 20, 0.05, 100));
+  PoolView unknown = View(true, 8, 1.0);
+  EXPECT_DOUBLE_EQ(UsefulHourCost(unknown, 10, 20, 0.05, 100),
+                   UsefulHourCost(bad_band, 10, 20, 0.05, 100));
+}
+
+// Spotbatch fills the cheapest pool that has not shown a reclaim before a dearer one.
+TEST(FleetPolicies, SpotbatchFillsACheapPoolThatHoldsBeforeSpreading) {
+  std::vector<PoolView> pools = {View(true, 8, 1.0), View(true, 8, 1.05), View(false, 100, 3)};
+  pools[0].instance_hours = pools[1].instance_hours = 1000;
+  auto policy = NewSpotbatchFleetPolicy(10);
+  const auto launches = Launches(policy->Decide(Empty(pools, 1000)));
+  EXPECT_EQ(launches.at(0), 8);
+  EXPECT_EQ(launches.at(1), 2);
+}
+
 TEST(FleetPolicies, SpotbatchReplacesOnDemandWithSpotWhenItHasRoom) {
   auto policy = NewSpotbatchFleetPolicy(4);
   Observation o = Empty({View(true, 0, 0.3), View(false, 100, 1.0)}, 100);
