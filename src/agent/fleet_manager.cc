@@ -131,6 +131,7 @@ const Observation& FleetManager::Observe(const std::vector<FleetInstance>& insta
   o.work.total_hours = work.total_hours;
   o.work.longest_done_task_hours = work.longest_done_task_seconds / 3600;
   o.work.remaining_hours = work.remaining_hours;
+  o.work.longest_first = work.longest_first;
   o.work.deadline_millis =
       work.deadline_unix_millis > 0 ? work.deadline_unix_millis - start_unix_millis_ : 0;
   o.work.changeover_hours = changeover_seconds_ / 3600;

@@ -40,6 +40,7 @@ struct WorkSnapshot {
   // ones, sizes the deadline's margin before the first task ends.
   double total_hours = 0;        // of all the work, done or not
   double mean_task_seconds = 0;  // of all the tasks
+  bool longest_first = false;    // WorkView::longest_first
 };
 
 class WorkSource {

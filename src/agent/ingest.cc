@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "agent/task_priority.h"
 #include "common/ids.h"
 #include "core/task_machine.h"
 
@@ -14,8 +15,8 @@ std::string JobIdFor(const std::string& key, const std::string& etag) {
   return Sha256Hex(material).substr(0, 16);
 }
 
-Status Ingest::Enqueue(const TaskRecord& task) {
-  SB_RETURN_IF_ERROR(queue_.Send(pipeline_.queue, task.id, pipeline_.priority, 0).status());
+Status Ingest::Enqueue(const TaskRecord& task, int priority) {
+  SB_RETURN_IF_ERROR(queue_.Send(pipeline_.queue, task.id, priority, 0).status());
   Status s = state_.MarkEnqueued(task.id, task.version);
   // Changed since it was read (a worker took the message already, a retry began a new spell):
   // the message just sent is at worst a duplicate, and a spell that needs one is listed by
@@ -37,7 +38,9 @@ Result<std::string> Ingest::IngestObject(const ObjectInfo& object, bool* created
   if (s.code() == StatusCode::kAlreadyExists) return job.id;
   SB_RETURN_IF_ERROR(s);
   *created = true;
-  SB_RETURN_IF_ERROR(Enqueue(task));
+  // The listing gave the size already: no read of the object for the priority.
+  SB_RETURN_IF_ERROR(
+      Enqueue(task, QueuePriority(pipeline_.priority, pipeline_.order, object.size)));
   return job.id;
 }
 
@@ -96,7 +99,11 @@ Result<int> Ingest::Watch(int64_t settle_millis) {
 
 Status Ingest::EnqueuePending() {
   SB_ASSIGN_OR_RETURN(std::vector<TaskRecord> pending, state_.ListUnenqueuedTasks());
-  for (const TaskRecord& t : pending) SB_RETURN_IF_ERROR(Enqueue(t));
+  for (const TaskRecord& t : pending) {
+    SB_ASSIGN_OR_RETURN(int priority,
+                        JobQueuePriority(state_, t.job_id, pipeline_.priority, pipeline_.order));
+    SB_RETURN_IF_ERROR(Enqueue(t, priority));
+  }
   return Status::Ok();
 }
 

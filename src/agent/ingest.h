@@ -5,6 +5,8 @@
 // by two processes at once) still makes one job. Creating the job and sending its queue
 // message are two steps; a task records whether its message was sent, and EnqueuePending()
 // sends the ones a crash left behind. A duplicate message is harmless: workers drop it.
+// Under [pipeline] order = "largest_first" a message's priority carries its input's size rank
+// (core/task_order.h), so workers start the largest inputs first.
 #pragma once
 
 #include <string>
@@ -51,7 +53,9 @@ class Ingest {
   Status EnqueuePending();
 
  private:
-  Status Enqueue(const TaskRecord& task);
+  // Sends the task's message with `priority` (core/task_order.h: the pipeline's priority and,
+  // under largest_first, the input's size rank) and marks the task enqueued.
+  Status Enqueue(const TaskRecord& task, int priority);
   // IngestObject for an object last modified before `settled_before` (counting a created job
   // in *created_count and remembering the object); "" for one still changing, left for later.
   Result<std::string> IngestSettled(const ObjectInfo& object, int64_t settled_before,

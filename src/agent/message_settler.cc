@@ -1,24 +1,29 @@
 #include "agent/message_settler.h"
 
+#include "agent/task_priority.h"
+
 namespace spotbatch {
 
 MessageSettler::MessageSettler(TaskQueue& queue, StateStore& state, Clock& clock,
-                               std::string on_demand_queue, int priority, int64_t lease_millis)
+                               std::string on_demand_queue, int priority, TaskOrder order,
+                               int64_t lease_millis)
     : queue_(queue),
       state_(state),
       clock_(clock),
       on_demand_queue_(std::move(on_demand_queue)),
       priority_(priority),
+      order_(order),
       lease_millis_(lease_millis) {}
 
-Status MessageSettler::Settle(const QueueMessage& message, const QueueEffect& effect) {
+Status MessageSettler::Settle(const QueueMessage& message, const QueueEffect& effect,
+                              const std::string& job_id) {
   switch (effect.kind) {
     case QueueEffect::kKeep:
       return Status::Ok();
     case QueueEffect::kRelease:
       return queue_.Release(message.receipt, effect.delay_millis);
     case QueueEffect::kHandOver:
-      return HandOverToOnDemand(message);
+      return HandOverToOnDemand(message, job_id);
     case QueueEffect::kDelete:
       return DeleteLater(message.receipt);
     case QueueEffect::kDeadLetter:
@@ -35,8 +40,9 @@ Status MessageSettler::DeleteLater(const std::string& receipt) {
   return pending_deletes_.size() >= kDeleteBatch || old ? Flush() : Status::Ok();
 }
 
-Status MessageSettler::HandOverToOnDemand(const QueueMessage& message) {
-  SB_RETURN_IF_ERROR(queue_.Send(on_demand_queue_, message.body, priority_, 0).status());
+Status MessageSettler::HandOverToOnDemand(const QueueMessage& message, const std::string& job_id) {
+  SB_ASSIGN_OR_RETURN(int priority, JobQueuePriority(state_, job_id, priority_, order_));
+  SB_RETURN_IF_ERROR(queue_.Send(on_demand_queue_, message.body, priority, 0).status());
   return DeleteLater(message.receipt);
 }
 

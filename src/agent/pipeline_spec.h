@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/task_machine.h"
+#include "core/task_order.h"
 
 namespace spotbatch {
 
@@ -16,7 +17,8 @@ struct PipelineSpec {
   int64_t timeout_millis = 3600 * 1000;
   RetryPolicy retry;
   std::string queue = "tasks";
-  int priority = 0;
+  int priority = 0;  // a pipeline of higher priority goes first (core/task_order.h)
+  TaskOrder order = TaskOrder::kFifo;  // within the pipeline: oldest first, or largest input
   std::string config_dir;  // the {config_dir} placeholder: scripts shipped beside the config
 };
 

@@ -5,12 +5,13 @@
 namespace spotbatch {
 
 QueueWorkSource::QueueWorkSource(StateStore& state, TaskQueue& queue, std::string queue_name,
-                                 Clock& clock, int64_t deadline_unix_millis)
+                                 Clock& clock, int64_t deadline_unix_millis, TaskOrder order)
     : state_(state),
       queue_(queue),
       on_demand_queue_(OnDemandQueue(queue_name)),
       clock_(clock),
-      deadline_unix_millis_(deadline_unix_millis) {}
+      deadline_unix_millis_(deadline_unix_millis),
+      order_(order) {}
 
 Result<WorkSnapshot> QueueWorkSource::Work() {
   SB_ASSIGN_OR_RETURN(TaskCounts counts, state_.CountTasks());
@@ -36,6 +37,7 @@ Result<WorkSnapshot> QueueWorkSource::Work() {
   if (done > 0)
     w.mean_done_task_seconds = running_task_millis_ / 1000.0 / static_cast<double>(done);
   w.deadline_unix_millis = deadline_unix_millis_;
+  w.longest_first = order_ == TaskOrder::kLargestFirst;
   w.remaining_hours = w.left * w.mean_done_task_seconds / 3600.0;
   last_ = w;
   return w;

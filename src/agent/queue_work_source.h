@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/fleet_manager.h"
+#include "core/task_order.h"
 #include "spotbatch/clock.h"
 #include "spotbatch/state_store.h"
 #include "spotbatch/task_queue.h"
@@ -21,9 +22,10 @@ namespace spotbatch {
 class QueueWorkSource final : public WorkSource {
  public:
   // `queue`: the pipeline's queue (its on-demand queue is read too). `deadline_unix_millis`:
-  // of `clock`; 0 for none. All must outlive the source.
+  // of `clock`; 0 for none. `order`: the pipeline's (WorkSnapshot::longest_first). All must
+  // outlive the source.
   QueueWorkSource(StateStore& state, TaskQueue& queue, std::string queue_name, Clock& clock,
-                  int64_t deadline_unix_millis);
+                  int64_t deadline_unix_millis, TaskOrder order = TaskOrder::kFifo);
 
   // kUnavailable (or the store's code) when a count cannot be read; the estimate is kept.
   Result<WorkSnapshot> Work() override;
@@ -36,6 +38,7 @@ class QueueWorkSource final : public WorkSource {
   const std::string on_demand_queue_;
   Clock& clock_;
   const int64_t deadline_unix_millis_;
+  const TaskOrder order_;
   bool first_ = true;
   int64_t finished_at_first_ = 0;
   int64_t last_millis_ = 0;

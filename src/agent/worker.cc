@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 
 struct Worker::Lease {
   QueueMessage message;
+  std::string job_id;    // of the message's task, once read: a hand-over needs it
   bool settled = false;  // deleted or released: the receipt must not be used again
 };
 
@@ -40,7 +41,7 @@ Worker::Worker(PipelineSpec pipeline, WorkerOptions options, ObjectStore& store,
       supervised_(clock),
       checkpoints_(store, options_.work_dir + "/checkpoint"),
       settler_(queue, state, clock, OnDemandQueue(pipeline_.queue), pipeline_.priority,
-               options_.lease_millis) {
+               pipeline_.order, options_.lease_millis) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
@@ -174,7 +175,7 @@ Status Worker::Commit(TaskRecord& task, const TaskEvent& event, QueueEffect* eff
 
 Status Worker::Settle(Lease& lease, const QueueEffect& effect) {
   lease.settled = effect.kind != QueueEffect::kKeep;
-  return settler_.Settle(lease.message, effect);
+  return settler_.Settle(lease.message, effect, lease.job_id);
 }
 
 Status Worker::Handle(Lease& lease) {
@@ -186,6 +187,7 @@ Status Worker::Handle(Lease& lease) {
       lease.settled = true;  // a message for no task: nothing will ever need it
       return settler_.DeleteLater(receipt);
     }
+    lease.job_id = task->job_id;
     const Delivery d =
         DecideDelivery(*task, clock_.NowUnixMillis(), options_.on_spot, pipeline_.retry);
     switch (d.action) {
@@ -199,7 +201,7 @@ Status Worker::Handle(Lease& lease) {
         return settler_.DeleteLater(receipt);
       case DeliveryAction::kHandOver:
         lease.settled = true;
-        return settler_.HandOverToOnDemand(lease.message);
+        return settler_.HandOverToOnDemand(lease.message, lease.job_id);
       case DeliveryAction::kDelay:
         lease.settled = true;
         return queue_.Release(receipt, d.delay_millis);

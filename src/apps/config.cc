@@ -17,6 +17,7 @@
 #include "core/command_template.h"
 #include "core/object_key.h"
 #include "core/on_demand_prices.h"
+#include "core/task_order.h"
 #include "sim/scenario.h"
 
 namespace spotbatch {
@@ -119,6 +120,18 @@ class Parser {
     if (node == nullptr) return Status::Ok();
     if (!node->is_boolean()) return Error(node, section + "." + key, "must be true or false");
     *out = node->as_boolean()->get();
+    return Status::Ok();
+  }
+
+  // `order` = "fifo" | "largest_first" (core/task_order.h).
+  Status Order(const toml::table* t, const std::string& section, TaskOrder* out) const {
+    std::string name = TaskOrderName(*out);
+    SB_RETURN_IF_ERROR(String(t, section, "order", &name));
+    const std::optional<TaskOrder> order = ParseTaskOrder(name);
+    if (!order) {
+      return Error(t->get("order"), section + ".order", "must be \"fifo\" or \"largest_first\"");
+    }
+    *out = *order;
     return Status::Ok();
   }
 
@@ -318,12 +331,12 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
 // [pipeline]: what runs on each input.
 Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config* c) {
   const toml::table* pipeline = &pipeline_table;
-  SB_RETURN_IF_ERROR(
-      p.OnlyKnown(pipeline_table, "pipeline",
-                  {"input", "output", "command", "timeout_seconds", "max_attempts",
-                   "max_interruptions", "max_lost_attempts", "max_releases",
-                   "retry_backoff_seconds", "retry_backoff_max_seconds", "priority", "queue",
-                   "watch_interval_seconds", "on_demand_after_interruptions", "deadline_hours"}));
+  SB_RETURN_IF_ERROR(p.OnlyKnown(
+      pipeline_table, "pipeline",
+      {"input", "output", "command", "timeout_seconds", "max_attempts", "max_interruptions",
+       "max_lost_attempts", "max_releases", "retry_backoff_seconds", "retry_backoff_max_seconds",
+       "priority", "queue", "watch_interval_seconds", "on_demand_after_interruptions",
+       "deadline_hours", "order"}));
   PipelineSpec& ps = c->pipeline;
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "input", &ps.input_prefix));
   SB_RETURN_IF_ERROR(p.Prefix(pipeline, "pipeline", "output", &ps.output_prefix));
@@ -371,7 +384,9 @@ Status ParsePipeline(const Parser& p, const toml::table& pipeline_table, Config*
       p.Int(pipeline, "pipeline", "max_releases", -1, 1000000, &ps.retry.max_releases));
   SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "on_demand_after_interruptions", -1, 1000000,
                            &ps.retry.on_demand_after_interruptions));
-  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -1000000, 1000000, &ps.priority));
+  SB_RETURN_IF_ERROR(p.Int(pipeline, "pipeline", "priority", -kMaxPipelinePriority,
+                           kMaxPipelinePriority, &ps.priority));
+  SB_RETURN_IF_ERROR(p.Order(pipeline, "pipeline", &ps.order));
   SB_RETURN_IF_ERROR(p.String(pipeline, "pipeline", "queue", &ps.queue));
   if (ps.queue.empty()) return p.Error(pipeline->get("queue"), "pipeline.queue", "is empty");
   SB_RETURN_IF_ERROR(
@@ -437,10 +452,10 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
   SB_ASSIGN_OR_RETURN(const toml::table* work, p.Table(*sim, "workload"));
   WorkloadKind kind = WorkloadKind::kDeadlineJob;
   if (work != nullptr) {
-    SB_RETURN_IF_ERROR(
-        p.OnlyKnown(*work, "simulate.workload",
-                    {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours",
-                     "tasks", "task_hours", "task_hours_cv", "instances", "task_seconds"}));
+    SB_RETURN_IF_ERROR(p.OnlyKnown(
+        *work, "simulate.workload",
+        {"kind", "job_hours", "deadline_hours", "changeover_hours", "checkpoint_hours", "tasks",
+         "task_hours", "task_hours_cv", "instances", "task_seconds", "order", "prediction_cv"}));
     SB_RETURN_IF_ERROR(p.String(work, "simulate.workload", "kind", &s.kind));
     if (s.kind != "deadline-job" && s.kind != "bag-of-tasks") {
       return p.Error(work->get("kind"), "simulate.workload.kind",
@@ -451,8 +466,8 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
     const std::vector<const char*> other =
         kind == WorkloadKind::kBagOfTasks
             ? std::vector<const char*>{"job_hours"}
-            : std::vector<const char*>{"tasks", "task_hours", "task_hours_cv", "instances",
-                                       "task_seconds"};
+            : std::vector<const char*>{"tasks",        "task_hours", "task_hours_cv", "instances",
+                                       "task_seconds", "order",      "prediction_cv"};
     for (const char* key : other) {
       if (const toml::node* n = work->get(key)) {
         return p.Error(n, std::string("simulate.workload.") + key, "is not a key of a " + s.kind);
@@ -471,6 +486,14 @@ Status ParseSimulate(const Parser& p, const toml::table& root, Config* c) {
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours", 0.0003, &s.task_hours));
     SB_RETURN_IF_ERROR(p.Seconds(work, "simulate.workload", "task_hours_cv", 0, &s.task_hours_cv));
     SB_RETURN_IF_ERROR(ParseTaskSeconds(p, *work, &s));
+    SB_RETURN_IF_ERROR(p.Order(work, "simulate.workload", &s.order));
+    SB_RETURN_IF_ERROR(
+        p.Seconds(work, "simulate.workload", "prediction_cv", 0, &s.prediction_cv, "cv"));
+    const toml::node* cv = work->get("prediction_cv");
+    if (cv != nullptr && s.order != TaskOrder::kLargestFirst) {
+      return p.Error(cv, "simulate.workload.prediction_cv",
+                     "needs order = \"largest_first\" (predictions only order the tasks)");
+    }
   }
   const toml::node* deadline = work ? work->get("deadline_hours") : nullptr;
   if (kind == WorkloadKind::kDeadlineJob && s.deadline_hours < s.job_hours + s.changeover_hours) {

@@ -11,6 +11,7 @@
 #include "core/backlog_scaling.h"
 #include "core/capacity_trace.h"
 #include "core/market.h"
+#include "core/task_order.h"
 #include "spotbatch/status.h"
 
 namespace spotbatch {
@@ -53,6 +54,10 @@ struct SimulateConfig {
   int instances = 10;           // the fleet's size
   // bag-of-tasks: every task's duration, when given (then tasks and task_hours follow)
   std::vector<double> task_seconds;
+  // bag-of-tasks: the order tasks start in, and under largest_first the coefficient of
+  // variation of the error of each predicted length (0: known exactly; Scenario).
+  TaskOrder order = TaskOrder::kFifo;
+  double prediction_cv = 0;
 };
 
 struct Config {

@@ -72,7 +72,8 @@ ManagedFleet::ManagedFleet(const Config& config, const std::string& self_exe, St
       work_(state, queue, config.pipeline.queue, fleet_.clock(),
             config.deadline_hours > 0 ? fleet_.clock().NowUnixMillis() +
                                             static_cast<int64_t>(config.deadline_hours * 3.6e6)
-                                      : 0),
+                                      : 0,
+            config.pipeline.order),
       manager_(std::make_unique<FleetManager>(fleet_, fleet_, *policy_, work_, fleet_.clock(),
                                               kWorkerStartSeconds * config.time_scale)) {}
 

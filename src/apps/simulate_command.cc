@@ -55,6 +55,8 @@ Scenario ScenarioOf(const Config& config) {
   s.task_hours = sc.task_hours;
   s.task_hours_cv = sc.task_hours_cv;
   for (double seconds : sc.task_seconds) s.given_task_hours.push_back(seconds / 3600);
+  s.work.order = sc.order;
+  s.prediction_cv = sc.prediction_cv;
   s.instances = sc.instances;
   s.scaling = config.scaling;
   s.start_at_offset = sc.start_at_offset;
@@ -162,7 +164,9 @@ int SimulateCommand(const Config& config, bool json, const std::string& svg_dir)
       workload.update({{"tasks", sc.tasks},
                        {"task_hours", sc.task_hours},
                        {"task_hours_cv", sc.task_hours_cv},
-                       {"instances", sc.instances}});
+                       {"instances", sc.instances},
+                       {"order", TaskOrderName(sc.order)}});
+      if (sc.order == TaskOrder::kLargestFirst) workload["prediction_cv"] = sc.prediction_cv;
     }
     nlohmann::json out = {{"runs", s.runs},
                           {"seed", s.seed},
@@ -201,6 +205,9 @@ int SimulateCommand(const Config& config, bool json, const std::string& svg_dir)
       std::printf("%.4g h deadline", sc.deadline_hours);
     } else {
       std::printf("no deadline");
+    }
+    if (sc.order == TaskOrder::kLargestFirst) {
+      std::printf(", longest predicted first (prediction cv %.3g)", sc.prediction_cv);
     }
   }
   std::printf(", %.4g h changeover; %zu pools; means of %d runs (seed %llu)\n\n",

@@ -63,7 +63,8 @@ class DeadlinePacer {
   // `fleet`; 0 without a deadline.
   int OnDemand(const Observation& o, int spot, int fleet);
   // Two changeovers and the tail: the longest of four times the tasks left to expect (at
-  // least two mean tasks).
+  // least two mean tasks); with the longest tasks started first, two mean tasks of those
+  // left.
   double MarginHours(const Observation& o);
   bool committed() const { return committed_; }
 

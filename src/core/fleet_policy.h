@@ -54,6 +54,9 @@ struct WorkView {
   int tasks_queued = 0;             // waiting for an instance
   int tasks_on_demand_only = 0;     // of those, tasks that may no longer run on spot
   double mean_done_task_hours = 0;  // of the tasks finished so far; 0 before the first
+  // The queue starts the tasks predicted longest first (pipeline.order = "largest_first"):
+  // the finished ones are the longest, the ones left the shortest.
+  bool longest_first = false;
 };
 
 struct Observation {

@@ -87,6 +87,17 @@ std::vector<double> TaskHours(const Scenario& s, int run) {
   return out;
 }
 
+std::vector<double> PredictedHours(const Scenario& s, int run, const std::vector<double>& hours) {
+  std::vector<double> out = hours;
+  if (s.prediction_cv <= 0) return out;
+  // Its own stream: the same tasks whatever the error, the same error for every policy.
+  std::mt19937_64 rng(s.seed * 1'000'003 + static_cast<uint64_t>(run) + 0x9e3779b97f4a7c15);
+  const double sigma2 = std::log(1 + s.prediction_cv * s.prediction_cv);
+  std::lognormal_distribution<double> error(-sigma2 / 2, std::sqrt(sigma2));
+  for (double& h : out) h *= error(rng);
+  return out;
+}
+
 std::vector<int64_t> StartOffsets(const Scenario& s) {
   if (s.start_at_offset) return std::vector<int64_t>(static_cast<size_t>(std::max(1, s.runs)), 0);
   int64_t span = 0;  // the shortest trace, of capacity or price: every run sees real data
@@ -122,7 +133,9 @@ namespace {
 
 Workload WorkOfRun(const Scenario& s, int run) {
   Workload w = s.work;
-  if (s.kind == WorkloadKind::kBagOfTasks) w.task_hours = TaskHours(s, run);
+  if (s.kind != WorkloadKind::kBagOfTasks) return w;
+  w.task_hours = TaskHours(s, run);
+  if (w.order == TaskOrder::kLargestFirst) w.predicted_hours = PredictedHours(s, run, w.task_hours);
   return w;
 }
 

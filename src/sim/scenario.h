@@ -40,6 +40,11 @@ struct Scenario {
   // A bag of tasks given task by task (hours each): every run has exactly these, in this
   // order, and `tasks`, `task_hours` and `task_hours_cv` are not used.
   std::vector<double> given_task_hours;
+  // A bag of tasks: the order tasks start in (work.order), and under kLargestFirst how well
+  // their lengths are known ahead: each predicted length is the true one times a lognormal
+  // error of mean 1 and coefficient of variation `prediction_cv` (0: exact), drawn per run
+  // from the seed apart from the lengths themselves (work.predicted_hours is filled per run).
+  double prediction_cv = 0;
   int instances = 1;
   // "autoscale"'s options; its max_instances is at most `instances`.
   ScalingOptions scaling;
@@ -55,6 +60,8 @@ struct Scenario {
 
 // The task durations of run `run` of a bag-of-tasks scenario.
 std::vector<double> TaskHours(const Scenario& s, int run);
+// What the dispatcher predicts of `hours` (TaskHours of run `run`) under s.prediction_cv.
+std::vector<double> PredictedHours(const Scenario& s, int run, const std::vector<double>& hours);
 
 struct PolicySummary {
   std::string policy;

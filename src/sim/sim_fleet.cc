@@ -39,6 +39,12 @@ SimFleet::SimFleet(const std::vector<MarketPool>& pools, const Workload& work,
     total_millis_ += h * kMillisPerHour;
     waiting_.push_back(static_cast<int>(tasks_.size()) - 1);
   }
+  if (work_.order == TaskOrder::kLargestFirst) {
+    const std::vector<double>& predicted =
+        work_.predicted_hours.empty() ? work_.task_hours : work_.predicted_hours;
+    std::stable_sort(waiting_.begin(), waiting_.end(),
+                     [&](int a, int b) { return predicted[a] > predicted[b]; });
+  }
   unfinished_ = static_cast<int>(tasks_.size());
   remaining_millis_ = total_millis_;
   alive_.assign(pools_.size(), 0);
@@ -323,6 +329,7 @@ Result<WorkSnapshot> SimFleet::Work() {
   w.remaining_hours = std::max(0.0, left / kMillisPerHour);
   w.total_hours = total_millis_ / kMillisPerHour;
   w.mean_task_seconds = tasks_.empty() ? 0 : total_millis_ / 1000 / tasks_.size();
+  w.longest_first = work_.order == TaskOrder::kLargestFirst;
   return w;
 }
 

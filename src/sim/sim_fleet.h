@@ -10,7 +10,7 @@
 //   - when a pool's trace falls below what runs there, the newest instances get a notice and
 //     are reclaimed `notice_millis` later; a noticed instance keeps working until then;
 //   - a new instance works only after the changeover; an instance holding no task takes the
-//     next waiting one (an interrupted task goes first);
+//     next waiting one (an interrupted task goes first; the others in the workload's order);
 //   - progress survives an interruption, or only up to the last multiple of checkpoint_hours.
 // Not thread-safe: the loop, the manager and the tests call it from one thread.
 #pragma once
@@ -26,6 +26,7 @@
 
 #include "agent/fleet_manager.h"
 #include "core/market.h"
+#include "core/task_order.h"
 #include "spotbatch/clock.h"
 #include "spotbatch/fleet.h"
 #include "spotbatch/market.h"
@@ -41,6 +42,13 @@ struct Workload {
   // goes); otherwise checkpoints every this many hours of a task's work, and an interrupted
   // task resumes from its last one.
   double checkpoint_hours = 0;
+  // The order waiting tasks start in: as listed, or under kLargestFirst the longest predicted
+  // first (ties as listed), as a live queue under [pipeline] order = "largest_first" starts
+  // the largest inputs first. An interrupted task goes first either way.
+  TaskOrder order = TaskOrder::kFifo;
+  // What the dispatcher knows of each task's length ahead (hours; e.g. from its input's
+  // size): one per task, or empty for the true lengths. Only the order uses it.
+  std::vector<double> predicted_hours;
 };
 
 struct SimFleetOptions {
@@ -81,7 +89,8 @@ struct SimAttempt {
 class SimFleet final : public Fleet, public Market, public WorkSource {
  public:
   // Everything must outlive the fleet. The clock's time now is the start of the run. Tasks of
-  // `work` must be positive (Simulate checks); a fleet without tasks is for tests (Assign).
+  // `work` must be positive and predicted_hours empty or one per task (Simulate checks); a
+  // fleet without tasks is for tests (Assign).
   SimFleet(const std::vector<MarketPool>& pools, const Workload& work,
            const SimFleetOptions& options, Clock& clock);
 

@@ -23,6 +23,9 @@ Status CheckInput(const std::vector<MarketPool>& pools, const Workload& work) {
       return InvalidArgument("simulate: task hours must be positive");
     }
   }
+  if (!work.predicted_hours.empty() && work.predicted_hours.size() != work.task_hours.size()) {
+    return InvalidArgument("simulate: a predicted length for every task, or none");
+  }
   return Status::Ok();
 }
 

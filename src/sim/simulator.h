@@ -56,8 +56,8 @@ struct SimResult {
   std::vector<InstanceSpan> timeline;  // with SimOptions::record_timeline
 };
 
-// kInvalidArgument for an empty workload, a task that is not positive, no pools, or a policy
-// action naming no pool.
+// kInvalidArgument for an empty workload, a task that is not positive, predicted lengths not
+// one per task, no pools, or a policy action naming no pool.
 Result<SimResult> Simulate(const std::vector<MarketPool>& pools, const Workload& work,
                            FleetPolicy& policy, const SimOptions& options);
 

@@ -79,6 +79,39 @@ TEST_F(IngestTest, JobCreatedButNeverEnqueuedIsEnqueuedAtReconcile) {
   EXPECT_TRUE(state_->ListUnenqueuedTasks()->empty());
 }
 
+// The SQLite queue and a real worker: under largest_first the largest inputs start first,
+// inputs of one size rank in the order they came.
+TEST_F(IngestTest, LargestFirstStartsTheLargestInputsFirst) {
+  pipeline_.order = TaskOrder::kLargestFirst;
+  const std::string log = dir_ / "started.log";
+  pipeline_.command = {"sh", "-c", "echo \"$1\" >> \"$2\"", "_", "{name}", log};
+  // Listed (and ingested) in key order: a fifo queue would start them a, b, c, d.
+  for (const auto& [name, size] : {std::pair{"a", 10}, std::pair{"b", 100'000},
+                                   std::pair{"c", 1'000}, std::pair{"d", 100'000}}) {
+    ASSERT_TRUE(store_->Put(std::string("in/") + name, std::string(size, 'x')).ok());
+  }
+  ASSERT_TRUE(NewIngest().Reconcile().ok());
+  auto worker = NewWorker();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(*worker->RunOnce());
+  EXPECT_FALSE(*worker->RunOnce()) << "every task ran once";
+  EXPECT_EQ(testing::ReadFile(log), "b\nd\nc\na\n");
+}
+
+// A task whose message a crash left unsent gets its size rank when it is sent at last.
+TEST_F(IngestTest, EnqueuePendingGivesTheSizeRankToo) {
+  pipeline_.order = TaskOrder::kLargestFirst;
+  AddInput("small", "x");
+  TaskRecord t;
+  t.id = "big-0";
+  t.job_id = "big";
+  t.input_key = "in/big";
+  ASSERT_TRUE(state_->CreateJob({"big", "in/big", "e", 1 << 30, 1}, {t}).ok());
+  ASSERT_TRUE(NewIngest().EnqueuePending().ok());
+  auto first = queue_->Lease(pipeline_.queue, 1'000);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->body, "big-0") << "sent later, but larger";
+}
+
 TEST_F(IngestTest, ConcurrentIngestersCreateEachJobOnce) {
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(store_->Put("in/" + std::to_string(i), "x").ok());
   // Two processes' worth of connections to one database.

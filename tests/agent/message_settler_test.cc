@@ -43,16 +43,16 @@ class MessageSettlerTest : public ::testing::Test {
   std::vector<std::string> calls_;
   FaultyTaskQueue queue_{base_queue_, faults_};
   FaultyStateStore state_{base_state_, faults_};
-  MessageSettler settler_{queue_, state_, clock_, "tasks-on-demand", 0, kLease};
+  MessageSettler settler_{queue_, state_, clock_, "tasks-on-demand", 0, TaskOrder::kFifo, kLease};
 };
 
 TEST_F(MessageSettlerTest, DeletesWaitForAFullBatchAndGoInOneCall) {
   for (size_t i = 0; i + 1 < MessageSettler::kDeleteBatch; ++i) {
-    ASSERT_TRUE(settler_.Settle(Leased(), {QueueEffect::kDelete}).ok());
+    ASSERT_TRUE(settler_.Settle(Leased(), {QueueEffect::kDelete}, "j").ok());
   }
   EXPECT_EQ(Count("DeleteBatch"), 0);
   EXPECT_EQ(Depth().in_flight, static_cast<int64_t>(MessageSettler::kDeleteBatch - 1));
-  ASSERT_TRUE(settler_.Settle(Leased(), {QueueEffect::kDelete}).ok());
+  ASSERT_TRUE(settler_.Settle(Leased(), {QueueEffect::kDelete}, "j").ok());
   EXPECT_EQ(Count("DeleteBatch"), 1);
   EXPECT_EQ(Depth().in_flight, 0);
   EXPECT_EQ(settler_.pending_deletes(), 0u);
@@ -110,24 +110,54 @@ TEST_F(MessageSettlerTest, EachEffectReachesTheQueue) {
     return m.ok() && m->has_value() ? **m : QueueMessage{};
   };
   // Kept: still leased.
-  ASSERT_TRUE(settler_.Settle(Leased("a"), {QueueEffect::kKeep}).ok());
+  ASSERT_TRUE(settler_.Settle(Leased("a"), {QueueEffect::kKeep}, "j").ok());
   EXPECT_EQ(Depth().in_flight, 1);
   clock_.Advance(kLease);  // its lease ends: "a" is deliverable again
   // Released after a delay.
-  ASSERT_TRUE(settler_.Settle(lease("tasks"), {QueueEffect::kRelease, 500}).ok());
+  ASSERT_TRUE(settler_.Settle(lease("tasks"), {QueueEffect::kRelease, 500}, "j").ok());
   EXPECT_EQ(Depth().delayed, 1);
   clock_.Advance(500);
   // Handed over: a copy in the on-demand queue at once, the original deleted with the batch.
-  ASSERT_TRUE(settler_.Settle(lease("tasks"), {QueueEffect::kHandOver}).ok());
+  ASSERT_TRUE(settler_.Settle(lease("tasks"), {QueueEffect::kHandOver}, "j").ok());
   EXPECT_EQ(Depth("tasks-on-demand").visible, 1);
   ASSERT_TRUE(settler_.Flush().ok());
   EXPECT_EQ(Depth().in_flight, 0);
   EXPECT_EQ(lease("tasks-on-demand").body, "a");
   // Dead-lettered.
   ASSERT_TRUE(base_queue_.Configure("tasks", {.dead_letter_queue = "tasks-dlq"}).ok());
-  ASSERT_TRUE(settler_.Settle(Leased("b"), {QueueEffect::kDeadLetter}).ok());
+  ASSERT_TRUE(settler_.Settle(Leased("b"), {QueueEffect::kDeadLetter}, "j").ok());
   EXPECT_EQ(Depth("tasks-dlq").visible, 1);
   EXPECT_EQ(Depth().visible + Depth().in_flight + Depth().delayed, 0);
+}
+
+// Regression: a hand-over sent every task with the pipeline's priority alone, so under
+// largest_first a large task handed over queued behind the small ones there before it.
+TEST_F(MessageSettlerTest, AHandOverKeepsTheTasksSizeRank) {
+  MessageSettler largest_first{
+      queue_, state_, clock_, "tasks-on-demand", 2, TaskOrder::kLargestFirst, kLease};
+  for (const auto& [job, size] : {std::pair{"small", 10}, std::pair{"large", 1 << 20}}) {
+    TaskRecord t;
+    t.id = std::string(job) + "-0";
+    t.job_id = job;
+    ASSERT_TRUE(
+        base_state_.CreateJob({job, "in/" + std::string(job), "e", uint64_t(size), 1}, {t}).ok());
+  }
+  // The small one is handed over first, the large one later: the large one goes first.
+  ASSERT_TRUE(largest_first.HandOverToOnDemand(Leased("small-0"), "small").ok());
+  ASSERT_TRUE(largest_first.HandOverToOnDemand(Leased("large-0"), "large").ok());
+  auto first = base_queue_.Lease("tasks-on-demand", kLease);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->body, "large-0");
+  // No job to read: the hand-over fails and leaves the message leased, to come back.
+  EXPECT_EQ(largest_first.HandOverToOnDemand(Leased("gone-0"), "gone").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(Depth("tasks-on-demand").visible, 1);
+}
+
+TEST_F(MessageSettlerTest, AFifoHandOverReadsNoJob) {
+  ASSERT_TRUE(settler_.HandOverToOnDemand(Leased("t"), "no-such-job").ok());
+  EXPECT_EQ(Count("GetJob"), 0);
+  EXPECT_EQ(Depth("tasks-on-demand").visible, 1);
 }
 
 }  // namespace

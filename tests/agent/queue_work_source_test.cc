@@ -48,6 +48,9 @@ TEST_F(QueueWorkSourceTest, CountsQueuedRunningAndTheOnDemandBacklog) {
   EXPECT_EQ(w->on_demand_only, 1);
   EXPECT_EQ(w->deadline_unix_millis, 12345);
   EXPECT_EQ(w->mean_done_task_seconds, 0) << "nothing finished yet";
+  EXPECT_FALSE(w->longest_first);
+  QueueWorkSource largest_first(state_, queue_, "tasks", clock_, 0, TaskOrder::kLargestFirst);
+  EXPECT_TRUE(largest_first.Work()->longest_first) << "the policy's margin depends on it";
 }
 
 TEST_F(QueueWorkSourceTest, MeasuresTheMeanTaskTimeByLittlesLaw) {

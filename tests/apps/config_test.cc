@@ -127,6 +127,20 @@ TEST_F(ConfigTest, OutOfRangeAndBadPrefixes) {
               "pipeline.output");
 }
 
+TEST_F(ConfigTest, PipelineOrder) {
+  auto c = Load(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pipeline.order, TaskOrder::kFifo) << "the default: oldest first";
+  c = Load(std::string(kMinimal) + "order = \"largest_first\"\npriority = 5\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pipeline.order, TaskOrder::kLargestFirst);
+  EXPECT_EQ(c->pipeline.priority, 5);
+  EXPECT_EQ(Load(std::string(kMinimal) + "order = \"fifo\"\n")->pipeline.order, TaskOrder::kFifo);
+  ExpectError(std::string(kMinimal) + "order = \"largest\"\n", 3, "pipeline.order");
+  ExpectError(std::string(kMinimal) + "order = 1\n", 3, "pipeline.order");
+  ExpectError(std::string(kMinimal) + "priority = 1000001\n", 3, "pipeline.priority");
+}
+
 TEST_F(ConfigTest, StateDurability) {
   EXPECT_TRUE(Load(kMinimal)->state_fsync_every_commit);
   auto c = Load(std::string("[state]\ndurability = \"process-crash\"\n") + kMinimal);
@@ -216,10 +230,8 @@ TEST_F(ConfigTest, ScalingKeyErrorsNameFileLineAndKey) {
   ExpectError(head + "max_instances = 2\non_demand_base = 3\n" + kOnePool, 5,
               "fleet.on_demand_base: must be at most fleet.max_instances (2)");
   ExpectError(head + "max_instances = 0\n" + kOnePool, 4, "fleet.max_instances");
-  ExpectError(head + "latency_target_seconds = 0\n" + kOnePool, 4,
-              "fleet.latency_target_seconds");
-  ExpectError(head + "scale_in_grace_seconds = -5\n" + kOnePool, 4,
-              "fleet.scale_in_grace_seconds");
+  ExpectError(head + "latency_target_seconds = 0\n" + kOnePool, 4, "fleet.latency_target_seconds");
+  ExpectError(head + "scale_in_grace_seconds = -5\n" + kOnePool, 4, "fleet.scale_in_grace_seconds");
   ExpectError(head + "on_demand_step = 0\n" + kOnePool, 4, "fleet.on_demand_step");
   ExpectError(head + "replace_on_rebalance = \"yes\"\n" + kOnePool, 4,
               "fleet.replace_on_rebalance");
@@ -253,8 +265,8 @@ TEST_F(ConfigTest, RealTraceLoadsAsBinaryCapacity) {
   EXPECT_EQ(c->pools[0].capacity.gap_millis, 195'000);
 }
 
-// The pool example of the design document, word for word but for the trace's path (the project's data/):
-// one spot pool, no on-demand price and no on-demand pool.
+// The pool example of the design document, word for word but for the trace's path (the project's
+// data/): one spot pool, no on-demand price and no on-demand pool.
 std::string DesignPoolExample() {
   return std::string(R"([store]
 path = "data"
@@ -478,6 +490,26 @@ instances = 2
   EXPECT_EQ(c->simulate.task_seconds, (std::vector<double>{60, 90.5, 3600}));
   EXPECT_EQ(c->simulate.tasks, 3);
   EXPECT_DOUBLE_EQ(c->simulate.task_hours, (60 + 90.5 + 3600) / 3600 / 3);
+}
+
+TEST_F(ConfigTest, SimulateLargestFirst) {
+  const std::string bag = std::string(kSimPools) + "[simulate.workload]\nkind = \"bag-of-tasks\"\n";
+  auto c = LoadMarket(bag + "order = \"largest_first\"\nprediction_cv = 0.3\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->simulate.order, TaskOrder::kLargestFirst);
+  EXPECT_DOUBLE_EQ(c->simulate.prediction_cv, 0.3);
+  c = LoadMarket(bag);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->simulate.order, TaskOrder::kFifo);
+  EXPECT_EQ(c->simulate.prediction_cv, 0);
+  constexpr ConfigUse kMarket = ConfigUse::kMarket;
+  ExpectError(bag + "order = \"longest_first\"\n", 12, "simulate.workload.order", kMarket);
+  ExpectError(bag + "order = \"largest_first\"\nprediction_cv = -1\n", 13,
+              "simulate.workload.prediction_cv", kMarket);
+  // A prediction orders nothing under fifo: a mistake, not a setting to ignore.
+  ExpectError(bag + "prediction_cv = 0.3\n", 12, "simulate.workload.prediction_cv", kMarket);
+  ExpectError(std::string(kSimPools) + "[simulate.workload]\norder = \"largest_first\"\n", 11,
+              "simulate.workload.order", kMarket);  // a deadline job is one task
 }
 
 TEST_F(ConfigTest, SimulateGivenTasksErrorsNameLineAndKey) {

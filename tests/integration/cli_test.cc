@@ -62,6 +62,31 @@ TEST_F(CliTest, InputsCopiedIntoFolderDirectlyArePickedUpAtNextRun) {
   EXPECT_EQ(Jobs().size(), 3u);
 }
 
+// [pipeline] order: one worker starts the inputs oldest first by default (in key order, as
+// `run` finds them), and the largest first under largest_first.
+TEST_F(CliTest, OrderLargestFirstStartsTheLargestInputsFirst) {
+  const std::string log = dir_ / "started.log";
+  const std::string command =
+      R"(["sh", "-c", "echo \"$1\" >> \"$2\"", "_", "{name}", ")" + log + R"("])";
+  WriteConfig(command, 1);
+  auto put = [&](const std::vector<std::pair<std::string, size_t>>& inputs) {
+    for (const auto& [name, size] : inputs) {
+      testing::WriteFile(dir_ / ("data/in/" + name), std::string(size, 'x'));
+    }
+  };
+  put({{"a", 10}, {"b", 65'536}, {"c", 1'024}});
+  EXPECT_EQ(Json({"run"})["succeeded"], 3);
+  EXPECT_EQ(testing::ReadFile(log), "a\nb\nc\n");
+  WriteConfig(command, 1, "order = \"largest_first\"\n");
+  put({{"d", 10}, {"e", 65'536}, {"f", 1'024}});
+  EXPECT_EQ(Json({"run"})["succeeded"], 3);
+  EXPECT_EQ(testing::ReadFile(log), "a\nb\nc\ne\nf\nd\n");
+  WriteConfig(command, 1, "order = \"biggest\"\n");
+  auto bad = Cli({"run"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("sb.toml:9: pipeline.order"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, BadKeysRefusedWithExit2AndNothingCreated) {
   WriteConfig(testing::kShaCommand, 1);
   testing::WriteFile(dir_ / "f.txt", "x");

@@ -170,6 +170,26 @@ TEST(FleetPolicies, TheDeadlinePacerWorksFromTheCountsAlone) {
   EXPECT_EQ(pacer.OnDemand(o, 0, 11), 11) << "200 tasks of 1 h in 19 usable hours";
 }
 
+// Started longest first, the finished tasks are the long ones: their tail says nothing of the
+// short ones left, which two of their mean cover.
+TEST(FleetPolicies, TheDeadlinePacersMarginUnderLongestFirstIsTwoTasksLeft) {
+  Observation o = Empty({}, 100);
+  o.work.changeover_hours = 0.05;
+  o.work.mean_done_task_hours = 4;
+  o.work.longest_done_task_hours = 19;
+  o.work.remaining_hours = 50;  // 100 tasks of half an hour on average left
+  DeadlinePacer fifo;
+  Observation first = o;
+  first.work.tasks_left = 200;
+  (void)fifo.MarginHours(first);  // 100 of 200 done
+  EXPECT_GT(fifo.MarginHours(o), 19) << "the tail fitted to 19 h among 100 done";
+  o.work.longest_first = true;
+  DeadlinePacer longest_first;
+  EXPECT_NEAR(longest_first.MarginHours(o), 0.1 + 2 * 0.5, 1e-9);
+  o.work.remaining_hours = 0;  // live: the work left is not known
+  EXPECT_NEAR(longest_first.MarginHours(o), 0.1 + 2 * 4, 1e-9) << "the finished mean, larger";
+}
+
 // spotbatch's fleet policy: spot with room replaces the on-demand instances the deadline does
 // not need; busy ones drain, finishing their task.
 // Holding much of the fleet costs a pool only as far as it is likely to go before the work is

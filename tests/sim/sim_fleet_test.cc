@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "common/fake_clock.h"
 #include "contract/fleet_contract.h"
 
@@ -254,6 +256,62 @@ TEST_F(SimFleetTest, AnInterruptionLosesTheWorkSinceTheLastCheckpointAndTheTaskG
   EXPECT_FALSE(f.attempts()[1].interrupted) << "ended by the run, not by the provider";
   ASSERT_EQ(f.timeline().size(), 2u);
   EXPECT_TRUE(f.timeline()[0].reclaimed);
+}
+
+// The task of each attempt, in the order they ended.
+std::vector<int> RunOrder(const std::vector<SimAttempt>& attempts) {
+  std::vector<int> out;
+  for (const SimAttempt& at : attempts) out.push_back(at.task);
+  return out;
+}
+
+// Runs the events until every task has finished (RunTo would wait for the events left then).
+void RunToTheEnd(SimFleet& f, FakeClock& clock) {
+  while (f.unfinished() > 0 && f.NextEventUnixMillis() != std::numeric_limits<int64_t>::max()) {
+    clock.Advance(f.NextEventUnixMillis() - clock.NowUnixMillis());
+    f.ApplyDueEvents();
+    f.Dispatch();
+  }
+}
+
+TEST_F(SimFleetTest, TasksStartInTheWorkloadsOrder) {
+  Workload w;
+  w.task_hours = {1, 2, 3, 4};
+  struct Case {
+    TaskOrder order;
+    std::vector<double> predicted;
+    std::vector<int> expected;
+  };
+  for (const Case& c : {
+           Case{TaskOrder::kFifo, {}, {0, 1, 2, 3}},
+           Case{TaskOrder::kFifo, {4, 3, 2, 1}, {0, 1, 2, 3}},  // predictions order nothing
+           Case{TaskOrder::kLargestFirst, {}, {3, 2, 1, 0}},    // the true lengths
+           Case{TaskOrder::kLargestFirst, {4, 1, 2, 3}, {0, 3, 2, 1}},
+           Case{TaskOrder::kLargestFirst, {2, 2, 1, 2}, {0, 1, 3, 2}},  // ties as listed
+       }) {
+    w.order = c.order;
+    w.predicted_hours = c.predicted;
+    FakeClock clock(start_);
+    Held h({OnDemand(1)}, w, {}, clock);
+    ASSERT_TRUE(h.fleet.Launch("od").ok());
+    RunToTheEnd(h.fleet, clock);
+    EXPECT_EQ(h.fleet.unfinished(), 0);
+    EXPECT_EQ(RunOrder(h.fleet.attempts()), c.expected)
+        << TaskOrderName(c.order) << " with " << c.predicted.size() << " predictions";
+  }
+}
+
+TEST_F(SimFleetTest, UnderLargestFirstAnInterruptedTaskStillGoesFirst) {
+  Workload w;
+  w.task_hours = {1, 5};
+  w.order = TaskOrder::kLargestFirst;
+  Held h({Spot({1, 0}, 1), OnDemand(1)}, w, {}, clock_);
+  ASSERT_TRUE(h.fleet.Launch("spot").ok());  // takes the 5 h task; reclaimed at 1 h 2 min
+  RunTo(h.fleet, kHour + 120'000);
+  ASSERT_TRUE(h.fleet.Launch("od").ok());
+  RunToTheEnd(h.fleet, clock_);
+  EXPECT_EQ(h.fleet.unfinished(), 0);
+  EXPECT_EQ(RunOrder(h.fleet.attempts()), (std::vector<int>{1, 1, 0}));
 }
 
 TEST_F(SimFleetTest, QuotesAndPriceHistoryFollowTheTraces) {

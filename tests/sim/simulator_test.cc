@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/deadline_policies.h"
 #include "core/fleet_policies.h"
 #include "core/omniscient.h"
@@ -357,6 +359,72 @@ TEST(Scenario, OmniscientIsNeverAboveAnyOnlinePolicyRunByRun) {
       EXPECT_LE(bound->cost_usd, r->cost_usd + 1e-9) << name << " from " << start;
     }
   }
+}
+
+// A bag whose one long task is listed last: two instances on demand finish the short ones
+// at 5 h and the long one at 15 h; started first, it ends at 10 h with the short ones.
+Scenario LongTaskLast(TaskOrder order) {
+  Scenario s;
+  s.pools = {OnDemand()};
+  s.pools[0].max_instances = 2;
+  s.kind = WorkloadKind::kBagOfTasks;
+  s.given_task_hours.assign(10, 1);
+  s.given_task_hours.push_back(10);
+  s.work.order = order;
+  s.work.deadline_hours = 12;
+  s.instances = 2;
+  s.policies = {"on-demand"};
+  s.runs = 1;
+  s.start_at_offset = true;
+  return s;
+}
+
+TEST(Scenario, LargestFirstStartsTheLongTaskFirstAndMeetsTheDeadline) {
+  auto fifo = RunScenario(LongTaskLast(TaskOrder::kFifo));
+  auto largest = RunScenario(LongTaskLast(TaskOrder::kLargestFirst));
+  ASSERT_TRUE(fifo.ok() && largest.ok());
+  EXPECT_NEAR((*fifo)[0].finish_hours, 15, 1e-6);
+  EXPECT_EQ((*fifo)[0].deadline_met, 0);
+  EXPECT_NEAR((*largest)[0].finish_hours, 10, 1e-6);
+  EXPECT_EQ((*largest)[0].deadline_met, 1);
+  // A prediction error that leaves the long task the longest predicted changes nothing.
+  Scenario noisy = LongTaskLast(TaskOrder::kLargestFirst);
+  noisy.prediction_cv = 0.3;
+  auto predicted = RunScenario(noisy);
+  ASSERT_TRUE(predicted.ok());
+  EXPECT_NEAR((*predicted)[0].finish_hours, 10, 1e-6);
+}
+
+TEST(Scenario, PredictionsErrByTheirCvAndLeaveTheTasksAlone) {
+  Scenario s;
+  s.kind = WorkloadKind::kBagOfTasks;
+  s.tasks = 20000;
+  s.task_hours = 1;
+  s.task_hours_cv = 1;
+  const std::vector<double> hours = TaskHours(s, 3);
+  EXPECT_EQ(PredictedHours(s, 3, hours), hours) << "cv 0: exact";
+  s.prediction_cv = 0.3;
+  EXPECT_EQ(TaskHours(s, 3), hours) << "the tasks do not depend on the predictions";
+  const std::vector<double> predicted = PredictedHours(s, 3, hours);
+  ASSERT_EQ(predicted.size(), hours.size());
+  EXPECT_EQ(PredictedHours(s, 3, hours), predicted) << "the same for every policy";
+  EXPECT_NE(PredictedHours(s, 4, hours), predicted) << "drawn anew for every run";
+  double sum = 0, sum2 = 0;
+  for (size_t i = 0; i < hours.size(); ++i) {
+    const double ratio = predicted[i] / hours[i];
+    sum += ratio;
+    sum2 += ratio * ratio;
+  }
+  const double mean = sum / hours.size();
+  EXPECT_NEAR(mean, 1, 0.01);
+  EXPECT_NEAR(std::sqrt(sum2 / hours.size() - mean * mean) / mean, 0.3, 0.01);
+}
+
+TEST(Simulator, PredictionsMustBeOnePerTask) {
+  auto od = NewOnDemandPolicy();
+  Workload w = Job(1, 2, 0);
+  w.predicted_hours = {1, 2};
+  EXPECT_EQ(Simulate({OnDemand()}, w, *od, {}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
