@@ -1,7 +1,7 @@
-// The bills of past runs: each `run` (and `up`, as it goes) stores the bill of its fleet in
-// the object store under _spotbatch/bills/RUN.json, and `spotbatch cost` and `status --json`
-// add them up. Amounts are summed in whole nano-dollars, so the jobs' costs plus idle time
-// still equal the total exactly across runs.
+// The bills of past runs: each `run` and `up` stores the bill of its fleet, as it goes and
+// when it ends, in the object store under _spotbatch/bills/RUN.json, and `spotbatch cost` and
+// `status --json` add them up. Amounts are summed in whole nano-dollars, so the jobs' costs plus
+// idle time still equal the total exactly across runs.
 //
 // A stored bill is read as untrusted input: one that is not an object with numeric amounts
 // where they belong is refused with the key named, and nothing is added from it.
