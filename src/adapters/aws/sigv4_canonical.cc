@@ -10,16 +10,11 @@
 namespace spotbatch {
 namespace {
 
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
 bool IsUpperHex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
 // RFC 9110's tchar.
 bool IsTokenChar(unsigned char c) {
-  if (IsUnreserved(c)) return true;
+  if (IsUriUnreserved(c)) return true;
   static constexpr std::string_view kOthers = "!#$%&'*+^`|";
   return kOthers.find(static_cast<char>(c)) != std::string_view::npos;
 }
@@ -72,7 +67,7 @@ std::string NormalizePath(std::string_view path) {
 Status CheckEncodedPath(std::string_view path) {
   for (size_t i = 0; i < path.size(); ++i) {
     const auto c = static_cast<unsigned char>(path[i]);
-    if (IsUnreserved(c) || c == '/') continue;
+    if (IsUriUnreserved(c) || c == '/') continue;
     if (c == '%' && i + 2 < path.size() && IsUpperHex(path[i + 1]) && IsUpperHex(path[i + 2])) {
       i += 2;
       continue;

@@ -1,20 +1,11 @@
 #include "adapters/aws/uri_encode.h"
 
 namespace spotbatch {
-namespace {
-
-bool Unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-}  // namespace
-
 void AppendUriEncoded(std::string_view text, bool keep_slash, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (Unreserved(c) || (keep_slash && c == '/')) {
+    if (IsUriUnreserved(c) || (keep_slash && c == '/')) {
       out.push_back(ch);
     } else {
       const char escape[3] = {'%', kHex[c >> 4], kHex[c & 0xF]};

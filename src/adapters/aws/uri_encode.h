@@ -10,6 +10,11 @@
 
 namespace spotbatch {
 
+// A-Z a-z 0-9 - _ . ~: the bytes that are never encoded.
+inline bool IsUriUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
+}
 // Appends `text` encoded to `out`; with `keep_slash`, '/' stays as is (paths).
 void AppendUriEncoded(std::string_view text, bool keep_slash, std::string& out);
 // `text` encoded, '/' included.
