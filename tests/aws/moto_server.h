@@ -1,0 +1,84 @@
+// A private moto_server (the AWS emulator, from Python; scripts/setup checks it is there) for
+// one test process: started on a free loopback port, dead with the test (PDEATHSIG) or when
+// the MotoServer is destroyed. `no_auth_actions`: moto checks every request's signature and
+// IAM permissions after that many requests (INITIAL_NO_AUTH_ACTION_COUNT); -1 never.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "test_util.h"
+
+namespace spotbatch::testing {
+
+class MotoServer {
+ public:
+  explicit MotoServer(int no_auth_actions = -1) {
+    const std::string log = dir_ / "moto.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (no_auth_actions >= 0) {
+        ::setenv("INITIAL_NO_AUTH_ACTION_COUNT", std::to_string(no_auth_actions).c_str(), 1);
+      }
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", "0", nullptr);
+      ::_exit(127);
+    }
+    // It prints "Running on http://127.0.0.1:PORT" once it listens.
+    const std::regex running("Running on (http://127\\.0\\.0\\.1:[0-9]+)");
+    WaitFor(
+        [&] {
+          if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {  // it ended: not installed, or broken
+            pid_ = -1;
+            return true;
+          }
+          std::smatch m;
+          const std::string text = ReadAll(log);
+          if (!std::regex_search(text, m, running)) return false;
+          endpoint_ = m[1].str();
+          return true;
+        },
+        std::chrono::seconds(60));
+    log_ = ReadAll(log);
+  }
+  ~MotoServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  MotoServer(const MotoServer&) = delete;
+  MotoServer& operator=(const MotoServer&) = delete;
+
+  // "http://127.0.0.1:PORT", or "" when it did not start (log() says why).
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  std::string endpoint_;
+  std::string log_;
+};
+
+}  // namespace spotbatch::testing
