@@ -136,7 +136,8 @@ TEST(RoleNameParseTest, FirstLineOfIamCharacters) {
   EXPECT_EQ(ParseRoleName("spotbatch-worker\n").value(), "spotbatch-worker");
   EXPECT_EQ(ParseRoleName("a+=,.@_-9\nsecond").value(), "a+=,.@_-9");
   const std::vector<std::string> bad_names = {
-      "", "\n", "../../x", "a/b", "a?b", "a b", "r\x01", std::string(kMaxRoleName + 1, 'r')};
+      "",    "\n",  "../../x", "..",    ".",
+      "a/b", "a?b", "a b",     "r\x01", std::string(kMaxRoleName + 1, 'r')};
   for (const std::string& bad : bad_names) {
     EXPECT_EQ(ParseRoleName(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }

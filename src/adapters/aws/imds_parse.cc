@@ -106,7 +106,8 @@ Result<std::string> ParseImdsToken(std::string_view body) {
 
 Result<std::string> ParseRoleName(std::string_view body) {
   const std::string_view name = TrimEnd(body.substr(0, body.find('\n')));
-  if (name.empty() || name.size() > kMaxRoleName ||
+  // "." and ".." are IAM characters too, but would move the next request's path.
+  if (name.empty() || name.size() > kMaxRoleName || name == "." || name == ".." ||
       !std::all_of(name.begin(), name.end(), IsRoleNameChar)) {
     return InvalidArgument("iam/security-credentials/ names no valid role: \"" +
                            QuotePrintable(name, 100) + "\"");

@@ -36,8 +36,8 @@ Result<std::string> ParseImdsToken(std::string_view body);
 
 // iam/security-credentials/: the name of the instance profile's role (the first line; EC2
 // lists one). 1..kMaxRoleName bytes of IAM's role-name characters (letters, digits, +=,.@_-),
-// so that it can be put in the next path as is. kInvalidArgument otherwise, quoting at most
-// 100 bytes.
+// not "." or "..", so that it can be put in the next path as is. kInvalidArgument otherwise,
+// quoting at most 100 bytes.
 Result<std::string> ParseRoleName(std::string_view body);
 // iam/security-credentials/ROLE: {"Code": "Success", "AccessKeyId", "SecretAccessKey",
 // "Token", "Expiration": UTC timestamp, ...} (other members ignored). The credentials, each
