@@ -8,5 +8,6 @@ set(SPOTBATCH_FUZZ_TARGETS
   market_csv_fuzzer
   spot_advisor_fuzzer
   imds_fuzzer
+  credentials_fuzzer
   s3_event_fuzzer
   bill_fuzzer)

@@ -1,5 +1,7 @@
 #include "adapters/aws/imds_parse.h"
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/time_format.h"
@@ -16,12 +18,23 @@ std::string_view TrimEnd(std::string_view s) {
 
 std::string Quote(std::string_view body, size_t n) { return std::string(body.substr(0, n)); }
 
-bool HasControlByte(std::string_view s) {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
+bool IsControlByte(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c < 0x20 || c == 0x7F;
+}
+
+bool HasControlByte(std::string_view s) { return std::any_of(s.begin(), s.end(), IsControlByte); }
+
+// At most `n` bytes of `s`, control bytes made '?', for a message about a malformed name.
+std::string QuotePrintable(std::string_view s, size_t n) {
+  std::string out(s.substr(0, n));
+  std::replace_if(out.begin(), out.end(), IsControlByte, '?');
+  return out;
+}
+
+bool IsRoleNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("+=,.@_-").find(c) != std::string_view::npos;
 }
 
 }  // namespace
@@ -89,6 +102,49 @@ Result<std::string> ParseImdsToken(std::string_view body) {
     return InvalidArgument("instance metadata returned a malformed token");
   }
   return std::string(token);
+}
+
+Result<std::string> ParseRoleName(std::string_view body) {
+  const std::string_view name = TrimEnd(body.substr(0, body.find('\n')));
+  // "." and ".." are IAM characters too, but would move the next request's path.
+  if (name.empty() || name.size() > kMaxRoleName || name == "." || name == ".." ||
+      !std::all_of(name.begin(), name.end(), IsRoleNameChar)) {
+    return InvalidArgument("iam/security-credentials/ names no valid role: \"" +
+                           QuotePrintable(name, 100) + "\"");
+  }
+  return std::string(name);
+}
+
+Result<AwsCredentials> ParseRoleCredentials(std::string_view body) {
+  constexpr std::string_view kWhat = "instance role credentials";
+  if (body.size() > kMaxImdsBody) return InvalidArgument(std::string(kWhat) + " are over 64 KiB");
+  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return InvalidArgument(std::string(kWhat) + " are not a JSON object");
+  auto field = [&](const char* name) -> Result<std::string> {
+    const auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) {
+      return InvalidArgument(std::string(kWhat) + " have no string " + name);
+    }
+    return it->get<std::string>();
+  };
+  SB_ASSIGN_OR_RETURN(const std::string code, field("Code"));
+  if (code != "Success") {
+    return InvalidArgument(std::string(kWhat) + " have Code \"" + QuotePrintable(code, 64) +
+                           "\", not Success");
+  }
+  AwsCredentials out;
+  SB_ASSIGN_OR_RETURN(out.access_key_id, field("AccessKeyId"));
+  SB_ASSIGN_OR_RETURN(out.secret_access_key, field("SecretAccessKey"));
+  SB_ASSIGN_OR_RETURN(out.session_token, field("Token"));
+  SB_RETURN_IF_ERROR(CheckCredentialValue("AccessKeyId", out.access_key_id));
+  SB_RETURN_IF_ERROR(CheckCredentialValue("SecretAccessKey", out.secret_access_key));
+  SB_RETURN_IF_ERROR(CheckCredentialValue("Token", out.session_token));
+  SB_ASSIGN_OR_RETURN(const std::string expiration, field("Expiration"));
+  out.expires_unix_millis = ParseUtcTimestamp(expiration);
+  if (!out.expires_unix_millis) {
+    return InvalidArgument(std::string(kWhat) + " have a malformed Expiration");
+  }
+  return out;
 }
 
 }  // namespace spotbatch

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
@@ -19,6 +20,8 @@ namespace {
 // than real time gives notices of a fraction of a second, which whole seconds would round
 // away. The client reads both forms.
 constexpr bool kMillis = true;
+
+constexpr const char* kRolePrefix = "/latest/meta-data/iam/security-credentials/";
 
 }  // namespace
 
@@ -79,6 +82,14 @@ class Server final : public LocalImdsServer {
     std::lock_guard<std::mutex> lock(mu_);
     lifecycle_ = state;
   }
+  void SetRoleCredentials(const std::string& role, const AwsCredentials& credentials) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    role_ = role;
+    role_credentials_ = credentials;
+    if (!role_credentials_.expires_unix_millis) {
+      role_credentials_.expires_unix_millis = clock_.NowUnixMillis() + 3600 * 1000;
+    }
+  }
   void Reclaim() override { Stop(); }
   void FailNextRequests(int count, int http_status) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -93,6 +104,7 @@ class Server final : public LocalImdsServer {
   bool protected_from_scale_in() const override { return protected_.load(); }
   int64_t requests() const override { return requests_.load(); }
   int64_t token_requests() const override { return token_requests_.load(); }
+  int64_t role_credential_requests() const override { return role_credential_requests_.load(); }
 
  private:
   void Stop() {
@@ -187,9 +199,33 @@ class Server final : public LocalImdsServer {
     } else if (path == "/latest/meta-data/autoscaling/target-lifecycle-state" &&
                !lifecycle_.empty()) {
       res.set_content(lifecycle_, "text/plain");
+    } else if (path.rfind(kRolePrefix, 0) == 0 && !role_.empty()) {
+      RoleCredentials(path.substr(std::string_view(kRolePrefix).size()), now, res);
     } else {
       res.status = 404;
     }
+  }
+
+  // The role's name, or its credentials as EC2 writes them (mu_ held).
+  void RoleCredentials(const std::string& role, int64_t now, httplib::Response& res) {
+    if (role.empty()) {
+      res.set_content(role_, "text/plain");
+      return;
+    }
+    if (role != role_) {
+      res.status = 404;
+      return;
+    }
+    ++role_credential_requests_;
+    const nlohmann::json body = {
+        {"Code", "Success"},
+        {"LastUpdated", FormatUtcTimestamp(now)},
+        {"Type", "AWS-HMAC"},
+        {"AccessKeyId", role_credentials_.access_key_id},
+        {"SecretAccessKey", role_credentials_.secret_access_key},
+        {"Token", role_credentials_.session_token},
+        {"Expiration", FormatUtcTimestamp(*role_credentials_.expires_unix_millis)}};
+    res.set_content(body.dump(2), "text/plain");
   }
 
   Clock& clock_;
@@ -202,12 +238,15 @@ class Server final : public LocalImdsServer {
   std::optional<int64_t> notice_at_;
   std::optional<SpotInterruption> interruption_;
   std::string lifecycle_;
+  std::string role_;
+  AwsCredentials role_credentials_;
   int fail_count_ = 0;
   int fail_status_ = 500;
   std::atomic<int64_t> delay_millis_{0};
   std::atomic<bool> protected_{false};
   std::atomic<int64_t> requests_{0};
   std::atomic<int64_t> token_requests_{0};
+  std::atomic<int64_t> role_credential_requests_{0};
 };
 
 }  // namespace

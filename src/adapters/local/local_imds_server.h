@@ -7,6 +7,9 @@
 //   GET /latest/meta-data/spot/termination-time           404, or 200 "...Z" (terminate only)
 //   GET /latest/meta-data/events/recommendations/rebalance 404, or 200 {"noticeTime"}
 //   GET /latest/meta-data/autoscaling/target-lifecycle-state 404, or 200 "InService"...
+//   GET /latest/meta-data/iam/security-credentials/       404, or 200 the role's name
+//   GET /latest/meta-data/iam/security-credentials/ROLE   200 {"Code": "Success",
+//       "AccessKeyId", "SecretAccessKey", "Token", "Expiration", ...}; 404 for another role
 // Every GET needs a live token (401 otherwise). Notices appear when the injected clock passes
 // the time they were scheduled for. Fault injection for tests: failing requests, slow
 // answers, revoked tokens. The owner (the local fleet, a test) drives it through the calls
@@ -17,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/aws/aws_credentials.h"
 #include "spotbatch/clock.h"
 #include "spotbatch/instance_metadata.h"
 #include "spotbatch/status.h"
@@ -43,6 +47,10 @@ class LocalImdsServer {
   // Clears every scheduled notice.
   virtual void ClearNotices() = 0;
   virtual void SetTargetLifecycleState(const std::string& state) = 0;  // empty: 404
+  // The instance profile's role and the credentials served for it (expires_unix_millis is
+  // the Expiration written; nullopt: an hour after the clock's now). Calling it again rotates
+  // them, as EC2 does before they expire; an empty role: no role (404).
+  virtual void SetRoleCredentials(const std::string& role, const AwsCredentials& credentials) = 0;
   // The instance is gone: the server stops answering (connections are refused).
   virtual void Reclaim() = 0;
 
@@ -58,8 +66,9 @@ class LocalImdsServer {
   // extension standing for Auto Scaling's SetInstanceProtection).
   virtual bool protected_from_scale_in() const = 0;
 
-  virtual int64_t requests() const = 0;        // requests answered so far
-  virtual int64_t token_requests() const = 0;  // of which PUT /latest/api/token
+  virtual int64_t requests() const = 0;                  // requests answered so far
+  virtual int64_t token_requests() const = 0;            // of which PUT /latest/api/token
+  virtual int64_t role_credential_requests() const = 0;  // answered GETs of .../ROLE
 };
 
 }  // namespace spotbatch
