@@ -172,17 +172,25 @@ Result<std::string> SigV4Signer::PayloadHash(const HttpRequest& request) const {
   return request.payload_hash;
 }
 
-Result<SigV4Signing> SigV4Signer::SignHeaders(HttpRequest& request) {
-  StripSignatureHeaders(request.headers, options_.content_sha256_header);
-  SB_ASSIGN_OR_RETURN(const std::string payload_hash, PayloadHash(request));
-  SB_ASSIGN_OR_RETURN(const std::string uri,
+Result<SigV4Signer::Start> SigV4Signer::Begin(const HttpRequest& request) {
+  Start start;
+  SB_ASSIGN_OR_RETURN(start.payload_hash, PayloadHash(request));
+  SB_ASSIGN_OR_RETURN(start.uri,
                       CanonicalUri(request.path, options_.normalize_path, options_.encode_path));
   const int64_t now = clock_.NowUnixMillis();
-  SigV4Signing s;
-  s.amz_date = FormatAmzDate(now);
-  SB_ASSIGN_OR_RETURN(const DayKey day, KeyFor(now, s.amz_date));
+  start.signing.amz_date = FormatAmzDate(now);
+  SB_ASSIGN_OR_RETURN(start.day, KeyFor(now, start.signing.amz_date));
+  start.signing.scope = Scope(start.signing.amz_date, options_);
+  return start;
+}
+
+Result<SigV4Signing> SigV4Signer::SignHeaders(HttpRequest& request) {
+  StripSignatureHeaders(request.headers, options_.content_sha256_header);
+  SB_ASSIGN_OR_RETURN(Start start, Begin(request));
+  const std::string &payload_hash = start.payload_hash, &uri = start.uri;
+  SigV4Signing& s = start.signing;
+  const DayKey& day = start.day;
   const std::string& token = day.credentials->session_token;
-  s.scope = Scope(s.amz_date, options_);
 
   request.headers.emplace(kDateHeader, s.amz_date);
   if (!token.empty() && options_.sign_session_token) request.headers.emplace(kTokenHeader, token);
@@ -213,7 +221,7 @@ Result<SigV4Signing> SigV4Signer::SignHeaders(HttpRequest& request) {
       .append(", Signature=")
       .append(s.signature);
   request.headers.emplace(kAuthorizationHeader, std::move(authorization));
-  return s;
+  return std::move(s);
 }
 
 Result<SigV4Signing> SigV4Signer::Presign(HttpRequest& request, int64_t expires_seconds) {
@@ -222,16 +230,12 @@ Result<SigV4Signing> SigV4Signer::Presign(HttpRequest& request, int64_t expires_
                            std::to_string(kMaxPresignSeconds) + " seconds, not " +
                            std::to_string(expires_seconds));
   }
-  SB_ASSIGN_OR_RETURN(const std::string payload_hash, PayloadHash(request));
-  SB_ASSIGN_OR_RETURN(const std::string uri,
-                      CanonicalUri(request.path, options_.normalize_path, options_.encode_path));
+  SB_ASSIGN_OR_RETURN(Start start, Begin(request));
   SB_ASSIGN_OR_RETURN(const CanonicalHeaders headers, CanonicalizeHeaders(request.headers));
-  const int64_t now = clock_.NowUnixMillis();
-  SigV4Signing s;
-  s.amz_date = FormatAmzDate(now);
-  SB_ASSIGN_OR_RETURN(const DayKey day, KeyFor(now, s.amz_date));
+  const std::string &payload_hash = start.payload_hash, &uri = start.uri;
+  SigV4Signing& s = start.signing;
+  const DayKey& day = start.day;
   const std::string& token = day.credentials->session_token;
-  s.scope = Scope(s.amz_date, options_);
 
   // In the order the AWS SDKs write them (the order does not change the signature).
   QueryParams& query = request.query;
@@ -248,7 +252,7 @@ Result<SigV4Signing> SigV4Signer::Presign(HttpRequest& request, int64_t expires_
   s.signature = SignatureHex(day.key, s.string_to_sign);
   if (!token.empty() && !options_.sign_session_token) query.emplace_back(kPresignParams[5], token);
   query.emplace_back(kPresignParams[6], s.signature);
-  return s;
+  return std::move(s);
 }
 
 }  // namespace spotbatch

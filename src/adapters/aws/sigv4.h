@@ -117,6 +117,15 @@ class SigV4Signer {
   Result<DayKey> KeyFor(int64_t now_unix_millis, std::string_view amz_date);
   // Checks the options and the request, and hashes the payload: what both modes start with.
   Result<std::string> PayloadHash(const HttpRequest& request) const;
+  // What both modes start with: the payload hash, the canonical path, and the time, scope and
+  // signing key of this second.
+  struct Start {
+    std::string payload_hash;
+    std::string uri;
+    SigV4Signing signing;  // amz_date and scope filled
+    DayKey day;
+  };
+  Result<Start> Begin(const HttpRequest& request);
 
   const SigV4Options options_;
   Clock& clock_;
