@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/control_bytes.h"
+
 #define FUZZ_CHECK(cond)                                                                 \
   do {                                                                                   \
     if (!(cond)) {                                                                       \
@@ -32,12 +34,6 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
 }
 
 // True when `s` holds a byte that would corrupt a terminal or a log line.
-inline bool HasControlByte(std::string_view s) {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
+using ::spotbatch::HasControlByte;
 
 }  // namespace spotbatch::fuzz

@@ -197,21 +197,28 @@ Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
   for (size_t run = 0; run < starts.size(); ++run) {
     works.push_back(WorkOfRun(s, static_cast<int>(run)));
   }
-  // The bound first, to hold every policy's runs against it.
-  std::vector<std::string> names = s.policies;
-  const auto bound_index = std::find(names.begin(), names.end(), "omniscient") - names.begin();
-  const bool bounded = bound_index < static_cast<ptrdiff_t>(names.size());
-  if (bounded)
-    std::rotate(names.begin(), names.begin() + bound_index, names.begin() + bound_index + 1);
-  std::vector<double> bound(starts.size(), 0);
+  // The bound's runs first (computed once), to hold every policy's runs against it.
+  std::vector<SimResult> bound;
+  if (std::find(s.policies.begin(), s.policies.end(), "omniscient") != s.policies.end()) {
+    for (size_t run = 0; run < starts.size(); ++run) {
+      SB_ASSIGN_OR_RETURN(SimResult r, RunOne(s, "omniscient", works[run], starts[run], false));
+      bound.push_back(std::move(r));
+    }
+  }
   std::vector<PolicySummary> out;
-  for (const std::string& name : names) {
+  for (const std::string& name : s.policies) {
     PolicySummary sum;
     sum.policy = name;
     for (size_t run = 0; run < starts.size(); ++run) {
-      SB_ASSIGN_OR_RETURN(SimResult r, RunOne(s, name, works[run], starts[run], false));
-      if (name == "omniscient") bound[run] = r.cost_usd;
-      if (bounded && r.deadline_met && r.cost_usd < bound[run] - 1e-9) ++sum.runs_below_bound;
+      SimResult r;
+      if (name == "omniscient") {
+        r = bound[run];
+      } else {
+        SB_ASSIGN_OR_RETURN(r, RunOne(s, name, works[run], starts[run], false));
+      }
+      if (!bound.empty() && r.deadline_met && r.cost_usd < bound[run].cost_usd - 1e-9) {
+        ++sum.runs_below_bound;
+      }
       Add(sum, r.cost_usd, r.on_demand_only_cost_usd, r.deadline_met, r.spot_hours,
           r.on_demand_hours, r.interruptions, r.finish_hours);
       sum.launches_per_task +=
@@ -220,10 +227,6 @@ Result<std::vector<PolicySummary>> RunScenario(const Scenario& s) {
     }
     Average(sum);
     out.push_back(std::move(sum));
-  }
-  // In the order asked for.
-  if (bounded) {
-    std::rotate(out.begin(), out.begin() + 1, out.begin() + bound_index + 1);
   }
   return out;
 }

@@ -7,17 +7,10 @@
 #include <vector>
 
 #include "adapters/aws/uri_encode.h"
+#include "common/control_bytes.h"
 
 namespace spotbatch {
 namespace {
-
-bool HasControl(std::string_view text) {
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
 
 // What an exchange gathers as curl calls back.
 struct Exchange {
@@ -89,10 +82,10 @@ class CurlHttpClient final : public HttpClient {
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
-    if (request.method.empty() || HasControl(request.method)) {
+    if (request.method.empty() || HasControlByte(request.method)) {
       return InvalidArgument("HTTP method is empty or has a control character");
     }
-    if (!request.path.starts_with('/') || HasControl(request.path)) {
+    if (!request.path.starts_with('/') || HasControlByte(request.path)) {
       return InvalidArgument("HTTP path must start with '/' and have no control character");
     }
     curl_slist* headers = nullptr;
@@ -106,8 +99,8 @@ class CurlHttpClient final : public HttpClient {
       headers = curl_slist_append(headers, "Content-Type:");
     }
     for (const auto& [name, value] : request.headers) {
-      if (name.empty() || HasControl(name) || name.find(':') != std::string::npos ||
-          HasControl(value)) {
+      if (name.empty() || HasControlByte(name) || name.find(':') != std::string::npos ||
+          HasControlByte(value)) {
         curl_slist_free_all(headers);
         return InvalidArgument("HTTP header \"" + name.substr(0, 64) +
                                "\" has a control character or a bad name");
@@ -137,17 +130,15 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     const bool sends_body =
         !request.body.empty() || request.method == "PUT" || request.method == "POST";
-    if (request.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (request.method != "GET") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-    if (sends_body) {  // with its Content-Length, even 0
+    if (sends_body) {  // with its Content-Length, even 0; curl then sends a POST
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
-      if (request.method != "POST")
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (request.method != (sends_body ? "POST" : "GET")) {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
     const CURLcode code = curl_easy_perform(h);
     long status = 0, connects = 0;
@@ -205,7 +196,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::New(std::string endpoint,
   const bool scheme = endpoint.starts_with("http://") || endpoint.starts_with("https://");
   const size_t host_at = endpoint.find("://") + 3;
   if (!scheme || endpoint.size() <= host_at ||
-      endpoint.find_first_of("/?#@ ", host_at) != std::string::npos || HasControl(endpoint)) {
+      endpoint.find_first_of("/?#@ ", host_at) != std::string::npos || HasControlByte(endpoint)) {
     return InvalidArgument("HTTP endpoint must be http[s]://host[:port], not \"" +
                            endpoint.substr(0, 200) + "\"");
   }

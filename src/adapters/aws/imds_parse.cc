@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/control_bytes.h"
 #include "common/time_format.h"
 
 namespace spotbatch {
@@ -17,13 +18,6 @@ std::string_view TrimEnd(std::string_view s) {
 }
 
 std::string Quote(std::string_view body, size_t n) { return std::string(body.substr(0, n)); }
-
-bool IsControlByte(char ch) {
-  const auto c = static_cast<unsigned char>(ch);
-  return c < 0x20 || c == 0x7F;
-}
-
-bool HasControlByte(std::string_view s) { return std::any_of(s.begin(), s.end(), IsControlByte); }
 
 // At most `n` bytes of `s`, control bytes made '?', for a message about a malformed name.
 std::string QuotePrintable(std::string_view s, size_t n) {
