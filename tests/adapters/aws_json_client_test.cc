@@ -1,0 +1,132 @@
+#include "adapters/aws/aws_json_client.h"
+
+#include <gtest/gtest.h>
+
+#include "aws/moto_server.h"
+#include "aws/static_credentials.h"
+
+namespace spotbatch {
+namespace {
+
+HttpResponse Response(int status, std::string body, std::string query_error = "") {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  if (!query_error.empty()) r.headers.emplace("x-amzn-query-error", std::move(query_error));
+  return r;
+}
+
+TEST(ParseAwsJsonError, ReadsTheCodeAfterTheNamespaceAndTheMessage) {
+  auto e = ParseAwsJsonError(
+      Response(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+                    R"("message":"The conditional request failed"})"));
+  EXPECT_EQ(e.http_status, 400);
+  EXPECT_EQ(e.code, "ConditionalCheckFailedException");
+  EXPECT_EQ(e.message, "The conditional request failed");
+  EXPECT_EQ(StatusCodeOfAwsError(e), StatusCode::kAborted);
+}
+
+TEST(ParseAwsJsonError, PrefersSqsQueryErrorHeaderAndDropsACodeSuffix) {
+  auto e = ParseAwsJsonError(Response(400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})",
+                                      "AWS.SimpleQueueService.NonExistentQueue;Sender"));
+  EXPECT_EQ(e.code, "AWS.SimpleQueueService.NonExistentQueue");
+  EXPECT_EQ(StatusCodeOfAwsError(e), StatusCode::kNotFound);
+  auto suffixed = ParseAwsJsonError(Response(400, R"({"__type":"Foo#Bar:http://internal/"})"));
+  EXPECT_EQ(suffixed.code, "Bar");
+}
+
+TEST(ParseAwsJsonError, BoundsAndCleansWhatItQuotes) {
+  const std::string long_message(5000, 'x');
+  auto e = ParseAwsJsonError(
+      Response(500, R"({"__type":"A\u0001B","Message":")" + long_message + R"(\n"})"));
+  EXPECT_EQ(e.code, "A?B");
+  EXPECT_EQ(e.message.size(), 300u);
+  auto junk = ParseAwsJsonError(Response(503, "<html>not json</html>"));
+  EXPECT_EQ(junk.code, "");
+  EXPECT_EQ(StatusCodeOfAwsError(junk), StatusCode::kUnavailable);  // by the HTTP status
+}
+
+TEST(StatusCodeOfAwsError, SaysWhetherToRetry) {
+  auto of = [](std::string code, int http = 400) {
+    return StatusCodeOfAwsError({.http_status = http, .code = std::move(code)});
+  };
+  EXPECT_EQ(of("ProvisionedThroughputExceededException"), StatusCode::kUnavailable);
+  EXPECT_EQ(of("ThrottlingException"), StatusCode::kUnavailable);
+  EXPECT_EQ(of("ExpiredTokenException"), StatusCode::kUnavailable);
+  EXPECT_EQ(of("AccessDeniedException"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(of("UnrecognizedClientException"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(of("TransactionCanceledException"), StatusCode::kAborted);
+  EXPECT_EQ(of("ResourceInUseException"), StatusCode::kAlreadyExists);
+  EXPECT_EQ(of("ValidationException"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(of("SomethingNew", 500), StatusCode::kUnavailable);
+  EXPECT_EQ(of("SomethingNew", 400), StatusCode::kInvalidArgument);
+}
+
+// Against moto: real calls, real errors.
+class AwsJsonClientOnMoto : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(moto_.endpoint().empty()) << moto_.log(); }
+  std::unique_ptr<AwsJsonClient> Client(std::string signing_name, std::string prefix) {
+    auto c = AwsJsonClient::New({.endpoint = moto_.endpoint(),
+                                 .region = "us-east-1",
+                                 .signing_name = std::move(signing_name),
+                                 .target_prefix = std::move(prefix),
+                                 .retry = {.max_attempts = 2, .base_delay_millis = 1}},
+                                credentials_, SystemClock());
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+  testing::MotoServer moto_;
+  testing::StaticCredentials credentials_;
+};
+
+TEST_F(AwsJsonClientOnMoto, SqsCallsSucceedAndAMissingQueueIsNotFound) {
+  auto sqs = Client("sqs", "AmazonSQS");
+  auto created = sqs->Call("CreateQueue", {{"QueueName", "jobs"}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_NE((*created)["QueueUrl"].get<std::string>().find("/jobs"), std::string::npos);
+  auto missing = sqs->Call("GetQueueUrl", {{"QueueName", "nope"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("GetQueueUrl: "), std::string::npos);
+}
+
+TEST_F(AwsJsonClientOnMoto, AFailedDynamoDbConditionIsAbortedWithItsDocument) {
+  auto ddb = Client("dynamodb", "DynamoDB_20120810");
+  ASSERT_TRUE(ddb->Call("CreateTable",
+                        {{"TableName", "t"},
+                         {"BillingMode", "PAY_PER_REQUEST"},
+                         {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+                         {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}}})
+                  .ok());
+  const nlohmann::json put = {{"TableName", "t"},
+                              {"Item", {{"pk", {{"S", "a"}}}}},
+                              {"ConditionExpression", "attribute_not_exists(pk)"}};
+  ASSERT_TRUE(ddb->Call("PutItem", put).ok());
+  nlohmann::json error;
+  auto again = ddb->Call("PutItem", put, &error);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAborted) << again.status().ToString();
+  EXPECT_TRUE(error.is_object()) << error.dump();
+  EXPECT_NE(error.value("__type", "").find("ConditionalCheckFailed"), std::string::npos);
+}
+
+TEST(AwsJsonClient, RefusesIncompleteOptions) {
+  testing::StaticCredentials credentials;
+  EXPECT_EQ(AwsJsonClient::New({.endpoint = "http://127.0.0.1:1", .region = "us-east-1"},
+                               credentials, SystemClock())
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(AwsJsonClient::New({.endpoint = "ftp://x",
+                                .region = "r",
+                                .signing_name = "sqs",
+                                .target_prefix = "AmazonSQS"},
+                               credentials, SystemClock())
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace spotbatch
