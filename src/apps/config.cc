@@ -17,6 +17,7 @@
 #include "core/command_template.h"
 #include "core/object_key.h"
 #include "core/on_demand_prices.h"
+#include "apps/config_parser.h"
 #include "core/task_order.h"
 #include "sim/scenario.h"
 
@@ -24,135 +25,7 @@ namespace spotbatch {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Sections of the configuration that this build does not implement yet: refused clearly, not
-// ignored.
-const std::set<std::string> kNotYet = {"server.s3_listen", "server.s3_keys", "queue", "aws",
-                                       "pipeline.split",   "pipeline.stitch"};
-
-class Parser {
- public:
-  Parser(std::string file, std::string dir) : file_(std::move(file)), dir_(std::move(dir)) {}
-
-  Status Error(const toml::node* node, const std::string& key, const std::string& problem) const {
-    const int line = node ? static_cast<int>(node->source().begin.line) : 1;
-    return InvalidArgument(file_ + ":" + std::to_string(line) + ": " + key + ": " + problem);
-  }
-
-  // Refuses keys of `table` that are not in `known` (sub-tables listed as "name.").
-  Status OnlyKnown(const toml::table& table, const std::string& prefix,
-                   const std::set<std::string>& known) const {
-    for (const auto& [k, node] : table) {
-      const std::string key =
-          prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-      if (kNotYet.count(key)) {
-        return Error(&node, key, "this section is not supported by this build yet");
-      }
-      if (!known.count(std::string(k.str()))) return Error(&node, key, "unknown key");
-    }
-    return Status::Ok();
-  }
-
-  Result<const toml::table*> Table(const toml::table& root, const std::string& name) const {
-    const toml::node* node = root.get(name);
-    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
-    if (!node->is_table()) return Error(node, name, "must be a table ([" + name + "])");
-    return node->as_table();
-  }
-
-  Status String(const toml::table* t, const std::string& section, const char* key,
-                std::string* out) const {
-    const toml::node* node = t ? t->get(key) : nullptr;
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_string()) return Error(node, section + "." + key, "must be a string");
-    // TOML can spell a NUL ("\u0000"); every string here ends up a path, a name or an
-    // address handed to the system as a C string, which a NUL would silently cut short.
-    if (node->as_string()->get().find('\0') != std::string::npos) {
-      return Error(node, section + "." + key, "must not contain a NUL character");
-    }
-    *out = node->as_string()->get();
-    return Status::Ok();
-  }
-
-  Status Int(const toml::table* t, const std::string& section, const char* key, int64_t min,
-             int64_t max, int64_t* out) const {
-    const toml::node* node = t ? t->get(key) : nullptr;
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_integer()) return Error(node, section + "." + key, "must be an integer");
-    const int64_t v = node->as_integer()->get();
-    if (v < min || v > max) {
-      return Error(node, section + "." + key,
-                   "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    *out = v;
-    return Status::Ok();
-  }
-
-  Status Int(const toml::table* t, const std::string& section, const char* key, int min, int max,
-             int* out) const {
-    int64_t v = *out;
-    SB_RETURN_IF_ERROR(Int(t, section, key, int64_t{min}, int64_t{max}, &v));
-    *out = static_cast<int>(v);
-    return Status::Ok();
-  }
-
-  Status Seconds(const toml::table* t, const std::string& section, const char* key, double min,
-                 double* out, const char* unit = "seconds") const {
-    const toml::node* node = t ? t->get(key) : nullptr;
-    if (node == nullptr) return Status::Ok();
-    double v;
-    if (node->is_integer()) {
-      v = static_cast<double>(node->as_integer()->get());
-    } else if (node->is_floating_point()) {
-      v = node->as_floating_point()->get();
-    } else {
-      return Error(node, section + "." + key, std::string("must be a number of ") + unit);
-    }
-    if (!(v >= min) || v > 1e9) {
-      return Error(node, section + "." + key, "must be at least " + std::to_string(min));
-    }
-    *out = v;
-    return Status::Ok();
-  }
-
-  Status Bool(const toml::table* t, const std::string& section, const char* key, bool* out) const {
-    const toml::node* node = t ? t->get(key) : nullptr;
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_boolean()) return Error(node, section + "." + key, "must be true or false");
-    *out = node->as_boolean()->get();
-    return Status::Ok();
-  }
-
-  // `order` = "fifo" | "largest_first" (core/task_order.h).
-  Status Order(const toml::table* t, const std::string& section, TaskOrder* out) const {
-    std::string name = TaskOrderName(*out);
-    SB_RETURN_IF_ERROR(String(t, section, "order", &name));
-    const std::optional<TaskOrder> order = ParseTaskOrder(name);
-    if (!order) {
-      return Error(t->get("order"), section + ".order", "must be \"fifo\" or \"largest_first\"");
-    }
-    *out = *order;
-    return Status::Ok();
-  }
-
-  Status Prefix(const toml::table* t, const std::string& section, const char* key,
-                std::string* out) const {
-    SB_RETURN_IF_ERROR(String(t, section, key, out));
-    if (!out->empty() && out->back() != '/') out->push_back('/');
-    Status s = out->size() < 2 ? InvalidArgument("is empty")
-                               : ValidateObjectKey(out->substr(0, out->size() - 1));
-    if (!s.ok()) return Error(t ? t->get(key) : nullptr, section + "." + key, s.message());
-    return Status::Ok();
-  }
-
-  std::string Path(const std::string& p) const {
-    return fs::path(p).is_absolute() ? p : (fs::path(dir_) / p).lexically_normal().string();
-  }
-
- private:
-  std::string file_;
-  std::string dir_;
-};
+using config_internal::Parser;
 
 // Why a pool of `instance_type` has no listed price: not in the shipped table and, when
 // `or_pool`, not the type of an on-demand pool of the fleet either.
@@ -560,18 +433,20 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
                            ": syntax error: " + std::string(e.description()));
   }
   SB_RETURN_IF_ERROR(p.OnlyKnown(
-      root, "", {"store", "state", "pipeline", "fleet", "worker", "server", "simulate"}));
+      root, "",
+      {"store", "state", "queue", "ingest", "aws", "pipeline", "fleet", "worker", "server",
+       "simulate"}));
   Config c;
   c.file = file;
 
   SB_ASSIGN_OR_RETURN(const toml::table* store, p.Table(root, "store"));
-  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path", "url", "work_bucket"}) : Status::Ok());
   std::string store_path = "data";
   SB_RETURN_IF_ERROR(p.String(store, "store", "path", &store_path));
   c.store_path = p.Path(store_path);
 
   SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
-  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability", "url"}) : Status::Ok());
   std::string state_path = ".spotbatch/spotbatch.db";
   SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
   c.state_db = p.Path(state_path);
@@ -591,6 +466,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   }
   c.has_pipeline = pipeline != nullptr;
   PipelineSpec& ps = c.pipeline;
+  SB_RETURN_IF_ERROR(config_internal::ParseServices(p, root, &c));
 
   SB_ASSIGN_OR_RETURN(const toml::table* fleet, p.Table(root, "fleet"));
   std::set<std::string> fleet_keys = {"workers", "pool", "market"};

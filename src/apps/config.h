@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,8 +61,39 @@ struct SimulateConfig {
   double prediction_cv = 0;
 };
 
+// [aws]: where the AWS adapters send their requests, and as whom.
+struct AwsConfig {
+  // [aws] region; empty: $AWS_REGION, else $AWS_DEFAULT_REGION, when an adapter is opened.
+  std::string region;
+  std::string profile;  // [aws] profile (credentials_chain.h); empty: $AWS_PROFILE, "default"
+  // [aws.endpoints]: service ("s3", "sqs", "dynamodb", ...) -> "http[s]://host[:port]", for
+  // S3-compatible stores and emulators; a service not listed uses its AWS regional endpoint.
+  std::map<std::string, std::string> endpoints;
+  // [aws] s3_addressing = "virtual" (bucket.host, S3's default) | "path" (host/bucket, what
+  // emulators and most S3-compatible stores want); default: "path" when endpoints.s3 is set.
+  bool s3_path_style = false;
+};
+
 struct Config {
-  std::string file;                      // the config file, absolute
+  std::string file;  // the config file, absolute
+  // [store] url = "s3://": objects on S3, a key's first segment its bucket; empty: the
+  // directory of [store] path.
+  bool store_on_s3 = false;
+  // [store] work_bucket, on S3: the bucket of spotbatch's own keys (staging, checkpoints);
+  // default: the bucket of [pipeline] output.
+  std::string work_bucket;
+  // [queue] url = "sqs://NAME": the pipeline's queue is the SQS queue NAME (its on-demand queue
+  // NAME-on-demand, dead-letter queues -dlq); empty: the embedded SQLite queue.
+  std::string sqs_queue;
+  // [state] url = "dynamodb://TABLE": jobs and tasks in that DynamoDB table; empty: SQLite.
+  std::string dynamodb_table;
+  // [ingest] events = "sqs://NAME": the SQS queue the input bucket notifies of uploads, which
+  // `spotbatch up` consumes (needs the store on S3); empty: inputs are found by listing.
+  std::string events_queue;
+  AwsConfig aws;
+  bool uses_aws() const {
+    return store_on_s3 || !sqs_queue.empty() || !dynamodb_table.empty() || !events_queue.empty();
+  }
   std::string store_path;                // [store] path
   std::string state_db;                  // [state] path: the SQLite file holding queue and state
   bool state_fsync_every_commit = true;  // [state] durability = "power-loss" | "process-crash"
