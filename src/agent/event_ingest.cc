@@ -41,6 +41,24 @@ Status EventIngest::IngestKey(const std::string& key, EventIngestReport* report)
   return Status::Ok();
 }
 
+Status EventIngest::Handle(std::string_view body, EventIngestReport* report) {
+  Result<CreatedObjects> objects = decode_(body);
+  if (!objects.ok()) {
+    Note(report, "not a notification: " + objects.status().message());
+    return InvalidArgument("not a notification: " + objects.status().message());
+  }
+  for (const std::string& why : objects->dropped) Note(report, "dropped: " + why);
+  for (const std::string& key : objects->keys) {
+    Status failed = IngestKey(key, report);
+    if (failed.retryable()) return failed;
+    if (!failed.ok()) {  // this key never will be (an invalid one): the others still are
+      Note(report, "skipped " + key + ": " + failed.ToString());
+      ++report->skipped;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<EventIngestReport> EventIngest::Poll(int max_messages, int64_t lease_millis) {
   EventIngestReport report;
   std::vector<std::string> done;  // receipts of messages handled in full
@@ -48,31 +66,17 @@ Result<EventIngestReport> EventIngest::Poll(int max_messages, int64_t lease_mill
     SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> message, queue_.Lease(events_, lease_millis));
     if (!message) break;
     ++report.messages;
-    Result<CreatedObjects> objects = decode_(message->body);
-    if (!objects.ok()) {
-      Note(&report, "not a notification, dead-lettered: " + objects.status().message());
-      if (Status s = queue_.DeadLetter(message->receipt); s.ok()) ++report.dead_lettered;
-      continue;
-    }
-    for (const std::string& why : objects->dropped) Note(&report, "dropped: " + why);
-    Status failed;
-    for (const std::string& key : objects->keys) {
-      failed = IngestKey(key, &report);
-      if (failed.retryable()) break;
-      if (!failed.ok()) {  // this key never will be (an invalid one): the others still are
-        Note(&report, "skipped " + key + ": " + failed.ToString());
-        ++report.skipped;
-        failed = Status::Ok();
-      }
-    }
-    if (failed.ok()) {
+    Status handled = Handle(message->body, &report);
+    if (handled.ok()) {
       done.push_back(message->receipt);
-      continue;
+    } else if (handled.retryable()) {
+      // The message comes back for a later poll; one that fails every time reaches the
+      // queue's delivery limit and its dead-letter queue.
+      Note(&report, "released for a retry: " + handled.ToString());
+      if (queue_.Release(message->receipt, kRetryDelayMillis).ok()) ++report.released;
+    } else if (queue_.DeadLetter(message->receipt).ok()) {
+      ++report.dead_lettered;
     }
-    // The message comes back for a later poll; one that fails every time reaches the queue's
-    // delivery limit and its dead-letter queue.
-    Note(&report, "released for a retry: " + failed.ToString());
-    if (queue_.Release(message->receipt, kRetryDelayMillis).ok()) ++report.released;
   }
   // One round trip for the handled ones; a receipt gone stale (the lease ran out meanwhile)
   // is skipped, and its message handled again harmlessly.

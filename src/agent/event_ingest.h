@@ -55,6 +55,12 @@ class EventIngest {
   // report (and the message it concerns comes back later).
   Result<EventIngestReport> Poll(int max_messages, int64_t lease_millis);
 
+  // Handles one notification `body` (what Poll does with each message, and `spotbatch lambda`
+  // with each invocation), counting it in `report`. OK when every object it names is ingested
+  // or needs nothing; a retryable status when it must be handled again later (nothing of it
+  // is lost: ingesting twice is harmless); kInvalidArgument when the body is no notification.
+  Status Handle(std::string_view body, EventIngestReport* report);
+
  private:
   // Ingests the current version of `key`, counting it in `report`; OK too when there is
   // nothing to do (outside the input prefix, or gone since). The store's or the state

@@ -114,6 +114,9 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
       ->check(CLI::Range(0.001, 1e6));
 
   sub("up", "serve: ingest new inputs as they appear, until SIGINT/SIGTERM");
+  sub("lambda",
+      "the ingest handler as a Lambda custom runtime (bootstrap): S3 events, or SQS events of "
+      "S3 notifications, start jobs as put does");
 
   CLI::App* put = sub("put", "upload files (a directory: its files); each input starts a job");
   put->add_option("PATH", req.args, "files or directories to upload")->type_name("")->required();

@@ -9,6 +9,7 @@
 #include "apps/cli_parser.h"
 #include "apps/config.h"
 #include "apps/control_plane.h"
+#include "apps/lambda_command.h"
 #include "apps/market_command.h"
 #include "apps/simulate_command.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   if (c == "retry") return RetryCommand(*config, r.args[0]);
   if (c == "cancel") return CancelCommand(*config, r.args[0]);
   if (c == "worker") return WorkerCommand(*config, r.worker);
+  if (c == "lambda") return LambdaCommand(*config);
   std::fprintf(stderr, "spotbatch: %s: parsed but not dispatched\n", c.c_str());
   return 2;
 }
