@@ -298,7 +298,7 @@ TEST(CliUsageTest, UsageErrorsAreOneLineAndAHint) {
 TEST(CliUsageTest, UnknownOrMissingCommandIsNamedWithTheCommands) {
   auto r = testing::RunCli({"frobnicate", "-c", "x.toml"});
   ExpectUsageError(r, "unknown command 'frobnicate'", "spotbatch");
-  EXPECT_NE(r.err.find("run, up, put, status, cost, get, logs, retry, cancel, worker, simulate, "
+  EXPECT_NE(r.err.find("run, up, lambda, put, status, cost, get, logs, retry, cancel, worker, simulate, "
                        "market"),
             std::string::npos)
       << r.err;
