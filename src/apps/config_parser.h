@@ -146,6 +146,8 @@ class Parser {
   std::string dir_;
 };
 
+extern const char* const kLongestSqsQueueSuffix;
+
 // [store] url, [queue], [state] url, [ingest] and [aws] (config_services.cc): which adapter
 // backs each port. Runs after [pipeline] was read (buckets are checked against its prefixes).
 Status ParseServices(const Parser& p, const toml::table& root, Config* c);

@@ -3,7 +3,6 @@
 
 #include "apps/config_parser.h"
 #include "core/aws_names.h"
-#include "core/task_machine.h"
 
 namespace spotbatch::config_internal {
 namespace {
@@ -12,6 +11,15 @@ namespace {
 // fleet's (issue 12's EC2 adapters), so that one [aws.endpoints] serves both.
 const std::set<std::string> kEndpointServices = {"s3",  "sqs",        "dynamodb", "ec2",
                                                  "autoscaling", "iam", "cloudwatch", "sts"};
+
+}  // namespace
+
+// The on-demand queue's dead-letter queue is the longest name made from the task queue's
+// (core/task_machine.h's OnDemandQueue, then the dead-letter suffix; config_services_test
+// checks that they agree).
+const char* const kLongestSqsQueueSuffix = "-on-demand-dlq";
+
+namespace {
 
 // "http[s]://host[:port]", nothing after: the adapters add the paths.
 bool IsEndpoint(const std::string& url) {
@@ -149,8 +157,7 @@ Status ParseServices(const Parser& p, const toml::table& root, Config* c) {
   SB_RETURN_IF_ERROR(NameAfterScheme(p, queue, "queue", "url", "sqs://",
                                      "the SQS queue of the pipeline's tasks", &c->sqs_queue));
   if (!c->sqs_queue.empty()) {
-    // The longest name made from it: the on-demand queue's dead-letter queue.
-    Status s = ValidateSqsQueueName(OnDemandQueue(c->sqs_queue) + "-dlq");
+    Status s = ValidateSqsQueueName(c->sqs_queue + kLongestSqsQueueSuffix);
     if (!s.ok()) {
       return p.Error(queue->get("url"), "queue.url",
                      s.message() + " (made from the name: at most 66 characters)");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace spotbatch {
@@ -14,6 +15,14 @@ inline bool IsControlByte(char ch) {
 
 inline bool HasControlByte(std::string_view s) {
   return std::any_of(s.begin(), s.end(), IsControlByte);
+}
+
+// At most `limit` bytes of `s`, each control byte replaced by '?': untrusted text made fit
+// for a message or a log line.
+inline std::string Quotable(std::string_view s, size_t limit) {
+  std::string out(s.substr(0, limit));
+  std::replace_if(out.begin(), out.end(), IsControlByte, '?');
+  return out;
 }
 
 }  // namespace spotbatch

@@ -8,18 +8,13 @@
 namespace spotbatch {
 namespace {
 
-HttpResponse Response(int status, std::string body, std::string query_error = "") {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  if (!query_error.empty()) r.headers.emplace("x-amzn-query-error", std::move(query_error));
-  return r;
+AwsServiceError Parse(int status, std::string body, std::string query_error = "") {
+  return ParseAwsJsonError(status, query_error, body);
 }
 
 TEST(ParseAwsJsonError, ReadsTheCodeAfterTheNamespaceAndTheMessage) {
-  auto e = ParseAwsJsonError(
-      Response(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
-                    R"("message":"The conditional request failed"})"));
+  auto e = Parse(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+                    R"("message":"The conditional request failed"})");
   EXPECT_EQ(e.http_status, 400);
   EXPECT_EQ(e.code, "ConditionalCheckFailedException");
   EXPECT_EQ(e.message, "The conditional request failed");
@@ -27,21 +22,20 @@ TEST(ParseAwsJsonError, ReadsTheCodeAfterTheNamespaceAndTheMessage) {
 }
 
 TEST(ParseAwsJsonError, PrefersSqsQueryErrorHeaderAndDropsACodeSuffix) {
-  auto e = ParseAwsJsonError(Response(400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})",
-                                      "AWS.SimpleQueueService.NonExistentQueue;Sender"));
+  auto e = Parse(400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})",
+                                      "AWS.SimpleQueueService.NonExistentQueue;Sender");
   EXPECT_EQ(e.code, "AWS.SimpleQueueService.NonExistentQueue");
   EXPECT_EQ(StatusCodeOfAwsError(e), StatusCode::kNotFound);
-  auto suffixed = ParseAwsJsonError(Response(400, R"({"__type":"Foo#Bar:http://internal/"})"));
+  auto suffixed = Parse(400, R"({"__type":"Foo#Bar:http://internal/"})");
   EXPECT_EQ(suffixed.code, "Bar");
 }
 
 TEST(ParseAwsJsonError, BoundsAndCleansWhatItQuotes) {
   const std::string long_message(5000, 'x');
-  auto e = ParseAwsJsonError(
-      Response(500, R"({"__type":"A\u0001B","Message":")" + long_message + R"(\n"})"));
+  auto e = Parse(500, R"({"__type":"A\u0001B","Message":")" + long_message + R"(\n"})");
   EXPECT_EQ(e.code, "A?B");
   EXPECT_EQ(e.message.size(), 300u);
-  auto junk = ParseAwsJsonError(Response(503, "<html>not json</html>"));
+  auto junk = Parse(503, "<html>not json</html>");
   EXPECT_EQ(junk.code, "");
   EXPECT_EQ(StatusCodeOfAwsError(junk), StatusCode::kUnavailable);  // by the HTTP status
 }

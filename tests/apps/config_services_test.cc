@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "apps/config.h"
+#include "apps/config_parser.h"
+#include "core/task_machine.h"
 #include "test_util.h"
 
 namespace spotbatch {
@@ -113,6 +115,10 @@ TEST_F(ConfigServicesTest, BadUrlsAndNamesAreRefusedNamingTheKey) {
                   "[store]\nurl = \"s3://\"\n[queue]\nurl = \"sqs://jobs\"\n"
                   "[ingest]\nevents = \"sqs://jobs-on-demand\"\n",
               10, "ingest.events", "task queue");
+}
+
+TEST(ConfigServices, TheLongestQueueNameCheckedIsTheOneMade) {
+  EXPECT_EQ(OnDemandQueue("q") + "-dlq", std::string("q") + config_internal::kLongestSqsQueueSuffix);
 }
 
 TEST_F(ConfigServicesTest, AwsSectionIsChecked) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/aws/aws_json_error.h"
 #include "adapters/aws/credentials_chain.h"
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_retry.h"
@@ -19,30 +20,6 @@
 #include "spotbatch/clock.h"
 
 namespace spotbatch {
-
-// A service's answer to a call that failed, as read from its response.
-struct AwsServiceError {
-  int http_status = 0;
-  // The error code: the part of "__type" after '#' ("ConditionalCheckFailedException"), or of
-  // SQS's x-amzn-query-error header before ';' ("AWS.SimpleQueueService.NonExistentQueue");
-  // empty when the response names none. At most 128 printable bytes.
-  std::string code;
-  // The service's message, at most 300 bytes, control bytes replaced by '?': responses are
-  // untrusted and end up in logs.
-  std::string message;
-};
-
-// Reads the error of a failed JSON-protocol response. Never fails: what cannot be read stays
-// empty.
-AwsServiceError ParseAwsJsonError(const HttpResponse& response);
-
-// What an error means, by the codes every JSON-protocol service shares: throttling, internal
-// errors and expired signatures or tokens kUnavailable (the retry signs anew with fresh
-// credentials); access denied and bad credentials kFailedPrecondition; validation
-// kInvalidArgument; a missing resource kNotFound; a failed condition or a cancelled
-// transaction kAborted; a resource in use kAlreadyExists. Other codes go by the HTTP status
-// (StatusOfHttp).
-StatusCode StatusCodeOfAwsError(const AwsServiceError& error);
 
 struct AwsJsonServiceOptions {
   std::string endpoint;       // "https://sqs.us-east-1.amazonaws.com", "http://127.0.0.1:5000"

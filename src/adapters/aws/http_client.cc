@@ -186,11 +186,6 @@ class CurlHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::string HttpResponse::Header(std::string_view name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? "" : it->second;
-}
-
 Result<std::unique_ptr<HttpClient>> HttpClient::New(std::string endpoint,
                                                     HttpClientOptions options) {
   const bool scheme = endpoint.starts_with("http://") || endpoint.starts_with("https://");

@@ -21,7 +21,10 @@ struct HttpResponse {
   std::string body;
 
   // The value of header `name` (any case), or "" when absent.
-  std::string Header(std::string_view name) const;
+  std::string Header(std::string_view name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
 };
 
 struct HttpClientOptions {
