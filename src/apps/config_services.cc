@@ -162,6 +162,14 @@ Status ParseServices(const Parser& p, const toml::table& root, Config* c) {
       return p.Error(queue->get("url"), "queue.url",
                      s.message() + " (made from the name: at most 66 characters)");
     }
+    // On SQS the pipeline's queue is the queue the URL names.
+    if (pipeline != nullptr && pipeline->get("queue") != nullptr &&
+        c->pipeline.queue != c->sqs_queue) {
+      return p.Error(pipeline->get("queue"), "pipeline.queue",
+                     "with queue.url the queue is the one it names (\"" + c->sqs_queue +
+                         "\"): give the name once");
+    }
+    c->pipeline.queue = c->sqs_queue;
   }
 
   SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));

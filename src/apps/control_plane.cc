@@ -15,6 +15,7 @@
 #include <set>
 #include <vector>
 
+#include "agent/event_ingest.h"
 #include "agent/ingest.h"
 #include "agent/janitor.h"
 #include "agent/job_actions.h"
@@ -22,6 +23,7 @@
 #include "apps/http_api.h"
 #include "apps/job_json.h"
 #include "apps/progress.h"
+#include "apps/s3_notifications.h"
 #include "apps/wiring.h"
 #include "apps/worker_fleet.h"
 #include "core/task_machine.h"
@@ -375,6 +377,30 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   return t.counts.done == t.counts.total ? 0 : 1;
 }
 
+// Handles the upload notifications waiting on the events queue, ten at a time while they
+// keep coming, and logs what was done.
+void PollEvents(EventIngest& events) {
+  constexpr int kBatch = 10;  // SQS's most per receive
+  // Handling a notification takes a read of the object and a commit or two: a minute is
+  // ample, and a message of an `up` killed meanwhile is back a minute later.
+  constexpr int64_t kLeaseMillis = 60'000;
+  for (int round = 0; round < 100; ++round) {
+    auto report = events.Poll(kBatch, kLeaseMillis);
+    if (!report.ok()) {
+      std::fprintf(stderr, "spotbatch up: events: %s\n", report.status().ToString().c_str());
+      return;
+    }
+    for (const std::string& note : report->notes) {
+      std::fprintf(stderr, "spotbatch up: events: %s\n", note.c_str());
+    }
+    if (report->created_jobs > 0) {
+      std::fprintf(stderr, "spotbatch up: %d new jobs from upload notifications\n",
+                   report->created_jobs);
+    }
+    if (report->messages < kBatch) return;
+  }
+}
+
 int ServePipeline(const Config& config, const std::string& self_exe) {
   InstallStopHandlers();
   auto services = OpenServices(config);
@@ -384,6 +410,16 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   }
   const std::vector<std::string> queues = PipelineQueues(config.pipeline.queue);
   Ingest ingest = IngestFor(config, *services);
+  // With [ingest] events, uploads arrive as the bucket's notifications; listing the input
+  // prefix stays as the safety net for a notification lost (or a bucket notifying nothing),
+  // at a pace that keeps its cost (a LIST per 1,000 inputs) small.
+  std::unique_ptr<EventIngest> events;
+  if (services->events) {
+    events = std::make_unique<EventIngest>(ingest, config.pipeline, *services->store,
+                                           *services->events, config.events_queue,
+                                           DecodeS3Notification);
+  }
+  constexpr int64_t kListingWithEventsMillis = 10 * 60 * 1000;
   std::unique_ptr<HttpApi> api;
   if (!config.server_listen.empty()) {
     auto started = HttpApi::Start(config);
@@ -409,6 +445,7 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   const auto interval = static_cast<int64_t>(config.watch_interval_seconds * 1000);
   RunningBill up_bill("up", NewRunId(), /*jobs=*/nullptr);
   int64_t next_scan = 0;
+  int64_t next_events = 0;
   // Orphans are rare (a kill in a window of microseconds) and a sweep reads every task.
   constexpr int64_t kSweepIntervalMillis = 10 * 60 * 1000;
   int64_t next_sweep = MonotonicMillis() + kSweepIntervalMillis;
@@ -422,7 +459,12 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       } else if (*created > 0) {
         std::fprintf(stderr, "spotbatch up: %d new jobs\n", *created);
       }
-      next_scan = MonotonicMillis() + interval;
+      next_scan = MonotonicMillis() + (events ? std::max(interval, kListingWithEventsMillis)
+                                              : interval);
+    }
+    if (events && MonotonicMillis() >= next_events) {
+      PollEvents(*events);
+      next_events = MonotonicMillis() + interval;
     }
     if (MonotonicMillis() >= next_sweep) {
       SweepAndReport("up", queues, *services, /*workers_stopped=*/false);

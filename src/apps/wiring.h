@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "adapters/aws/credentials_chain.h"
 #include "agent/ingest.h"
 #include "agent/worker.h"
 #include "apps/config.h"
@@ -21,9 +22,14 @@ struct Platform {
 };
 
 struct Services {
+  // What the AWS adapters sign with (set when the config uses one): declared first, so that it
+  // outlives them.
+  std::unique_ptr<CredentialsProvider> credentials;
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<TaskQueue> queue;
   std::unique_ptr<StateStore> state;
+  // [ingest] events: the SQS queue the input bucket notifies of uploads; null without.
+  std::unique_ptr<TaskQueue> events;
 };
 
 Result<Services> OpenServices(const Config& config, const Platform& platform = {});

@@ -54,6 +54,7 @@ TEST_F(ConfigServicesTest, TheAwsConfigOfTheDesignParses) {
   EXPECT_TRUE(c->store_on_s3);
   EXPECT_EQ(c->work_bucket, "acme-out");  // the output bucket by default
   EXPECT_EQ(c->sqs_queue, "spotbatch-tasks");
+  EXPECT_EQ(c->pipeline.queue, "spotbatch-tasks") << "the pipeline's queue is the SQS queue";
   EXPECT_EQ(c->dynamodb_table, "spotbatch-state");
   EXPECT_EQ(c->events_queue, "spotbatch-events");
   EXPECT_EQ(c->aws.region, "eu-west-1");
@@ -105,6 +106,8 @@ TEST_F(ConfigServicesTest, BadUrlsAndNamesAreRefusedNamingTheKey) {
               "queue.url", "at most 66 characters");
   ExpectError(std::string(kBuckets) + "[queue]\nurl = \"sqs://q\"\nretries = 3\n", 7,
               "queue.retries", "unknown key");
+  ExpectError("[pipeline]\nqueue = \"jobs\"\ncommand = [\"true\"]\n[queue]\nurl = \"sqs://q\"\n", 2,
+              "pipeline.queue", "give the name once");
   ExpectError(std::string(kBuckets) + "[state]\nurl = \"dynamodb://t\"\n", 6, "state.url",
               "3 to 255 characters");
   ExpectError(std::string(kBuckets) + "[state]\nurl = \"sqlite://x\"\n", 6, "state.url",
