@@ -377,6 +377,8 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   return t.counts.done == t.counts.total ? 0 : 1;
 }
 
+namespace {
+
 // Handles the upload notifications waiting on the events queue, ten at a time while they
 // keep coming, and logs what was done.
 void PollEvents(EventIngest& events) {
@@ -400,6 +402,8 @@ void PollEvents(EventIngest& events) {
     if (report->messages < kBatch) return;
   }
 }
+
+}  // namespace
 
 int ServePipeline(const Config& config, const std::string& self_exe) {
   InstallStopHandlers();
