@@ -35,7 +35,7 @@ Status Classify(const HttpResponse& r) { return StatusOfHttp(r.status, "test"); 
 Status NoSigning(HttpRequest&) { return Status::Ok(); }
 
 TEST(HttpRetry, FullJitterStaysUnderTheCappedExponential) {
-  const RetryPolicy p{.max_attempts = 10, .base_delay_millis = 50, .max_delay_millis = 1000};
+  const HttpRetryPolicy p{.max_attempts = 10, .base_delay_millis = 50, .max_delay_millis = 1000};
   EXPECT_EQ(BackoffMillis(p, 0, 0.0), 0);
   EXPECT_EQ(BackoffMillis(p, 0, 0.999999), 49);
   EXPECT_EQ(BackoffMillis(p, 3, 0.5), 200);   // half of 400

@@ -27,7 +27,7 @@ struct AwsJsonServiceOptions {
   std::string signing_name;   // the service in the credential scope: "sqs", "dynamodb"
   std::string target_prefix;  // X-Amz-Target is "<prefix>.<Action>": "AmazonSQS"
   std::string content_type = "application/x-amz-json-1.0";
-  RetryPolicy retry;
+  HttpRetryPolicy retry;
   HttpClientOptions http;
   // The service's own codes, asked before the shared ones; nullopt: not one of its own.
   std::function<std::optional<StatusCode>(const AwsServiceError&)> classify;

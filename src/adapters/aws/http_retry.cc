@@ -5,7 +5,7 @@
 
 namespace spotbatch {
 
-int64_t BackoffMillis(const RetryPolicy& policy, int retry, double uniform01) {
+int64_t BackoffMillis(const HttpRetryPolicy& policy, int retry, double uniform01) {
   int64_t cap = policy.base_delay_millis;
   for (int i = 0; i < retry && cap < policy.max_delay_millis; ++i) cap *= 2;
   cap = std::min(cap, policy.max_delay_millis);
@@ -53,7 +53,7 @@ int64_t RetryAfterMillis(const HttpResponse& response) {
 
 Result<HttpResponse> SendWithRetries(HttpClient& client, HttpRequest request,
                                      const SignAttempt& sign, const ClassifyResponse& classify,
-                                     const RetryPolicy& policy, Clock& clock,
+                                     const HttpRetryPolicy& policy, Clock& clock,
                                      const std::function<double()>& uniform01) {
   Status last;
   const int attempts = std::max(1, policy.max_attempts);

@@ -13,7 +13,7 @@
 
 namespace spotbatch {
 
-struct RetryPolicy {
+struct HttpRetryPolicy {
   int max_attempts = 5;  // the first one included
   int64_t base_delay_millis = 50;
   int64_t max_delay_millis = 20'000;
@@ -21,7 +21,7 @@ struct RetryPolicy {
 
 // The wait before retry `retry` (0 for the first), a full-jitter draw: `uniform01` in [0, 1)
 // times min(max_delay, base * 2^retry).
-int64_t BackoffMillis(const RetryPolicy& policy, int retry, double uniform01);
+int64_t BackoffMillis(const HttpRetryPolicy& policy, int retry, double uniform01);
 
 // What an HTTP status means when the service's error code says nothing more: 2xx OK;
 // 408, 429, 500, 502, 503, 504 kUnavailable (retry); 401 and 403 kFailedPrecondition (access
@@ -43,7 +43,7 @@ using ClassifyResponse = std::function<Status(const HttpResponse&)>;
 // seconds (up to max_delay). `uniform01` draws the jitter. Returns the accepted response.
 Result<HttpResponse> SendWithRetries(HttpClient& client, HttpRequest request,
                                      const SignAttempt& sign, const ClassifyResponse& classify,
-                                     const RetryPolicy& policy, Clock& clock,
+                                     const HttpRetryPolicy& policy, Clock& clock,
                                      const std::function<double()>& uniform01);
 
 }  // namespace spotbatch
