@@ -1,0 +1,32 @@
+// What the AWS adapters of a config need besides their own options: the region, each
+// service's endpoint and the credentials (the standard chain of credentials_chain.h).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/aws/credentials_chain.h"
+#include "apps/config.h"
+
+namespace spotbatch {
+
+// [aws] region, else $AWS_REGION, else $AWS_DEFAULT_REGION (as the AWS CLI looks). 
+// kFailedPrecondition naming the three when none is set; kInvalidArgument for a variable's
+// value that is no region.
+Result<std::string> AwsRegionFor(const Config& config, const EnvLookup& env);
+
+// [aws.endpoints] <service>, else AWS's regional endpoint "https://<service>.<region>.
+// amazonaws.com" (S3's too: virtual-host requests prefix the bucket to it).
+std::string AwsEndpointFor(const Config& config, const std::string& service,
+                           const std::string& region);
+
+// The standard chain with [aws] profile. The instance role is asked only where the metadata
+// service was named: $AWS_EC2_METADATA_SERVICE_ENDPOINT, or `imds_endpoint` (the worker's
+// --on-ec2 or --metadata-url): spotbatch never sends a packet to EC2's metadata address
+// unasked. `clock` must outlive the provider.
+Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,
+                                                                const EnvLookup& env,
+                                                                Clock& clock,
+                                                                const std::string& imds_endpoint);
+
+}  // namespace spotbatch
