@@ -46,7 +46,8 @@ struct CrashCheck {
   std::string folder;               // the pipeline folder: config, data/, .spotbatch/
   std::vector<std::string> inputs;  // every input's relative key ("f0", "a/b.txt")
   ExpectedOutputs expected;         // what a serial run of the command writes
-  std::vector<std::string> queues = {"tasks", "tasks-on-demand"};
+  // The queues that must be empty; empty: the pipeline's own (its queue and on-demand queue).
+  std::vector<std::string> queues;
   bool allow_app_failures = false;  // a command that fails on purpose sometimes
 };
 
@@ -112,10 +113,11 @@ inline bool ExpectNothingLostNothingTwice(const CrashCheck& check) {
     fail(std::to_string(jobs->size()) + " jobs for " + std::to_string(check.inputs.size()) +
          " inputs");
   }
-  const std::string out_root = check.folder + "/data/out";
+  const std::string& in_prefix = run.config.pipeline.input_prefix;
+  const std::string& out_prefix = run.config.pipeline.output_prefix;
   std::set<std::string> expected_files;
   for (const std::string& rel : check.inputs) {
-    auto it = by_input.find("in/" + rel);
+    auto it = by_input.find(in_prefix + rel);
     if (it == by_input.end()) {
       fail("input " + rel + " has no job: lost");
       continue;
@@ -134,27 +136,33 @@ inline bool ExpectNothingLostNothingTwice(const CrashCheck& check) {
       if (committed != 1) problems += " " + std::to_string(committed) + " committed attempts;";
       const auto want = check.expected(rel);
       for (const auto& [file, content] : want) {
-        const std::string path = out_root + "/" + rel + "/" + file;
-        expected_files.insert(rel + "/" + file);
-        if (!std::filesystem::is_regular_file(path)) {
-          problems += " output " + file + " missing;";
-        } else if (ReadFile(path) != content) {
+        const std::string key = out_prefix + rel + "/" + file;
+        expected_files.insert(key);
+        auto got = run.store->Get(key);
+        if (!got.ok()) {
+          problems += " output " + file + " missing (" + got.status().ToString() + ");";
+        } else if (*got != content) {
           problems += " output " + file + " differs from a serial run;";
         }
       }
       if (!problems.empty()) fail(problems + "\n" + TaskHistory(*run.state, t));
     }
   }
-  for (const std::string& f : FilesUnder(out_root)) {
-    if (!expected_files.count(f)) fail("unexpected output out/" + f + " (a stale attempt's?)");
+  auto published = run.store->List(out_prefix);
+  if (!published.ok()) fail("outputs unlistable: " + published.status().ToString());
+  for (const ObjectInfo& o : published.ok() ? *published : std::vector<ObjectInfo>{}) {
+    if (!expected_files.count(o.key)) fail("unexpected output " + o.key + " (a stale attempt's?)");
   }
-  for (const char* d : {"/data/_spotbatch/staging", "/data/_spotbatch/checkpoints"}) {
-    const auto left = FilesUnder(check.folder + d);
-    if (!left.empty())
-      fail(std::string(d) + " left behind: " + *left.begin() + " and " +
-           std::to_string(left.size() - 1) + " more");
+  for (const char* prefix : {"_spotbatch/staging/", "_spotbatch/checkpoints/"}) {
+    auto left = run.store->List(prefix);
+    if (left.ok() && !left->empty()) {
+      fail(std::string(prefix) + " left behind: " + left->front().key + " and " +
+           std::to_string(left->size() - 1) + " more");
+    }
   }
-  for (const std::string& q : check.queues) {
+  std::vector<std::string> queues = check.queues;
+  if (queues.empty()) queues = {run.config.pipeline.queue, run.config.pipeline.queue + "-on-demand"};
+  for (const std::string& q : queues) {
     auto depth = run.queue->Depth(q);
     if (!depth.ok()) continue;  // a queue never configured
     if (depth->visible + depth->in_flight + depth->delayed != 0) {
