@@ -3,30 +3,22 @@
 // client: it creates the IAM user the test signs as, and reads back what the test made.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_retry.h"
 #include "adapters/aws/sigv4.h"
+#include "aws/aws_cli.h"
 #include "aws/moto_server.h"
 
 namespace spotbatch {
 namespace {
 
-// Runs the AWS CLI against `endpoint` as `key`/`secret`; its stdout, and whether it exited 0.
+// The CLI's first three requests run before moto checks signatures: any key passes.
 std::pair<std::string, bool> Aws(const std::string& endpoint, const std::string& args,
                                  const std::string& key = "setup",
                                  const std::string& secret = "setup") {
-  const std::string command = "AWS_ACCESS_KEY_ID='" + key + "' AWS_SECRET_ACCESS_KEY='" + secret +
-                              "' AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
-                              "AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url " +
-                              endpoint + " --output json " + args + " 2>&1";
-  FILE* p = ::popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  return {out, ::pclose(p) == 0};
+  return testing::Aws(endpoint, args, key, secret);
 }
 
 class SignedRequestsTest : public ::testing::Test {
