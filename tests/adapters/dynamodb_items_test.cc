@@ -74,8 +74,18 @@ TEST(DynamoDbItems, TerminalTasksAreNotInTheUnenqueuedIndex) {
 }
 
 TEST(DynamoDbItems, AttemptRoundTripsAsAnUpsert) {
-  AttemptRecord a{"tok", "job-0", 2, "worker", 100, 200, AttemptOutcome::kInterrupted, 137,
-                  "message", std::string(700'000, '\x01'), "pool", 55};
+  AttemptRecord a{"tok",
+                  "job-0",
+                  2,
+                  "worker",
+                  100,
+                  200,
+                  AttemptOutcome::kInterrupted,
+                  137,
+                  "message",
+                  std::string(700'000, '\x01'),
+                  "pool",
+                  55};
   EncodedAttempt e = EncodeAttempt(a);
   EXPECT_TRUE(e.start.count("worker") && e.end.count("fin") && e.end.count("log_parts"));
   EXPECT_EQ(std::count(e.remove.begin(), e.remove.end(), "log"), 1);
@@ -92,18 +102,18 @@ TEST(DynamoDbItems, JobRoundTrips) {
 
 TEST(DynamoDbItems, MalformedItemsAreDataLoss) {
   const json good = EncodeTask(FullTask(), 2).item;
-  for (const auto& [attr, value] : std::vector<std::pair<std::string, json>>{
-           {"ver", {{"N", "1.5"}}},
-           {"ver", {{"N", "99999999999999999999"}}},
-           {"idx", {{"N", "4294967296"}}},
-           {"state", {{"S", "BORED"}}},
-           {"tid", {{"N", "1"}}},
-           {"enq", {{"S", "yes"}}},
-           {"err", {{"B", "not base64!"}}},
-           {"out", {{"S", "no tab\n"}}},
-           {"out_parts", {{"N", "100000"}}},
-           {"input", {{"S", "x"}, {"N", "1"}}},
-           {"ckpt", json::array()}}) {
+  for (const auto& [attr, value] :
+       std::vector<std::pair<std::string, json>>{{"ver", {{"N", "1.5"}}},
+                                                 {"ver", {{"N", "99999999999999999999"}}},
+                                                 {"idx", {{"N", "4294967296"}}},
+                                                 {"state", {{"S", "BORED"}}},
+                                                 {"tid", {{"N", "1"}}},
+                                                 {"enq", {{"S", "yes"}}},
+                                                 {"err", {{"B", "not base64!"}}},
+                                                 {"out", {{"S", "no tab\n"}}},
+                                                 {"out_parts", {{"N", "100000"}}},
+                                                 {"input", {{"S", "x"}, {"N", "1"}}},
+                                                 {"ckpt", json::array()}}) {
     json bad = good;
     bad[attr] = value;
     auto t = DecodeTask(bad, {});

@@ -78,8 +78,8 @@ std::pair<std::string, bool> Aws(const std::string& args) {
 bool PutWithCli(const std::string& table, const json& item) {
   testing::TempDir dir;
   testing::WriteFile(dir / "item.json", item.dump());
-  auto [out, ok] = Aws("dynamodb put-item --table-name " + table + " --item file://" +
-                       (dir / "item.json"));
+  auto [out, ok] =
+      Aws("dynamodb put-item --table-name " + table + " --item file://" + (dir / "item.json"));
   EXPECT_TRUE(ok) << out;
   return ok;
 }
@@ -195,9 +195,8 @@ TEST_F(DynamoDbStateStoreTest, TheAwsCliSeesWhatTheAdapterWrote) {
   next.attempt_token = "tok";
   AttemptRecord a{"tok", "cli-0", 1, "w", 10, 0, AttemptOutcome::kRunning, -1, "", "", "p", 0};
   ASSERT_TRUE(store_->CommitTask(next, 0, {a}).ok());
-  auto [out, ok] =
-      Aws("dynamodb get-item --consistent-read --table-name " + table_ +
-          " --key '{\"pk\":{\"S\":\"TASK#cli-0\"},\"sk\":{\"S\":\"#T\"}}'");
+  auto [out, ok] = Aws("dynamodb get-item --consistent-read --table-name " + table_ +
+                       " --key '{\"pk\":{\"S\":\"TASK#cli-0\"},\"sk\":{\"S\":\"#T\"}}'");
   ASSERT_TRUE(ok) << out;
   const json item = json::parse(out)["Item"];
   EXPECT_EQ(item["state"]["S"], "RUNNING");
@@ -208,7 +207,8 @@ TEST_F(DynamoDbStateStoreTest, TheAwsCliSeesWhatTheAdapterWrote) {
   ASSERT_TRUE(scanned) << scan;
   SCOPED_TRACE(scan.substr(0, 3000));
   std::map<std::string, int> types;
-  for (const json& i : json::parse(scan)["Items"]) {
+  const json scanned_doc = json::parse(scan);
+  for (const json& i : scanned_doc["Items"]) {
     ++types[i.contains("typ") ? i["typ"].value("S", "?") : i["pk"].value("S", "?").substr(0, 4)];
   }
   EXPECT_EQ(types["job"], 1);
@@ -235,9 +235,12 @@ TEST_F(DynamoDbStateStoreTest, AStaleVersionNeverOverwritesANewerState) {
       next.updated_unix_millis = who * 1000 + i;
       next.state = next.state == TaskState::kQueued ? TaskState::kRunning : TaskState::kQueued;
       const Status st = s->CommitTask(next, t.version, {});
-      if (st.ok()) ++wins;
-      else if (st.code() == StatusCode::kAborted) ++aborted;
-      else ++other;
+      if (st.ok())
+        ++wins;
+      else if (st.code() == StatusCode::kAborted)
+        ++aborted;
+      else
+        ++other;
     }
   };
   std::thread ta(run, a.get(), 1), tb(run, b.get(), 2);
@@ -274,7 +277,8 @@ TEST_F(DynamoDbStateStoreTest, AJobLargerThanATransactionIsAllOrNothing) {
   EXPECT_EQ(store_->ListJobs()->size(), 1u);
   auto [scan, ok] = Aws("dynamodb scan --table-name " + table_ + " --select COUNT");
   ASSERT_TRUE(ok) << scan;
-  EXPECT_EQ(json::parse(scan)["Count"], 6) << "job, member, ref, task, counter, seq: the rollback deleted what the steps wrote";
+  EXPECT_EQ(json::parse(scan)["Count"], 6)
+      << "job, member, ref, task, counter, seq: the rollback deleted what the steps wrote";
 
   // The same job without the taken id: created whole, its tasks usable at once.
   tasks.back().id = "big-149";
@@ -321,15 +325,16 @@ TEST(DynamoDbStateStorePaging, ListsWholeAcrossPages) {
   auto store = OpenOn(o);
   ASSERT_NE(store, nullptr);
   for (int j = 0; j < 5; ++j) {
-    ASSERT_TRUE(store->CreateJob(Job("p" + std::to_string(j)), Tasks("p" + std::to_string(j), 5)).ok());
+    ASSERT_TRUE(
+        store->CreateJob(Job("p" + std::to_string(j)), Tasks("p" + std::to_string(j), 5)).ok());
   }
   TaskRecord t = *store->GetTask("p0-0");
   TaskRecord next = t;
   next.version = 1;
   std::vector<AttemptRecord> attempts;
   for (int n = 1; n <= 7; ++n) {
-    attempts.push_back({"tok" + std::to_string(n), "p0-0", n, "w", n, n, AttemptOutcome::kFailed,
-                        1, "m", "l", "", 0});
+    attempts.push_back({"tok" + std::to_string(n), "p0-0", n, "w", n, n, AttemptOutcome::kFailed, 1,
+                        "m", "l", "", 0});
   }
   ASSERT_TRUE(store->CommitTask(next, 0, attempts).ok());
   EXPECT_EQ(store->ListAttempts("p0-0")->size(), 7u);
@@ -362,8 +367,18 @@ TEST_F(DynamoDbStateStoreTest, BigFieldsAndALongHistoryReadBackWhole) {
       next.outputs.push_back({"_spotbatch/staging/h-0/" + std::string(200, 's') + std::to_string(k),
                               "out/" + std::string(200, 'f') + std::to_string(k)});
     }
-    AttemptRecord a{"tok" + std::to_string(n), "h-0", n, "w", n, n + 1, AttemptOutcome::kFailed,
-                    n, std::string(50'000, 'm'), binary.substr(n * 1000), "pool", 0};
+    AttemptRecord a{"tok" + std::to_string(n),
+                    "h-0",
+                    n,
+                    "w",
+                    n,
+                    n + 1,
+                    AttemptOutcome::kFailed,
+                    n,
+                    std::string(50'000, 'm'),
+                    binary.substr(n * 1000),
+                    "pool",
+                    0};
     ASSERT_TRUE(store_->CommitTask(next, t.version, {a}).ok()) << n;
     all.push_back(a);
     t = next;
@@ -452,9 +467,10 @@ class Proxy {
 };
 
 std::pair<int, std::string> Throttled() {
-  return {400,
-          R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",)"
-          R"("message":"The level of configured provisioned throughput for the table was exceeded."})"};
+  return {
+      400,
+      R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",)"
+      R"("message":"The level of configured provisioned throughput for the table was exceeded."})"};
 }
 
 TEST_F(DynamoDbStateStoreTest, ThrottlingIsRetried) {
@@ -481,10 +497,9 @@ TEST_F(DynamoDbStateStoreTest, CancelledTransactionsAreReadByTheirReasons) {
   std::atomic<int> conflicts_left{2};
   Proxy proxy([&](const std::string& target, const std::string&) -> std::pair<int, std::string> {
     if (target.ends_with(".TransactWriteItems") && conflicts_left.fetch_sub(1) > 0) {
-      return {400,
-              R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
-              R"("Message":"Transaction cancelled [None, TransactionConflict]",)"
-              R"("CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict"}]})"};
+      return {400, R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
+                   R"("Message":"Transaction cancelled [None, TransactionConflict]",)"
+                   R"("CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict"}]})"};
     }
     return {0, ""};
   });
@@ -511,7 +526,8 @@ TEST_F(DynamoDbStateStoreTest, CancelledTransactionsAreReadByTheirReasons) {
 TEST_F(DynamoDbStateStoreTest, ARetriedCommitAfterALostReplyIsAbortedAndCountedOnce) {
   ASSERT_TRUE(store_->CreateJob(Job("f"), {Task("f")}).ok());
   FaultInjector faults;
-  faults.Add({.method = "CommitTask", .nth = 1, .status = InjectedUnavailable(), .after_effect = true});
+  faults.Add(
+      {.method = "CommitTask", .nth = 1, .status = InjectedUnavailable(), .after_effect = true});
   FaultyStateStore faulty(*store_, faults);
   const TaskRecord t = *faulty.GetTask("f-0");
   TaskRecord next = t;
@@ -528,6 +544,68 @@ TEST_F(DynamoDbStateStoreTest, ARetriedCommitAfterALostReplyIsAbortedAndCountedO
   EXPECT_EQ(c.of(TaskState::kRunning), 1);
   EXPECT_EQ(c.of(TaskState::kQueued), 0);
   EXPECT_EQ(faulty.ListAttempts("f-0")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace spotbatch
+
+namespace spotbatch {
+namespace {
+
+// What each port call costs in requests (docs/adapters.md quotes these), counted by a proxy
+// that forwards everything.
+TEST_F(DynamoDbStateStoreTest, RequestsPerOperation) {
+  Proxy proxy([](const std::string&, const std::string&) {
+    return std::pair<int, std::string>{0, ""};
+  });
+  auto via = OpenOn(Options(table_, proxy.endpoint()));
+  ASSERT_NE(via, nullptr);
+  std::map<std::string, int> before;
+  const std::vector<std::string> actions = {"GetItem", "UpdateItem",   "TransactWriteItems",
+                                            "Query",   "BatchGetItem", "DescribeTable"};
+  auto delta = [&]() {
+    std::map<std::string, int> d;
+    for (const std::string& a : actions) {
+      const int now = proxy.seen(a);
+      if (now != before[a]) d[a] = now - before[a];
+      before[a] = now;
+    }
+    return d;
+  };
+  using M = std::map<std::string, int>;
+  EXPECT_EQ(delta(), (M{{"DescribeTable", 1}}));
+  ASSERT_TRUE(via->CreateJob(Job("r"), {Task("r")}).ok());
+  EXPECT_EQ(delta(), (M{{"GetItem", 1}, {"UpdateItem", 1}, {"TransactWriteItems", 1}}));
+  ASSERT_TRUE(via->MarkEnqueued("r-0", 0).ok());
+  EXPECT_EQ(delta(), (M{{"UpdateItem", 1}}));
+  const TaskRecord t = *via->GetTask("r-0");
+  EXPECT_EQ(delta(), (M{{"GetItem", 1}}));
+  TaskRecord next = t;
+  next.version = t.version + 1;
+  next.state = TaskState::kRunning;
+  AttemptRecord a{"tok", "r-0", 1, "w", 1, 0, AttemptOutcome::kRunning, -1, "", "", "", 0};
+  ASSERT_TRUE(via->CommitTask(next, t.version, {a}).ok());
+  EXPECT_EQ(delta(), (M{{"TransactWriteItems", 1}})) << "the state before is known from the read";
+  // From another instance, which has not read the task: one GetItem for the state before.
+  auto other = OpenOn(Options(table_, proxy.endpoint()));
+  delta();
+  TaskRecord done = next;
+  done.version = next.version + 1;
+  done.state = TaskState::kSucceeded;
+  ASSERT_TRUE(other->CommitTask(done, next.version, {}).ok());
+  EXPECT_EQ(delta(), (M{{"GetItem", 1}, {"TransactWriteItems", 1}}));
+  ASSERT_TRUE(via->CountTasks().ok());
+  EXPECT_EQ(delta(), (M{{"BatchGetItem", 1}}));
+  ASSERT_TRUE(via->GetJob("r").ok());
+  EXPECT_EQ(delta(), (M{{"Query", 1}, {"BatchGetItem", 1}}));
+  ASSERT_TRUE(via->ListAttempts("r-0").ok());
+  EXPECT_EQ(delta(), (M{{"Query", 1}}));
+  ASSERT_TRUE(via->ListUnenqueuedTasks().ok());
+  EXPECT_EQ(delta(), (M{{"Query", 3}})) << "one Query per shard; nothing found, nothing read";
+  ASSERT_TRUE(via->ListJobs().ok());
+  EXPECT_EQ(delta(), (M{{"Query", 3 + 1}, {"BatchGetItem", 1}})) << "shards, then each job";
+  EXPECT_TRUE(via->Sync().ok());
+  EXPECT_EQ(delta(), M{});
 }
 
 }  // namespace

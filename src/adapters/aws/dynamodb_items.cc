@@ -106,8 +106,8 @@ class Reader {
       auto it = chunks.find(ChunkSk(owner_sk, name, n));
       if (it == chunks.end()) {
         if (status_.ok()) {
-          status_ = DataLoss(std::string(what_) + ": chunk " + std::to_string(n) + " of " +
-                             name + " is missing");
+          status_ = DataLoss(std::string(what_) + ": chunk " + std::to_string(n) + " of " + name +
+                             " is missing");
         }
         return;
       }
@@ -115,7 +115,8 @@ class Reader {
     }
   }
   void Fail(const char* name) {
-    if (status_.ok()) status_ = DataLoss(std::string(what_) + ": attribute " + name + " is malformed");
+    if (status_.ok())
+      status_ = DataLoss(std::string(what_) + ": attribute " + name + " is malformed");
   }
   void Require(bool ok, const std::string& why) {
     if (!ok && status_.ok()) status_ = DataLoss(std::string(what_) + ": " + why);
@@ -185,9 +186,9 @@ std::string Padded(uint64_t v, int width) {
 std::string JobPk(std::string_view job_id) { return "JOB#" + std::string(job_id); }
 std::string TaskPk(std::string_view task_id) { return "TASK#" + std::string(task_id); }
 std::string AttemptSk(std::string_view token) { return "A#" + std::string(token); }
-std::string MemberSk(int index, std::string_view task_id) {
+std::string MemberSk(int index, std::string_view task_id, std::string_view creation_token) {
   return "M#" + Padded(static_cast<uint64_t>(int64_t{index} + (int64_t{1} << 31)), 10) + "#" +
-         std::string(task_id);
+         std::string(task_id) + "#" + std::string(creation_token);
 }
 // Field names are all three letters, so the last 9 bytes ("#<f>#<n>") never reach into the
 // owner's sort key and two (owner, field, n) never give one key.
@@ -424,8 +425,8 @@ EncodedAttempt EncodeAttempt(const AttemptRecord& a) {
   e.end["exit"] = NumberValue(a.exit_code);
   e.end["lw"] = NumberValue(a.lost_work_millis);
   e.bytes = 300 + pk.size() + sk.size() * 2 + a.worker.size() + a.pool.size();
-  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"msg", a.message},
-                                    {"log", a.log_tail}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string&>{"msg", a.message}, {"log", a.log_tail}}) {
     json fields = json::object();
     PutSpilled(pk, sk, name, value, &fields, &e.chunks, &e.bytes);
     const std::string parts = std::string(name) + "_parts";
@@ -512,7 +513,7 @@ int64_t JobSeqOf(const json& item) {
 std::string JobTokenOf(const json& item) { return StringAttr(item, "ctok"); }
 
 json EncodeMember(const TaskRecord& t, std::string_view creation_token) {
-  json item = Key(JobPk(t.job_id), MemberSk(t.index, t.id));
+  json item = Key(JobPk(t.job_id), MemberSk(t.index, t.id, creation_token));
   item["typ"] = {{"S", "member"}};
   item["tid"] = TextValue(t.id);
   if (!creation_token.empty()) item["ctok"] = {{"S", creation_token}};

@@ -8,7 +8,7 @@
 //
 //   item          pk                 sk                     what
 //   job           JOB#<job id>       #J                     the JobRecord, its seq and task count
-//   member        JOB#<job id>       M#<index+2^31, 10 d>#<task id>   one per task of the job
+//   member        JOB#<job id>       M#<index+2^31, 10 d>#<task id>#<creation token>   per task
 //   task          TASK#<task id>     #T                     the TaskRecord
 //   attempt       TASK#<task id>     A#<token>              one AttemptRecord
 //   chunk         (owner's pk)       C#<owner sk>#<f>#<n 4 d>   part n of a big field f
@@ -49,7 +49,8 @@ inline constexpr const char* kTaskSk = "#T";
 std::string JobPk(std::string_view job_id);
 std::string TaskPk(std::string_view task_id);
 std::string AttemptSk(std::string_view token);
-std::string MemberSk(int index, std::string_view task_id);
+// With the creation token, so that two creations of one job never write the same member.
+std::string MemberSk(int index, std::string_view task_id, std::string_view creation_token = "");
 std::string ChunkSk(std::string_view owner_sk, std::string_view field, int n);
 std::string SeqSk(int64_t seq);  // 20 digits: sorts as the number
 // A stable hash of an id into [0, shards): FNV-1a, the same in every process.

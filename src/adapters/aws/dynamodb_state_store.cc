@@ -1,6 +1,7 @@
 #include "adapters/aws/dynamodb_state_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -135,8 +136,17 @@ class DynamoDbStateStore final : public StateStore {
   // The views of `job_ids` (missing jobs skipped), tasks fetched in batches.
   Result<std::vector<JobView>> ReadJobs(const std::vector<std::string>& job_ids);
   json CounterUpdate(const int64_t delta[6]);
-  Status CreateJobInSteps(const JobRecord& job, const std::vector<TaskRecord>& tasks,
-                          int64_t seq);
+  // One try; `taken` names the task id that exists when that is why it failed.
+  Status CreateJobOnce(const JobRecord& job, const std::vector<TaskRecord>& tasks,
+                       std::string* taken);
+  Status CreateJobInSteps(const JobRecord& job, const std::vector<TaskRecord>& tasks, int64_t seq,
+                          std::string* taken);
+  // When `task_id` is pending under a creation older than pending_takeover_millis whose job
+  // item does not name it, deletes that creation's tasks and members; true when it did.
+  Result<bool> ReclaimOrphans(const std::string& task_id);
+  // Sends `actions` in transactions of at most max_transaction_items, each action alone when
+  // its transaction fails; failures are ignored (callers only tidy up).
+  void WriteBestEffort(const std::vector<json>& actions);
   void RollBack(const std::vector<json>& written_tasks, const std::vector<json>& members,
                 const std::string& token);
 
@@ -153,26 +163,24 @@ class DynamoDbStateStore final : public StateStore {
 bool Utf8Id(std::string_view id) { return !id.empty() && ddb::IsUtf8(id); }
 
 Status DynamoDbStateStore::Open() {
-  json error;
   auto described = Call("DescribeTable", {{"TableName", table()}});
   if (!described.ok() && described.status().code() == StatusCode::kNotFound) {
-    const json create = {
-        {"TableName", table()},
-        {"BillingMode", "PAY_PER_REQUEST"},
-        {"AttributeDefinitions",
-         {{{"AttributeName", "pk"}, {"AttributeType", "S"}},
-          {{"AttributeName", "sk"}, {"AttributeType", "S"}},
-          {{"AttributeName", "uq"}, {"AttributeType", "S"}},
-          {{"AttributeName", "tid"}, {"AttributeType", "S"}}}},
-        {"KeySchema",
-         {{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
-          {{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
-        {"GlobalSecondaryIndexes",
-         {{{"IndexName", kIndex},
-           {"KeySchema",
-            {{{"AttributeName", "uq"}, {"KeyType", "HASH"}},
-             {{"AttributeName", "tid"}, {"KeyType", "RANGE"}}}},
-           {"Projection", {{"ProjectionType", "KEYS_ONLY"}}}}}}};
+    const json create = {{"TableName", table()},
+                         {"BillingMode", "PAY_PER_REQUEST"},
+                         {"AttributeDefinitions",
+                          {{{"AttributeName", "pk"}, {"AttributeType", "S"}},
+                           {{"AttributeName", "sk"}, {"AttributeType", "S"}},
+                           {{"AttributeName", "uq"}, {"AttributeType", "S"}},
+                           {{"AttributeName", "tid"}, {"AttributeType", "S"}}}},
+                         {"KeySchema",
+                          {{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
+                           {{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
+                         {"GlobalSecondaryIndexes",
+                          {{{"IndexName", kIndex},
+                            {"KeySchema",
+                             {{{"AttributeName", "uq"}, {"KeyType", "HASH"}},
+                              {{"AttributeName", "tid"}, {"KeyType", "RANGE"}}}},
+                            {"Projection", {{"ProjectionType", "KEYS_ONLY"}}}}}}};
     auto created = Call("CreateTable", create);
     // ResourceInUseException: another process is creating it; wait for it like our own.
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
@@ -222,8 +230,9 @@ Status DynamoDbStateStore::Open() {
       if (active && has_index) return Status::Ok();
     }
     if (clock_.NowUnixMillis() >= deadline) {
-      return Status(StatusCode::kDeadlineExceeded, "DynamoDB table " + table() + " is not ACTIVE after " +
-                              std::to_string(options_.create_table_timeout_millis) + " ms");
+      return Status(StatusCode::kDeadlineExceeded,
+                    "DynamoDB table " + table() + " is not ACTIVE after " +
+                        std::to_string(options_.create_table_timeout_millis) + " ms");
     }
     clock_.SleepForMillis(wait);
     wait = std::min<int64_t>(wait * 2, 2000);
@@ -261,8 +270,8 @@ Result<std::vector<json>> DynamoDbStateStore::BatchGet(const std::vector<json>& 
     for (int round = 0; !pending.empty(); ++round) {
       if (round > 0) {
         if (round > options_.max_conflict_retries) {
-          return Unavailable("BatchGetItem: keys still unprocessed after " +
-                             std::to_string(round) + " rounds");
+          return Unavailable("BatchGetItem: keys still unprocessed after " + std::to_string(round) +
+                             " rounds");
         }
         clock_.SleepForMillis(BackoffMillis(retry_, round - 1, Uniform01()));
       }
@@ -280,7 +289,8 @@ Result<std::vector<json>> DynamoDbStateStore::BatchGet(const std::vector<json>& 
           if (auto k = t->find("Keys"); k != t->end() && k->is_array()) next = *k;
         }
       }
-      if (next.size() > pending.size()) return Internal("BatchGetItem: more keys unprocessed than asked");
+      if (next.size() > pending.size())
+        return Internal("BatchGetItem: more keys unprocessed than asked");
       pending = std::move(next);
     }
   }
@@ -288,8 +298,8 @@ Result<std::vector<json>> DynamoDbStateStore::BatchGet(const std::vector<json>& 
 }
 
 Result<std::optional<json>> DynamoDbStateStore::GetItem(const json& key) {
-  SB_ASSIGN_OR_RETURN(json out,
-                      Call("GetItem", {{"TableName", table()}, {"Key", key}, {"ConsistentRead", true}}));
+  SB_ASSIGN_OR_RETURN(
+      json out, Call("GetItem", {{"TableName", table()}, {"Key", key}, {"ConsistentRead", true}}));
   auto it = out.find("Item");
   if (it == out.end() || !it->is_object()) return std::optional<json>();
   return std::optional<json>(std::move(*it));
@@ -343,8 +353,8 @@ Result<TaskRecord> DynamoDbStateStore::DecodeTaskItem(const json& item) {
   const int out_parts = ddb::PartsOf(item, "out"), err_parts = ddb::PartsOf(item, "err");
   ddb::Chunks chunks;
   if (out_parts > 0 || err_parts > 0) {
-    SB_ASSIGN_OR_RETURN(chunks, ReadChunks(ddb::StringAttr(item, "pk"),
-                                           std::string("C#") + ddb::kTaskSk + "#"));
+    SB_ASSIGN_OR_RETURN(
+        chunks, ReadChunks(ddb::StringAttr(item, "pk"), std::string("C#") + ddb::kTaskSk + "#"));
   }
   return ddb::DecodeTask(item, chunks);
 }
@@ -356,7 +366,8 @@ Result<bool> DynamoDbStateStore::Visible(const json& item,
   const std::string job_id = ddb::StringAttr(item, "job");
   auto it = jobs->find(job_id);
   if (it == jobs->end()) {
-    SB_ASSIGN_OR_RETURN(std::optional<json> job, GetItem(ddb::Key(ddb::JobPk(job_id), ddb::kJobSk)));
+    SB_ASSIGN_OR_RETURN(std::optional<json> job,
+                        GetItem(ddb::Key(ddb::JobPk(job_id), ddb::kJobSk)));
     it = jobs->emplace(job_id, job ? ddb::JobTokenOf(*job) : std::string("\x01")).first;
   }
   if (it->second != pending) return false;
@@ -425,9 +436,24 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
   if (!ddb::IsUtf8(job.id)) return InvalidArgument("job id is not UTF-8");
   std::set<std::string_view> ids;
   for (const TaskRecord& t : tasks) {
-    if (!Utf8Id(t.id)) return InvalidArgument("job " + job.id + ": a task id is empty or not UTF-8");
-    if (!ids.insert(t.id).second) return InvalidArgument("job " + job.id + ": task " + t.id + " twice");
+    if (!Utf8Id(t.id))
+      return InvalidArgument("job " + job.id + ": a task id is empty or not UTF-8");
+    if (!ids.insert(t.id).second)
+      return InvalidArgument("job " + job.id + ": task " + t.id + " twice");
   }
+  // A task id held by a creation that died midway (pending, stale, its job never committed)
+  // is reclaimed, and the creation goes again; each round reclaims one dead creation whole.
+  for (int round = 0;; ++round) {
+    std::string taken;
+    Status s = CreateJobOnce(job, tasks, &taken);
+    if (s.code() != StatusCode::kAlreadyExists || taken.empty() || round == 3) return s;
+    auto reclaimed = ReclaimOrphans(taken);
+    if (!reclaimed.ok() || !*reclaimed) return s;
+  }
+}
+
+Status DynamoDbStateStore::CreateJobOnce(const JobRecord& job, const std::vector<TaskRecord>& tasks,
+                                         std::string* taken) {
   SB_ASSIGN_OR_RETURN(std::optional<json> existing,
                       GetItem(ddb::Key(ddb::JobPk(job.id), ddb::kJobSk)));
   if (existing) return AlreadyExists("job " + job.id + " exists");
@@ -439,7 +465,8 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
                                           {"ExpressionAttributeValues", {{":one", N(1)}}},
                                           {"ReturnValues", "UPDATED_NEW"}}));
   int64_t seq = 0;
-  if (auto a = seq_out.find("Attributes"); a != seq_out.end() && a->is_object() && a->contains("n")) {
+  if (auto a = seq_out.find("Attributes");
+      a != seq_out.end() && a->is_object() && a->contains("n")) {
     seq = ddb::JobSeqOf({{"seq", (*a)["n"]}});
   }
   if (seq <= 0) return Internal("UpdateItem on SEQ: no new sequence number in the answer");
@@ -453,7 +480,7 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
   }
   if (actions > static_cast<size_t>(options_.max_transaction_items) ||
       bytes > kMaxTransactionBytes) {
-    return CreateJobInSteps(job, tasks, seq);
+    return CreateJobInSteps(job, tasks, seq, taken);
   }
   std::vector<json> items;
   items.push_back({{"Put",
@@ -468,18 +495,13 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
   for (const TaskRecord& t : tasks) ++delta[static_cast<int>(t.state)];
   items.push_back(CounterUpdate(delta));
   std::vector<const TaskRecord*> task_of(items.size(), nullptr);
-  const int64_t stale = clock_.NowUnixMillis() - options_.pending_takeover_millis;
   for (const TaskRecord& t : tasks) {
     ddb::EncodedItem e = ddb::EncodeTask(t, options_.shards);
     task_of.push_back(&t);
     items.push_back({{"Put",
                       {{"TableName", table()},
                        {"Item", e.item},
-                       // A pending task of a creator that died long ago is not a task.
-                       {"ConditionExpression",
-                        "attribute_not_exists(pk) OR (attribute_exists(#pend) AND #pend_at < :stale)"},
-                       {"ExpressionAttributeNames", PendNames()},
-                       {"ExpressionAttributeValues", {{":stale", N(stale)}}}}}});
+                       {"ConditionExpression", "attribute_not_exists(pk)"}}}});
     TaskRecord member = t;
     member.job_id = job.id;
     items.push_back({{"Put", {{"TableName", table()}, {"Item", ddb::EncodeMember(member)}}}});
@@ -493,6 +515,7 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
   if (out.status.code() == StatusCode::kAborted) {
     if (out.failed_condition > 0 && static_cast<size_t>(out.failed_condition) < task_of.size() &&
         task_of[out.failed_condition] != nullptr) {
+      *taken = task_of[out.failed_condition]->id;
       return AlreadyExists("job " + job.id + ": task " + task_of[out.failed_condition]->id +
                            " exists");
     }
@@ -504,31 +527,75 @@ Status DynamoDbStateStore::CreateJob(const JobRecord& job, const std::vector<Tas
   return out.status;
 }
 
-void DynamoDbStateStore::RollBack(const std::vector<json>& written_tasks,
-                                  const std::vector<json>& members, const std::string& token) {
-  // Best effort: what stays behind is pending under a token no job has (invisible), and a
-  // later creation may take it over after pending_takeover_millis.
-  for (const json& key : written_tasks) {
-    (void)Call("DeleteItem", {{"TableName", table()},
-                              {"Key", key},
-                              {"ConditionExpression", "#pend = :token"},
-                              {"ExpressionAttributeNames", {{"#pend", "pend"}}},
-                              {"ExpressionAttributeValues", {{":token", S(token)}}}});
-  }
-  for (const json& key : members) {
-    (void)Call("DeleteItem", {{"TableName", table()},
-                              {"Key", key},
-                              {"ConditionExpression", "#ctok = :token"},
-                              {"ExpressionAttributeNames", {{"#ctok", "ctok"}}},
-                              {"ExpressionAttributeValues", {{":token", S(token)}}}});
+void DynamoDbStateStore::WriteBestEffort(const std::vector<json>& actions) {
+  const size_t n = static_cast<size_t>(options_.max_transaction_items);
+  for (size_t begin = 0; begin < actions.size(); begin += n) {
+    const std::vector<json> batch(actions.begin() + begin,
+                                  actions.begin() + std::min(actions.size(), begin + n));
+    if (Transact(batch, /*idempotent=*/true).status.ok()) continue;
+    for (const json& a : batch) (void)Transact({a}, /*idempotent=*/true);
   }
 }
 
+void DynamoDbStateStore::RollBack(const std::vector<json>& written_tasks,
+                                  const std::vector<json>& members, const std::string& token) {
+  // What stays behind (a failed delete) is pending under a token no job item has: invisible,
+  // and reclaimed by a later creation of the same ids (ReclaimOrphans).
+  std::vector<json> deletes;
+  for (const json& key : written_tasks) {
+    deletes.push_back({{"Delete",
+                        {{"TableName", table()},
+                         {"Key", key},
+                         {"ConditionExpression", "#pend = :token"},
+                         {"ExpressionAttributeNames", {{"#pend", "pend"}}},
+                         {"ExpressionAttributeValues", {{":token", S(token)}}}}}});
+  }
+  for (const json& key : members) {
+    deletes.push_back({{"Delete", {{"TableName", table()}, {"Key", key}}}});  // keyed by token
+  }
+  WriteBestEffort(deletes);
+}
+
+Result<bool> DynamoDbStateStore::ReclaimOrphans(const std::string& task_id) {
+  SB_ASSIGN_OR_RETURN(std::optional<json> item,
+                      GetItem(ddb::Key(ddb::TaskPk(task_id), ddb::kTaskSk)));
+  if (!item) return true;  // gone meanwhile: try again
+  const std::string token = ddb::PendingOf(*item);
+  int64_t since = 0;
+  if (token.empty()) return false;
+  if (auto a = item->find("pend_at");
+      a != item->end() && a->is_object() && a->contains("N") && (*a)["N"].is_string()) {
+    since = std::strtoll((*a)["N"].get<std::string>().c_str(), nullptr, 10);
+  }
+  // A creation commits within create_deadline_millis of its start; this one may be alive.
+  if (since >= clock_.NowUnixMillis() - options_.pending_takeover_millis) return false;
+  const std::string job_id = ddb::StringAttr(*item, "job");
+  SB_ASSIGN_OR_RETURN(std::optional<json> job, GetItem(ddb::Key(ddb::JobPk(job_id), ddb::kJobSk)));
+  if (job && ddb::JobTokenOf(*job) == token) {
+    ClearPending(task_id, token);  // committed: the task is that job's
+    return false;
+  }
+  std::vector<json> tasks = {ddb::Key(ddb::TaskPk(task_id), ddb::kTaskSk)}, members;
+  SB_ASSIGN_OR_RETURN(
+      std::vector<json> items,
+      Query({{"KeyConditionExpression", "pk = :pk AND begins_with(sk, :m)"},
+             {"ExpressionAttributeValues", {{":pk", S(ddb::JobPk(job_id))}, {":m", S("M#")}}},
+             {"ConsistentRead", true}}));
+  for (const json& m : items) {
+    if (ddb::TypeOf(m) != "member" || ddb::StringAttr(m, "ctok") != token) continue;
+    members.push_back(ddb::Key(ddb::StringAttr(m, "pk"), ddb::StringAttr(m, "sk")));
+    const std::string id = ddb::MemberTaskId(m);
+    if (!id.empty() && id != task_id) tasks.push_back(ddb::Key(ddb::TaskPk(id), ddb::kTaskSk));
+  }
+  RollBack(tasks, members, token);
+  return true;
+}
+
 Status DynamoDbStateStore::CreateJobInSteps(const JobRecord& job,
-                                            const std::vector<TaskRecord>& tasks, int64_t seq) {
+                                            const std::vector<TaskRecord>& tasks, int64_t seq,
+                                            std::string* taken) {
   const std::string token = RandomHex(16);
   const int64_t started = clock_.NowUnixMillis();
-  const int64_t stale = started - options_.pending_takeover_millis;
   std::vector<json> written_tasks, members;
   std::vector<json> batch;
   std::vector<const TaskRecord*> task_of;
@@ -538,10 +605,11 @@ Status DynamoDbStateStore::CreateJobInSteps(const JobRecord& job,
     TransactOutcome out = Transact(batch, /*idempotent=*/true);
     if (!out.status.ok()) {
       if (out.status.code() == StatusCode::kAborted) {
-        const TaskRecord* t = out.failed_condition >= 0 &&
-                                      static_cast<size_t>(out.failed_condition) < task_of.size()
-                                  ? task_of[out.failed_condition]
-                                  : nullptr;
+        const TaskRecord* t =
+            out.failed_condition >= 0 && static_cast<size_t>(out.failed_condition) < task_of.size()
+                ? task_of[out.failed_condition]
+                : nullptr;
+        if (t != nullptr) *taken = t->id;
         return AlreadyExists("job " + job.id + ": task " + (t ? t->id : std::string("?")) +
                              " exists");
       }
@@ -569,8 +637,7 @@ Status DynamoDbStateStore::CreateJobInSteps(const JobRecord& job,
   for (const TaskRecord& t : tasks) {
     ddb::EncodedItem e = ddb::EncodeTask(t, options_.shards, token, started);
     const size_t n = 2 + e.chunks.size();
-    if (n > static_cast<size_t>(options_.max_transaction_items) ||
-        e.bytes > kMaxTransactionBytes) {
+    if (n > static_cast<size_t>(options_.max_transaction_items) || e.bytes > kMaxTransactionBytes) {
       s = InvalidArgument("job " + job.id + ": task " + t.id + " is too large for DynamoDB");
       break;
     }
@@ -581,14 +648,12 @@ Status DynamoDbStateStore::CreateJobInSteps(const JobRecord& job,
     batch.push_back({{"Put",
                       {{"TableName", table()},
                        {"Item", e.item},
-                       {"ConditionExpression",
-                        "attribute_not_exists(pk) OR (attribute_exists(#pend) AND #pend_at < :stale)"},
-                       {"ExpressionAttributeNames", PendNames()},
-                       {"ExpressionAttributeValues", {{":stale", N(stale)}}}}}});
+                       {"ConditionExpression", "attribute_not_exists(pk)"}}}});
     task_of.push_back(&t);
     TaskRecord member = t;
     member.job_id = job.id;
-    batch.push_back({{"Put", {{"TableName", table()}, {"Item", ddb::EncodeMember(member, token)}}}});
+    batch.push_back(
+        {{"Put", {{"TableName", table()}, {"Item", ddb::EncodeMember(member, token)}}}});
     task_of.push_back(nullptr);
     for (json& c : e.chunks) {
       batch.push_back({{"Put", {{"TableName", table()}, {"Item", std::move(c)}}}});
@@ -629,10 +694,18 @@ Status DynamoDbStateStore::CreateJobInSteps(const JobRecord& job,
       return out.status;
     }
   }
+  // Committed. Clearing the marks is tidying (readers resolve them against the job item).
+  std::vector<json> clears;
   for (const TaskRecord& t : tasks) {
-    ClearPending(t.id, token);
+    clears.push_back({{"Update",
+                       {{"TableName", table()},
+                        {"Key", ddb::Key(ddb::TaskPk(t.id), ddb::kTaskSk)},
+                        {"UpdateExpression", "REMOVE #pend, #pend_at"},
+                        {"ConditionExpression", "attribute_exists(pk)"},
+                        {"ExpressionAttributeNames", PendNames()}}}});
     Remember(t.id, t.version, t.state);
   }
+  WriteBestEffort(clears);
   return Status::Ok();
 }
 
@@ -694,7 +767,8 @@ Result<JobView> DynamoDbStateStore::GetJob(std::string_view job_id) {
 Result<TaskRecord> DynamoDbStateStore::GetTask(std::string_view task_id) {
   const std::string id(task_id.substr(0, 1024));
   if (!Utf8Id(task_id)) return NotFound("no task " + id.substr(0, 200));
-  SB_ASSIGN_OR_RETURN(std::optional<json> item, GetItem(ddb::Key(ddb::TaskPk(task_id), ddb::kTaskSk)));
+  SB_ASSIGN_OR_RETURN(std::optional<json> item,
+                      GetItem(ddb::Key(ddb::TaskPk(task_id), ddb::kTaskSk)));
   if (!item) return NotFound("no task " + id);
   std::map<std::string, std::string> jobs;
   SB_ASSIGN_OR_RETURN(bool visible, Visible(*item, &jobs));
@@ -715,7 +789,8 @@ Status DynamoDbStateStore::CommitTask(const TaskRecord& next, int64_t expected_v
   std::vector<AttemptRecord> merged;
   for (const AttemptRecord& a : attempts) {
     if (!Utf8Id(a.token) || !Utf8Id(a.task_id)) {
-      return InvalidArgument("task " + next.id + ": an attempt token or task id is empty or not UTF-8");
+      return InvalidArgument("task " + next.id +
+                             ": an attempt token or task id is empty or not UTF-8");
     }
     auto same = std::find_if(merged.begin(), merged.end(), [&](const AttemptRecord& m) {
       return m.token == a.token && m.task_id == a.task_id;
@@ -742,7 +817,8 @@ Status DynamoDbStateStore::CommitTask(const TaskRecord& next, int64_t expected_v
                      {"ExpressionAttributeNames", {{"#ver", "ver"}, {"#pend", "pend"}}},
                      {"ExpressionAttributeValues", {{":ev", N(expected_version)}}}}}});
   size_t bytes = task.bytes;
-  for (json& c : task.chunks) items.push_back({{"Put", {{"TableName", table()}, {"Item", std::move(c)}}}});
+  for (json& c : task.chunks)
+    items.push_back({{"Put", {{"TableName", table()}, {"Item", std::move(c)}}}});
   for (const AttemptRecord& a : merged) {
     ddb::EncodedAttempt e = ddb::EncodeAttempt(a);
     std::string set, remove;
@@ -754,9 +830,9 @@ Status DynamoDbStateStore::CommitTask(const TaskRecord& next, int64_t expected_v
         ++n;
         names[hn] = name;
         values[hv] = value;
-        set += (set.empty() ? "" : ", ") +
-               (fields == &e.start ? hn + " = if_not_exists(" + hn + ", " + hv + ")"
-                                   : hn + " = " + hv);
+        set += (set.empty() ? "" : ", ") + (fields == &e.start
+                                                ? hn + " = if_not_exists(" + hn + ", " + hv + ")"
+                                                : hn + " = " + hv);
       }
     }
     for (const std::string& name : e.remove) {
@@ -764,13 +840,15 @@ Status DynamoDbStateStore::CommitTask(const TaskRecord& next, int64_t expected_v
       names[hn] = name;
       remove += (remove.empty() ? "" : ", ") + hn;
     }
-    items.push_back({{"Update",
-                      {{"TableName", table()},
-                       {"Key", e.key},
-                       {"UpdateExpression", "SET " + set + (remove.empty() ? "" : " REMOVE " + remove)},
-                       {"ExpressionAttributeNames", names},
-                       {"ExpressionAttributeValues", values}}}});
-    for (json& c : e.chunks) items.push_back({{"Put", {{"TableName", table()}, {"Item", std::move(c)}}}});
+    items.push_back(
+        {{"Update",
+          {{"TableName", table()},
+           {"Key", e.key},
+           {"UpdateExpression", "SET " + set + (remove.empty() ? "" : " REMOVE " + remove)},
+           {"ExpressionAttributeNames", names},
+           {"ExpressionAttributeValues", values}}}});
+    for (json& c : e.chunks)
+      items.push_back({{"Put", {{"TableName", table()}, {"Item", std::move(c)}}}});
     bytes += e.bytes;
   }
   if (before != next.state) {
@@ -853,7 +931,8 @@ Status DynamoDbStateStore::MarkEnqueued(std::string_view task_id, int64_t expect
 
 Result<TaskCounts> DynamoDbStateStore::CountTasks() {
   std::vector<json> keys;
-  for (int k = 0; k < options_.shards; ++k) keys.push_back(ddb::Key("COUNT#" + std::to_string(k), "#C"));
+  for (int k = 0; k < options_.shards; ++k)
+    keys.push_back(ddb::Key("COUNT#" + std::to_string(k), "#C"));
   SB_ASSIGN_OR_RETURN(std::vector<json> items, BatchGet(keys));
   TaskCounts counts;
   for (const json& item : items) SB_RETURN_IF_ERROR(ddb::AddCounts(item, counts.by_state));
@@ -916,10 +995,11 @@ Result<std::vector<AttemptRecord>> DynamoDbStateStore::ListAttempts(std::string_
   if (!Utf8Id(task_id)) return std::vector<AttemptRecord>();
   SB_ASSIGN_OR_RETURN(
       std::vector<json> items,
-      Query({{"KeyConditionExpression", "pk = :pk AND sk > :after"},
-             // Past the task item "#T": attempts "A#..." and chunks "C#..." (the task's too, unused).
-             {"ExpressionAttributeValues", {{":pk", S(ddb::TaskPk(task_id))}, {":after", S("A")}}},
-             {"ConsistentRead", true}}));
+      Query(
+          {{"KeyConditionExpression", "pk = :pk AND sk > :after"},
+           // Past the task item "#T": attempts "A#..." and chunks "C#..." (the task's too, unused).
+           {"ExpressionAttributeValues", {{":pk", S(ddb::TaskPk(task_id))}, {":after", S("A")}}},
+           {"ConsistentRead", true}}));
   ddb::Chunks chunks;
   for (const json& item : items) {
     std::string bytes;
@@ -945,8 +1025,8 @@ Result<std::vector<AttemptRecord>> DynamoDbStateStore::ListAttempts(std::string_
 bool IsValidDynamoDbTableName(std::string_view name) {
   if (name.size() < 3 || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 

@@ -84,8 +84,10 @@ struct DynamoDbOptions {
   // failed: nothing applied).
   int max_conflict_retries = 10;
   // A job of several transactions must commit within this much time of its start (else it is
-  // rolled back, kUnavailable), and pending tasks older than pending_takeover_millis (of a
-  // creator that died midway) may be overwritten by a new creation.
+  // rolled back, kUnavailable). Pending tasks older than pending_takeover_millis whose job
+  // item does not name their creation (a creator that died midway) are deleted, with the rest
+  // of that creation, by a new creation that needs one of their ids. The margin between the
+  // two covers clock skew between processes.
   int64_t create_deadline_millis = 5 * 60'000;
   int64_t pending_takeover_millis = 15 * 60'000;
   // At most this many actions per transaction (DynamoDB's limit is 100; lower in tests).
