@@ -864,7 +864,8 @@ Status DynamoDbStateStore::CommitTask(const TaskRecord& next, int64_t expected_v
                            " bytes, over one DynamoDB transaction");
   }
   TransactOutcome out = Transact(items, /*idempotent=*/true);
-  if (out.status.code() == StatusCode::kAborted && out.failed_condition != 0) {
+  // Only the task put has a condition; a cancellation that names none (-1) is read as its.
+  if (out.status.code() == StatusCode::kAborted && out.failed_condition > 0) {
     return Internal("task " + next.id + ": an unconditional write failed its condition");
   }
   if (out.status.code() == StatusCode::kAborted) {
