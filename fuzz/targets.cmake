@@ -11,4 +11,5 @@ set(SPOTBATCH_FUZZ_TARGETS
   credentials_fuzzer
   s3_event_fuzzer
   aws_json_error_fuzzer
-  bill_fuzzer)
+  bill_fuzzer
+  dynamodb_item_fuzzer)

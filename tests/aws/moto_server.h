@@ -2,6 +2,9 @@
 // one test process: started on a free loopback port, dead with the test (PDEATHSIG) or when
 // the MotoServer is destroyed. `no_auth_actions`: moto checks every request's signature and
 // IAM permissions after that many requests (INITIAL_NO_AUTH_ACTION_COUNT); -1 never.
+// `one_request_at_a_time`: serve requests one after another (werkzeug without threads).
+// moto's DynamoDB takes no lock, so two concurrent conditional writes or transactions on one
+// item can both pass their condition; tests of races against it need this.
 #pragma once
 
 #include <fcntl.h>
@@ -23,7 +26,7 @@ namespace spotbatch::testing {
 
 class MotoServer {
  public:
-  explicit MotoServer(int no_auth_actions = -1) {
+  explicit MotoServer(int no_auth_actions = -1, bool one_request_at_a_time = false) {
     const std::string log = dir_ / "moto.log";
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -34,6 +37,14 @@ class MotoServer {
       const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(out, 2);
+      if (one_request_at_a_time) {
+        ::execlp("python3", "python3", "-c",
+                 "import moto.server as m\n"
+                 "run = m.run_simple\n"
+                 "m.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))\n"
+                 "m.main(['-H', '127.0.0.1', '-p', '0'])\n",
+                 nullptr);
+      }
       ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", "0", nullptr);
       ::_exit(127);
     }

@@ -1,19 +1,10 @@
 #include "adapters/aws/aws_json_client.h"
 
-#include <random>
 #include <utility>
 
 #include "common/control_bytes.h"
 
 namespace spotbatch {
-namespace {
-
-double Uniform01() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
-
-}  // namespace
 
 Result<std::unique_ptr<AwsJsonClient>> AwsJsonClient::New(AwsJsonServiceOptions options,
                                                           CredentialsProvider& credentials,
@@ -65,7 +56,7 @@ Result<nlohmann::json> AwsJsonClient::Call(std::string_view action, const nlohma
   auto response = SendWithRetries(
       *http_, std::move(request),
       [&](HttpRequest& r) { return signer_.SignHeaders(r).status(); }, classify, options_.retry,
-      clock_, Uniform01);
+      clock_, JitterDraw);
   if (!response.ok()) return response.status();
   if (error_document != nullptr) *error_document = nullptr;  // a retry succeeded
   if (response->body.empty()) return nlohmann::json::object();

@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <random>
 
 namespace spotbatch {
+
+double JitterDraw() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
 
 int64_t BackoffMillis(const HttpRetryPolicy& policy, int retry, double uniform01) {
   int64_t cap = policy.base_delay_millis;

@@ -19,6 +19,10 @@ struct HttpRetryPolicy {
   int64_t max_delay_millis = 20'000;
 };
 
+// A uniform draw in [0, 1) from a per-thread generator seeded by the OS: the jitter of
+// production retries (tests pass their own).
+double JitterDraw();
+
 // The wait before retry `retry` (0 for the first), a full-jitter draw: `uniform01` in [0, 1)
 // times min(max_delay, base * 2^retry).
 int64_t BackoffMillis(const HttpRetryPolicy& policy, int retry, double uniform01);
