@@ -2,6 +2,9 @@
 // one test process: started on a free loopback port, dead with the test (PDEATHSIG) or when
 // the MotoServer is destroyed. `no_auth_actions`: moto checks every request's signature and
 // IAM permissions after that many requests (INITIAL_NO_AUTH_ACTION_COUNT); -1 never.
+// `clock`: kWarpable starts moto through tests/aws/moto_timewarp.py, whose SQS clock the test
+// moves forward (POST /spotbatch-test/advance?millis=N; tests/aws/moto_clock.h); the test
+// target must define SPOTBATCH_MOTO_TIMEWARP as that script's path.
 #pragma once
 
 #include <fcntl.h>
@@ -21,9 +24,11 @@
 
 namespace spotbatch::testing {
 
+enum class MotoClock { kWall, kWarpable };
+
 class MotoServer {
  public:
-  explicit MotoServer(int no_auth_actions = -1) {
+  explicit MotoServer(int no_auth_actions = -1, MotoClock clock = MotoClock::kWall) {
     const std::string log = dir_ / "moto.log";
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -34,6 +39,13 @@ class MotoServer {
       const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(out, 2);
+      if (clock == MotoClock::kWarpable) {
+#ifdef SPOTBATCH_MOTO_TIMEWARP
+        ::execlp("python3", "python3", SPOTBATCH_MOTO_TIMEWARP, "-H", "127.0.0.1", "-p", "0",
+                 nullptr);
+#endif
+        ::_exit(126);
+      }
       ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", "0", nullptr);
       ::_exit(127);
     }
