@@ -10,4 +10,5 @@ set(SPOTBATCH_FUZZ_TARGETS
   imds_fuzzer
   credentials_fuzzer
   s3_event_fuzzer
-  bill_fuzzer)
+  bill_fuzzer
+  sqs_fuzzer)
