@@ -16,7 +16,11 @@ constexpr int64_t kMaxDelaySeconds = 900;          // 15 min
 constexpr int kMaxBatch = 10;                      // DeleteMessageBatch entries
 constexpr int kMaxMovesPerLease = 32;  // copies sent on (early, or dead-lettered) per Lease
 constexpr size_t kMaxLeaseRecords = 100'000;
-constexpr int kLater = -1;  // Depth's name for the "-later" queue among the levels
+constexpr int kLater = -1;
+// What a received body may hold: other producers may send up to SQS's own maximum (1 MiB
+// since 2025), more than Send takes.
+constexpr size_t kMaxReceivedBodyBytes =
+    1024 * 1024;  // Depth's name for the "-later" queue among the levels
 
 int64_t CeilSeconds(int64_t millis) { return millis <= 0 ? 0 : (millis + 999) / 1000; }
 
@@ -177,8 +181,7 @@ class SqsTaskQueue final : public TaskQueue {
           messages = &(*received)["Messages"];
         }
         if (messages == nullptr || !messages->is_array() || messages->empty()) break;
-        SB_ASSIGN_OR_RETURN(SqsReceived m,
-                            ParseSqsMessage((*messages)[0], options_.max_body_bytes + 1024));
+        SB_ASSIGN_OR_RETURN(SqsReceived m, ParseSqsMessage((*messages)[0], kMaxReceivedBodyBytes));
         const int64_t earlier = m.earlier_receives.value_or(0);
         const int64_t total = earlier + m.approximate_receive_count;
         Copy copy{.body = m.body,
@@ -596,7 +599,7 @@ class SqsTaskQueue final : public TaskQueue {
       return Status::Ok();
     }
     for (const nlohmann::json& one : (*received)["Messages"]) {
-      auto m = ParseSqsMessage(one, options_.max_body_bytes + 1024);
+      auto m = ParseSqsMessage(one, kMaxReceivedBodyBytes);
       if (!m.ok()) continue;  // hidden for a minute, then tried again
       Copy copy{.body = m->body,
                 .first_id = m->first_id.value_or(m->message_id),
