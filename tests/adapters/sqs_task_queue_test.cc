@@ -419,6 +419,60 @@ TEST(SqsTaskQueueFaults, ThrottlingIsRetriedAndAccessDeniedIsNot) {
   t.join();
 }
 
+// A scripted SQS whose DeleteMessage fails: a release with a delay (a copy, then the delete of
+// the leased original) reports the failure, and the copy is already sent, so the message is
+// delivered again rather than lost (at-least-once).
+TEST(SqsTaskQueueFaults, AFailedDeleteAfterTheCopyLeavesBothCopiesNotNone) {
+  httplib::Server server;
+  std::atomic<int> sends{0}, deletes{0};
+  server.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::string target = req.get_header_value("X-Amz-Target");
+    const char* type = "application/x-amz-json-1.0";
+    if (target == "AmazonSQS.ListQueues") {
+      res.set_content(R"({"QueueUrls":["http://127.0.0.1/1/q"]})", type);
+    } else if (target == "AmazonSQS.ReceiveMessage") {
+      res.set_content(R"({"Messages":[{"MessageId":"m-1","ReceiptHandle":"RH1","Body":"work",)"
+                      R"("Attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"5"}}]})",
+                      type);
+    } else if (target == "AmazonSQS.GetQueueUrl") {
+      res.status = 400;
+      res.set_header("x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender");
+      res.set_content(R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})", type);
+    } else if (target == "AmazonSQS.SendMessage") {
+      ++sends;
+      res.set_content(R"({"MessageId":"m-2"})", type);
+    } else if (target == "AmazonSQS.DeleteMessage") {
+      ++deletes;
+      res.status = 500;
+      res.set_content(R"({"__type":"com.amazonaws.sqs#InternalError"})", type);
+    } else {
+      res.status = 400;
+    }
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server.is_running() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(server.is_running());
+  testing::StaticCredentials credentials;
+  auto queue = NewSqsTaskQueue({.endpoint = "http://127.0.0.1:" + std::to_string(port),
+                                .region = "us-east-1",
+                                .retry = {.max_attempts = 2, .base_delay_millis = 1}},
+                               credentials, SystemClock());
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  auto m = (*queue)->Lease("q", 60'000);
+  ASSERT_TRUE(m.ok() && m->has_value()) << m.status().ToString();
+  EXPECT_EQ((*m)->body, "work");
+  const Status released = (*queue)->Release((*m)->receipt, 30'000);
+  EXPECT_EQ(released.code(), StatusCode::kUnavailable) << released.ToString();
+  EXPECT_EQ(sends.load(), 1) << "the delayed copy was sent";
+  EXPECT_EQ(deletes.load(), 2) << "the delete was retried, then reported";
+  server.stop();
+  t.join();
+}
+
 TEST(SqsTaskQueueOptions, AreChecked) {
   testing::StaticCredentials credentials;
   auto bad = [&](SqsQueueOptions o) {
