@@ -476,10 +476,18 @@ class SqsTaskQueue final : public TaskQueue {
         }
       }
     }
-    std::sort(levels.rbegin(), levels.rend());
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [name, url] : found) urls_[name] = url;
     QueueInfo& info = queues_[std::string(queue)];
+    // ListQueues is eventually consistent: a level this instance made (its URL is cached)
+    // stays until a ReceiveMessage finds it gone (ForgetLevel).
+    for (int level : info.levels) {
+      if (std::find(levels.begin(), levels.end(), level) == levels.end() &&
+          urls_.count(SqsName(queue, level)) > 0) {
+        levels.push_back(level);
+      }
+    }
+    std::sort(levels.rbegin(), levels.rend());
     info.levels = levels;
     info.levels_read_at = now;
     return levels;
