@@ -12,4 +12,5 @@ set(SPOTBATCH_FUZZ_TARGETS
   s3_event_fuzzer
   aws_json_error_fuzzer
   bill_fuzzer
-  dynamodb_item_fuzzer)
+  dynamodb_item_fuzzer
+  sqs_fuzzer)

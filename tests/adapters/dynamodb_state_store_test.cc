@@ -30,7 +30,7 @@ using nlohmann::json;
 // time: its DynamoDB takes no lock, and the race tests need conditional writes that are atomic
 // as DynamoDB's are.
 testing::MotoServer& Moto() {
-  static testing::MotoServer* moto = new testing::MotoServer(-1, /*one_request_at_a_time=*/true);
+  static testing::MotoServer* moto = new testing::MotoServer({.one_request_at_a_time = true});
   return *moto;
 }
 testing::StaticCredentials& Credentials() {

@@ -1,10 +1,6 @@
 // A private moto_server (the AWS emulator, from Python; scripts/setup checks it is there) for
 // one test process: started on a free loopback port, dead with the test (PDEATHSIG) or when
-// the MotoServer is destroyed. `no_auth_actions`: moto checks every request's signature and
-// IAM permissions after that many requests (INITIAL_NO_AUTH_ACTION_COUNT); -1 never.
-// `one_request_at_a_time`: serve requests one after another (werkzeug without threads).
-// moto's DynamoDB takes no lock, so two concurrent conditional writes or transactions on one
-// item can both pass their condition; tests of races against it need this.
+// the MotoServer is destroyed, as MotoOptions say.
 #pragma once
 
 #include <fcntl.h>
@@ -24,26 +20,51 @@
 
 namespace spotbatch::testing {
 
+enum class MotoClock { kWall, kWarpable };
+
+struct MotoOptions {
+  // moto checks every request's signature and IAM permissions after this many requests
+  // (INITIAL_NO_AUTH_ACTION_COUNT); -1 never.
+  int no_auth_actions = -1;
+  // kWarpable starts moto through tests/aws/moto_timewarp.py, whose SQS clock the test moves
+  // forward (POST /spotbatch-test/advance?millis=N; tests/aws/moto_clock.h); the test target
+  // must define SPOTBATCH_MOTO_TIMEWARP as that script's path.
+  MotoClock clock = MotoClock::kWall;
+  // Serve requests one after another (werkzeug without threads). moto's DynamoDB takes no
+  // lock, so two concurrent conditional writes or transactions on one item can both pass
+  // their condition: tests where several writers race (and every end-to-end run) need this.
+  bool one_request_at_a_time = false;
+};
+
 class MotoServer {
  public:
-  explicit MotoServer(int no_auth_actions = -1, bool one_request_at_a_time = false) {
+  explicit MotoServer(MotoOptions options = {}) {
     const std::string log = dir_ / "moto.log";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (no_auth_actions >= 0) {
-        ::setenv("INITIAL_NO_AUTH_ACTION_COUNT", std::to_string(no_auth_actions).c_str(), 1);
+      if (options.no_auth_actions >= 0) {
+        ::setenv("INITIAL_NO_AUTH_ACTION_COUNT", std::to_string(options.no_auth_actions).c_str(),
+                 1);
       }
       const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(out, 2);
-      if (one_request_at_a_time) {
+      if (options.clock == MotoClock::kWarpable) {
+#ifdef SPOTBATCH_MOTO_TIMEWARP
+        ::execlp("python3", "python3", SPOTBATCH_MOTO_TIMEWARP, "-H", "127.0.0.1", "-p", "0",
+                 options.one_request_at_a_time ? "--one-request-at-a-time" : nullptr, nullptr);
+#endif
+        ::_exit(126);
+      }
+      if (options.one_request_at_a_time) {
         ::execlp("python3", "python3", "-c",
                  "import moto.server as m\n"
                  "run = m.run_simple\n"
                  "m.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))\n"
                  "m.main(['-H', '127.0.0.1', '-p', '0'])\n",
                  nullptr);
+        ::_exit(127);
       }
       ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", "0", nullptr);
       ::_exit(127);

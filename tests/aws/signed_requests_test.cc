@@ -67,7 +67,7 @@ class SignedRequestsTest : public ::testing::Test {
         [] { return 0.5; });
   }
 
-  testing::MotoServer moto_{/*no_auth_actions=*/3};
+  testing::MotoServer moto_{{.no_auth_actions = 3}};
   AwsCredentials credentials_;
   std::unique_ptr<HttpClient> client_;
 };

@@ -1,0 +1,776 @@
+#include "adapters/aws/sqs_task_queue.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "adapters/aws/aws_json_client.h"
+
+namespace spotbatch {
+namespace {
+
+constexpr int64_t kMaxVisibilitySeconds = 43'200;  // 12 h
+constexpr int64_t kMaxDelaySeconds = 900;          // 15 min
+constexpr int kMaxBatch = 10;                      // DeleteMessageBatch entries
+constexpr int kMaxMovesPerLease = 32;  // copies sent on (early, or dead-lettered) per Lease
+constexpr size_t kMaxLeaseRecords = 100'000;
+constexpr int kLater = -1;
+// What a received body may hold: other producers may send up to SQS's own maximum (1 MiB
+// since 2025), more than Send takes.
+constexpr size_t kMaxReceivedBodyBytes =
+    1024 * 1024;  // Depth's name for the "-later" queue among the levels
+
+int64_t CeilSeconds(int64_t millis) { return millis <= 0 ? 0 : (millis + 999) / 1000; }
+
+Status LeaseLost(const std::string& why) { return FailedPrecondition("lease lost: " + why); }
+
+// SQS's refusal of a receipt handle is a lost lease: we checked every other parameter, so an
+// invalid parameter there is the handle (expired, or of a message gone), a missing queue was
+// deleted under the lease.
+Status OfReceiptCall(const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound) {
+    return LeaseLost(s.message());
+  }
+  return s;
+}
+
+std::optional<StatusCode> ClassifySqs(const AwsServiceError& e) {
+  const std::string& c = e.code;
+  if (c == "OverLimit" || c == "AWS.SimpleQueueService.QueueDeletedRecently" ||
+      c == "QueueDeletedRecently" || c == "KmsThrottled" || c == "RequestThrottled") {
+    return StatusCode::kUnavailable;
+  }
+  if (c == "QueueAlreadyExists" || c == "QueueNameExists") return StatusCode::kAlreadyExists;
+  if (c == "ReceiptHandleIsInvalid" || c == "MessageNotInflight" ||
+      c == "AWS.SimpleQueueService.MessageNotInflight") {
+    return StatusCode::kInvalidArgument;  // OfReceiptCall makes it a lost lease
+  }
+  return std::nullopt;
+}
+
+std::string QueueNameOfUrl(const std::string& url) { return url.substr(url.rfind('/') + 1); }
+
+// What the adapter keeps of a lease it gave (or extended) until its deadline.
+struct LeaseRecord {
+  int64_t deadline = 0;
+  bool settled = false;
+  bool has_message = false;  // false: only extended through this instance
+  std::string id, body;
+  int64_t sent_unix_millis = 0;
+  int receive_count = 0;
+};
+
+// What is known of one spotbatch queue.
+struct QueueInfo {
+  std::vector<int> levels;  // existing SQS queues, highest level first
+  int64_t levels_read_at = INT64_MIN;
+  bool policy_known = false;
+  int64_t policy_read_at = INT64_MIN;
+  int max_receives = 0;     // 0: no limit
+  std::string dead_letter;  // spotbatch name
+  std::string raw_policy;   // RedrivePolicy as set on its levels ("" none)
+};
+
+struct Copy {  // a message sent (again) by the adapter
+  std::string body;
+  std::string first_id;  // "" for a first Send
+  int64_t sent_unix_millis = 0;
+  int64_t earlier_receives = 0;
+  int64_t delay_millis = 0;
+};
+
+class SqsTaskQueue final : public TaskQueue {
+ public:
+  SqsTaskQueue(SqsQueueOptions options, std::unique_ptr<AwsJsonClient> client, Clock& clock)
+      : options_(std::move(options)),
+        max_levels_(options_.pipeline_levels * kSqsSizeBands),
+        client_(std::move(client)),
+        clock_(clock) {}
+
+  Status Configure(std::string_view queue, const QueueOptions& options) override {
+    if (queue.empty()) return InvalidArgument("queue name is empty");
+    if (options.max_receives < 1) return InvalidArgument("max_receives must be at least 1");
+    if (options.dead_letter_queue == queue) {
+      return InvalidArgument("queue " + std::string(queue) +
+                             " cannot be its own dead-letter queue");
+    }
+    SB_RETURN_IF_ERROR(ValidateName(queue));
+    const std::string dlq =
+        options.dead_letter_queue.empty() ? std::string(queue) + "-dlq" : options.dead_letter_queue;
+    SB_RETURN_IF_ERROR(ValidateName(dlq));
+    SB_ASSIGN_OR_RETURN(const std::string dlq_url, EnsureLevel(dlq, 0));
+    SB_ASSIGN_OR_RETURN(
+        nlohmann::json arn,
+        Call("GetQueueAttributes", {{"QueueUrl", dlq_url}, {"AttributeNames", {"QueueArn"}}}));
+    const nlohmann::json* arn_value = nullptr;
+    if (arn.is_object() && arn.contains("Attributes") && arn["Attributes"].is_object() &&
+        arn["Attributes"].contains("QueueArn") && arn["Attributes"]["QueueArn"].is_string()) {
+      arn_value = &arn["Attributes"]["QueueArn"];
+    }
+    if (arn_value == nullptr) return Internal("GetQueueAttributes: no QueueArn for " + dlq);
+    const std::string policy =
+        nlohmann::json{{"deadLetterTargetArn", *arn_value},
+                       {"maxReceiveCount", std::min(options.max_receives + 1, 1000)}}
+            .dump();
+    SB_ASSIGN_OR_RETURN(const std::string base_url, EnsureLevel(queue, 0));
+    SB_RETURN_IF_ERROR(SetPolicy(base_url, policy));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      QueueInfo& info = queues_[std::string(queue)];
+      info.policy_known = true;
+      info.policy_read_at = clock_.NowUnixMillis();
+      info.max_receives = options.max_receives;
+      info.dead_letter = dlq;
+      info.raw_policy = policy;
+    }
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/true));
+    for (int level : levels) {
+      if (level == 0) continue;
+      SB_ASSIGN_OR_RETURN(const std::string url, EnsureLevel(queue, level));
+      SB_RETURN_IF_ERROR(SetPolicy(url, policy));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> Send(std::string_view queue, std::string_view body, int priority,
+                           int64_t delay_millis) override {
+    SB_RETURN_IF_ERROR(ValidateName(queue));
+    SB_RETURN_IF_ERROR(ValidateSqsBody(body, options_.max_body_bytes));
+    const int level = SqsPriorityLevel(priority, options_.pipeline_levels);
+    return SendTo(queue, level,
+                  Copy{.body = std::string(body),
+                       .sent_unix_millis = clock_.NowUnixMillis(),
+                       .delay_millis = delay_millis});
+  }
+
+  Result<std::optional<QueueMessage>> Lease(std::string_view queue,
+                                            int64_t visibility_millis) override {
+    SB_RETURN_IF_ERROR(ValidateName(queue));
+    visibility_millis = std::clamp<int64_t>(visibility_millis, 0, kMaxVisibilitySeconds * 1000);
+    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
+    SB_RETURN_IF_ERROR(ForwardLater(queue));
+    // Again: forwarding may have made a level (the cached list then has it).
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
+    int moves = 0;
+    for (int level : levels) {
+      std::string url;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = urls_.find(SqsName(queue, level));
+        if (it == urls_.end()) continue;
+        url = it->second;
+      }
+      while (true) {
+        const int64_t now = clock_.NowUnixMillis();
+        auto received = Call("ReceiveMessage",
+                             {{"QueueUrl", url},
+                              {"MaxNumberOfMessages", 1},
+                              {"WaitTimeSeconds", 0},
+                              {"VisibilityTimeout", CeilSeconds(visibility_millis)},
+                              {"AttributeNames", {"ApproximateReceiveCount", "SentTimestamp"}},
+                              {"MessageAttributeNames", {"All"}}});
+        if (!received.ok() && received.status().code() == StatusCode::kNotFound) {
+          ForgetLevel(queue, level);  // deleted: not asked again until the next listing
+          break;
+        }
+        if (!received.ok()) return received.status();
+        const nlohmann::json* messages = nullptr;
+        if (received->is_object() && received->contains("Messages")) {
+          messages = &(*received)["Messages"];
+        }
+        if (messages == nullptr || !messages->is_array() || messages->empty()) break;
+        SB_ASSIGN_OR_RETURN(SqsReceived m, ParseSqsMessage((*messages)[0], kMaxReceivedBodyBytes));
+        const int64_t earlier = m.earlier_receives.value_or(0);
+        const int64_t total = earlier + m.approximate_receive_count;
+        Copy copy{.body = m.body,
+                  .first_id = m.first_id.value_or(m.message_id),
+                  .sent_unix_millis = m.first_sent_unix_millis.value_or(m.sent_timestamp),
+                  .earlier_receives = earlier};
+        if (m.not_before_unix_millis && *m.not_before_unix_millis > now) {
+          // Not its time yet: sent on with what is left of its delay, this delivery uncounted.
+          if (++moves > kMaxMovesPerLease) return std::optional<QueueMessage>();
+          copy.delay_millis = *m.not_before_unix_millis - now;
+          SB_RETURN_IF_ERROR(MoveTo(queue, level, copy, url, m.receipt_handle));
+          continue;
+        }
+        SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
+        if (policy.max_receives > 0 && total > policy.max_receives) {
+          if (++moves > kMaxMovesPerLease) return std::optional<QueueMessage>();
+          copy.earlier_receives = 0;  // its count starts afresh there
+          SB_RETURN_IF_ERROR(MoveTo(policy.dead_letter, 0, copy, url, m.receipt_handle));
+          continue;
+        }
+        QueueMessage out;
+        out.id = copy.first_id;
+        out.body = std::move(copy.body);
+        out.receive_count = static_cast<int>(std::min<int64_t>(total, INT32_MAX));
+        out.sent_unix_millis = copy.sent_unix_millis;
+        const int64_t deadline = now + visibility_millis - SafetyOf(visibility_millis);
+        out.receipt = EncodeSqsReceipt({.queue = std::string(queue),
+                                        .level = level,
+                                        .deadline_unix_millis = deadline,
+                                        .handle = m.receipt_handle});
+        Remember(out, deadline);
+        return std::optional<QueueMessage>(std::move(out));
+      }
+    }
+    return std::optional<QueueMessage>();
+  }
+
+  Status Extend(std::string_view receipt, int64_t visibility_millis) override {
+    SB_ASSIGN_OR_RETURN(Held held, Check(receipt));
+    visibility_millis = std::clamp<int64_t>(visibility_millis, 0, kMaxVisibilitySeconds * 1000);
+    const int64_t now = clock_.NowUnixMillis();
+    SB_ASSIGN_OR_RETURN(const std::string url, LevelUrl(held.receipt));
+    SB_RETURN_IF_ERROR(ChangeVisibility(url, held.receipt.handle, visibility_millis));
+    std::lock_guard<std::mutex> lock(mu_);
+    LeaseRecord& r = leases_[std::string(receipt)];
+    r.deadline = now + visibility_millis - SafetyOf(visibility_millis);
+    return Status::Ok();
+  }
+
+  Status Release(std::string_view receipt, int64_t delay_millis) override {
+    SB_ASSIGN_OR_RETURN(Held held, Check(receipt));
+    SB_ASSIGN_OR_RETURN(const std::string url, LevelUrl(held.receipt));
+    if (delay_millis <= 0 || !held.record.has_message) {
+      SB_RETURN_IF_ERROR(
+          ChangeVisibility(url, held.receipt.handle,
+                           std::clamp<int64_t>(delay_millis, 0, kMaxVisibilitySeconds * 1000)));
+    } else {
+      SB_RETURN_IF_ERROR(MoveTo(held.receipt.queue, held.receipt.level,
+                                Copy{.body = held.record.body,
+                                     .first_id = held.record.id,
+                                     .sent_unix_millis = held.record.sent_unix_millis,
+                                     .earlier_receives = held.record.receive_count,
+                                     .delay_millis = delay_millis},
+                                url, held.receipt.handle));
+    }
+    Settle(receipt);
+    return Status::Ok();
+  }
+
+  Status Delete(std::string_view receipt) override {
+    SB_ASSIGN_OR_RETURN(Held held, Check(receipt));
+    SB_ASSIGN_OR_RETURN(const std::string url, LevelUrl(held.receipt));
+    SB_RETURN_IF_ERROR(OfReceiptCall(
+        Call("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", held.receipt.handle}})
+            .status()));
+    Settle(receipt);
+    return Status::Ok();
+  }
+
+  Status DeleteBatch(const std::vector<std::string>& receipts) override {
+    // The current ones by SQS queue; stale ones are skipped, as the port says.
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_url;
+    std::set<std::string> seen;
+    for (const std::string& receipt : receipts) {
+      if (!seen.insert(receipt).second) continue;
+      auto held = Check(receipt);
+      if (!held.ok()) continue;
+      auto url = LevelUrl(held->receipt);
+      if (!url.ok()) {
+        if (url.status().code() == StatusCode::kFailedPrecondition) continue;
+        return url.status();
+      }
+      by_url[*url].emplace_back(receipt, held->receipt.handle);
+    }
+    Status first_error;
+    for (const auto& [url, entries] : by_url) {
+      for (size_t start = 0; start < entries.size(); start += kMaxBatch) {
+        const size_t end = std::min(entries.size(), start + kMaxBatch);
+        nlohmann::json list = nlohmann::json::array();
+        for (size_t i = start; i < end; ++i) {
+          list.push_back({{"Id", std::to_string(i - start)}, {"ReceiptHandle", entries[i].second}});
+        }
+        auto answer = Call("DeleteMessageBatch", {{"QueueUrl", url}, {"Entries", list}});
+        if (!answer.ok()) {
+          Status s = OfReceiptCall(answer.status());
+          if (s.code() == StatusCode::kFailedPrecondition) continue;  // the queue is gone
+          if (first_error.ok()) first_error = s;
+          continue;
+        }
+        // Settled unless SQS says otherwise; a sender fault is a stale handle (skipped), any
+        // other failure SQS's (retryable).
+        std::vector<bool> failed(end - start, false);
+        const nlohmann::json* failures =
+            answer->is_object() && answer->contains("Failed") ? &(*answer)["Failed"] : nullptr;
+        if (failures != nullptr && failures->is_array()) {
+          for (const nlohmann::json& f : *failures) {
+            if (!f.is_object() || !f.contains("Id") || !f["Id"].is_string()) continue;
+            const std::string& id = f["Id"].get_ref<const std::string&>();
+            size_t index = 0;
+            if (id.empty() || id.size() > 2 ||
+                !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+              continue;
+            }
+            index = std::stoul(id);
+            if (index >= failed.size()) continue;
+            failed[index] = true;
+            const bool sender = f.contains("SenderFault") && f["SenderFault"].is_boolean() &&
+                                f["SenderFault"].get<bool>();
+            if (!sender && first_error.ok()) {
+              first_error = Unavailable("DeleteMessageBatch: SQS failed an entry: " +
+                                        f.value("Code", std::string("?")).substr(0, 100));
+            }
+          }
+        }
+        for (size_t i = start; i < end; ++i) {
+          if (!failed[i - start]) Settle(entries[i].first);
+        }
+      }
+    }
+    return first_error;
+  }
+
+  Status DeadLetter(std::string_view receipt) override {
+    SB_ASSIGN_OR_RETURN(Held held, Check(receipt));
+    if (!held.record.has_message) {
+      return LeaseLost("DeadLetter needs the TaskQueue instance that leased the message");
+    }
+    SB_ASSIGN_OR_RETURN(const std::string url, LevelUrl(held.receipt));
+    SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(held.receipt.queue));
+    SB_RETURN_IF_ERROR(MoveTo(policy.dead_letter, 0,
+                              Copy{.body = held.record.body,
+                                   .first_id = held.record.id,
+                                   .sent_unix_millis = held.record.sent_unix_millis},
+                              url, held.receipt.handle));
+    Settle(receipt);
+    return Status::Ok();
+  }
+
+  Result<QueueDepth> Depth(std::string_view queue) override {
+    SB_RETURN_IF_ERROR(ValidateName(queue));
+    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
+    SB_RETURN_IF_ERROR(ForwardLater(queue));
+    // Again: forwarding may have made a level (the cached list then has it).
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
+    levels.push_back(kLater);
+    QueueDepth d;
+    for (int level : levels) {
+      std::string url;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = urls_.find(level == kLater ? LaterName(queue) : SqsName(queue, level));
+        if (it == urls_.end()) continue;
+        url = it->second;
+      }
+      auto answer = Call("GetQueueAttributes",
+                         {{"QueueUrl", url},
+                          {"AttributeNames",
+                           {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                            "ApproximateNumberOfMessagesDelayed"}}});
+      if (!answer.ok() && answer.status().code() == StatusCode::kNotFound) continue;
+      if (!answer.ok()) return answer.status();
+      const nlohmann::json* a = answer->is_object() && answer->contains("Attributes")
+                                    ? &(*answer)["Attributes"]
+                                    : nullptr;
+      auto count = [&](const char* name) -> int64_t {
+        if (a == nullptr || !a->is_object() || !a->contains(name)) return 0;
+        const nlohmann::json& v = (*a)[name];
+        if (v.is_number_integer()) return std::max<int64_t>(0, v.get<int64_t>());
+        if (!v.is_string()) return 0;
+        const std::string& s = v.get_ref<const std::string&>();
+        if (s.empty() || s.size() > 12 ||
+            !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          return 0;
+        }
+        return std::stoll(s);
+      };
+      if (level == kLater) {  // all waiting for their time, whatever SQS says of them
+        d.delayed += count("ApproximateNumberOfMessages") +
+                     count("ApproximateNumberOfMessagesNotVisible") +
+                     count("ApproximateNumberOfMessagesDelayed");
+        continue;
+      }
+      d.visible += count("ApproximateNumberOfMessages");
+      d.in_flight += count("ApproximateNumberOfMessagesNotVisible");
+      d.delayed += count("ApproximateNumberOfMessagesDelayed");
+    }
+    return d;
+  }
+
+ private:
+  struct Held {
+    SqsReceipt receipt;
+    LeaseRecord record;  // a copy; has_message false when this instance knows nothing
+  };
+
+  Result<nlohmann::json> Call(std::string_view action, const nlohmann::json& input) {
+    return client_->Call(action, input);
+  }
+
+  Status ValidateName(std::string_view queue) const {
+    return ValidateSqsQueueName(options_.queue_name_prefix, queue, max_levels_);
+  }
+  std::string SqsName(std::string_view queue, int level) const {
+    return SqsLevelQueueName(options_.queue_name_prefix + std::string(queue), level);
+  }
+  std::string LaterName(std::string_view queue) const {
+    return options_.queue_name_prefix + std::string(queue) + kSqsLaterSuffix;
+  }
+  int64_t SafetyOf(int64_t visibility_millis) const {
+    return std::min(options_.lease_safety_millis, visibility_millis / 2);
+  }
+
+  // The URL of `level` of `queue`, created if needed (CreateQueue is idempotent), and known
+  // from then on to exist; a level above 0 gets the queue's RedrivePolicy.
+  Result<std::string> EnsureLevel(std::string_view queue, int level) {
+    const std::string name = SqsName(queue, level);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
+    }
+    SB_ASSIGN_OR_RETURN(nlohmann::json created, Call("CreateQueue", {{"QueueName", name}}));
+    if (!created.is_object() || !created.contains("QueueUrl") || !created["QueueUrl"].is_string()) {
+      return Internal("CreateQueue: no QueueUrl for " + name);
+    }
+    const std::string url = created["QueueUrl"].get<std::string>();
+    if (level > 0) {
+      SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
+      if (!policy.raw_policy.empty()) SB_RETURN_IF_ERROR(SetPolicy(url, policy.raw_policy));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    urls_[name] = url;
+    QueueInfo& info = queues_[std::string(queue)];
+    if (std::find(info.levels.begin(), info.levels.end(), level) == info.levels.end()) {
+      info.levels.push_back(level);
+      std::sort(info.levels.rbegin(), info.levels.rend());
+    }
+    return url;
+  }
+
+  Status SetPolicy(const std::string& url, const std::string& policy) {
+    return Call("SetQueueAttributes",
+                {{"QueueUrl", url}, {"Attributes", {{"RedrivePolicy", policy}}}})
+        .status();
+  }
+
+  // The levels of `queue` that exist, highest first: ListQueues by its prefix, at most every
+  // level_refresh_millis unless `force`.
+  Result<std::vector<int>> Levels(std::string_view queue, bool force) {
+    const int64_t now = clock_.NowUnixMillis();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      QueueInfo& info = queues_[std::string(queue)];
+      if (!force && info.levels_read_at != INT64_MIN &&
+          now - info.levels_read_at < options_.level_refresh_millis) {
+        return info.levels;
+      }
+    }
+    const std::string base = SqsName(queue, 0);
+    SB_ASSIGN_OR_RETURN(nlohmann::json listed, Call("ListQueues", {{"QueueNamePrefix", base}}));
+    std::vector<int> levels;
+    std::map<std::string, std::string> found;
+    if (listed.is_object() && listed.contains("QueueUrls") && listed["QueueUrls"].is_array()) {
+      for (const nlohmann::json& u : listed["QueueUrls"]) {
+        if (!u.is_string() || u.get_ref<const std::string&>().size() > 2048) continue;
+        const std::string& url = u.get_ref<const std::string&>();
+        const std::string name = QueueNameOfUrl(url);
+        if (auto level = SqsLevelOfQueueName(base, name, max_levels_)) {
+          levels.push_back(*level);
+          found[name] = url;
+        } else if (name == base + kSqsLaterSuffix) {
+          found[name] = url;
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, url] : found) urls_[name] = url;
+    QueueInfo& info = queues_[std::string(queue)];
+    // ListQueues is eventually consistent: a level this instance made (its URL is cached)
+    // stays until a ReceiveMessage finds it gone (ForgetLevel).
+    for (int level : info.levels) {
+      if (std::find(levels.begin(), levels.end(), level) == levels.end() &&
+          urls_.count(SqsName(queue, level)) > 0) {
+        levels.push_back(level);
+      }
+    }
+    std::sort(levels.rbegin(), levels.rend());
+    info.levels = levels;
+    info.levels_read_at = now;
+    return levels;
+  }
+
+  void ForgetLevel(std::string_view queue, int level) {
+    std::lock_guard<std::mutex> lock(mu_);
+    urls_.erase(SqsName(queue, level));
+    std::vector<int>& levels = queues_[std::string(queue)].levels;
+    levels.erase(std::remove(levels.begin(), levels.end(), level), levels.end());
+  }
+
+  // The queue's limit and dead-letter queue: as this instance configured them, or read from
+  // its RedrivePolicy (refreshed as the levels are); none when it has no policy.
+  Result<QueueInfo> Policy(std::string_view queue) {
+    const int64_t now = clock_.NowUnixMillis();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      QueueInfo& info = queues_[std::string(queue)];
+      if (info.policy_known && now - info.policy_read_at < options_.level_refresh_millis) {
+        return info;
+      }
+    }
+    QueueInfo read;
+    read.dead_letter = std::string(queue) + "-dlq";
+    const std::string base = SqsName(queue, 0);
+    auto url = Call("GetQueueUrl", {{"QueueName", base}});
+    if (!url.ok() && url.status().code() != StatusCode::kNotFound) return url.status();
+    if (url.ok() && url->is_object() && url->contains("QueueUrl") &&
+        (*url)["QueueUrl"].is_string()) {
+      SB_ASSIGN_OR_RETURN(nlohmann::json attrs,
+                          Call("GetQueueAttributes", {{"QueueUrl", (*url)["QueueUrl"]},
+                                                      {"AttributeNames", {"RedrivePolicy"}}}));
+      if (attrs.is_object() && attrs.contains("Attributes") && attrs["Attributes"].is_object() &&
+          attrs["Attributes"].contains("RedrivePolicy") &&
+          attrs["Attributes"]["RedrivePolicy"].is_string()) {
+        const std::string& raw = attrs["Attributes"]["RedrivePolicy"].get_ref<const std::string&>();
+        if (auto p = ParseSqsRedrivePolicy(raw)) {
+          read.raw_policy = raw;
+          // Configure writes max_receives + 1 (at most 1000): see the header.
+          read.max_receives =
+              p->max_receive_count >= 1000 ? 1000 : std::max(1, p->max_receive_count - 1);
+          std::string dlq = p->dead_letter_queue;
+          if (dlq.rfind(options_.queue_name_prefix, 0) == 0) {
+            dlq = dlq.substr(options_.queue_name_prefix.size());
+          }
+          if (!dlq.empty() && ValidateName(dlq).ok()) read.dead_letter = dlq;
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    QueueInfo& info = queues_[std::string(queue)];
+    info.policy_known = true;
+    info.policy_read_at = now;
+    info.max_receives = read.max_receives;
+    info.dead_letter = read.dead_letter;
+    info.raw_policy = read.raw_policy;
+    return info;
+  }
+
+  // Sends `c` to `level` of `queue`, or, when its delay is beyond SQS's 15 minutes, to the
+  // queue's "-later" queue with the time it is due and the level it is for.
+  Result<std::string> SendTo(std::string_view queue, int level, const Copy& c) {
+    if (c.delay_millis > kMaxDelaySeconds * 1000) {
+      SB_ASSIGN_OR_RETURN(const std::string url, EnsureLater(queue));
+      return SendCopy(url, c, level);
+    }
+    SB_ASSIGN_OR_RETURN(const std::string url, EnsureLevel(queue, level));
+    return SendCopy(url, c, std::nullopt);
+  }
+
+  Result<std::string> EnsureLater(std::string_view queue) {
+    const std::string name = LaterName(queue);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
+    }
+    SB_ASSIGN_OR_RETURN(nlohmann::json created, Call("CreateQueue", {{"QueueName", name}}));
+    if (!created.is_object() || !created.contains("QueueUrl") || !created["QueueUrl"].is_string()) {
+      return Internal("CreateQueue: no QueueUrl for " + name);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return urls_[name] = created["QueueUrl"].get<std::string>();
+  }
+
+  // Sends on what is in the queue's "-later" queue and has become visible there (its 15
+  // minutes of SQS delay passed): to its level when at most 15 minutes are left (delayed
+  // there by SQS for what is left), else back to "-later". At most every later_poll_millis
+  // per instance, up to 10 messages each time.
+  Status ForwardLater(std::string_view queue) {
+    const int64_t now = clock_.NowUnixMillis();
+    std::string url;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = urls_.find(LaterName(queue));
+      if (it == urls_.end()) return Status::Ok();
+      int64_t& last = later_polled_at_[std::string(queue)];
+      if (last != 0 && now - last < options_.later_poll_millis) return Status::Ok();
+      last = now;
+      url = it->second;
+    }
+    auto received =
+        Call("ReceiveMessage", {{"QueueUrl", url},
+                                {"MaxNumberOfMessages", 10},
+                                {"WaitTimeSeconds", 0},
+                                {"VisibilityTimeout", 60},
+                                {"AttributeNames", {"ApproximateReceiveCount", "SentTimestamp"}},
+                                {"MessageAttributeNames", {"All"}}});
+    if (!received.ok() && received.status().code() == StatusCode::kNotFound) {
+      std::lock_guard<std::mutex> lock(mu_);
+      urls_.erase(LaterName(queue));
+      return Status::Ok();
+    }
+    if (!received.ok()) return received.status();
+    if (!received->is_object() || !received->contains("Messages") ||
+        !(*received)["Messages"].is_array()) {
+      return Status::Ok();
+    }
+    for (const nlohmann::json& one : (*received)["Messages"]) {
+      auto m = ParseSqsMessage(one, kMaxReceivedBodyBytes);
+      if (!m.ok()) continue;  // hidden for a minute, then tried again
+      Copy copy{.body = m->body,
+                .first_id = m->first_id.value_or(m->message_id),
+                .sent_unix_millis = m->first_sent_unix_millis.value_or(m->sent_timestamp),
+                .earlier_receives = m->earlier_receives.value_or(0),
+                .delay_millis = std::max<int64_t>(0, m->not_before_unix_millis.value_or(0) - now)};
+      const int level = static_cast<int>(std::min<int64_t>(m->level.value_or(0), max_levels_ - 1));
+      SB_RETURN_IF_ERROR(MoveTo(queue, level, copy, url, m->receipt_handle));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> SendCopy(const std::string& url, const Copy& c, std::optional<int> level) {
+    const int64_t now = clock_.NowUnixMillis();
+    nlohmann::json attributes = {
+        {kSqsAttrSent, SqsStringAttribute(std::to_string(c.sent_unix_millis))}};
+    if (!c.first_id.empty()) attributes[kSqsAttrId] = SqsStringAttribute(c.first_id);
+    if (c.earlier_receives > 0) {
+      attributes[kSqsAttrReceives] = SqsStringAttribute(std::to_string(c.earlier_receives));
+    }
+    const int64_t delay = std::max<int64_t>(0, c.delay_millis);
+    if (delay > kMaxDelaySeconds * 1000) {
+      attributes[kSqsAttrNotBefore] = SqsStringAttribute(std::to_string(now + delay));
+    }
+    if (level) attributes[kSqsAttrLevel] = SqsStringAttribute(std::to_string(*level));
+    SB_ASSIGN_OR_RETURN(
+        nlohmann::json sent,
+        Call("SendMessage", {{"QueueUrl", url},
+                             {"MessageBody", c.body},
+                             {"DelaySeconds", std::min(CeilSeconds(delay), kMaxDelaySeconds)},
+                             {"MessageAttributes", attributes}}));
+    if (!sent.is_object() || !sent.contains("MessageId") || !sent["MessageId"].is_string()) {
+      return Internal("SendMessage: no MessageId in the answer");
+    }
+    return c.first_id.empty() ? sent["MessageId"].get<std::string>() : c.first_id;
+  }
+
+  // Sends `copy` to `level` of `queue` (SendTo) and deletes the leased original (`handle` in
+  // `from`). A crash in between leaves both: at-least-once.
+  Status MoveTo(std::string_view queue, int level, const Copy& copy, const std::string& from,
+                const std::string& handle) {
+    SB_RETURN_IF_ERROR(SendTo(queue, level, copy).status());
+    return OfReceiptCall(
+        Call("DeleteMessage", {{"QueueUrl", from}, {"ReceiptHandle", handle}}).status());
+  }
+
+  Status ChangeVisibility(const std::string& url, const std::string& handle, int64_t millis) {
+    return OfReceiptCall(
+        Call("ChangeMessageVisibility", {{"QueueUrl", url},
+                                         {"ReceiptHandle", handle},
+                                         {"VisibilityTimeout", CeilSeconds(millis)}})
+            .status());
+  }
+
+  Result<std::string> LevelUrl(const SqsReceipt& r) {
+    if (r.level >= max_levels_ || !ValidateName(r.queue).ok()) {
+      return LeaseLost("receipt names no queue of this TaskQueue");
+    }
+    const std::string name = SqsName(r.queue, r.level);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
+    }
+    auto url = Call("GetQueueUrl", {{"QueueName", name}});
+    if (!url.ok()) return OfReceiptCall(url.status());
+    if (!url->is_object() || !url->contains("QueueUrl") || !(*url)["QueueUrl"].is_string()) {
+      return Internal("GetQueueUrl: no QueueUrl for " + name);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return urls_[name] = (*url)["QueueUrl"].get<std::string>();
+  }
+
+  // The lease `receipt` names, when it is still this caller's by the fence (see the header).
+  Result<Held> Check(std::string_view receipt) {
+    SB_ASSIGN_OR_RETURN(SqsReceipt r, DecodeSqsReceipt(receipt));
+    Held held{std::move(r), {}};
+    int64_t deadline = held.receipt.deadline_unix_millis;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = leases_.find(receipt); it != leases_.end()) {
+        if (it->second.settled) return LeaseLost("the message was settled with this receipt");
+        held.record = it->second;
+        deadline = it->second.deadline;
+      }
+    }
+    if (clock_.NowUnixMillis() >= deadline) {
+      return LeaseLost("the lease ran out (it may have been delivered again)");
+    }
+    return held;
+  }
+
+  void Remember(const QueueMessage& m, int64_t deadline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = clock_.NowUnixMillis();
+    // Records past their deadline are refused by it anyway: drop them now and then.
+    if (leases_.size() >= 1024 && ++since_sweep_ >= 256) {
+      since_sweep_ = 0;
+      for (auto it = leases_.begin(); it != leases_.end();) {
+        it = it->second.deadline <= now ? leases_.erase(it) : std::next(it);
+      }
+    }
+    if (leases_.size() >= kMaxLeaseRecords) return;  // fenced by the receipt's deadline only
+    LeaseRecord& r = leases_[m.receipt];
+    r.deadline = deadline;
+    r.has_message = true;
+    r.id = m.id;
+    r.body = m.body;
+    r.sent_unix_millis = m.sent_unix_millis;
+    r.receive_count = m.receive_count;
+  }
+
+  void Settle(std::string_view receipt) {
+    std::lock_guard<std::mutex> lock(mu_);
+    LeaseRecord& r = leases_[std::string(receipt)];
+    if (r.deadline == 0) {
+      auto decoded = DecodeSqsReceipt(receipt);
+      r.deadline = decoded.ok() ? decoded->deadline_unix_millis : 0;
+    }
+    r.settled = true;
+    r.body.clear();
+    r.body.shrink_to_fit();
+  }
+
+  const SqsQueueOptions options_;
+  const int max_levels_;
+  std::unique_ptr<AwsJsonClient> client_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::map<std::string, std::string> urls_;  // SQS queue name -> URL
+  std::map<std::string, QueueInfo, std::less<>> queues_;
+  std::map<std::string, LeaseRecord, std::less<>> leases_;
+  std::map<std::string, int64_t> later_polled_at_;  // spotbatch queue -> last ForwardLater
+  int since_sweep_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TaskQueue>> NewSqsTaskQueue(SqsQueueOptions options,
+                                                   CredentialsProvider& credentials, Clock& clock) {
+  if (options.pipeline_levels < 1 || options.pipeline_levels > kSqsMaxPipelineLevels) {
+    return InvalidArgument("pipeline_levels must be 1.." + std::to_string(kSqsMaxPipelineLevels));
+  }
+  if (options.level_refresh_millis < 0 || options.lease_safety_millis < 0 ||
+      options.later_poll_millis < 0 || options.max_body_bytes == 0 ||
+      options.max_body_bytes > 1024 * 1024) {
+    return InvalidArgument("SQS queue options out of range");
+  }
+  if (!options.queue_name_prefix.empty()) {
+    // The prefix itself must be made of SQS's name bytes; ValidateSqsQueueName checks it with
+    // each queue name.
+    SB_RETURN_IF_ERROR(ValidateSqsQueueName("", options.queue_name_prefix + "x", 1));
+  }
+  AwsJsonServiceOptions json{.endpoint = options.endpoint,
+                             .region = options.region,
+                             .signing_name = "sqs",
+                             .target_prefix = "AmazonSQS",
+                             .content_type = "application/x-amz-json-1.0",
+                             .retry = options.retry,
+                             .http = options.http,
+                             .classify = ClassifySqs};
+  SB_ASSIGN_OR_RETURN(std::unique_ptr<AwsJsonClient> client,
+                      AwsJsonClient::New(std::move(json), credentials, clock));
+  return std::unique_ptr<TaskQueue>(new SqsTaskQueue(std::move(options), std::move(client), clock));
+}
+
+}  // namespace spotbatch
