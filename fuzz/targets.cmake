@@ -10,4 +10,5 @@ set(SPOTBATCH_FUZZ_TARGETS
   imds_fuzzer
   credentials_fuzzer
   s3_event_fuzzer
+  s3_xml_fuzzer
   bill_fuzzer)

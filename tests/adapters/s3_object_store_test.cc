@@ -58,6 +58,9 @@ class S3rver {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // Its continuation tokens are DES-encrypted, which OpenSSL 3 keeps in the legacy
+      // provider: without it every truncated listing fails with InternalError.
+      ::setenv("NODE_OPTIONS", "--openssl-legacy-provider", 1);
       const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(out, 1);
       ::dup2(out, 2);
@@ -132,7 +135,9 @@ S3Options SmallParts(std::string endpoint, S3Addressing addressing) {
   o.multipart_threshold = 1 << 20;
   o.part_size = 1 << 20;
   o.min_part_size = 256 << 10;
-  o.retry = {.max_attempts = 3, .base_delay_millis = 5, .max_delay_millis = 50};
+  // moto answers 500 now and then when one key is replaced by several writers at once ("I/O
+  // operation on closed file" in its log): retried as S3's own 500s are.
+  o.retry = {.max_attempts = 8, .base_delay_millis = 20, .max_delay_millis = 400};
   return o;
 }
 
@@ -221,20 +226,51 @@ class BucketMappedStore : public ObjectStore {
 
 // A contract adapter on one S3 service: `endpoint` gives its endpoint (checked when a test
 // opens a store, so that a missing server fails that test, not the binary).
+// s3rver cannot pass every contract test; those it cannot are skipped on it, with the reason
+// (docs/adapters.md lists them).
+struct Quirks {
+  bool s3rver = false;
+};
+const char* S3rverCannot(const std::string& test) {
+  if (test == "ConcurrentPutsOfOneKeyLeaveOneWholeObject" ||
+      test == "ListingDuringConcurrentWritesShowsWholeObjects") {
+    return "s3rver 3.7.1 writes an object in place, not atomically: a reader or a listing can "
+           "see half of one writer's bytes, or one version's ETag with another's size";
+  }
+  return nullptr;
+}
 contract::ObjectStoreAdapter S3Adapter(std::string name, std::function<std::string()> endpoint,
                                        S3Addressing addressing, CredentialsProvider* keys,
-                                       int list_page_size = 1000) {
+                                       int list_page_size = 1000, Quirks quirks = {}) {
   auto options = [=] {
     S3Options o = SmallParts(endpoint(), addressing);
     o.list_page_size = list_page_size;
+    o.head_before_download = quirks.s3rver;
     return o;
   };
   return {
       name,
       [=](const std::string&) -> std::unique_ptr<ObjectStore> {
+        if (quirks.s3rver && ::access(S3rver::Binary().c_str(), X_OK) != 0) {
+          GTEST_MESSAGE_(
+              ("s3rver is not installed at " + S3rver::Binary() + ": scripts/setup installs it")
+                  .c_str(),
+              ::testing::TestPartResult::kSkip);
+          // Never used: the skip keeps the test body from running.
+          S3Options unused = SmallParts("http://127.0.0.1:1", addressing);
+          return std::make_unique<BucketMappedStore>(NewStore(unused, *keys),
+                                                     std::map<std::string, std::string>{});
+        }
         if (endpoint().empty()) {
           ADD_FAILURE() << name << ": the S3 server did not start";
           return nullptr;
+        }
+        const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+        // "ListIsSortedAndFilteredByPrefix/S3rverPathStyle": the test, then the instance.
+        if (const char* why =
+                quirks.s3rver ? S3rverCannot(test.substr(0, test.find('/'))) : nullptr) {
+          // A skip recorded in SetUp keeps the test body from running.
+          GTEST_MESSAGE_(why, ::testing::TestPartResult::kSkip);
         }
         S3Options o = options();
         o.work_bucket = FreshBucket("work");
@@ -280,9 +316,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Listing pages of 2 keys: every listing of the contract follows continuation tokens.
         S3Adapter("MotoVirtualHostSmallPages", MotoVirtualHostEndpoint, S3Addressing::kVirtualHost,
                   &MotoKeys(), 2),
-        S3Adapter("S3rverPathStyle", S3rverPathEndpoint, S3Addressing::kPathStyle, &S3rverKeys()),
+        S3Adapter("S3rverPathStyle", S3rverPathEndpoint, S3Addressing::kPathStyle, &S3rverKeys(),
+                  1000, {.s3rver = true}),
         S3Adapter("S3rverVirtualHost", S3rverVirtualHostEndpoint, S3Addressing::kVirtualHost,
-                  &S3rverKeys(), 3)),
+                  &S3rverKeys(), 3, {.s3rver = true})),
     contract::AdapterName);
 
 // --- The adapter's own behaviour, on moto ---

@@ -684,6 +684,22 @@ Status S3ObjectStore::GetToFile(std::string_view key, const std::string& path) {
       return ErrorStatus(response, label);
     });
   };
+  if (options_.head_before_download) {
+    SB_ASSIGN_OR_RETURN(ObjectInfo info, HeadObject(key, t));
+    if (info.size == 0) {
+      const std::string temp = path + ".s3-" + RandomHex(6) + ".tmp";
+      {
+        Fd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!out.valid()) return IoError("create", temp, errno);
+      }
+      if (::rename(temp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        return IoError("rename", path, err);
+      }
+      return Status::Ok();
+    }
+  }
   for (int restart = 0;; ++restart) {
     // The first range says whether the object exists, its size and its version; nothing is
     // created before.
@@ -816,8 +832,13 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(std::string_view prefix) {
     if (p.next_token == token) return Internal("S3 ListObjectsV2: a page that does not move on");
     token = std::move(p.next_token);
   }
-  std::sort(out.begin(), out.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  // S3's pages are in key order and never repeat a key; s3rver's repeat the keys before a
+  // page boundary. Sorted and without repeats, the listing is right on both.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const ObjectInfo& a, const ObjectInfo& b) { return a.key == b.key; }),
+            out.end());
   return out;
 }
 

@@ -113,6 +113,10 @@ struct S3Options {
   uint64_t min_part_size = kS3MinPartBytes;
   int parallelism = 4;        // threads of one multipart upload
   int list_page_size = 1000;  // keys per ListObjectsV2 page (S3's maximum; lower in tests)
+  // GetToFile sends HeadObject first and writes an empty object without a ranged GET: for
+  // servers that answer a range of an empty object wrongly (s3rver 3.7.1 announces one byte
+  // and sends none). One more request per download; S3 does not need it.
+  bool head_before_download = false;
   RetryPolicy retry;
   HttpClientOptions http;
 };
