@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -397,6 +398,11 @@ TEST_F(S3StoreTest, KeysAreEncodedSoThatAnotherClientSeesThemLiterally) {
   for (const auto& c : listed["Contents"]) keys.insert(c["Key"].get<std::string>());
   EXPECT_EQ(keys, std::set<std::string>(objects.begin(), objects.end()));
   for (const std::string& o : objects) EXPECT_EQ(*store_->Get(Key(o)), o);
+  // CopyObject names its source in a header, encoded the same way.
+  for (const std::string& o : objects) {
+    ASSERT_TRUE(store_->Copy(Key(o), Key("copies/" + o)).ok()) << o;
+    EXPECT_EQ(*store_->Get(Key("copies/" + o)), o);
+  }
 }
 
 TEST_F(S3StoreTest, VirtualHostAndPathStyleReachTheSameObjects) {
@@ -693,6 +699,126 @@ TEST_F(S3CrossCheckTest, WhatTheCliUploadsGetToFileReadsIdentically) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(local.path()),
                           std::filesystem::directory_iterator()),
             2);
+}
+
+// --- Answers moto never gives, from a scripted server ---
+
+// A scripted S3 on loopback (path-style): each test installs the handlers it needs.
+class ScriptedS3 {
+ public:
+  ScriptedS3() {
+    server_.set_keep_alive_max_count(1000);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    testing::WaitFor([&] { return server_.is_running(); }, std::chrono::seconds(10));
+  }
+  ~ScriptedS3() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  std::unique_ptr<S3ObjectStore> Store() {
+    S3Options o = SmallParts("http://127.0.0.1:" + std::to_string(port_), S3Addressing::kPathStyle);
+    o.retry = {.max_attempts = 4, .base_delay_millis = 1, .max_delay_millis = 5};
+    return NewStore(o);
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+constexpr char kInternalErrorBody[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+    "<Message>We encountered an internal error. Please try again.</Message></Error>";
+
+// S3 may answer CopyObject 200 and then fail: the <Error> in the body is the answer.
+TEST(S3ScriptedTest, CopyAnsweredOkWithAnErrorBodyIsRetriedOrFails) {
+  ScriptedS3 s3;
+  std::atomic<int> copies{0};
+  s3.server().Put("/bucket/dst", [&](const httplib::Request& req, httplib::Response& res) {
+    res.status = 200;
+    if (++copies <= 2) {
+      res.set_content(kInternalErrorBody, "application/xml");
+    } else {
+      res.set_content(
+          "<CopyObjectResult><ETag>\"9b2cf535f27731c974343645a3985328\"</ETag>"
+          "</CopyObjectResult>",
+          "application/xml");
+    }
+  });
+  s3.server().Put("/bucket/denied", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content("<Error><Code>AccessDenied</Code></Error>", "application/xml");
+  });
+  auto store = s3.Store();
+  EXPECT_TRUE(store->Copy("bucket/a b+c", "bucket/dst").ok());
+  EXPECT_EQ(copies.load(), 3) << "two InternalErrors in a 200, then the copy";
+  const int64_t before = store->requests_sent();
+  Status denied = store->Copy("bucket/a b+c", "bucket/denied");
+  EXPECT_FALSE(denied.ok());
+  EXPECT_NE(denied.message().find("AccessDenied"), std::string::npos) << denied.ToString();
+  EXPECT_EQ(store->requests_sent() - before, 1) << "not retried";
+}
+
+// CompleteMultipartUpload too; and a part S3 refuses for good aborts the upload.
+TEST(S3ScriptedTest, CompleteAnsweredOkWithAnErrorBodyIsRetried) {
+  ScriptedS3 s3;
+  std::atomic<int> completes{0}, aborts{0}, parts{0};
+  std::atomic<bool> refuse_parts{false};
+  s3.server().Get("/bucket", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+        "</ListMultipartUploadsResult>",
+        "application/xml");
+  });
+  s3.server().Post("/bucket/k", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("uploads")) {
+      res.set_content(
+          "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+          "</InitiateMultipartUploadResult>",
+          "application/xml");
+    } else if (++completes == 1) {
+      res.set_content(kInternalErrorBody, "application/xml");
+    } else {
+      res.set_content(
+          "<CompleteMultipartUploadResult><ETag>\"done\"</ETag>"
+          "</CompleteMultipartUploadResult>",
+          "application/xml");
+    }
+  });
+  s3.server().Put("/bucket/k", [&](const httplib::Request& req, httplib::Response& res) {
+    ++parts;
+    if (refuse_parts) {
+      res.status = 403;
+      res.set_content("<Error><Code>AccessDenied</Code></Error>", "application/xml");
+      return;
+    }
+    Md5 md5;
+    md5.Update(req.body.data(), req.body.size());
+    res.set_header("ETag", "\"" + md5.FinishHex() + "\"");
+  });
+  s3.server().Delete("/bucket/k", [&](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("uploadId"), "u1");
+    ++aborts;
+    res.status = 204;
+  });
+  TempDir local;
+  testing::WriteFile(local / "f", Pattern(2 * 1024 * 1024 + 1, 9));
+  auto store = s3.Store();
+  auto info = store->PutFile("bucket/k", local / "f");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->etag, "done");
+  EXPECT_EQ(completes.load(), 2);
+  EXPECT_EQ(parts.load(), 3);
+  EXPECT_EQ(aborts.load(), 0);
+
+  refuse_parts = true;
+  auto refused = store->PutFile("bucket/k", local / "f");
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status().ToString();
+  EXPECT_EQ(aborts.load(), 1) << "access denied is not retried: the upload is aborted";
 }
 
 // --- Status codes of S3's errors ---
