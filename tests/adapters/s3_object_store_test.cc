@@ -671,6 +671,8 @@ TEST_F(S3CrossCheckTest, UploadKilledMidwayIsResumedByAnotherProcessAndReadByThe
   EXPECT_GE(u.parts_reused, 3);
   EXPECT_LT(u.parts_uploaded, u.parts_total);
   EXPECT_EQ(u.parts_reused + u.parts_uploaded, u.parts_total);
+  std::printf("resumed: %d of %d parts reused, %d uploaded (%zu were listed at the kill)\n",
+              u.parts_reused, u.parts_total, u.parts_uploaded, finished);
 
   auto [out, ok] = Aws("s3 cp s3://" + key + " " + (local / "by-cli"));
   ASSERT_TRUE(ok) << out;

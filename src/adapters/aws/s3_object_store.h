@@ -13,8 +13,9 @@
 //
 // Each method, what it sends, and where it differs from the port (docs/adapters.md, "S3 object
 // store", has the request counts):
-// - Put: one PUT with Content-MD5 (and the signed x-amz-content-sha256); the answer's ETag
-//   must be the MD5 of the data (else kDataLoss).
+// - Put: one PUT with Content-MD5 (which S3 checks) and the signed x-amz-content-sha256; the
+//   ETag returned is S3's (the MD5 of the data, except under SSE-KMS, where S3's ETag is some
+//   other version tag).
 // - PutFile: files up to multipart_threshold are one Put; larger ones a multipart upload
 //   (below), which resumes an interrupted upload of the same key. The ETag of a multipart
 //   object is S3's "<hex>-<parts>", not the MD5 of the content: it identifies the version (as
