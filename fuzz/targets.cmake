@@ -10,6 +10,7 @@ set(SPOTBATCH_FUZZ_TARGETS
   imds_fuzzer
   credentials_fuzzer
   s3_event_fuzzer
+  s3_xml_fuzzer
   aws_json_error_fuzzer
   bill_fuzzer
   dynamodb_item_fuzzer

@@ -45,6 +45,10 @@ Status ValidateS3BucketName(std::string_view name) {
   if (name.find("..") != std::string_view::npos || LooksLikeIpv4(name)) {
     return InvalidArgument(q + " cannot be an S3 bucket: no \"..\" and no IP address");
   }
+  if (name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") ||
+      name.ends_with("--ol-s3")) {
+    return InvalidArgument(q + " cannot be an S3 bucket: it uses a prefix or suffix S3 reserves");
+  }
   return Status::Ok();
 }
 

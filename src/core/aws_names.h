@@ -9,7 +9,8 @@
 namespace spotbatch {
 
 // S3's rules for a bucket: 3 to 63 characters of lowercase letters, digits, '.' and '-',
-// beginning and ending with a letter or digit, no "..", not an IPv4 address.
+// beginning and ending with a letter or digit, no "..", not an IPv4 address, none of the
+// prefixes and suffixes S3 reserves (xn--, sthree-, -s3alias, --ol-s3).
 Status ValidateS3BucketName(std::string_view name);
 // SQS's rules for a standard queue: 1 to 80 characters of letters, digits, '-' and '_'.
 Status ValidateSqsQueueName(std::string_view name);
