@@ -2,23 +2,78 @@
 
 #include <filesystem>
 
+#include "adapters/aws/dynamodb_state_store.h"
+#include "adapters/aws/env_credentials.h"
+#include "adapters/aws/s3_object_store.h"
+#include "adapters/aws/sqs_task_queue.h"
 #include "adapters/local/dir_object_store.h"
 #include "adapters/sqlite/sqlite_state_store.h"
 #include "adapters/sqlite/sqlite_task_queue.h"
+#include "apps/aws_services.h"
 
 namespace spotbatch {
+namespace {
+
+// The adapters of a config that names AWS services, over one credentials chain. `up`'s events
+// queue dead-letters a notification delivered this often (one that no poll could handle).
+constexpr int kEventMaxReceives = 10;
+
+Status OpenAwsServices(const Config& config, const Platform& platform, Services* s) {
+  const EnvLookup env = ProcessEnvironment();
+  SB_ASSIGN_OR_RETURN(const std::string region, AwsRegionFor(config, env));
+  SB_ASSIGN_OR_RETURN(s->credentials,
+                      AwsCredentialsFor(config, env, *platform.clock, platform.imds_endpoint));
+  if (config.store_on_s3) {
+    S3Options options;
+    options.region = region;
+    options.endpoint = AwsEndpointFor(config, "s3", region);
+    options.addressing =
+        config.aws.s3_path_style ? S3Addressing::kPathStyle : S3Addressing::kVirtualHost;
+    options.work_bucket = config.work_bucket;
+    SB_ASSIGN_OR_RETURN(s->store, NewS3ObjectStore(options, *s->credentials, *platform.clock));
+  }
+  if (!config.sqs_queue.empty() || !config.events_queue.empty()) {
+    SqsQueueOptions options;
+    options.region = region;
+    options.endpoint = AwsEndpointFor(config, "sqs", region);
+    if (!config.sqs_queue.empty()) {
+      SB_ASSIGN_OR_RETURN(s->queue, NewSqsTaskQueue(options, *s->credentials, *platform.clock));
+    }
+    if (!config.events_queue.empty()) {
+      SB_ASSIGN_OR_RETURN(s->events, NewSqsTaskQueue(options, *s->credentials, *platform.clock));
+      SB_RETURN_IF_ERROR(
+          s->events->Configure(config.events_queue, {.max_receives = kEventMaxReceives}));
+    }
+  }
+  if (!config.dynamodb_table.empty()) {
+    DynamoDbOptions options;
+    options.region = region;
+    options.endpoint = AwsEndpointFor(config, "dynamodb", region);
+    options.table = config.dynamodb_table;
+    SB_ASSIGN_OR_RETURN(s->state,
+                        NewDynamoDbStateStore(options, *s->credentials, *platform.clock));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<Services> OpenServices(const Config& config, const Platform& platform) {
   Services s;
-  SB_ASSIGN_OR_RETURN(s.store, OpenDirObjectStore(config.store_path, *platform.fs));
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(config.state_db).parent_path(), ec);
-  SB_ASSIGN_OR_RETURN(
-      std::shared_ptr<SqliteDb> db,
-      SqliteDb::Open(config.state_db, config.state_fsync_every_commit ? SqliteDb::Sync::kFull
-                                                                      : SqliteDb::Sync::kNormal));
-  s.queue = NewSqliteTaskQueue(db, *platform.clock);
-  s.state = NewSqliteStateStore(db);
+  if (config.uses_aws()) SB_RETURN_IF_ERROR(OpenAwsServices(config, platform, &s));
+  if (!s.store) {
+    SB_ASSIGN_OR_RETURN(s.store, OpenDirObjectStore(config.store_path, *platform.fs));
+  }
+  if (!s.queue || !s.state) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(config.state_db).parent_path(), ec);
+    SB_ASSIGN_OR_RETURN(
+        std::shared_ptr<SqliteDb> db,
+        SqliteDb::Open(config.state_db, config.state_fsync_every_commit ? SqliteDb::Sync::kFull
+                                                                        : SqliteDb::Sync::kNormal));
+    if (!s.queue) s.queue = NewSqliteTaskQueue(db, *platform.clock);
+    if (!s.state) s.state = NewSqliteStateStore(db);
+  }
   QueueOptions options;  // dead-lettering is a safety net; the task budgets decide first
   SB_RETURN_IF_ERROR(s.queue->Configure(config.pipeline.queue, options));
   SB_RETURN_IF_ERROR(s.queue->Configure(OnDemandQueue(config.pipeline.queue), options));

@@ -19,6 +19,9 @@ namespace spotbatch {
 struct Platform {
   FileSystem* fs = &PosixFileSystem();
   Clock* clock = &SystemClock();
+  // The instance metadata service the credentials chain may ask for the instance role (the
+  // worker's --on-ec2 or --metadata-url); empty: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else none.
+  std::string imds_endpoint;
 };
 
 struct Services {
@@ -32,6 +35,10 @@ struct Services {
   std::unique_ptr<TaskQueue> events;
 };
 
+// The adapters `config` names: S3, SQS and DynamoDB where it says so (any mix), the directory
+// store and the SQLite queue and state otherwise; the pipeline's queues configured. Fails as
+// the adapters do, or when an AWS adapter has no region or credentials (saying what was
+// tried).
 Result<Services> OpenServices(const Config& config, const Platform& platform = {});
 // The ingest of the config's pipeline over `services`.
 Ingest IngestFor(const Config& config, Services& services, Clock& clock = SystemClock());

@@ -98,6 +98,17 @@ TEST(S3Event, OtherEventsAreIgnoredAndBadRecordsDroppedAlone) {
   for (const std::string& why : e->malformed) EXPECT_LE(why.size(), 203u) << why;
 }
 
+TEST(S3Event, AnEventTimeWithoutZoneCostsOnlyTheTime) {
+  nlohmann::json moto_style = Created("m.txt");
+  moto_style["eventTime"] = "2026-12-02T00:04:34.470462";  // as moto writes it
+  auto e = ParseS3Event(Event({moto_style}));
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  ASSERT_EQ(e->created.size(), 1u);
+  EXPECT_EQ(e->created[0].key, "m.txt");
+  EXPECT_EQ(e->created[0].event_unix_millis, 0) << "unknown, not a guess";
+  EXPECT_TRUE(e->malformed.empty());
+}
+
 TEST(S3Event, WhatIsNoEventIsRefused) {
   for (const char* body : {"", "[]", "{", "{\"Records\": 3}", "{\"Type\": \"Notification\"}",
                            "{\"Type\": \"Notification\", \"Message\": \"[1]\"}", "\"Records\""}) {

@@ -73,10 +73,11 @@ void AddRecord(const Json& record, S3Event* event) {
   if (const std::string* sequencer = StringAt(*object, "sequencer")) {
     created.sequencer = *sequencer;
   }
+  // The time only informs (ingest reads the object's current version): one that is not a UTC
+  // timestamp is taken as unknown rather than costing the record. moto writes it without a
+  // zone ("2026-12-02T00:04:34.470462").
   if (const std::string* time = StringAt(record, "eventTime")) {
-    const std::optional<int64_t> t = ParseUtcTimestamp(*time);
-    if (!t) return malformed("eventTime is not a UTC timestamp");
-    created.event_unix_millis = *t;
+    created.event_unix_millis = ParseUtcTimestamp(*time).value_or(0);
   }
   event->created.push_back(std::move(created));
 }

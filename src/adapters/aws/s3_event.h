@@ -29,7 +29,7 @@ struct S3CreatedObject {
   uint64_t size = 0;
   std::string etag;
   std::string sequencer;  // orders the events of one key (hex, compared by length then value)
-  int64_t event_unix_millis = 0;
+  int64_t event_unix_millis = 0;  // eventTime; 0 when absent or not a UTC timestamp
 };
 
 struct S3Event {
