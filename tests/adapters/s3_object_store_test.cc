@@ -21,6 +21,7 @@
 #include <regex>
 #include <set>
 
+#include "aws/aws_cli.h"
 #include "aws/moto_server.h"
 #include "aws/static_credentials.h"
 #include "common/ids.h"
@@ -120,15 +121,7 @@ std::string FreshBucket(const std::string& tag = "t") { return "sb-" + tag + "-"
 
 // Runs the AWS CLI against moto; its output (stdout and stderr) and whether it exited 0.
 std::pair<std::string, bool> Aws(const std::string& args) {
-  const std::string command =
-      "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 "
-      "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url " +
-      Moto().endpoint() + " --output json " + args + " 2>&1";
-  FILE* p = ::popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  return {out, ::pclose(p) == 0};
+  return testing::Aws(Moto().endpoint(), args);
 }
 
 // What the contract's stores are made with: small parts, so that its 3 MiB file is a
