@@ -3,6 +3,7 @@
 // capacity drops send real notices over HTTP and reclaim with kill -9.
 #include <signal.h>
 
+#include <algorithm>
 #include <random>
 
 #include "integration/crash_checker.h"
@@ -159,13 +160,33 @@ TEST_F(SpotPoolTest, TwoHundredRandomInterruptionsOverFiveHundredTasks) {
       "[fleet]\nlatency_target_seconds = 5\nscale_in_grace_seconds = 1\nreclaim_quarantine_seconds = 0\n";
   WritePoolConfig(
       R"(["sh", "-c", "sleep 0.1; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])",
-      pools + "[worker]\nlease_seconds = 1\nheartbeat_seconds = 0.25\n");
+      pools + "[worker]\nlease_seconds = 1\nheartbeat_seconds = 0.25\n",
+      // About 300 attempts are lost here (0.6 a task), and the unluckiest task loses up to 8
+      // (measured over four runs): the default budget of 10 lost workers, meant for a task
+      // that kills its worker, ran out once in CI. This test is about what the losses do to
+      // the work, not about that budget (TaskMachineTest covers it).
+      "max_lost_attempts = 100");
   for (int i = 0; i < kInputs; ++i) {
     testing::WriteFile(dir_ / ("inputs/f" + std::to_string(i)),
                        std::string(i % 40, 'a' + i % 26) + std::to_string(i));
   }
   ASSERT_EQ(Cli({"put", dir_ / "inputs"}).exit_code, 0);
   const nlohmann::json run = Json({"run"});
+  testing::RunState state(dir_.path());
+  // The most any one task spent of each budget: what a failure here is about.
+  int most_lost = 0, most_releases = 0, most_failures = 0, most_attempts = 0;
+  for (const JobView& j : *state.state->ListJobs()) {
+    const TaskRecord& t = j.tasks.at(0);
+    EXPECT_EQ(t.state, TaskState::kSucceeded)
+        << t.id << ": " << t.last_error << " (lost " << t.lost << ", releases " << t.releases
+        << ", app failures " << t.app_failures << ", interruptions " << t.interruptions << ")";
+    most_lost = std::max(most_lost, t.lost);
+    most_releases = std::max(most_releases, t.releases);
+    most_failures = std::max(most_failures, t.app_failures);
+    most_attempts = std::max(most_attempts, t.attempts);
+  }
+  std::fprintf(stderr, "most per task: lost %d, releases %d, app failures %d, attempts %d\n",
+               most_lost, most_releases, most_failures, most_attempts);
   ASSERT_EQ(run["succeeded"], kInputs) << run.dump();
   int notices = 0, reclaims = 0;
   for (const auto& p : run["pools"]) {
@@ -178,7 +199,6 @@ TEST_F(SpotPoolTest, TwoHundredRandomInterruptionsOverFiveHundredTasks) {
   // alive at their reclaim time are killed; an interrupted or lost attempt only ever ran on a
   // spot pool.
   EXPECT_GT(reclaims, 0) << run.dump();
-  testing::RunState state(dir_.path());
   int interrupted = 0, lost = 0;
   for (const JobView& j : *state.state->ListJobs()) {
     for (const AttemptRecord& a : *state.state->ListAttempts(j.tasks.at(0).id)) {
