@@ -53,6 +53,17 @@ struct OutputFile {
   bool operator==(const OutputFile&) const = default;
 };
 
+// An output upload that an attempt began and did not finish (an S3 multipart upload),
+// recorded with the task so that the next attempt continues it instead of sending every byte
+// again. Only stores that upload in steps make one (ObjectStore::PutFileResumable).
+struct PendingUpload {
+  std::string final_key;    // the output it is for
+  std::string staging_key;  // where it is being uploaded (the attempt that began it staged it)
+  std::string upload_id;
+  uint64_t part_size = 0;
+  bool operator==(const PendingUpload&) const = default;
+};
+
 struct TaskRecord {
   std::string id;
   std::string job_id;
@@ -77,6 +88,8 @@ struct TaskRecord {
   // when the command wrote it. The next attempt starts with it restored.
   std::string checkpoint;
   int64_t checkpoint_unix_millis = 0;
+  // Uploads of outputs left unfinished by earlier attempts (one per output at most).
+  std::vector<PendingUpload> uploads;
   bool operator==(const TaskRecord&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,30 @@ struct ObjectInfo {
   uint64_t size = 0;
   std::string etag;  // hex MD5 of the content, as S3 reports for single-part objects
   int64_t modified_unix_millis = 0;
+};
+
+// An upload that one process may stop and another continue (S3's multipart uploads): what
+// PutFileResumable is given and reports. The caller records `id` and `part_size` once
+// on_started has reported them (with its task, say) and gives them to a later call for the
+// same key, from any process, to continue that upload.
+struct ResumableUpload {
+  // In: the upload to continue ("": none recorded). An upload the store no longer knows
+  // (completed, aborted) is started anew. Out: the upload used.
+  std::string id;
+  // In: that upload's part size (0: unknown). Out: the part size used.
+  uint64_t part_size = 0;
+  // Called once, from the calling thread, when the upload is known and before any part is
+  // sent (not called when the store puts the file in one step).
+  std::function<void(const ResumableUpload&)> on_started;
+  // Called after each part is sent, from the thread that sent it, one call at a time: false
+  // stops the upload, which then fails with kUnavailable and can be continued.
+  std::function<bool()> keep_going;
+
+  // Out: what happened.
+  bool resumed = false;    // continued an upload that existed before the call
+  int parts_total = 0;     // parts of the object
+  int parts_reused = 0;    // already uploaded with the right bytes: not sent again
+  int parts_uploaded = 0;  // sent by this call
 };
 
 class ObjectStore {
@@ -48,6 +73,22 @@ class ObjectStore {
   virtual Status Copy(std::string_view src, std::string_view dst) = 0;
   // Removes the object. Removing a missing object succeeds (as S3 DeleteObject does).
   virtual Status Delete(std::string_view key) = 0;
+
+  // PutFile, continuing `upload` where the store uploads in steps; fails as PutFile does. On
+  // a retryable failure `upload.id` (when not empty) names what a later call can continue.
+  // Stores that put a file in one step have nothing to continue: PutFile, `upload.id` empty.
+  virtual Result<ObjectInfo> PutFileResumable(std::string_view key, const std::string& path,
+                                              ResumableUpload& upload) {
+    (void)upload;
+    return PutFile(key, path);
+  }
+  // Gives up an unfinished upload of `key` (its parts are freed). One the store no longer
+  // knows succeeds; a failure costs only storage until the store expires the upload.
+  virtual Status AbandonUpload(std::string_view key, const std::string& upload_id) {
+    (void)key;
+    (void)upload_id;
+    return Status::Ok();
+  }
 };
 
 }  // namespace spotbatch

@@ -58,6 +58,15 @@ class TaskQueue {
   // when none is deliverable.
   virtual Result<std::optional<QueueMessage>> Lease(std::string_view queue,
                                                     int64_t visibility_millis) = 0;
+  // Lease, but when no message is deliverable, waits up to `wait_millis` for one to arrive
+  // (SQS long polling, at most 20 s) before returning nullopt. Adapters that cannot wait
+  // return at once, as Lease does: the caller paces its own polls.
+  virtual Result<std::optional<QueueMessage>> LeaseWaiting(std::string_view queue,
+                                                           int64_t visibility_millis,
+                                                           int64_t wait_millis) {
+    (void)wait_millis;
+    return Lease(queue, visibility_millis);
+  }
   // Resets the lease to expire `visibility_millis` from now.
   virtual Status Extend(std::string_view receipt, int64_t visibility_millis) = 0;
   // Ends the lease; the message becomes deliverable after `delay_millis`.

@@ -9,6 +9,7 @@
 
 #include "agent/attempt_command.h"
 #include "agent/attempt_watch.h"
+#include "agent/output_uploads.h"
 #include "agent/scratch.h"
 #include "common/ids.h"
 #include "common/time_format.h"
@@ -94,7 +95,9 @@ Status Worker::Run() {
       exit_reason_ = std::move(reason);
       break;
     }
-    auto handled = HandleNext();
+    // Idle for the longest sleep already: let the queue do the waiting, if it can.
+    auto handled =
+        HandleNext(idle_sleep >= options_.idle_poll_max_millis ? options_.poll_wait_millis : 0);
     if (!handled.ok()) {
       if (!handled.status().retryable()) return handled.status();
       clock_.SleepForMillis(100);  // a busy database: try again shortly
@@ -124,7 +127,7 @@ Result<bool> Worker::RunOnce() {
   return handled;
 }
 
-Result<bool> Worker::HandleNext() {
+Result<bool> Worker::HandleNext(int64_t wait_millis) {
   // On-demand workers first take the tasks that only they may run.
   std::optional<QueueMessage> message;
   if (!options_.on_spot && !options_.pool.empty()) {
@@ -132,7 +135,10 @@ Result<bool> Worker::HandleNext() {
                         queue_.Lease(OnDemandQueue(pipeline_.queue), options_.lease_millis));
   }
   if (!message) {
-    SB_ASSIGN_OR_RETURN(message, queue_.Lease(pipeline_.queue, options_.lease_millis));
+    SB_ASSIGN_OR_RETURN(
+        message, wait_millis > 0
+                     ? queue_.LeaseWaiting(pipeline_.queue, options_.lease_millis, wait_millis)
+                     : queue_.Lease(pipeline_.queue, options_.lease_millis));
   }
   if (!message) return false;
   Lease lease{std::move(*message)};
@@ -381,10 +387,42 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
 Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
                       const std::string& output_dir, const std::string& log) {
   const std::string token = task.attempt_token;
-  auto fail = [&](EventKind kind, const std::string& message) {
-    return EndAttempt(lease, task, kind, message, 0, log);
+  // Why an upload stopped between parts; while it runs, the attempt heartbeats as its command
+  // did, and an interruption notice or a stop ends it with the upload left to continue.
+  enum class Stopped { kNo, kInterrupted, kStopping, kLeaseLost } stopped = Stopped::kNo;
+  int64_t last_beat = clock_.NowUnixMillis();
+  auto beat = [&](std::optional<std::vector<PendingUpload>> uploads) -> Status {
+    last_beat = clock_.NowUnixMillis();
+    SB_RETURN_IF_ERROR(queue_.Extend(lease.message.receipt, options_.lease_millis));
+    TaskEvent e = Event(EventKind::kHeartbeat, token);
+    e.uploads = std::move(uploads);
+    return Commit(task, e);
   };
-  // Stage every output under this attempt's token, then commit them with the task.
+  OutputUploads::Hooks hooks;
+  hooks.record = [&](const std::vector<PendingUpload>& pending) { return beat(pending); };
+  hooks.keep_going = [&] {
+    if (watcher_ && watcher_->Current().interruption) {
+      stopped = Stopped::kInterrupted;
+    } else if (stop_.load()) {
+      stopped = Stopped::kStopping;
+    } else if (clock_.NowUnixMillis() - last_beat >= options_.heartbeat_millis) {
+      Status s = beat(std::nullopt);
+      if (s.code() == StatusCode::kFailedPrecondition) stopped = Stopped::kLeaseLost;
+    }
+    return stopped == Stopped::kNo;
+  };
+  OutputUploads uploads(store_, task.uploads, std::move(hooks));
+  auto end = [&](EventKind kind, const std::string& message, bool fault) {
+    TaskEvent e = Event(kind, token);
+    e.message = message;
+    e.exit_code = 0;  // the command's
+    e.log_tail = log;
+    e.fault = fault;
+    e.uploads = uploads.pending();
+    return EndAttempt(lease, task, std::move(e));
+  };
+
+  // Stage every output, then commit them with the task.
   SB_ASSIGN_OR_RETURN(std::vector<std::string> files, ListOutputFiles(output_dir));
   TaskEvent succeed = Event(EventKind::kSucceed, token);
   succeed.exit_code = 0;
@@ -392,19 +430,32 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
   for (const std::string& file : files) {
     auto final_key = OutputKey(pipeline_.output_prefix, rel, file);
     if (!final_key.ok()) {
-      return fail(EventKind::kFail,
-                  "output file " + file + " cannot be published: " + final_key.status().message());
+      return end(EventKind::kFail,
+                 "output file " + file + " cannot be published: " + final_key.status().message(),
+                 false);
     }
     OutputFile out{StagingKey(token, succeed.outputs.size()), std::move(*final_key)};
-    auto put = store_.PutFile(out.staging_key, output_dir + "/" + file);
+    auto put = uploads.Put(out, output_dir + "/" + file);
     if (!put.ok()) {
-      // The store's own space or a passing fault: the work is redone later, at a cost.
-      if (put.status().retryable() || put.status().code() == StatusCode::kResourceExhausted) {
-        return EndAttempt(lease, task, EventKind::kRelease,
-                          "cannot upload output " + file + ": " + put.status().ToString(), 0, log,
-                          /*fault=*/true);
+      const std::string what = "cannot upload output " + file + ": " + put.status().ToString();
+      switch (stopped) {
+        case Stopped::kInterrupted:
+          return end(EventKind::kInterrupt,
+                     "spot interruption notice during the upload of output " + file +
+                         "; the next attempt continues it",
+                     false);
+        case Stopped::kStopping:
+          return end(EventKind::kRelease, "stopped during the upload of output " + file, false);
+        case Stopped::kLeaseLost:
+          lease.settled = true;  // the message lives on with whoever holds the task now
+          return Status::Ok();
+        case Stopped::kNo:
+          break;
       }
-      return fail(EventKind::kFail, "cannot upload output " + file + ": " + put.status().message());
+      // The store's own space or a passing fault: the work is redone later, at a cost.
+      const bool again =
+          put.status().retryable() || put.status().code() == StatusCode::kResourceExhausted;
+      return end(again ? EventKind::kRelease : EventKind::kFail, what, again);
     }
     succeed.outputs.push_back(std::move(out));
   }
@@ -413,10 +464,11 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
   Status committed = Commit(task, succeed, &effect);
   if (!committed.ok()) {
     // Another attempt owns the task now: this one's outputs must never appear.
-    DropStaging(token);
+    for (const OutputFile& f : succeed.outputs) (void)store_.Delete(f.staging_key);
     if (committed.code() == StatusCode::kFailedPrecondition) return Status::Ok();
     return committed;
   }
+  uploads.AbandonUnused();
   checkpoints_.Drop(checkpoint);  // done: nothing will resume from it
   // SUCCEEDED at once when there was nothing to publish; else the outputs are published now.
   if (effect.kind != QueueEffect::kKeep) return Settle(lease, effect);
@@ -426,12 +478,16 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
 Status Worker::EndAttempt(Lease& lease, TaskRecord& task, EventKind kind,
                           const std::string& message, int exit_code, const std::string& log,
                           bool fault) {
-  DropStaging(task.attempt_token);
   TaskEvent e = Event(kind, task.attempt_token);
   e.fault = fault;
   e.message = message;
   e.exit_code = exit_code;
   e.log_tail = log;
+  return EndAttempt(lease, task, std::move(e));
+}
+
+Status Worker::EndAttempt(Lease& lease, TaskRecord& task, TaskEvent e) {
+  DropStaging(task.attempt_token);
   e.jitter = jitter_();
   QueueEffect effect;
   Status s = Commit(task, e, &effect);

@@ -37,6 +37,10 @@ struct WorkerOptions {
   int64_t lease_millis = 60'000;      // queue visibility timeout and task lease
   int64_t heartbeat_millis = 15'000;  // lease extension period while a command runs
   int64_t idle_poll_max_millis = 50;  // longest sleep between polls of an empty queue
+  // Once idle that long, each poll waits up to this for a message where the queue can
+  // (TaskQueue::LeaseWaiting: SQS long polling; a poll then costs one request per wait, not
+  // one per sleep). A stop while waiting takes effect when the wait ends.
+  int64_t poll_wait_millis = 0;
   int64_t kill_grace_millis = 5'000;  // SIGTERM to SIGKILL when stopping a command
   size_t log_tail_bytes = 16 * 1024;  // kept per attempt
   bool exit_when_idle = false;        // return from Run() when the queue is empty
@@ -98,7 +102,8 @@ class Worker {
  private:
   struct Lease;
   class Watched;
-  Result<bool> HandleNext();
+  // Leases and handles one message; waits up to `wait_millis` for one where the queue can.
+  Result<bool> HandleNext(int64_t wait_millis = 0);
   Status Handle(Lease& lease);
   Status RunAttempt(Lease& lease, TaskRecord task);
   // Stages the outputs of a command that exited 0, commits them, publishes them.
@@ -108,6 +113,7 @@ class Worker {
   // released until the retry backoff passes, or deleted when the task is finished.
   Status EndAttempt(Lease& lease, TaskRecord& task, EventKind kind, const std::string& message,
                     int exit_code, const std::string& log, bool fault = false);
+  Status EndAttempt(Lease& lease, TaskRecord& task, TaskEvent event);
   // Hands the task back after `fault` (of this worker or the store, before the command
   // ran): with the retry backoff, spending its release budget. A full disk also stops this
   // worker taking work (exit reason "disk-full").

@@ -14,10 +14,10 @@
 
 #include "adapters/local/market_data.h"
 #include "adapters/local/trace_file.h"
+#include "apps/config_parser.h"
 #include "core/command_template.h"
 #include "core/object_key.h"
 #include "core/on_demand_prices.h"
-#include "apps/config_parser.h"
 #include "core/task_order.h"
 #include "sim/scenario.h"
 
@@ -432,21 +432,22 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) +
                            ": syntax error: " + std::string(e.description()));
   }
-  SB_RETURN_IF_ERROR(p.OnlyKnown(
-      root, "",
-      {"store", "state", "queue", "ingest", "aws", "pipeline", "fleet", "worker", "server",
-       "simulate"}));
+  SB_RETURN_IF_ERROR(p.OnlyKnown(root, "",
+                                 {"store", "state", "queue", "ingest", "aws", "pipeline", "fleet",
+                                  "worker", "server", "simulate"}));
   Config c;
   c.file = file;
 
   SB_ASSIGN_OR_RETURN(const toml::table* store, p.Table(root, "store"));
-  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path", "url", "work_bucket"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(store ? p.OnlyKnown(*store, "store", {"path", "url", "work_bucket"})
+                           : Status::Ok());
   std::string store_path = "data";
   SB_RETURN_IF_ERROR(p.String(store, "store", "path", &store_path));
   c.store_path = p.Path(store_path);
 
   SB_ASSIGN_OR_RETURN(const toml::table* state, p.Table(root, "state"));
-  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability", "url"}) : Status::Ok());
+  SB_RETURN_IF_ERROR(state ? p.OnlyKnown(*state, "state", {"path", "durability", "url"})
+                           : Status::Ok());
   std::string state_path = ".spotbatch/spotbatch.db";
   SB_RETURN_IF_ERROR(p.String(state, "state", "path", &state_path));
   c.state_db = p.Path(state_path);
@@ -479,12 +480,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   SB_RETURN_IF_ERROR(ParseSimulate(p, root, &c));
 
   SB_ASSIGN_OR_RETURN(const toml::table* worker, p.Table(root, "worker"));
-  SB_RETURN_IF_ERROR(worker
-                         ? p.OnlyKnown(*worker, "worker",
-                                       {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds",
-                                        "work_dir", "metadata_poll_seconds",
-                                        "interruption_grace_seconds", "drain_on_rebalance"})
-                         : Status::Ok());
+  SB_RETURN_IF_ERROR(
+      worker ? p.OnlyKnown(*worker, "worker",
+                           {"lease_seconds", "heartbeat_seconds", "kill_grace_seconds", "work_dir",
+                            "metadata_poll_seconds", "interruption_grace_seconds",
+                            "drain_on_rebalance", "poll_wait_seconds"})
+             : Status::Ok());
   SB_RETURN_IF_ERROR(
       p.Seconds(worker, "worker", "metadata_poll_seconds", 0.01, &c.metadata_poll_seconds));
   SB_RETURN_IF_ERROR(
@@ -493,6 +494,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "lease_seconds", 1, &c.lease_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "heartbeat_seconds", 0.05, &c.heartbeat_seconds));
   SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "kill_grace_seconds", 0, &c.kill_grace_seconds));
+  SB_RETURN_IF_ERROR(p.Seconds(worker, "worker", "poll_wait_seconds", 0, &c.poll_wait_seconds));
+  if (c.poll_wait_seconds > 20) {
+    return p.Error(worker ? worker->get("poll_wait_seconds") : nullptr, "worker.poll_wait_seconds",
+                   "must be at most 20 (SQS waits no longer)");
+  }
   if (c.heartbeat_seconds * 2 > c.lease_seconds) {
     return p.Error(worker ? worker->get("heartbeat_seconds") : nullptr, "worker.heartbeat_seconds",
                    "must be at most half of worker.lease_seconds, or leases expire between beats");

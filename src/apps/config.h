@@ -113,6 +113,7 @@ struct Config {
   double lease_seconds = 60;               // [worker] lease_seconds
   double heartbeat_seconds = 15;           // [worker] heartbeat_seconds
   double kill_grace_seconds = 5;           // [worker] kill_grace_seconds
+  double poll_wait_seconds = 2;            // [worker] poll_wait_seconds
   std::string work_dir;                    // [worker] work_dir
   double watch_interval_seconds = 1;       // [pipeline] watch_interval_seconds (spotbatch up)
   // [pipeline] deadline_hours (or `run --deadline`): the batch should be done this many trace

@@ -50,8 +50,7 @@ Status OpenAwsServices(const Config& config, const Platform& platform, Services*
     options.region = region;
     options.endpoint = AwsEndpointFor(config, "dynamodb", region);
     options.table = config.dynamodb_table;
-    SB_ASSIGN_OR_RETURN(s->state,
-                        NewDynamoDbStateStore(options, *s->credentials, *platform.clock));
+    SB_ASSIGN_OR_RETURN(s->state, NewDynamoDbStateStore(options, *s->credentials, *platform.clock));
   }
   return Status::Ok();
 }
@@ -95,6 +94,7 @@ WorkerOptions WorkerOptionsFor(const Config& config, const std::string& worker_i
   options.interruption_grace_millis =
       static_cast<int64_t>(config.interruption_grace_seconds * 1000);
   options.drain_on_rebalance = config.drain_on_rebalance;
+  options.poll_wait_millis = static_cast<int64_t>(config.poll_wait_seconds * 1000);
   return options;
 }
 

@@ -42,6 +42,10 @@ void TakeCheckpoint(TaskRecord& t, const TaskEvent& e) {
   t.checkpoint_unix_millis = e.checkpoint_unix_millis;
 }
 
+void TakeUploads(TaskRecord& t, const TaskEvent& e) {
+  if (e.uploads) t.uploads = *e.uploads;
+}
+
 Result<Transition> Start(const TaskRecord& task, const TaskEvent& e, const RetryPolicy& policy) {
   Transition tr{task, {}};
   TaskRecord& t = tr.task;
@@ -94,6 +98,7 @@ Result<Transition> Fail(const TaskRecord& task, const TaskEvent& e, const RetryP
   if (!HoldsAttempt(task, e)) return NotApplicable(task, "attempt " + e.token + " is not current");
   Transition tr{task, {Finished(task, e, outcome)}};
   TaskRecord& t = tr.task;
+  TakeUploads(t, e);
   ++t.app_failures;
   t.last_error = e.message;
   if (BudgetSpent(t.app_failures, policy.max_attempts)) {
@@ -162,6 +167,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         Transition tr{task, {}};
         tr.task.lease_expires_unix_millis = e.now_unix_millis + e.lease_millis;
         TakeCheckpoint(tr.task, e);
+        TakeUploads(tr.task, e);
         return tr;
       }
       case EventKind::kSucceed: {
@@ -175,6 +181,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
         tr.task.last_error.clear();
         tr.task.checkpoint.clear();  // done: nothing will resume from it
         tr.task.checkpoint_unix_millis = 0;
+        tr.task.uploads.clear();
         return tr;
       }
       case EventKind::kPublished: {
@@ -192,6 +199,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kInterrupted)}};
         TakeCheckpoint(tr.task, e);
+        TakeUploads(tr.task, e);
         tr.attempts.back().lost_work_millis = LostWorkMillis(
             e.now_unix_millis, task.started_unix_millis, tr.task.checkpoint_unix_millis);
         ++tr.task.interruptions;
@@ -209,6 +217,7 @@ Result<Transition> ApplyTaskEvent(const TaskRecord& task, const TaskEvent& e,
           return NotApplicable(task, "attempt " + e.token + " is not current");
         Transition tr{task, {Finished(task, e, AttemptOutcome::kReleased)}};
         TaskRecord& t = tr.task;
+        TakeUploads(t, e);
         ++t.releases;
         if (BudgetSpent(t.releases, policy.max_releases)) {
           t.state = TaskState::kFailed;

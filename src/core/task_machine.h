@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ struct TaskEvent {
   // work lost is measured up to it.
   std::string checkpoint;
   int64_t checkpoint_unix_millis = 0;
+  // kHeartbeat, kInterrupt, kRelease, kFail, kTimeout: when set, the task's pending uploads
+  // become these (what this attempt began or continued and has not finished). kSucceed
+  // clears them: every output is staged.
+  std::optional<std::vector<PendingUpload>> uploads;
 };
 
 // What becomes of the leased message that carried the task once a transition is committed:

@@ -56,6 +56,18 @@ Status FaultyObjectStore::Delete(std::string_view key) {
   return Forward<Status>(faults_.Check("Delete", key), [&] { return base_.Delete(key); });
 }
 
+Result<ObjectInfo> FaultyObjectStore::PutFileResumable(std::string_view key,
+                                                       const std::string& path,
+                                                       ResumableUpload& upload) {
+  return Forward<Result<ObjectInfo>>(faults_.Check("PutFile", key),
+                                     [&] { return base_.PutFileResumable(key, path, upload); });
+}
+
+Status FaultyObjectStore::AbandonUpload(std::string_view key, const std::string& upload_id) {
+  return Forward<Status>(faults_.Check("AbandonUpload", key),
+                         [&] { return base_.AbandonUpload(key, upload_id); });
+}
+
 Status FaultyTaskQueue::Configure(std::string_view queue, const QueueOptions& options) {
   return Forward<Status>(faults_.Check("Configure", queue),
                          [&] { return base_.Configure(queue, options); });
@@ -72,6 +84,14 @@ Result<std::optional<QueueMessage>> FaultyTaskQueue::Lease(std::string_view queu
                                                            int64_t visibility_millis) {
   return Forward<Result<std::optional<QueueMessage>>>(
       faults_.Check("Lease", queue), [&] { return base_.Lease(queue, visibility_millis); });
+}
+
+Result<std::optional<QueueMessage>> FaultyTaskQueue::LeaseWaiting(std::string_view queue,
+                                                                  int64_t visibility_millis,
+                                                                  int64_t wait_millis) {
+  return Forward<Result<std::optional<QueueMessage>>>(faults_.Check("Lease", queue), [&] {
+    return base_.LeaseWaiting(queue, visibility_millis, wait_millis);
+  });
 }
 
 Status FaultyTaskQueue::Extend(std::string_view receipt, int64_t visibility_millis) {

@@ -27,6 +27,10 @@ class FaultyObjectStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   Status Copy(std::string_view src, std::string_view dst) override;
   Status Delete(std::string_view key) override;
+  // Faults under the name "PutFile": either way of uploading a file.
+  Result<ObjectInfo> PutFileResumable(std::string_view key, const std::string& path,
+                                      ResumableUpload& upload) override;
+  Status AbandonUpload(std::string_view key, const std::string& upload_id) override;
 
  private:
   ObjectStore& base_;
@@ -41,6 +45,10 @@ class FaultyTaskQueue final : public TaskQueue {
                            int64_t delay_millis) override;
   Result<std::optional<QueueMessage>> Lease(std::string_view queue,
                                             int64_t visibility_millis) override;
+  // Faults under the name "Lease".
+  Result<std::optional<QueueMessage>> LeaseWaiting(std::string_view queue,
+                                                   int64_t visibility_millis,
+                                                   int64_t wait_millis) override;
   Status Extend(std::string_view receipt, int64_t visibility_millis) override;
   Status Release(std::string_view receipt, int64_t delay_millis) override;
   Status Delete(std::string_view receipt) override;

@@ -3,7 +3,6 @@
 // behaviour (keys, buckets, listing pages, multipart upload and its resumption by another
 // process, multipart copy), and cross-checks with the AWS CLI as an independent client.
 #include "adapters/aws/s3_object_store.h"
-#include "core/aws_names.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -26,6 +25,7 @@
 #include "aws/static_credentials.h"
 #include "common/ids.h"
 #include "contract/object_store_contract.h"
+#include "core/aws_names.h"
 
 namespace spotbatch {
 namespace {
@@ -509,27 +509,27 @@ TEST_F(S3StoreTest, ResumedUploadReusesOnlyPartsWithTheFilesBytes) {
   TempDir local;
   std::string data = Pattern(6 * 1024 * 1024 + 100, 1);  // 7 parts of 1 MiB
   testing::WriteFile(local / "f", data);
-  S3MultipartUpload first;
+  ResumableUpload first;
   std::atomic<int> done{0};
-  first.on_part = [&](const S3Part&) { return ++done < 4; };
+  first.keep_going = [&]() { return ++done < 4; };
   std::string recorded;
-  first.on_upload = [&](const S3MultipartUpload& u) { recorded = u.upload_id; };
+  first.on_started = [&](const ResumableUpload& u) { recorded = u.id; };
   S3Options o = store_->options();
   o.parallelism = 1;
   auto serial = NewStore(o);
-  auto stopped = serial->PutFileResumable(Key("f"), local / "f", first);
+  auto stopped = serial->PutFileMultipart(Key("f"), local / "f", first);
   ASSERT_EQ(stopped.status().code(), StatusCode::kUnavailable) << stopped.status().ToString();
-  EXPECT_EQ(recorded, first.upload_id);
+  EXPECT_EQ(recorded, first.id);
   EXPECT_EQ(first.parts_uploaded, 4);
   EXPECT_EQ(store_->Stat(Key("f")).status().code(), StatusCode::kNotFound) << "not complete";
 
   data[1024 * 1024 + 10] ^= 1;  // part 2 now differs
   testing::WriteFile(local / "f", data);
-  S3MultipartUpload second;  // no id: found by the key
-  auto info = serial->PutFileResumable(Key("f"), local / "f", second);
+  ResumableUpload second;  // no id: found by the key
+  auto info = serial->PutFileMultipart(Key("f"), local / "f", second);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_TRUE(second.resumed);
-  EXPECT_EQ(second.upload_id, first.upload_id);
+  EXPECT_EQ(second.id, first.id);
   EXPECT_EQ(second.parts_total, 7);
   EXPECT_EQ(second.parts_reused, 3) << "parts 1, 3, 4";
   EXPECT_EQ(second.parts_uploaded, 4) << "part 2 again, and 5, 6, 7";
@@ -542,12 +542,12 @@ TEST_F(S3StoreTest, ResumingWithAnUnknownUploadIdStartsAnew) {
   TempDir local;
   const std::string data = Pattern(2 * 1024 * 1024, 2);
   testing::WriteFile(local / "f", data);
-  S3MultipartUpload u;
-  u.upload_id = "no-such-upload";
-  auto info = store_->PutFileResumable(Key("f"), local / "f", u);
+  ResumableUpload u;
+  u.id = "no-such-upload";
+  auto info = store_->PutFileMultipart(Key("f"), local / "f", u);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_FALSE(u.resumed);
-  EXPECT_NE(u.upload_id, "no-such-upload");
+  EXPECT_NE(u.id, "no-such-upload");
   EXPECT_EQ(*store_->Get(Key("f")), data);
 }
 
@@ -557,13 +557,13 @@ TEST_F(S3StoreTest, AFailureThatRetryingWontCureAbortsTheUpload) {
   S3Options o = store_->options();
   o.parallelism = 1;
   auto serial = NewStore(o);
-  S3MultipartUpload u;
+  ResumableUpload u;
   // The file shrinks under the upload after its first part: a local fault, not retryable.
-  u.on_part = [&](const S3Part&) {
+  u.keep_going = [&]() {
     std::filesystem::resize_file(local / "f", 1000);
     return true;
   };
-  auto r = serial->PutFileResumable(Key("f"), local / "f", u);
+  auto r = serial->PutFileMultipart(Key("f"), local / "f", u);
   ASSERT_EQ(r.status().code(), StatusCode::kInternal) << r.status().ToString();
   EXPECT_TRUE(store_->ListUploads(Key("f"))->empty()) << "aborted";
   EXPECT_EQ(store_->Stat(Key("f")).status().code(), StatusCode::kNotFound);
@@ -622,19 +622,19 @@ TEST_F(S3CrossCheckTest, UploadKilledMidwayIsResumedByAnotherProcessAndReadByThe
     o.parallelism = 2;
     auto uploader = S3ObjectStore::New(o, MotoKeys(), SystemClock());
     if (!uploader.ok()) ::_exit(2);
-    S3MultipartUpload u;
-    u.on_upload = [&](const S3MultipartUpload& up) {
-      const std::string line = up.upload_id + "\n";
+    ResumableUpload u;
+    u.on_started = [&](const ResumableUpload& up) {
+      const std::string line = up.id + "\n";
       (void)!::write(pipe_fds[1], line.data(), line.size());
     };
     std::atomic<int> parts{0};
-    u.on_part = [&](const S3Part&) {
+    u.keep_going = [&]() {
       if (++parts >= 3) {
         while (true) ::pause();
       }
       return true;
     };
-    (void)(*uploader)->PutFileResumable(key, local / "big", u);
+    (void)(*uploader)->PutFileMultipart(key, local / "big", u);
     ::_exit(3);  // not reached: killed while stalled
   }
   ::close(pipe_fds[1]);
@@ -659,11 +659,11 @@ TEST_F(S3CrossCheckTest, UploadKilledMidwayIsResumedByAnotherProcessAndReadByThe
   EXPECT_EQ(store_->Stat(key).status().code(), StatusCode::kNotFound);
 
   auto resumer = NewStore(RealParts());
-  S3MultipartUpload u;
-  auto info = resumer->PutFileResumable(key, local / "big", u);  // the id found by the key
+  ResumableUpload u;
+  auto info = resumer->PutFileMultipart(key, local / "big", u);  // the id found by the key
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_TRUE(u.resumed);
-  EXPECT_EQ(u.upload_id, upload_id);
+  EXPECT_EQ(u.id, upload_id);
   EXPECT_EQ(u.parts_total, 10);
   EXPECT_GT(u.parts_reused, 0);
   EXPECT_GE(u.parts_reused, 3);

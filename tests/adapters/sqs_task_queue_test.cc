@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "aws/moto_clock.h"
 #include "aws/aws_cli.h"
+#include "aws/moto_clock.h"
 #include "aws/moto_server.h"
 #include "aws/static_credentials.h"
 #include "contract/task_queue_contract.h"
@@ -23,7 +23,8 @@ namespace spotbatch {
 namespace {
 
 testing::MotoServer& Moto() {
-  static testing::MotoServer* moto = new testing::MotoServer({.clock = testing::MotoClock::kWarpable});
+  static testing::MotoServer* moto =
+      new testing::MotoServer({.clock = testing::MotoClock::kWarpable});
   return *moto;
 }
 
@@ -73,6 +74,11 @@ class SyncedQueue final : public TaskQueue {
   Result<std::optional<QueueMessage>> Lease(std::string_view q, int64_t v) override {
     Sync();
     return base_->Lease(q, v);
+  }
+  Result<std::optional<QueueMessage>> LeaseWaiting(std::string_view q, int64_t v,
+                                                   int64_t wait) override {
+    Sync();
+    return base_->LeaseWaiting(q, v, wait);
   }
   Status Extend(std::string_view r, int64_t v) override {
     Sync();
@@ -275,6 +281,31 @@ TEST_F(SqsTaskQueueTest, DeleteBatchOfMoreThanTenDeletesThemAll) {
   const QueueDepth d = *queue_->Depth("jobs");
   EXPECT_EQ(d.visible + d.in_flight + d.delayed, 0);
   EXPECT_EQ(queue_->Delete(receipts[3]).code(), StatusCode::kFailedPrecondition);
+}
+
+// Long polling: an empty queue is asked once more, waiting, rather than polled again and
+// again; a message another client sends during the wait comes back as soon as it is there.
+TEST_F(SqsTaskQueueTest, LeaseWaitingWaitsForAMessageSentMeanwhile) {
+  ASSERT_TRUE(queue_->Configure("idle", QueueOptions{}).ok());
+  auto started = std::chrono::steady_clock::now();
+  auto none = queue_->LeaseWaiting("idle", 60'000, 1'000);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900))
+      << "did not wait";
+
+  std::thread sender([&] {
+    AwsJson("sqs send-message --queue-url " + QueueUrl(prefix_ + "idle") + " --message-body late");
+  });
+  started = std::chrono::steady_clock::now();
+  auto got = queue_->LeaseWaiting("idle", 60'000, 20'000);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  sender.join();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value()) << "the message sent during the wait did not come";
+  EXPECT_EQ((*got)->body, "late");
+  EXPECT_LT(waited, std::chrono::seconds(15)) << "the wait ran out before the message came";
+  EXPECT_TRUE(queue_->Delete((*got)->receipt).ok());
 }
 
 TEST_F(SqsTaskQueueTest, LeasesAMessageThatTheAwsCliSent) {

@@ -34,6 +34,15 @@ class ConfigTest : public ::testing::Test {
 
 constexpr const char* kMinimal = "[pipeline]\ncommand = [\"true\"]\n";
 
+// SQS waits at most 20 s for a message: a longer poll wait is refused, not shortened.
+TEST_F(ConfigTest, PollWaitIsAtMostTwentySeconds) {
+  EXPECT_EQ(Load(kMinimal)->poll_wait_seconds, 2);
+  EXPECT_EQ(Load(std::string(kMinimal) + "[worker]\npoll_wait_seconds = 20\n")->poll_wait_seconds,
+            20);
+  ExpectError(std::string(kMinimal) + "[worker]\npoll_wait_seconds = 21\n", 4,
+              "worker.poll_wait_seconds");
+}
+
 TEST_F(ConfigTest, DefaultsAndRelativePathsResolvedAgainstConfigFolder) {
   auto c = Load(std::string("[store]\npath = \"objects\"\n") + kMinimal);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -167,7 +176,7 @@ TEST_F(ConfigTest, SectionsOfLaterIssuesRefusedClearly) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(
       c.status().message().find("pipeline.split: this section is not supported by this build yet"),
-            std::string::npos)
+      std::string::npos)
       << c.status().message();
 }
 

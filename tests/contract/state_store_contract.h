@@ -144,6 +144,37 @@ TEST_P(StateStoreContract, CheckpointPoolAndLostWorkRoundTrip) {
   EXPECT_EQ(attempts[0].outcome, AttemptOutcome::kInterrupted);
 }
 
+// What an interrupted attempt left half uploaded is read back whole by the next one, also
+// when the list is longer than a store keeps inline (DynamoDB spills past 32 KiB); a
+// success clears it.
+TEST_P(StateStoreContract, PendingUploadsRoundTripAndASuccessClearsThem) {
+  ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
+  const TaskRecord t = *state_->GetTask("j-0");
+  Transition s = Apply(t, EventKind::kStart, "tok");
+  ASSERT_TRUE(state_->CommitTask(s.task, t.version, s.attempts).ok());
+  std::vector<PendingUpload> uploads;
+  for (int i = 0; i < 300; ++i) {
+    const std::string n = std::to_string(i);
+    uploads.push_back({"out/a/video-" + n + ".mp4", "_spotbatch/staging/tok/" + n,
+                       std::string(100, 'u') + n, (uint64_t{16} << 20) + i});
+  }
+  TaskEvent intr;
+  intr.kind = EventKind::kInterrupt;
+  intr.token = "tok";
+  intr.now_unix_millis = 3000;
+  intr.uploads = uploads;
+  Transition i = *ApplyTaskEvent(s.task, intr, RetryPolicy{});
+  ASSERT_TRUE(state_->CommitTask(i.task, s.task.version, i.attempts).ok());
+  EXPECT_EQ(state_->GetTask("j-0")->uploads, uploads);
+
+  Transition again = Apply(i.task, EventKind::kStart, "tok2");
+  ASSERT_TRUE(state_->CommitTask(again.task, i.task.version, again.attempts).ok());
+  EXPECT_EQ(state_->GetTask("j-0")->uploads, uploads) << "kept for the next attempt";
+  Transition done = Apply(again.task, EventKind::kSucceed, "tok2");
+  ASSERT_TRUE(state_->CommitTask(done.task, again.task.version, done.attempts).ok());
+  EXPECT_TRUE(state_->GetTask("j-0")->uploads.empty());
+}
+
 TEST_P(StateStoreContract, RoundTripsEveryTaskFieldAndFinishesAttempts) {
   ASSERT_TRUE(state_->CreateJob(Job("j"), {Task("j")}).ok());
   TaskRecord t = *state_->GetTask("j-0");

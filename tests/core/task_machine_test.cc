@@ -51,6 +51,38 @@ TEST(TaskMachine, OnlyRedoableChangesMayBeLostToPowerLoss) {
   }
 }
 
+// The uploads an attempt leaves unfinished stay with the task until one succeeds: set by the
+// events that carry them, kept by those that do not, through the next start, cleared by a
+// success.
+TEST(TaskMachine, PendingUploadsFollowTheTaskUntilItSucceeds) {
+  const std::vector<PendingUpload> one = {{"out/a/x", "_spotbatch/staging/a1/0", "u1", 5 << 20}};
+  const std::vector<PendingUpload> two = {one[0], {"out/a/y", "_spotbatch/staging/a1/1", "u2", 0}};
+  TaskEvent beat = Ev(EventKind::kHeartbeat, "a1");
+  beat.uploads = one;
+  auto tr = ApplyTaskEvent(Running(), beat, RetryPolicy{});
+  ASSERT_TRUE(tr.ok());
+  EXPECT_EQ(tr->task.uploads, one);
+  tr = ApplyTaskEvent(tr->task, Ev(EventKind::kHeartbeat, "a1"), RetryPolicy{});
+  EXPECT_EQ(tr->task.uploads, one) << "a heartbeat without uploads keeps them";
+  for (EventKind k :
+       {EventKind::kInterrupt, EventKind::kRelease, EventKind::kFail, EventKind::kTimeout}) {
+    TaskEvent end = Ev(k, "a1");
+    end.uploads = two;
+    auto ended = ApplyTaskEvent(tr->task, end, RetryPolicy{});
+    ASSERT_TRUE(ended.ok()) << static_cast<int>(k);
+    EXPECT_EQ(ended->task.uploads, two) << static_cast<int>(k);
+    auto next =
+        ApplyTaskEvent(ended->task, Ev(EventKind::kStart, "a2", kNow + 3'600'000), RetryPolicy{});
+    ASSERT_TRUE(next.ok()) << next.status().message();
+    EXPECT_EQ(next->task.uploads, two) << "the next attempt starts with them";
+  }
+  TaskEvent succeed = Ev(EventKind::kSucceed, "a1");
+  succeed.outputs = {{"_spotbatch/staging/a1/0", "out/a/x"}};
+  auto done = ApplyTaskEvent(tr->task, succeed, RetryPolicy{});
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->task.uploads.empty());
+}
+
 // Regression (issue 9): a release spent no budget, so a fault that recurs on every delivery
 // (a full disk, an input that cannot be staged) cycled the task up to the queue's delivery
 // limit. Releases now have their own budget, and a fault's release waits out the backoff.

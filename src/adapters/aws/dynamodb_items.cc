@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/control_bytes.h"
+#include "core/task_codec.h"
 
 namespace spotbatch::ddb {
 namespace {
@@ -149,30 +150,6 @@ void PutSpilled(std::string_view pk, std::string_view owner_sk, const char* name
   }
   (*item)[std::string(name) + "_parts"] = NumberValue(n);
   *bytes += 16;
-}
-
-std::string EncodeOutputs(const std::vector<OutputFile>& outputs) {
-  // "staging\tfinal\n" lines, as the SQLite store keeps them: keys hold no control bytes.
-  std::string out;
-  for (const OutputFile& f : outputs) out += f.staging_key + '\t' + f.final_key + '\n';
-  return out;
-}
-
-bool DecodeOutputs(std::string_view text, std::vector<OutputFile>* out) {
-  out->clear();
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) return false;
-    const std::string_view line = text.substr(pos, nl - pos);
-    const size_t tab = line.find('\t');
-    if (tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos) {
-      return false;
-    }
-    out->push_back({std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
-    pos = nl + 1;
-  }
-  return true;
 }
 
 std::string Padded(uint64_t v, int width) {
@@ -354,6 +331,9 @@ EncodedItem EncodeTask(const TaskRecord& t, int shards, std::string_view pending
   e.bytes = 400 + pk.size() + t.id.size() * 2 + t.job_id.size() + t.input_key.size() +
             t.attempt_token.size() + t.checkpoint.size();
   PutSpilled(pk, kTaskSk, "out", EncodeOutputs(t.outputs), &item, &e.chunks, &e.bytes);
+  if (!t.uploads.empty()) {
+    PutSpilled(pk, kTaskSk, "upl", EncodePendingUploads(t.uploads), &item, &e.chunks, &e.bytes);
+  }
   PutSpilled(pk, kTaskSk, "err", t.last_error, &item, &e.chunks, &e.bytes);
   if (!t.enqueued && !IsTerminal(t.state)) {
     item["uq"] = {{"S", "U#" + std::to_string(ShardOf(t.id, shards))}};
@@ -402,6 +382,11 @@ Result<TaskRecord> DecodeTask(const json& item, const Chunks& chunks) {
   std::string outputs;
   r.Spilled("out", kTaskSk, chunks, &outputs);
   r.Require(DecodeOutputs(outputs, &t.outputs), "outputs are malformed");
+  if (item.contains("upl_parts") || item.contains("upl")) {
+    std::string uploads;
+    r.Spilled("upl", kTaskSk, chunks, &uploads);
+    r.Require(DecodePendingUploads(uploads, &t.uploads), "pending uploads are malformed");
+  }
   r.Spilled("err", kTaskSk, chunks, &t.last_error);
   if (!r.status().ok()) return r.status();
   return t;

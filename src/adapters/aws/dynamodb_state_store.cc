@@ -343,9 +343,9 @@ Result<ddb::Chunks> DynamoDbStateStore::ReadChunks(std::string_view pk, std::str
 }
 
 Result<TaskRecord> DynamoDbStateStore::DecodeTaskItem(const json& item) {
-  const int out_parts = ddb::PartsOf(item, "out"), err_parts = ddb::PartsOf(item, "err");
   ddb::Chunks chunks;
-  if (out_parts > 0 || err_parts > 0) {
+  if (ddb::PartsOf(item, "out") > 0 || ddb::PartsOf(item, "err") > 0 ||
+      ddb::PartsOf(item, "upl") > 0) {
     SB_ASSIGN_OR_RETURN(
         chunks, ReadChunks(ddb::StringAttr(item, "pk"), std::string("C#") + ddb::kTaskSk + "#"));
   }

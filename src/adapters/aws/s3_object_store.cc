@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "adapters/aws/uri_encode.h"
-#include "core/aws_names.h"
 #include "common/control_bytes.h"
 #include "common/file_io.h"
 #include "common/ids.h"
+#include "core/aws_names.h"
 #include "core/object_key.h"
 
 namespace spotbatch {
@@ -33,7 +33,6 @@ std::string Quote(std::string_view text) {
   if (text.size() > kQuoteBytes) out += "...";
   return "\"" + out + "\"";
 }
-
 
 std::string Base64(const unsigned char* data, size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
@@ -313,7 +312,7 @@ Result<ObjectInfo> S3ObjectStore::PutFile(std::string_view key, const std::strin
     return IoError("stat", path, errno);
   }
   if (static_cast<uint64_t>(st.st_size) > options_.multipart_threshold) {
-    S3MultipartUpload upload;
+    ResumableUpload upload;
     return PutMultipart(key, t, path, upload);
   }
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -328,7 +327,19 @@ Result<ObjectInfo> S3ObjectStore::PutFile(std::string_view key, const std::strin
 }
 
 Result<ObjectInfo> S3ObjectStore::PutFileResumable(std::string_view key, const std::string& path,
-                                                   S3MultipartUpload& upload) {
+                                                   ResumableUpload& upload) {
+  if (upload.id.empty()) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) <= options_.multipart_threshold) {
+      return PutFile(key, path);
+    }
+  }
+  return PutFileMultipart(key, path, upload);
+}
+
+Result<ObjectInfo> S3ObjectStore::PutFileMultipart(std::string_view key, const std::string& path,
+                                                   ResumableUpload& upload) {
   SB_ASSIGN_OR_RETURN(Target t, Resolve(key));
   return PutMultipart(key, t, path, upload);
 }
@@ -397,7 +408,7 @@ Result<std::vector<S3Part>> S3ObjectStore::ListPartsOf(const Target& t,
   return out;
 }
 
-Status S3ObjectStore::AbortUpload(std::string_view key, const std::string& upload_id) {
+Status S3ObjectStore::AbandonUpload(std::string_view key, const std::string& upload_id) {
   SB_ASSIGN_OR_RETURN(Target t, Resolve(key));
   return AbortUploadOf(t, upload_id);
 }
@@ -434,7 +445,7 @@ Result<std::string> S3ObjectStore::CompleteUpload(const Target& t, const std::st
 }
 
 Result<ObjectInfo> S3ObjectStore::PutMultipart(std::string_view key, const Target& t,
-                                               const std::string& path, S3MultipartUpload& upload) {
+                                               const std::string& path, ResumableUpload& upload) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return NotFound("no file " + path + " to upload");
@@ -450,7 +461,7 @@ Result<ObjectInfo> S3ObjectStore::PutMultipart(std::string_view key, const Targe
   upload.parts_reused = upload.parts_uploaded = 0;
 
   // The upload to continue: the caller's, else the newest in progress for this key.
-  std::string id = upload.upload_id;
+  std::string id = upload.id;
   if (id.empty() && !no_upload_listing_.load()) {
     auto uploads = ListUploadsOf(t);
     if (uploads.ok()) {
@@ -497,10 +508,10 @@ Result<ObjectInfo> S3ObjectStore::PutMultipart(std::string_view key, const Targe
   if (id.empty()) {
     SB_ASSIGN_OR_RETURN(id, CreateUpload(t));
   }
-  upload.upload_id = id;
+  upload.id = id;
   upload.part_size = ps;
   upload.parts_total = total;
-  if (upload.on_upload) upload.on_upload(upload);
+  if (upload.on_started) upload.on_started(upload);
 
   // Parts already there with this file's bytes are kept; every other one is sent (again).
   std::vector<S3Part> parts(static_cast<size_t>(total));
@@ -562,7 +573,7 @@ Result<ObjectInfo> S3ObjectStore::PutMultipart(std::string_view key, const Targe
       part_etags_md5 = part_etags_md5 && etag == md5;
       parts[n - 1] = S3Part{n, part_bytes(n), std::move(etag)};
       uploaded.fetch_add(1);
-      if (upload.on_part && !upload.on_part(parts[n - 1])) {
+      if (upload.keep_going && !upload.keep_going()) {
         if (failure.ok()) {
           failure = Unavailable("multipart upload of " + Quote(std::string(key)) +
                                 " stopped by its caller; it can be resumed");

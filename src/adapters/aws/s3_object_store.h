@@ -122,33 +122,6 @@ struct S3Options {
   HttpClientOptions http;
 };
 
-// What PutFileResumable continues and reports: the caller may persist `key`, `upload_id` and
-// `part_size` (e.g. with the task) once on_upload says they are known, and give them back to
-// a later call (another process) to continue that upload.
-struct S3MultipartUpload {
-  // In: the key and the upload to continue ("" when none is recorded: the newest in-progress
-  // upload of the key is looked up, or a new one created). An id S3 no longer knows (completed,
-  // aborted) starts a new upload. Out: the upload used.
-  std::string upload_id;
-  // In: the part size of that upload (0: taken from its part 1, else the options'). Out: the
-  // part size used.
-  uint64_t part_size = 0;
-  // Called once, from the calling thread, as soon as the upload id and part size are known
-  // and before any part is sent: where the caller records them.
-  std::function<void(const S3MultipartUpload&)> on_upload;
-  // Called after each part is uploaded (not for reused ones), from the thread that sent it,
-  // one call at a time (the others wait): where a caller may record finished parts, or
-  // return false to stop the upload (an instance about to be reclaimed): the call then fails
-  // with kUnavailable and leaves the upload to be resumed.
-  std::function<bool(const S3Part&)> on_part;
-
-  // Out: what happened.
-  bool resumed = false;    // continued an upload that existed before the call
-  int parts_total = 0;     // parts of the object
-  int parts_reused = 0;    // already uploaded with the right bytes: not sent again
-  int parts_uploaded = 0;  // sent by this call
-};
-
 class S3ObjectStore : public ObjectStore {
  public:
   // kInvalidArgument for an endpoint HttpClient refuses, an empty region, a work bucket that
@@ -169,19 +142,23 @@ class S3ObjectStore : public ObjectStore {
   Status Copy(std::string_view src, std::string_view dst) override;
   Status Delete(std::string_view key) override;
 
-  // PutFile as a multipart upload whatever the size (an empty file is one empty part),
-  // continuing `upload` as S3MultipartUpload says. Fails as PutFile does; on a retryable
-  // failure `upload` names the upload to continue.
+  // A file over multipart_threshold (or any file when `upload.id` names an upload) goes as
+  // PutFileMultipart; a smaller one is one PutObject, with `upload` untouched.
   Result<ObjectInfo> PutFileResumable(std::string_view key, const std::string& path,
-                                      S3MultipartUpload& upload);
+                                      ResumableUpload& upload) override;
+  // AbortMultipartUpload; an upload S3 no longer knows succeeds.
+  Status AbandonUpload(std::string_view key, const std::string& upload_id) override;
+  // PutFile as a multipart upload whatever the size (an empty file is one empty part),
+  // continuing `upload` as ResumableUpload says. Fails as PutFile does; on a retryable
+  // failure `upload` names the upload to continue.
+  Result<ObjectInfo> PutFileMultipart(std::string_view key, const std::string& path,
+                                      ResumableUpload& upload);
   // Copy by UploadPartCopy of part-size ranges (what Copy does for sources over 5 GiB).
   Status CopyMultipart(std::string_view src, std::string_view dst);
   // The in-progress multipart uploads of exactly `key` (ListMultipartUploads), oldest first.
   Result<std::vector<S3Upload>> ListUploads(std::string_view key);
   // The parts uploaded so far (ListParts, every page).
   Result<std::vector<S3Part>> ListParts(std::string_view key, const std::string& upload_id);
-  // AbortMultipartUpload; an upload S3 no longer knows succeeds.
-  Status AbortUpload(std::string_view key, const std::string& upload_id);
   // Creates `bucket` in the region (CreateBucket); one that exists and is ours succeeds.
   // For tests and `spotbatch aws deploy`.
   Status CreateBucket(std::string_view bucket);
@@ -209,7 +186,7 @@ class S3ObjectStore : public ObjectStore {
   bool VirtualHost(const std::string& bucket) const;
 
   Result<ObjectInfo> PutMultipart(std::string_view key, const Target& target,
-                                  const std::string& path, S3MultipartUpload& upload);
+                                  const std::string& path, ResumableUpload& upload);
   Result<std::string> CreateUpload(const Target& target);
   Result<std::vector<S3Upload>> ListUploadsOf(const Target& target);
   Result<std::vector<S3Part>> ListPartsOf(const Target& target, const std::string& upload_id);
@@ -236,7 +213,6 @@ class S3ObjectStore : public ObjectStore {
 Result<std::unique_ptr<ObjectStore>> NewS3ObjectStore(S3Options options,
                                                       CredentialsProvider& credentials,
                                                       Clock& clock);
-
 
 // What an S3 error answer means for the caller: throttling and S3's internal failures
 // kUnavailable (retry), access kFailedPrecondition, NoSuchKey/NoSuchBucket/NoSuchUpload

@@ -151,6 +151,7 @@ Status SqliteDb::Migrate() {
       {"attempts", "pool TEXT NOT NULL DEFAULT ''"},
       {"attempts", "lost_work INTEGER NOT NULL DEFAULT 0"},
       {"tasks", "releases INTEGER NOT NULL DEFAULT 0"},
+      {"tasks", "uploads TEXT NOT NULL DEFAULT ''"},
   };
   for (const auto& [table, column] : kAdded) {
     const std::string name(column, std::string_view(column).find(' '));

@@ -2,38 +2,15 @@
 
 #include <map>
 
+#include "core/task_codec.h"
+
 namespace spotbatch {
 namespace {
 
 constexpr const char* kTaskColumns =
     "id, job_id, idx, input_key, state, version, attempt_token, attempts, app_failures, "
     "interruptions, lost, not_before, lease_expires, enqueued, outputs, last_error, updated_at, "
-    "started_at, checkpoint, checkpoint_at, releases";
-
-// Outputs are stored as "staging\tfinal\n" lines: keys never contain control characters.
-std::string EncodeOutputs(const std::vector<OutputFile>& outputs) {
-  std::string out;
-  for (const OutputFile& f : outputs) {
-    out += f.staging_key;
-    out += '\t';
-    out += f.final_key;
-    out += '\n';
-  }
-  return out;
-}
-
-std::vector<OutputFile> DecodeOutputs(const std::string& text) {
-  std::vector<OutputFile> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t tab = text.find('\t', pos);
-    const size_t nl = text.find('\n', pos);
-    if (tab == std::string::npos || nl == std::string::npos || tab > nl) break;
-    out.push_back({text.substr(pos, tab - pos), text.substr(tab + 1, nl - tab - 1)});
-    pos = nl + 1;
-  }
-  return out;
-}
+    "started_at, checkpoint, checkpoint_at, releases, uploads";
 
 Result<TaskRecord> ReadTask(const SqliteStatement& st) {
   TaskRecord t;
@@ -53,13 +30,18 @@ Result<TaskRecord> ReadTask(const SqliteStatement& st) {
   t.not_before_unix_millis = st.Int(11);
   t.lease_expires_unix_millis = st.Int(12);
   t.enqueued = st.Int(13) != 0;
-  t.outputs = DecodeOutputs(st.Text(14));
+  if (!DecodeOutputs(st.Text(14), &t.outputs)) {
+    return DataLoss("task " + t.id + " has malformed outputs");
+  }
   t.last_error = st.Text(15);
   t.updated_unix_millis = st.Int(16);
   t.started_unix_millis = st.Int(17);
   t.checkpoint = st.Text(18);
   t.checkpoint_unix_millis = st.Int(19);
   t.releases = static_cast<int>(st.Int(20));
+  if (!DecodePendingUploads(st.Text(21), &t.uploads)) {
+    return DataLoss("task " + t.id + " has malformed pending uploads");
+  }
   return t;
 }
 
@@ -84,7 +66,8 @@ SqliteStatement& BindTask(SqliteStatement& st, const TaskRecord& t) {
       .Bind(18, t.started_unix_millis)
       .Bind(19, t.checkpoint)
       .Bind(20, t.checkpoint_unix_millis)
-      .Bind(21, int64_t{t.releases});
+      .Bind(21, int64_t{t.releases})
+      .Bind(22, EncodePendingUploads(t.uploads));
 }
 
 class SqliteStateStore final : public StateStore {
@@ -107,7 +90,7 @@ class SqliteStateStore final : public StateStore {
       if (ins.changes() == 0) return AlreadyExists("job " + job.id + " exists");
       for (const TaskRecord& t : tasks) {
         SqliteStatement st(*db_, (std::string("INSERT INTO tasks(") + kTaskColumns +
-                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                                      .c_str());
         Status inserted = BindTask(st, t).Run();
         // The only constraint a task insert can break is its id's: another job has it.
@@ -157,9 +140,9 @@ class SqliteStateStore final : public StateStore {
               "UPDATE tasks SET state=?5, version=?6, attempt_token=?7, attempts=?8, "
               "app_failures=?9, interruptions=?10, lost=?11, not_before=?12, "
               "lease_expires=?13, enqueued=?14, outputs=?15, last_error=?16, "
-              "updated_at=?17, started_at=?18, checkpoint=?19, checkpoint_at=?20, releases=?21 "
-              "WHERE id=?1 AND version=?22");
-          BindTask(upd, next).Bind(22, expected_version);
+              "updated_at=?17, started_at=?18, checkpoint=?19, checkpoint_at=?20, releases=?21, "
+              "uploads=?22 WHERE id=?1 AND version=?23");
+          BindTask(upd, next).Bind(23, expected_version);
           SB_RETURN_IF_ERROR(upd.Run());
           if (upd.changes() != 1) {
             return Aborted("task " + next.id + " changed since version " +
