@@ -177,7 +177,7 @@ TEST_F(AwsPipelineTest, WorkersKilledMidTaskLoseNothingAndDoNothingTwice) {
 TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
   ASSERT_TRUE(std::filesystem::exists(kFlappingTrace))
       << kFlappingTrace << ": the project's data/ is incomplete";
-  constexpr int kInputs = 30;
+  constexpr int kInputs = 20;
   auto steps = [](int i) { return 20 + i % 7; };
   // us-west-2b p3.16xlarge from tick 9 (5400 s) on: capacity for 4 ticks, then gone for 5,
   // back for 2, gone for 2...; at 600x a tick lasts one second and a notice 0.2 s, so some
