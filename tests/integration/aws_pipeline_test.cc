@@ -27,6 +27,21 @@ const std::string kFlappingTrace =
 constexpr const char* kSlowSha =
     R"(["sh", "-c", "sleep 0.2; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])";
 
+// Stops `up` (SIGTERM, then SIGKILL) when a test ends before it did, on a failed ASSERT: no
+// `up` and its workers outlive the test. A process the test already waited for is left alone.
+struct StopOnExit {
+  pid_t pid;
+  ~StopOnExit() {
+    if (::waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped, or exited and reaped now
+    ::kill(pid, SIGTERM);
+    if (!testing::WaitFor([&] { return ::waitpid(pid, nullptr, WNOHANG) == pid; },
+                          std::chrono::seconds(30))) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
 class AwsPipelineTest : public testing::PipelineFixture {
  protected:
   static void SetUpTestSuite() {
@@ -300,6 +315,7 @@ TEST_F(AwsPipelineTest, AnUploadReachesItsJobThroughTheBucketNotification) {
   WriteAwsConfig("[ingest]\nevents = \"sqs://" + events + "\"\n");
 
   const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
+  const StopOnExit stop_up{up};
   testing::WriteFile(dir_ / "claim.txt", "claim 42\n");
   // A key S3 form-encodes in its events: a space, a plus, a folder.
   auto put =
@@ -339,6 +355,7 @@ TEST_F(AwsPipelineTest, ANotificationSentWithTheCliIsProcessedAndJunkIsDeadLette
   WriteAwsConfig("[ingest]\nevents = \"sqs://" + events + "\"\n");
 
   const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
+  const StopOnExit stop_up{up};
   auto up_running = [&] { return ::waitpid(up, nullptr, WNOHANG) == 0; };
   const nlohmann::json test_event = {
       {"Service", "Amazon S3"},
