@@ -153,7 +153,8 @@ inline bool ExpectNothingLostNothingTwice(const CrashCheck& check) {
   // On S3 spotbatch's own keys live in the work bucket, by default the output bucket: there
   // they are listed with the outputs as "<bucket>/_spotbatch/..." (the run's bill stays; what
   // an attempt left is checked below).
-  const std::string own = run.config.work_bucket.empty() ? "" : run.config.work_bucket + "/_spotbatch/";
+  const std::string own =
+      run.config.work_bucket.empty() ? "" : run.config.work_bucket + "/_spotbatch/";
   for (const ObjectInfo& o : published.ok() ? *published : std::vector<ObjectInfo>{}) {
     if (!own.empty() && o.key.starts_with(own)) continue;
     if (!expected_files.count(o.key)) fail("unexpected output " + o.key + " (a stale attempt's?)");
