@@ -1,12 +1,16 @@
 // The pipeline end to end on S3, SQS and DynamoDB (moto on loopback) with the local fleet,
 // through the real binary: inputs uploaded by the AWS CLI, workers killed with kill -9 while
 // they work, every output read back by the AWS CLI, and the crash checker's verdict (read
-// through the same AWS adapters) that nothing was lost and nothing done twice. Then `up`
-// with [ingest] events: an upload by the CLI reaches its job through the bucket's
-// notification to SQS.
+// through the same AWS adapters) that nothing was lost and nothing done twice. Spot pools
+// whose instances get interruption notices and are reclaimed while the data plane is on AWS,
+// resuming from checkpoints in S3. Then `up` with [ingest] events: an upload by the CLI
+// reaches its job through the bucket's notification to SQS, and a notification sent with
+// `aws sqs send-message` through the same queue (with a test event and junk beside it).
 #include <signal.h>
 
+#include <map>
 #include <random>
+#include <regex>
 
 #include "aws/aws_cli.h"
 #include "aws/moto_server.h"
@@ -16,8 +20,27 @@
 namespace spotbatch {
 namespace {
 
+const std::string kCounter = SPOTBATCH_SOURCE_DIR "/examples/checkpoint-counter/counter.sh";
+const std::string kFlappingTrace =
+    SPOTBATCH_DATA_DIR "/traces/availability-1node/aws-10-26-2022/us-west-2b_v100_8.json";
+
 constexpr const char* kSlowSha =
     R"(["sh", "-c", "sleep 0.2; sha256sum < \"$1\" > \"$2/sum.txt\"", "_", "{input}", "{output_dir}"])";
+
+// Stops `up` (SIGTERM, then SIGKILL) when a test ends before it did, on a failed ASSERT: no
+// `up` and its workers outlive the test. A process the test already waited for is left alone.
+struct StopOnExit {
+  pid_t pid;
+  ~StopOnExit() {
+    if (::waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped, or exited and reaped now
+    ::kill(pid, SIGTERM);
+    if (!testing::WaitFor([&] { return ::waitpid(pid, nullptr, WNOHANG) == pid; },
+                          std::chrono::seconds(30))) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
 
 class AwsPipelineTest : public testing::PipelineFixture {
  protected:
@@ -44,20 +67,58 @@ class AwsPipelineTest : public testing::PipelineFixture {
   std::pair<std::string, bool> Aws(const std::string& args) {
     return testing::Aws(moto_->endpoint(), args);
   }
-  void WriteAwsConfig(const std::string& extra = "") {
+  // The store, queue, state and AWS sections of a pipeline on moto, and [pipeline] with
+  // `command` and `pipeline_extra`: what every test here shares.
+  std::string AwsConfigHead(const std::string& command, const std::string& pipeline_extra = "") {
     const std::string e = moto_->endpoint();
-    testing::WriteFile(config(), "[store]\nurl = \"s3://\"\n"
-                                 "[queue]\nurl = \"sqs://tasks-" + suffix_ + "\"\n"
-                                 "[state]\nurl = \"dynamodb://state-" + suffix_ + "\"\n"
-                                 "[aws]\nregion = \"us-east-1\"\n"
-                                 "[aws.endpoints]\ns3 = \"" + e + "\"\nsqs = \"" + e +
-                                     "\"\ndynamodb = \"" + e + "\"\n"
-                                 "[pipeline]\ninput = \"" + in_ + "/\"\noutput = \"" + out_ +
-                                     "/\"\ncommand = " + kSlowSha +
-                                     "\nretry_backoff_seconds = 0.05\n"
-                                 "[fleet]\nworkers = 3\n"
-                                 "[worker]\nlease_seconds = 4\nheartbeat_seconds = 1\n"
-                                 "kill_grace_seconds = 1\n" + extra);
+    std::string c = "[store]\nurl = \"s3://\"\n";
+    c += "[queue]\nurl = \"sqs://tasks-" + suffix_ + "\"\n";
+    c += "[state]\nurl = \"dynamodb://state-" + suffix_ + "\"\n";
+    c += "[aws]\nregion = \"us-east-1\"\n";
+    c += "[aws.endpoints]\ns3 = \"" + e + "\"\nsqs = \"" + e + "\"\ndynamodb = \"" + e + "\"\n";
+    c += "[pipeline]\ninput = \"" + in_ + "/\"\noutput = \"" + out_ + "/\"\n";
+    c += "command = " + command + "\nretry_backoff_seconds = 0.05\n" + pipeline_extra + "\n";
+    return c;
+  }
+  void WriteAwsConfig(const std::string& extra = "") {
+    testing::WriteFile(config(), AwsConfigHead(kSlowSha) +
+                                     "[fleet]\nworkers = 3\n"
+                                     "[worker]\nlease_seconds = 4\nheartbeat_seconds = 1\n"
+                                     "kill_grace_seconds = 1\n" +
+                                     extra);
+  }
+  // Visible + in flight + delayed messages of SQS queue `url`, as the CLI reads them; -1 when
+  // it cannot.
+  int QueueMessages(const std::string& url) {
+    auto r = Aws("sqs get-queue-attributes --queue-url " + url +
+                 " --attribute-names ApproximateNumberOfMessages "
+                 "ApproximateNumberOfMessagesNotVisible ApproximateNumberOfMessagesDelayed");
+    auto doc = nlohmann::json::parse(r.first, nullptr, /*allow_exceptions=*/false);
+    if (!r.second || !doc.is_object() || !doc["Attributes"].is_object()) return -1;
+    int n = 0;
+    for (const auto& [name, value] : doc["Attributes"].items()) {
+      if (!value.is_string()) return -1;
+      n += std::stoi(value.get<std::string>());
+    }
+    return n;
+  }
+  // Every object of `bucket` but spotbatch's own (_spotbatch/), downloaded by the CLI in one
+  // call (each call costs a second or two of Python): the folder they are in.
+  std::string DownloadWithCli(const std::string& bucket) {
+    const std::string to = dir_ / ("cli-" + bucket);
+    auto got =
+        Aws("s3 cp --recursive --quiet --exclude '_spotbatch/*' s3://" + bucket + "/ '" + to + "'");
+    EXPECT_TRUE(got.second) << got.first;
+    return to;
+  }
+  // Sends `body` to SQS queue `url` with the CLI (through a file: no shell quoting).
+  void SendWithCli(const std::string& url, const std::string& body) {
+    static int n = 0;
+    const std::string file = dir_ / ("message" + std::to_string(++n) + ".json");
+    testing::WriteFile(file, body);
+    auto sent =
+        Aws("sqs send-message --queue-url " + url + " --message-body 'file://" + file + "'");
+    ASSERT_TRUE(sent.second) << sent.first;
   }
   static testing::MotoServer* moto_;
   std::string suffix_, in_, out_;
@@ -84,8 +145,8 @@ TEST_F(AwsPipelineTest, WorkersKilledMidTaskLoseNothingAndDoNothingTwice) {
   while (::waitpid(run, &status, WNOHANG) != run) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline)
         << "the run did not finish: " << testing::ReadFile(dir_ / "run.err");
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        std::uniform_int_distribution<int>(300, 900)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 900)(rng)));
     if (kills >= kKills) continue;
     // A worker that holds a task: its command (sh) runs below its supervisor.
     for (pid_t worker : testing::ChildrenOf(run)) {
@@ -104,11 +165,13 @@ TEST_F(AwsPipelineTest, WorkersKilledMidTaskLoseNothingAndDoNothingTwice) {
   EXPECT_EQ(kills, kKills) << "the run ended before every kill happened";
 
   // The AWS CLI reads every output back.
+  const std::string outputs = DownloadWithCli(out_);
+  EXPECT_EQ(testing::FilesUnder(outputs).size(), static_cast<size_t>(kInputs));
   for (int i = 0; i < kInputs; ++i) {
     const std::string rel = "f" + std::to_string(i);
-    auto got = Aws("s3 cp s3://" + out_ + "/" + rel + "/sum.txt -");
-    ASSERT_TRUE(got.second) << got.first;
-    EXPECT_EQ(got.first, Sha256Hex(testing::ReadFile(dir_ / ("inputs/" + rel))) + "  -\n");
+    EXPECT_EQ(testing::ReadFile(outputs + "/" + rel + "/sum.txt"),
+              Sha256Hex(testing::ReadFile(dir_ / ("inputs/" + rel))) + "  -\n")
+        << rel;
   }
   testing::CrashCheck check;
   check.folder = dir_.path();
@@ -120,6 +183,120 @@ TEST_F(AwsPipelineTest, WorkersKilledMidTaskLoseNothingAndDoNothingTwice) {
     lost += j.tasks[0].lost;
   }
   EXPECT_GT(lost, 0) << "killing busy workers should have lost attempts";
+}
+
+// Issue 11: spot pools on AWS. The instances of `run`'s pools (worker processes, each with its
+// own local instance-metadata server) follow a real capacity trace, get interruption notices
+// over HTTP and are reclaimed with kill -9, while tasks, state and checkpoints live in SQS,
+// DynamoDB and S3. The command checkpoints: an interrupted task resumes where it stopped.
+TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
+  ASSERT_TRUE(std::filesystem::exists(kFlappingTrace))
+      << kFlappingTrace << ": the project's data/ is incomplete";
+  constexpr int kInputs = 20;
+  auto steps = [](int i) { return 20 + i % 7; };
+  // us-west-2b p3.16xlarge from tick 9 (5400 s) on: capacity for 4 ticks, then gone for 5,
+  // back for 2, gone for 2...; at 600x a tick lasts one second and a notice 0.2 s: on moto
+  // most noticed instances are still alive then (handing back takes an S3 upload, DynamoDB
+  // and SQS calls) and are killed with SIGKILL; one killed before its task was handed back
+  // loses the attempt, and the next resumes from the checkpoint of its last heartbeat.
+  testing::WriteFile(
+      config(),
+      AwsConfigHead("[\"env\", \"COUNTER_STEP_SECONDS=0.04\", \"sh\", \"" + kCounter +
+                        "\", \"{input}\", \"{output_dir}\", \"{checkpoint_dir}\"]",
+                    // Reclaims lose attempts: that budget (meant for a task that kills its
+                    // worker) is not what this test is about.
+                    "max_lost_attempts = 100") +
+          "[worker]\nheartbeat_seconds = 0.5\nlease_seconds = 4\n"
+          "[[fleet.pool]]\nname = \"spot-b\"\ninstance_type = \"p3.16xlarge\"\n"
+          "price_per_hour = 7.34\ntrace = \"" +
+          kFlappingTrace +
+          "\"\ntrace_offset_seconds = 5400\nmax_instances = 3\n"
+          "[[fleet.pool]]\nname = \"od\"\nmarket = \"on-demand\"\ninstance_type = \"p3.16xlarge\"\n"
+          "price_per_hour = 24.48\nmax_instances = 1\n"
+          "[fleet.market]\ntime_scale = 600\nnotice_seconds = 120\n");
+  for (int i = 0; i < kInputs; ++i) {
+    testing::WriteFile(dir_ / ("inputs/n" + std::to_string(i)), std::to_string(steps(i)) + "\n");
+  }
+  auto uploaded = Aws("s3 cp --recursive --quiet '" + dir_ / "inputs" + "' s3://" + in_ + "/");
+  ASSERT_TRUE(uploaded.second) << uploaded.first;
+
+  const auto started = std::chrono::steady_clock::now();
+  const testing::CliResult ran =
+      testing::RunCliWithin({"run", "-c", config(), "--json"}, std::chrono::minutes(3));
+  std::fprintf(stderr, "run took %.1f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  const nlohmann::json run = nlohmann::json::parse(ran.out, nullptr, false);
+  ASSERT_TRUE(run.is_object()) << ran.out;
+  ASSERT_EQ(run["succeeded"], kInputs) << run.dump();
+  int notices = 0, reclaims = 0;
+  for (const auto& p : run["pools"]) {
+    notices += p["notices"].get<int>();
+    reclaims += p["reclaims"].get<int>();
+  }
+  EXPECT_GT(notices, 0) << run.dump();
+  EXPECT_GT(run["interruptions"].get<int>(), 0) << run.dump();
+
+  // What the counter gives for each input uninterrupted.
+  std::map<int, std::string> serial;
+  for (int i = 0; i < kInputs; ++i) {
+    const int n = steps(i);
+    if (serial.count(n)) continue;
+    const std::string d = dir_ / ("serial" + std::to_string(n));
+    std::filesystem::create_directories(d + "/o");
+    std::filesystem::create_directories(d + "/c");
+    testing::WriteFile(d + "/in", std::to_string(n) + "\n");
+    ASSERT_EQ(std::system(("COUNTER_STEP_SECONDS=0 sh " + kCounter + " " + d + "/in " + d + "/o " +
+                           d + "/c 2>/dev/null")
+                              .c_str()),
+              0);
+    serial[n] = testing::ReadFile(d + "/o/result.txt");
+  }
+  // The AWS CLI reads every output back.
+  const std::string outputs = DownloadWithCli(out_);
+  EXPECT_EQ(testing::FilesUnder(outputs).size(), static_cast<size_t>(kInputs));
+  for (int i = 0; i < kInputs; ++i) {
+    EXPECT_EQ(testing::ReadFile(outputs + "/n" + std::to_string(i) + "/result.txt"),
+              serial[steps(i)])
+        << i;
+  }
+  // One committed attempt per task, nothing in the queues, no staging or checkpoint left in S3.
+  testing::CrashCheck check;
+  check.folder = dir_.path();
+  for (int i = 0; i < kInputs; ++i) check.inputs.push_back("n" + std::to_string(i));
+  check.expected = [&](const std::string& rel) {
+    return std::map<std::string, std::string>{
+        {"result.txt", serial[steps(std::stoi(rel.substr(1)))]}};
+  };
+  EXPECT_TRUE(testing::ExpectNothingLostNothingTwice(check));
+
+  // An interrupted task resumed from the checkpoint its attempt left in S3: its log says so.
+  int interrupted = 0, lost = 0, resumed = 0;
+  std::vector<std::string> logs_without_resume;
+  testing::RunState state(dir_.path());
+  for (const JobView& j : *state.state->ListJobs()) {
+    const TaskRecord& t = j.tasks.at(0);
+    interrupted += t.interruptions;
+    lost += t.lost;
+    for (const AttemptRecord& a : *state.state->ListAttempts(t.id)) {
+      if (a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost) {
+        EXPECT_EQ(a.pool, "spot-b") << t.id << ": only spot instances are reclaimed";
+      }
+    }
+    if (t.interruptions + t.lost == 0 || resumed > 0) continue;
+    const testing::CliResult logs = Cli({"logs", j.job.id});
+    ASSERT_EQ(logs.exit_code, 0) << logs.err;
+    static const std::regex kResumed("resuming at step ([0-9]+)");
+    for (std::sregex_iterator m(logs.out.begin(), logs.out.end(), kResumed), end; m != end; ++m) {
+      resumed += std::stoi((*m)[1]) > 0;
+    }
+    if (resumed == 0) logs_without_resume.push_back(logs.out);
+  }
+  std::fprintf(stderr, "notices %d, reclaims %d, interrupted attempts %d, lost attempts %d\n",
+               notices, reclaims, interrupted, lost);
+  EXPECT_EQ(interrupted, run["interruptions"].get<int>());
+  EXPECT_GT(resumed, 0) << "no interrupted task resumed past step 0; the logs of the first: "
+                        << (logs_without_resume.empty() ? "" : logs_without_resume[0]);
 }
 
 TEST_F(AwsPipelineTest, AnUploadReachesItsJobThroughTheBucketNotification) {
@@ -138,10 +315,11 @@ TEST_F(AwsPipelineTest, AnUploadReachesItsJobThroughTheBucketNotification) {
   WriteAwsConfig("[ingest]\nevents = \"sqs://" + events + "\"\n");
 
   const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
+  const StopOnExit stop_up{up};
   testing::WriteFile(dir_ / "claim.txt", "claim 42\n");
   // A key S3 form-encodes in its events: a space, a plus, a folder.
-  auto put = Aws("s3 cp --quiet '" + dir_ / "claim.txt" + "' 's3://" + in_ +
-                 "/claims/my claim+1.txt'");
+  auto put =
+      Aws("s3 cp --quiet '" + dir_ / "claim.txt" + "' 's3://" + in_ + "/claims/my claim+1.txt'");
   ASSERT_TRUE(put.second) << put.first;
   std::string got;
   const bool published = testing::WaitFor(
@@ -161,6 +339,106 @@ TEST_F(AwsPipelineTest, AnUploadReachesItsJobThroughTheBucketNotification) {
   auto jobs = Jobs();
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["input"], in_ + "/claims/my claim+1.txt");
+}
+
+// Issue 11: a notification sent by hand (`aws sqs send-message`, no bucket notification set
+// up) is processed by `up` like one from S3; the s3:TestEvent a bucket sends first, and a body
+// that is no notification at all, harm nothing: the test event is deleted, the malformed body
+// goes to the events queue's dead-letter queue at its first delivery (it does not come back),
+// and `up` keeps running.
+TEST_F(AwsPipelineTest, ANotificationSentWithTheCliIsProcessedAndJunkIsDeadLettered) {
+  const std::string events = "events-" + suffix_;
+  auto created = Aws("sqs create-queue --queue-name " + events);
+  ASSERT_TRUE(created.second) << created.first;
+  const std::string url = nlohmann::json::parse(created.first)["QueueUrl"];
+  const std::string dlq = url + "-dlq";  // `up` makes it when it configures the events queue
+  WriteAwsConfig("[ingest]\nevents = \"sqs://" + events + "\"\n");
+
+  const pid_t up = testing::StartCli({"up", "-c", config()}, dir_ / "up.out", dir_ / "up.err");
+  const StopOnExit stop_up{up};
+  auto up_running = [&] { return ::waitpid(up, nullptr, WNOHANG) == 0; };
+  const nlohmann::json test_event = {
+      {"Service", "Amazon S3"},
+      {"Event", "s3:TestEvent"},
+      {"Time", "2026-12-02T01:00:00.000Z"},
+      {"Bucket", in_},
+      {"RequestId", "5582815E1AEA5ADF"},
+      {"HostId", "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}};
+  const std::string junk = "this is {not a notification";
+  // One CLI call for both (each costs a second or two of Python).
+  const nlohmann::json batch = {{{"Id", "test"}, {"MessageBody", test_event.dump()}},
+                                {{"Id", "junk"}, {"MessageBody", junk}}};
+  testing::WriteFile(dir_ / "batch.json", batch.dump());
+  auto sent = Aws("sqs send-message-batch --queue-url " + url + " --entries 'file://" +
+                  dir_ / "batch.json" + "'");
+  ASSERT_TRUE(sent.second) << sent.first;
+  const nlohmann::json answer = nlohmann::json::parse(sent.first, nullptr, false);
+  ASSERT_TRUE(answer.is_object() && answer.value("Successful", nlohmann::json()).size() == 2)
+      << sent.first;
+  // Both are handled at the first poll, after `up`'s first listing of the input prefix: from
+  // then on only notifications start jobs (the next listing is 10 minutes away). `up` logs
+  // what a poll did once the poll has dead-lettered and deleted what it handled.
+  constexpr std::string_view kJunkNote = "spotbatch up: events: not a notification";
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return testing::ReadFile(dir_ / "up.err").find(kJunkNote) != std::string::npos; },
+      std::chrono::seconds(30)))
+      << testing::ReadFile(dir_ / "up.err");
+  ASSERT_TRUE(up_running()) << testing::ReadFile(dir_ / "up.err");
+
+  // An upload with no notification configured: nothing starts it but the message below.
+  testing::WriteFile(dir_ / "claim.txt", "claim 43\n");
+  auto put =
+      Aws("s3 cp --quiet '" + dir_ / "claim.txt" + "' 's3://" + in_ + "/claims/my claim+2.txt'");
+  ASSERT_TRUE(put.second) << put.first;
+  // The key as S3 writes it into events: form-URL-encoded ("+" a space, "%2B" a plus).
+  const nlohmann::json record = {
+      {"eventVersion", "2.1"},
+      {"eventSource", "aws:s3"},
+      {"awsRegion", "us-east-1"},
+      {"eventTime", "2026-12-02T01:00:01.000Z"},
+      {"eventName", "ObjectCreated:Put"},
+      {"s3",
+       {{"s3SchemaVersion", "1.0"},
+        {"configurationId", "by-hand"},
+        {"bucket", {{"name", in_}, {"arn", "arn:aws:s3:::" + in_}}},
+        {"object",
+         {{"key", "claims/my+claim%2B2.txt"}, {"size", 9}, {"sequencer", "0055AED6DCD90281E5"}}}}}};
+  SendWithCli(url, nlohmann::json{{"Records", {record}}}.dump());
+  nlohmann::json jobs;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        jobs = Jobs();
+        return jobs.size() == 1 && jobs[0]["state"] == "SUCCEEDED";
+      },
+      std::chrono::seconds(60)))
+      << jobs.dump() << testing::ReadFile(dir_ / "up.err");
+  EXPECT_EQ(jobs[0]["input"], in_ + "/claims/my claim+2.txt");
+  auto got = Aws("s3 cp 's3://" + out_ + "/claims/my claim+2.txt/sum.txt' -");
+  ASSERT_TRUE(got.second) << got.first;
+  EXPECT_EQ(got.first, Sha256Hex("claim 43\n") + "  -\n");
+  EXPECT_TRUE(up_running()) << testing::ReadFile(dir_ / "up.err");
+  ::kill(up, SIGTERM);
+  EXPECT_EQ(testing::WaitExit(up), 0) << testing::ReadFile(dir_ / "up.err");
+
+  const std::string log = testing::ReadFile(dir_ / "up.err");
+  EXPECT_NE(log.find("new jobs from upload notifications"), std::string::npos)
+      << "the job came from the message, not the listing: " << log;
+  // The junk was handled once: dead-lettered, not released to come back again and again.
+  size_t junk_notes = 0;
+  for (size_t at = 0; (at = log.find(kJunkNote, at)) != std::string::npos; ++at) ++junk_notes;
+  EXPECT_EQ(junk_notes, 1u) << log;
+  EXPECT_EQ(log.find("released for a retry"), std::string::npos) << log;
+  // It waits in the dead-letter queue, as sent, for someone to look at it.
+  auto received = Aws("sqs receive-message --queue-url " + dlq + " --max-number-of-messages 10");
+  ASSERT_TRUE(received.second) << received.first;
+  const nlohmann::json dead = nlohmann::json::parse(received.first, nullptr, false);
+  const nlohmann::json messages =
+      dead.is_object() ? dead.value("Messages", nlohmann::json()) : nlohmann::json();
+  ASSERT_TRUE(messages.is_array() && messages.size() == 1) << received.first;
+  EXPECT_EQ(messages[0]["Body"], junk);
+  // The test event and the notification were deleted once handled: nothing visible, in
+  // flight or delayed.
+  EXPECT_EQ(QueueMessages(url), 0);
 }
 
 }  // namespace
