@@ -44,6 +44,9 @@ struct StopOnExit {
 
 class AwsPipelineTest : public testing::PipelineFixture {
  protected:
+  // moto serves one request at a time here, so a worker's long poll would hold it for all the
+  // others: workers poll without waiting (worker.poll_wait_seconds = 0). Long polling is
+  // tested on a threaded moto (sqs_task_queue_test).
   static void SetUpTestSuite() {
     moto_ = new testing::MotoServer({.one_request_at_a_time = true});
     // The binary and this process's adapters (the crash checker's) sign as moto's default
@@ -84,6 +87,7 @@ class AwsPipelineTest : public testing::PipelineFixture {
     testing::WriteFile(config(), AwsConfigHead(kSlowSha) +
                                      "[fleet]\nworkers = 3\n"
                                      "[worker]\nlease_seconds = 4\nheartbeat_seconds = 1\n"
+                                     "poll_wait_seconds = 0\n"
                                      "kill_grace_seconds = 1\n" +
                                      extra);
   }
@@ -206,7 +210,7 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
                     // Reclaims lose attempts: that budget (meant for a task that kills its
                     // worker) is not what this test is about.
                     "max_lost_attempts = 100") +
-          "[worker]\nheartbeat_seconds = 0.5\nlease_seconds = 4\n"
+          "[worker]\nheartbeat_seconds = 0.5\nlease_seconds = 4\npoll_wait_seconds = 0\n"
           "[[fleet.pool]]\nname = \"spot-b\"\ninstance_type = \"p3.16xlarge\"\n"
           "price_per_hour = 7.34\ntrace = \"" +
           kFlappingTrace +
