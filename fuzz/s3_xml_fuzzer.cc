@@ -15,7 +15,7 @@ namespace {
 void Refusal(const Status& s) {
   FUZZ_CHECK_MSG(s.code() == StatusCode::kInternal || s.code() == StatusCode::kUnavailable,
                  s.ToString().substr(0, 300));
-  FUZZ_CHECK_MSG(s.message().size() <= 400, s.message().substr(0, 400));
+  FUZZ_CHECK_MSG(s.message().size() <= kMaxRefusalBytes, s.message().substr(0, 400));
 }
 
 bool PrintableEtag(const std::string& etag) {

@@ -1,5 +1,6 @@
 #include "adapters/aws/s3_xml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <pugixml.hpp>
 
@@ -240,6 +241,7 @@ Result<std::string> ParseETagResult(std::string_view body, std::string_view root
   if (std::optional<S3Error> e = ParseS3Error(body)) {
     std::string m = std::string(root_name) + ": " + e->code;
     if (!e->message.empty()) m += ": " + e->message;
+    m.resize(std::min<size_t>(m.size(), kMaxRefusalBytes));  // a code and message at their caps
     if (OneOf(e->code, {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"})) {
       return Unavailable(std::move(m));
     }

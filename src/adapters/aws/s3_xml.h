@@ -24,6 +24,7 @@ inline constexpr size_t kMaxS3XmlBytes = 8 << 20;
 inline constexpr size_t kMaxS3ETagBytes = 128;
 inline constexpr size_t kMaxS3TokenBytes = 4096;  // continuation tokens, upload ids, markers
 inline constexpr int kMaxS3PartNumber = 10'000;
+inline constexpr size_t kMaxRefusalBytes = 400;  // a refusal's message, S3's words included
 
 // S3's <Error><Code>..</Code><Message>..</Message></Error>, bounded (code 128 bytes, message
 // 300) and cleaned (control bytes replaced by '?'): it ends up in logs.
