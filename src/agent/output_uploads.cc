@@ -32,14 +32,10 @@ Result<ObjectInfo> OutputUploads::Put(OutputFile& out, const std::string& path) 
     } else {
       pending_.push_back(std::move(record));
     }
-    if (hooks_.record) recorded_ = hooks_.record(pending_);
+    if (hooks_.record) hooks_.record(pending_);
   };
   upload.keep_going = hooks_.keep_going;
   Result<ObjectInfo> put = store_.PutFileResumable(out.staging_key, path, upload);
-  if (upload.resumed) {
-    ++resumed_;
-    parts_reused_ += upload.parts_reused;
-  }
   if (put.ok()) {
     if (auto it = Find(out.final_key); it != pending_.end()) pending_.erase(it);
   }

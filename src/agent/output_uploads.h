@@ -26,9 +26,9 @@ class OutputUploads {
  public:
   struct Hooks {
     // Records `pending` with the task (a commit), from the calling thread, when an upload
-    // begins and before it sends a part. A failure is remembered (last_record_status) and
-    // keep_going decides what it means.
-    std::function<Status(const std::vector<PendingUpload>& pending)> record;
+    // begins and before it sends a part. A failure goes unanswered here: keep_going's next
+    // heartbeat finds a lost lease.
+    std::function<void(const std::vector<PendingUpload>& pending)> record;
     // Between parts, from the thread that sent the last one, one call at a time: whether to
     // go on (heartbeats and notices are the caller's).
     std::function<bool()> keep_going;
@@ -49,9 +49,6 @@ class OutputUploads {
   // Gives up the pending uploads that no output of this attempt continued (the command did
   // not write those files this time): once every output is put and committed.
   void AbandonUnused();
-  const Status& last_record_status() const { return recorded_; }
-  int parts_reused() const { return parts_reused_; }
-  int uploads_resumed() const { return resumed_; }
 
  private:
   std::vector<PendingUpload>::iterator Find(const std::string& final_key);
@@ -59,9 +56,6 @@ class OutputUploads {
   ObjectStore& store_;
   std::vector<PendingUpload> pending_;
   Hooks hooks_;
-  Status recorded_;
-  int parts_reused_ = 0;
-  int resumed_ = 0;
 };
 
 }  // namespace spotbatch

@@ -399,7 +399,7 @@ Status Worker::Finish(Lease& lease, TaskRecord task, const std::string& rel,
     return Commit(task, e);
   };
   OutputUploads::Hooks hooks;
-  hooks.record = [&](const std::vector<PendingUpload>& pending) { return beat(pending); };
+  hooks.record = [&](const std::vector<PendingUpload>& pending) { (void)beat(pending); };
   hooks.keep_going = [&] {
     if (watcher_ && watcher_->Current().interruption) {
       stopped = Stopped::kInterrupted;

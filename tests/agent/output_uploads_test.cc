@@ -329,12 +329,8 @@ TEST(OutputUploads, AStoreThatPutsInOneStepRecordsNothing) {
   ASSERT_TRUE(store.ok());
   testing::WriteFile(dir / "f", std::string(kOutputBytes, 'y'));
   int records = 0;
-  OutputUploads uploads(**store, {},
-                        {[&](const std::vector<PendingUpload>&) {
-                           ++records;
-                           return Status::Ok();
-                         },
-                         [] { return true; }});
+  OutputUploads uploads(
+      **store, {}, {[&](const std::vector<PendingUpload>&) { ++records; }, [] { return true; }});
   OutputFile out{"_spotbatch/staging/t/0", "out/a/f"};
   ASSERT_TRUE(uploads.Put(out, dir / "f").ok());
   EXPECT_EQ(records, 0);

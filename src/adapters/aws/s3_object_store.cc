@@ -305,14 +305,19 @@ Result<ObjectInfo> S3ObjectStore::Put(std::string_view key, std::string_view dat
 }
 
 Result<ObjectInfo> S3ObjectStore::PutFile(std::string_view key, const std::string& path) {
+  ResumableUpload upload;
+  return PutFileResumable(key, path, upload);
+}
+
+Result<ObjectInfo> S3ObjectStore::PutFileResumable(std::string_view key, const std::string& path,
+                                                   ResumableUpload& upload) {
   SB_ASSIGN_OR_RETURN(Target t, Resolve(key));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return NotFound("no file " + path + " to upload");
     return IoError("stat", path, errno);
   }
-  if (static_cast<uint64_t>(st.st_size) > options_.multipart_threshold) {
-    ResumableUpload upload;
+  if (static_cast<uint64_t>(st.st_size) > options_.multipart_threshold || !upload.id.empty()) {
     return PutMultipart(key, t, path, upload);
   }
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -324,18 +329,6 @@ Result<ObjectInfo> S3ObjectStore::PutFile(std::string_view key, const std::strin
   std::string data;
   SB_RETURN_IF_ERROR(ReadRange(fd.get(), path, 0, static_cast<uint64_t>(st.st_size), data));
   return Put(key, data);
-}
-
-Result<ObjectInfo> S3ObjectStore::PutFileResumable(std::string_view key, const std::string& path,
-                                                   ResumableUpload& upload) {
-  if (upload.id.empty()) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 &&
-        static_cast<uint64_t>(st.st_size) <= options_.multipart_threshold) {
-      return PutFile(key, path);
-    }
-  }
-  return PutFileMultipart(key, path, upload);
 }
 
 Result<ObjectInfo> S3ObjectStore::PutFileMultipart(std::string_view key, const std::string& path,
