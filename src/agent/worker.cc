@@ -302,6 +302,10 @@ Status Worker::RunAttempt(Lease& lease, TaskRecord task) {
 
   auto rel = RelativeInputKey(pipeline_.input_prefix, task.input_key);
   if (!rel.ok()) return fail(EventKind::kFail, rel.status().message(), -1, "");
+  // An input whose outputs could never be published fails before its command runs.
+  if (auto folder = OutputFolder(pipeline_.output_prefix, *rel); !folder.ok()) {
+    return fail(EventKind::kFail, folder.status().message(), -1, "");
+  }
   Status staged = StageInput(store_, task.input_key, paths.input, paths.spare_input);
   if (!staged.ok()) {
     const std::string what = "cannot stage input " + task.input_key;

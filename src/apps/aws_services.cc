@@ -26,9 +26,8 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
 }
 
 Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,
-                                                                const EnvLookup& env,
-                                                                Clock& clock,
-                                                                const std::string& imds_endpoint) {
+                                                               const EnvLookup& env, Clock& clock,
+                                                               const std::string& imds_endpoint) {
   StandardChainOptions options;
   options.env = env;
   options.home_dir = env("HOME").value_or("");

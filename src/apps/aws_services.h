@@ -10,7 +10,7 @@
 
 namespace spotbatch {
 
-// [aws] region, else $AWS_REGION, else $AWS_DEFAULT_REGION (as the AWS CLI looks). 
+// [aws] region, else $AWS_REGION, else $AWS_DEFAULT_REGION (as the AWS CLI looks).
 // kFailedPrecondition naming the three when none is set; kInvalidArgument for a variable's
 // value that is no region.
 Result<std::string> AwsRegionFor(const Config& config, const EnvLookup& env);
@@ -25,8 +25,7 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
 // --on-ec2 or --metadata-url): spotbatch never sends a packet to EC2's metadata address
 // unasked. `clock` must outlive the provider.
 Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,
-                                                                const EnvLookup& env,
-                                                                Clock& clock,
-                                                                const std::string& imds_endpoint);
+                                                               const EnvLookup& env, Clock& clock,
+                                                               const std::string& imds_endpoint);
 
 }  // namespace spotbatch

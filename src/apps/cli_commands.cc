@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "adapters/aws/env_credentials.h"
 #include "adapters/aws/imds_client.h"
 #include "adapters/local/local_protection.h"
 #include "agent/ingest.h"
 #include "agent/job_actions.h"
 #include "agent/worker.h"
+#include "apps/aws_policy.h"
+#include "apps/aws_services.h"
 #include "apps/bills.h"
 #include "apps/job_json.h"
 #include "apps/wiring.h"
@@ -305,6 +308,29 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
     std::fprintf(stderr, "spotbatch worker %s: %s (instance notice)\n", options.worker_id.c_str(),
                  worker.exit_reason().c_str());
   }
+  return 0;
+}
+
+int AwsPolicyCommand(const Config& config, const std::string& role, const std::string& account) {
+  if (!config.uses_aws()) {
+    return Fail("aws policy",
+                InvalidArgument(config.file + " puts nothing on AWS (no [store] url, [queue] url, "
+                                              "[state] url or [ingest] events)"));
+  }
+  if (Status s = ValidateAwsAccount(account); !s.ok()) return Fail("aws policy", s);
+  PolicyScope scope;
+  scope.account = account;
+  if (auto region = AwsRegionFor(config, ProcessEnvironment()); region.ok()) scope.region = *region;
+  nlohmann::ordered_json out;
+  if (role.empty()) {
+    for (AwsRole r : AllAwsRoles())
+      out[std::string(AwsRoleName(r))] = AwsPolicyFor(config, r, scope);
+  } else {
+    auto parsed = ParseAwsRole(role);
+    if (!parsed.ok()) return Fail("aws policy", parsed.status());
+    out = AwsPolicyFor(config, *parsed, scope);
+  }
+  std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// The subcommands that act once and exit: put, status, get, logs, retry, cancel, worker.
+// The subcommands that act once and exit: put, status, get, logs, retry, cancel, worker,
+// aws policy.
 // Each returns the process exit code: 0 success, 1 failure, 2 usage or configuration error.
 #pragma once
 
@@ -27,5 +28,9 @@ struct WorkerFlags {
   int64_t metadata_poll_millis = 0;  // 0: [worker] metadata_poll_seconds
 };
 int WorkerCommand(const Config& config, const WorkerFlags& flags);
+// `aws policy`: the IAM policy of `role` ("ingest", "worker", "manager"), or of every role
+// when empty ({"ingest": ..., "worker": ..., "manager": ...}), as JSON on stdout; ARNs in
+// `account` ("*": any) and the config's region (else $AWS_REGION, else any).
+int AwsPolicyCommand(const Config& config, const std::string& role, const std::string& account);
 
 }  // namespace spotbatch

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "apps/aws_policy.h"
+
 #ifndef SPOTBATCH_VERSION
 #error "SPOTBATCH_VERSION comes from CMake's project(VERSION)"
 #endif
@@ -39,9 +41,30 @@ std::string CommandList(CLI::App& app) {
   return list;
 }
 
-// The help of `command` (nullptr: of the top level), its usage line naming the program.
+// The deepest command given (`policy` of `spotbatch aws policy`), or nullptr for none.
+const CLI::App* DeepestCommand(const CLI::App& app) {
+  const CLI::App* deepest = nullptr;
+  for (const CLI::App* level = &app; !level->get_subcommands().empty();) {
+    deepest = level = level->get_subcommands()[0];
+  }
+  return deepest;
+}
+
+// "aws policy" of the `policy` command under `aws`; "" for the top level.
+std::string CommandPath(const CLI::App* command) {
+  std::string path;
+  for (; command != nullptr && command->get_parent() != nullptr; command = command->get_parent()) {
+    path = command->get_name() + (path.empty() ? "" : " " + path);
+  }
+  return path;
+}
+
+// The help of `command` (nullptr: of the top level), its usage line naming the program and
+// the commands above it.
 std::string HelpOf(const CLI::App& app, const CLI::App* command) {
-  return command == nullptr ? app.help() : command->help(app.get_name());
+  if (command == nullptr) return app.help();
+  const std::string above = CommandPath(command->get_parent());
+  return command->help(app.get_name() + (above.empty() ? "" : " " + above));
 }
 
 int UsageError(const std::string& command, const std::string& problem) {
@@ -168,6 +191,25 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   CLI::App* market_cmd = sub("market", "the pools ranked by expected cost per useful hour");
   AddJsonFlag(market_cmd, &req.json, "print the ranking as JSON");
 
+  CLI::App* aws = sub("aws", "what a pipeline on AWS needs (aws policy)");
+  aws->require_subcommand(1);
+  CLI::App* policy = aws->add_subcommand(
+      "policy", "print least-privilege IAM policies of the ingest, worker and manager roles");
+  policy->allow_extras();
+  AddConfigOption(policy, &sub_config);
+  policy->footer(kExitCodes);
+  policy->add_option("--role", req.role, "print this role's policy document alone")
+      ->type_name("ingest|worker|manager")
+      ->check([](const std::string& r) {
+        return r == "ingest" || r == "worker" || r == "manager" ? ""
+                                                                : "needs ingest, worker or manager";
+      });
+  policy->add_option("--account", req.account, "the account in the ARNs (default: * for any)")
+      ->type_name("ID")
+      ->check([](const std::string& a) {
+        return ValidateAwsAccount(a).ok() ? "" : "needs 12 digits or *";
+      });
+
   app.footer(std::string("Run 'spotbatch COMMAND --help' for a command's options.\n") + kExitCodes);
 
   int command_index = 0;
@@ -198,9 +240,7 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    std::fputs(
-        HelpOf(app, app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0]).c_str(),
-        stdout);
+    std::fputs(HelpOf(app, DeepestCommand(app)).c_str(), stdout);
     *exit_code = 0;
     return std::nullopt;
   } catch (const CLI::CallForVersion& e) {
@@ -208,8 +248,7 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
     *exit_code = 0;
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
-    const std::string command =
-        app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name();
+    const std::string command = CommandPath(DeepestCommand(app));
     std::string problem = e.what();
     if (command.empty() && !app.remaining().empty()) {
       problem = "unknown option " + app.remaining()[0];
@@ -231,6 +270,15 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   }
   CLI::App* chosen = app.get_subcommands()[0];
   req.command = chosen->get_name();
+  if (chosen == aws) {
+    for (const std::string& extra : aws->remaining()) {
+      if (extra == "--") continue;
+      *exit_code = UsageError("aws", "unknown option " + extra + " for aws");
+      return std::nullopt;
+    }
+    chosen = aws->get_subcommands()[0];
+    req.command += " " + chosen->get_name();
+  }
   for (const std::string& extra : chosen->remaining()) {
     if (extra == "--") continue;
     *exit_code = UsageError(req.command, extra.size() > 1 && extra[0] == '-'

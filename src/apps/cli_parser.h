@@ -13,7 +13,7 @@ namespace spotbatch {
 
 // What the command line asks for. Only the fields of `command` are set.
 struct CliRequest {
-  std::string command;            // "run", "put", ...
+  std::string command;            // "run", "put", ..., "aws policy"
   std::string config_path;        // -c FILE; empty: not given (see ResolveConfigPath)
   bool json = false;              // --json (run, status, simulate, market)
   std::string key;                // put --key
@@ -21,6 +21,8 @@ struct CliRequest {
   double deadline_hours = 0;      // run --deadline; 0: not given
   std::vector<std::string> args;  // the positional arguments (put's paths, get's KEY [DEST], ids)
   WorkerFlags worker;             // worker's flags
+  std::string role;               // aws policy --role; empty: every role
+  std::string account = "*";      // aws policy --account
 };
 
 // Parses argv. Returns the request to carry out, or nothing when the process is to exit now

@@ -9,7 +9,7 @@ namespace {
 
 // The AWS services an endpoint may be given for: this part's (s3, sqs, dynamodb) and the
 // fleet's (issue 12's EC2 adapters), so that one [aws.endpoints] serves both.
-const std::set<std::string> kEndpointServices = {"s3",  "sqs",        "dynamodb", "ec2",
+const std::set<std::string> kEndpointServices = {"s3",          "sqs", "dynamodb",   "ec2",
                                                  "autoscaling", "iam", "cloudwatch", "sts"};
 
 }  // namespace
@@ -193,7 +193,7 @@ Status ParseServices(const Parser& p, const toml::table& root, Config* c) {
       return p.Error(ingest->get("events"), "ingest.events",
                      "needs store.url = \"s3://\" (the events are S3's notifications)");
     }
-    if (c->events_queue.starts_with(c->sqs_queue.empty() ? "\x01" : c->sqs_queue)) {
+    if (!c->sqs_queue.empty() && c->events_queue.starts_with(c->sqs_queue)) {
       return p.Error(ingest->get("events"), "ingest.events",
                      "must not be the task queue or one made from its name");
     }

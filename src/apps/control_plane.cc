@@ -407,7 +407,7 @@ void PollEvents(EventIngest& events) {
 
 int ServePipeline(const Config& config, const std::string& self_exe) {
   InstallStopHandlers();
-  auto services = OpenServices(config);
+  auto services = OpenServices(config, {}, EventsQueue::kOpen);
   if (!services.ok()) {
     std::fprintf(stderr, "spotbatch up: %s\n", services.status().ToString().c_str());
     return 1;
@@ -419,9 +419,9 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
   // at a pace that keeps its cost (a LIST per 1,000 inputs) small.
   std::unique_ptr<EventIngest> events;
   if (services->events) {
-    events = std::make_unique<EventIngest>(ingest, config.pipeline, *services->store,
-                                           *services->events, config.events_queue,
-                                           DecodeS3Notification);
+    events =
+        std::make_unique<EventIngest>(ingest, config.pipeline, *services->store, *services->events,
+                                      config.events_queue, DecodeS3Notification);
   }
   constexpr int64_t kListingWithEventsMillis = 10 * 60 * 1000;
   std::unique_ptr<HttpApi> api;
@@ -463,8 +463,8 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
       } else if (*created > 0) {
         std::fprintf(stderr, "spotbatch up: %d new jobs\n", *created);
       }
-      next_scan = MonotonicMillis() + (events ? std::max(interval, kListingWithEventsMillis)
-                                              : interval);
+      next_scan =
+          MonotonicMillis() + (events ? std::max(interval, kListingWithEventsMillis) : interval);
     }
     if (events && MonotonicMillis() >= next_events) {
       PollEvents(*events);

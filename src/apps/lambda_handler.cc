@@ -23,8 +23,7 @@ nlohmann::json Summary(const EventIngestReport& report) {
 }
 
 LambdaOutcome Respond(nlohmann::json doc) {
-  return {.ok = true,
-          .body = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  return {.ok = true, .body = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 }  // namespace
@@ -35,10 +34,10 @@ LambdaOutcome HandleIngestInvocation(EventIngest& ingest, std::string_view event
   if (!IsSqsEvent(doc)) {
     Status handled = ingest.Handle(event, &report);
     if (handled.ok()) return Respond(Summary(report));
-    return {.ok = false,
-            .error_type = handled.retryable() ? "spotbatch.Unavailable"
-                                              : "spotbatch.NotANotification",
-            .error_message = handled.message().substr(0, 1000)};
+    return {
+        .ok = false,
+        .error_type = handled.retryable() ? "spotbatch.Unavailable" : "spotbatch.NotANotification",
+        .error_message = handled.message().substr(0, 1000)};
   }
   nlohmann::json failures = nlohmann::json::array();
   for (const nlohmann::json& record : doc["Records"]) {

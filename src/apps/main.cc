@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   if (c == "cancel") return CancelCommand(*config, r.args[0]);
   if (c == "worker") return WorkerCommand(*config, r.worker);
   if (c == "lambda") return LambdaCommand(*config);
+  if (c == "aws policy") return AwsPolicyCommand(*config, r.role, r.account);
   std::fprintf(stderr, "spotbatch: %s: parsed but not dispatched\n", c.c_str());
   return 2;
 }

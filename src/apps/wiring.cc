@@ -18,7 +18,8 @@ namespace {
 // queue dead-letters a notification delivered this often (one that no poll could handle).
 constexpr int kEventMaxReceives = 10;
 
-Status OpenAwsServices(const Config& config, const Platform& platform, Services* s) {
+Status OpenAwsServices(const Config& config, const Platform& platform, EventsQueue events,
+                       Services* s) {
   const EnvLookup env = ProcessEnvironment();
   SB_ASSIGN_OR_RETURN(const std::string region, AwsRegionFor(config, env));
   SB_ASSIGN_OR_RETURN(s->credentials,
@@ -32,14 +33,15 @@ Status OpenAwsServices(const Config& config, const Platform& platform, Services*
     options.work_bucket = config.work_bucket;
     SB_ASSIGN_OR_RETURN(s->store, NewS3ObjectStore(options, *s->credentials, *platform.clock));
   }
-  if (!config.sqs_queue.empty() || !config.events_queue.empty()) {
+  const bool open_events = events == EventsQueue::kOpen && !config.events_queue.empty();
+  if (!config.sqs_queue.empty() || open_events) {
     SqsQueueOptions options;
     options.region = region;
     options.endpoint = AwsEndpointFor(config, "sqs", region);
     if (!config.sqs_queue.empty()) {
       SB_ASSIGN_OR_RETURN(s->queue, NewSqsTaskQueue(options, *s->credentials, *platform.clock));
     }
-    if (!config.events_queue.empty()) {
+    if (open_events) {
       SB_ASSIGN_OR_RETURN(s->events, NewSqsTaskQueue(options, *s->credentials, *platform.clock));
       SB_RETURN_IF_ERROR(
           s->events->Configure(config.events_queue, {.max_receives = kEventMaxReceives}));
@@ -57,9 +59,9 @@ Status OpenAwsServices(const Config& config, const Platform& platform, Services*
 
 }  // namespace
 
-Result<Services> OpenServices(const Config& config, const Platform& platform) {
+Result<Services> OpenServices(const Config& config, const Platform& platform, EventsQueue events) {
   Services s;
-  if (config.uses_aws()) SB_RETURN_IF_ERROR(OpenAwsServices(config, platform, &s));
+  if (config.uses_aws()) SB_RETURN_IF_ERROR(OpenAwsServices(config, platform, events, &s));
   if (!s.store) {
     SB_ASSIGN_OR_RETURN(s.store, OpenDirObjectStore(config.store_path, *platform.fs));
   }

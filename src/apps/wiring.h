@@ -31,15 +31,21 @@ struct Services {
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<TaskQueue> queue;
   std::unique_ptr<StateStore> state;
-  // [ingest] events: the SQS queue the input bucket notifies of uploads; null without.
+  // [ingest] events: the SQS queue the input bucket notifies of uploads; null without, or when
+  // not asked for (EventsQueue::kSkip).
   std::unique_ptr<TaskQueue> events;
 };
+
+// Whether Services::events is opened: only `up` consumes [ingest] events, so no other command
+// touches that queue (nor needs the permission to).
+enum class EventsQueue { kSkip, kOpen };
 
 // The adapters `config` names: S3, SQS and DynamoDB where it says so (any mix), the directory
 // store and the SQLite queue and state otherwise; the pipeline's queues configured. Fails as
 // the adapters do, or when an AWS adapter has no region or credentials (saying what was
 // tried).
-Result<Services> OpenServices(const Config& config, const Platform& platform = {});
+Result<Services> OpenServices(const Config& config, const Platform& platform = {},
+                              EventsQueue events = EventsQueue::kSkip);
 // The ingest of the config's pipeline over `services`.
 Ingest IngestFor(const Config& config, Services& services, Clock& clock = SystemClock());
 // The options of `spotbatch worker --id worker_id` under `config`.

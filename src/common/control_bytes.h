@@ -18,9 +18,14 @@ inline bool HasControlByte(std::string_view s) {
 }
 
 // At most `limit` bytes of `s`, each control byte replaced by '?': untrusted text made fit
-// for a message or a log line.
+// for a message or a log line. A cut never splits a UTF-8 character (it ends before one
+// whose bytes would not all fit), so valid UTF-8 stays valid.
 inline std::string Quotable(std::string_view s, size_t limit) {
-  std::string out(s.substr(0, limit));
+  size_t cut = std::min(limit, s.size());
+  if (cut < s.size()) {
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  }
+  std::string out(s.substr(0, cut));
   std::replace_if(out.begin(), out.end(), IsControlByte, '?');
   return out;
 }

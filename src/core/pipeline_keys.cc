@@ -12,11 +12,26 @@ Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_
   return std::string(key.substr(input_prefix.size()));
 }
 
+namespace {
+constexpr std::string_view kOwnArea = "_spotbatch/";
+}  // namespace
+
+Result<std::string> OutputFolder(std::string_view output_prefix, std::string_view rel) {
+  std::string folder;
+  folder.append(output_prefix).append(rel).append("/");
+  const size_t slash = folder.find('/');
+  if (std::string_view(folder).substr(slash + 1).starts_with(kOwnArea)) {
+    return InvalidArgument("the outputs of " + std::string(rel) + " would go under " +
+                           folder.substr(0, slash + 1) + std::string(kOwnArea) +
+                           ", spotbatch's own area of that bucket: rename the input");
+  }
+  return folder;
+}
+
 Result<std::string> OutputKey(std::string_view output_prefix, std::string_view rel,
                               std::string_view file) {
-  std::string key;
-  key.reserve(output_prefix.size() + rel.size() + file.size() + 1);
-  key.append(output_prefix).append(rel).append("/").append(file);
+  SB_ASSIGN_OR_RETURN(std::string key, OutputFolder(output_prefix, rel));
+  key.append(file);
   SB_RETURN_IF_ERROR(ValidateObjectKey(key));
   return key;
 }

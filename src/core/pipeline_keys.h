@@ -10,8 +10,13 @@ namespace spotbatch {
 
 // "in/a/b.txt" under input prefix "in/" is "a/b.txt"; kInvalidArgument when not under it.
 Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_view key);
+// The folder of the outputs of the input whose relative key is `rel`: "<output_prefix><rel>/".
+// kInvalidArgument when it falls in spotbatch's own area, a key of its bucket that starts
+// with "_spotbatch/" (on S3 that is the work bucket's staging, checkpoints and bills, which the
+// janitor deletes): the input "in/_spotbatch/x" with output prefix "out/" is refused.
+Result<std::string> OutputFolder(std::string_view output_prefix, std::string_view rel);
 // The final key of output file `file` (a relative path inside the output directory) of the
-// input whose relative key is `rel`: "<output_prefix><rel>/<file>". Validated.
+// input whose relative key is `rel`: OutputFolder + `file`. Validated.
 Result<std::string> OutputKey(std::string_view output_prefix, std::string_view rel,
                               std::string_view file);
 // Where attempt `token` stages its output number `index` before its commit; never visible to

@@ -13,8 +13,9 @@ AwsServiceError Parse(int status, std::string body, std::string query_error = ""
 }
 
 TEST(ParseAwsJsonError, ReadsTheCodeAfterTheNamespaceAndTheMessage) {
-  auto e = Parse(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
-                    R"("message":"The conditional request failed"})");
+  auto e =
+      Parse(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",)"
+                 R"("message":"The conditional request failed"})");
   EXPECT_EQ(e.http_status, 400);
   EXPECT_EQ(e.code, "ConditionalCheckFailedException");
   EXPECT_EQ(e.message, "The conditional request failed");
@@ -23,7 +24,7 @@ TEST(ParseAwsJsonError, ReadsTheCodeAfterTheNamespaceAndTheMessage) {
 
 TEST(ParseAwsJsonError, PrefersSqsQueryErrorHeaderAndDropsACodeSuffix) {
   auto e = Parse(400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})",
-                                      "AWS.SimpleQueueService.NonExistentQueue;Sender");
+                 "AWS.SimpleQueueService.NonExistentQueue;Sender");
   EXPECT_EQ(e.code, "AWS.SimpleQueueService.NonExistentQueue");
   EXPECT_EQ(StatusCodeOfAwsError(e), StatusCode::kNotFound);
   auto suffixed = Parse(400, R"({"__type":"Foo#Bar:http://internal/"})");
@@ -38,6 +39,23 @@ TEST(ParseAwsJsonError, BoundsAndCleansWhatItQuotes) {
   auto junk = Parse(503, "<html>not json</html>");
   EXPECT_EQ(junk.code, "");
   EXPECT_EQ(StatusCodeOfAwsError(junk), StatusCode::kUnavailable);  // by the HTTP status
+}
+
+TEST(ParseAwsJsonError, ReadsAnXmlErrorOfTheQueryProtocol) {
+  auto e = Parse(403,
+                 "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>AccessDenied</Code>"
+                 "<Message>User: arn:aws:iam::1:user/w is not authorized to perform: "
+                 "dynamodb:CreateTable &amp; more</Message></Error></Errors></ErrorResponse>");
+  EXPECT_EQ(e.code, "AccessDenied");
+  EXPECT_EQ(
+      e.message,
+      "User: arn:aws:iam::1:user/w is not authorized to perform: dynamodb:CreateTable & more");
+  EXPECT_EQ(StatusCodeOfAwsError(e), StatusCode::kFailedPrecondition);
+  auto header_first = Parse(403, "<Error><Code>Other</Code></Error>", "AccessDenied;Sender");
+  EXPECT_EQ(header_first.code, "AccessDenied");
+  auto broken = Parse(403, "<Error><Code>AccessDen");
+  EXPECT_EQ(broken.code, "");
+  EXPECT_EQ(broken.message, "");
 }
 
 TEST(StatusCodeOfAwsError, SaysWhetherToRetry) {
@@ -87,12 +105,13 @@ TEST_F(AwsJsonClientOnMoto, SqsCallsSucceedAndAMissingQueueIsNotFound) {
 
 TEST_F(AwsJsonClientOnMoto, AFailedDynamoDbConditionIsAbortedWithItsDocument) {
   auto ddb = Client("dynamodb", "DynamoDB_20120810");
-  ASSERT_TRUE(ddb->Call("CreateTable",
-                        {{"TableName", "t"},
-                         {"BillingMode", "PAY_PER_REQUEST"},
-                         {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
-                         {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      ddb->Call("CreateTable",
+                {{"TableName", "t"},
+                 {"BillingMode", "PAY_PER_REQUEST"},
+                 {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+                 {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}}})
+          .ok());
   const nlohmann::json put = {{"TableName", "t"},
                               {"Item", {{"pk", {{"S", "a"}}}}},
                               {"ConditionExpression", "attribute_not_exists(pk)"}};

@@ -146,6 +146,22 @@ TEST_P(WorkerOnEveryAdapterTest, FailureRetriesThenFailsAndKeepsLogTail) {
   EXPECT_EQ((*dead)->body, job + "-0");
 }
 
+// With the work bucket the output bucket (S3's default), "out/_spotbatch/" holds staging,
+// checkpoints and bills: an input there fails before its command runs, saying why.
+TEST_F(WorkerTest, AnInputThatWouldPublishIntoSpotbatchsOwnAreaFailsBeforeItsCommandRuns) {
+  const std::string ran = dir_ / "ran";
+  pipeline_.command = {"sh", "-c", "touch \"$1\"; echo x > \"$2/sum.txt\"",
+                       "_",  ran,  "{output_dir}"};
+  pipeline_.retry.max_attempts = 1;
+  const std::string job = AddInput("_spotbatch/checkpoints/x", "1");
+  ASSERT_TRUE(*NewWorker()->RunOnce());
+  EXPECT_EQ(TaskOf(job).state, TaskState::kFailed);
+  EXPECT_NE(TaskOf(job).last_error.find("spotbatch's own area"), std::string::npos)
+      << TaskOf(job).last_error;
+  EXPECT_FALSE(std::filesystem::exists(ran)) << "the command ran";
+  EXPECT_TRUE(Keys("out/").empty());
+}
+
 TEST_F(WorkerTest, MissingCommandFailsWithClearMessage) {
   pipeline_.command = {"/nonexistent/tool", "{input}"};
   pipeline_.retry.max_attempts = 1;

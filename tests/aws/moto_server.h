@@ -38,6 +38,34 @@ struct MotoOptions {
 
 class MotoServer {
  public:
+  // moto_server, with one fix: moto 5.2.1 checks an S3 request's signature against its query
+  // as decoded ("prefix=a/b"), where AWS and every client sign it URI-encoded
+  // ("prefix=a%2Fb"), so a listing under a folder always failed with SignatureDoesNotMatch
+  // (boto3's too). The query is encoded again, as AWS does, before moto signs it.
+  static constexpr char kLauncher[] = R"(
+import sys
+from urllib.parse import quote, unquote
+import moto.iam.access_control as access_control
+import moto.server as server
+
+def encoded(text):
+    return quote(unquote(text), safe="-_.~")
+
+create = access_control.S3IAMRequest._create_aws_request
+def create_with_encoded_query(self):
+    path, sep, query = self._path.partition("?")
+    if sep:
+        pairs = (pair.partition("=") for pair in query.split("&"))
+        self._path = path + "?" + "&".join(encoded(k) + "=" + encoded(v) for k, _, v in pairs)
+    return create(self)
+access_control.S3IAMRequest._create_aws_request = create_with_encoded_query
+
+if "--one-request-at-a-time" in sys.argv:
+    run = server.run_simple
+    server.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))
+server.main(["-H", "127.0.0.1", "-p", "0"])
+)";
+
   explicit MotoServer(MotoOptions options = {}) {
     const std::string log = dir_ / "moto.log";
     pid_ = ::fork();
@@ -57,16 +85,8 @@ class MotoServer {
 #endif
         ::_exit(126);
       }
-      if (options.one_request_at_a_time) {
-        ::execlp("python3", "python3", "-c",
-                 "import moto.server as m\n"
-                 "run = m.run_simple\n"
-                 "m.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))\n"
-                 "m.main(['-H', '127.0.0.1', '-p', '0'])\n",
-                 nullptr);
-        ::_exit(127);
-      }
-      ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", "0", nullptr);
+      ::execlp("python3", "python3", "-c", kLauncher,
+               options.one_request_at_a_time ? "--one-request-at-a-time" : nullptr, nullptr);
       ::_exit(127);
     }
     // It prints "Running on http://127.0.0.1:PORT" once it listens.

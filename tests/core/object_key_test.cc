@@ -69,5 +69,23 @@ TEST(PipelineKeys, MapsInputToDeterministicOutputKeys) {
   EXPECT_EQ(KeyName("in/a/b.txt"), "b.txt");
 }
 
+// With the work bucket the output bucket (S3's default), "out/_spotbatch/..." is where the
+// staging, checkpoints and bills live, and the janitor deletes there: an input must not
+// publish into it. Deeper down, or in another segment, the name is an ordinary one.
+TEST(PipelineKeys, AnInputWhoseOutputsWouldLandInSpotbatchsOwnAreaIsRefused) {
+  for (const char* rel : {"_spotbatch/x.txt", "_spotbatch/checkpoints/t/tok.1"}) {
+    auto folder = OutputFolder("out/", rel);
+    ASSERT_FALSE(folder.ok()) << rel;
+    EXPECT_EQ(folder.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(folder.status().message().find("out/_spotbatch/"), std::string::npos)
+        << folder.status().message();
+    EXPECT_FALSE(OutputKey("out/", rel, "sum.txt").ok()) << rel;
+  }
+  EXPECT_FALSE(OutputFolder("out/_spot", "batch/x").ok()) << "the prefix and the key together";
+  EXPECT_EQ(*OutputFolder("out/results/", "_spotbatch/x"), "out/results/_spotbatch/x/");
+  EXPECT_EQ(*OutputFolder("out/", "a/_spotbatch/x"), "out/a/_spotbatch/x/");
+  EXPECT_EQ(*OutputFolder("out/", "_spotbatchy/x"), "out/_spotbatchy/x/");
+}
+
 }  // namespace
 }  // namespace spotbatch

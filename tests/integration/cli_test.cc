@@ -104,6 +104,37 @@ TEST_F(CliTest, BadKeysRefusedWithExit2AndNothingCreated) {
   EXPECT_NE(r.err.find("no such file"), std::string::npos);
 }
 
+TEST_F(CliTest, AwsPolicyPrintsEachRolesDocumentAndRefusesAConfigWithNothingOnAws) {
+  testing::WriteFile(config(),
+                     "[store]\nurl = \"s3://\"\n[queue]\nurl = \"sqs://jobs\"\n"
+                     "[aws]\nregion = \"eu-west-1\"\n[pipeline]\ninput = \"acme-in/\"\n"
+                     "output = \"acme-out/\"\ncommand = [\"true\"]\n");
+  auto all = Cli({"aws", "policy", "--account", "123456789012"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  auto roles = nlohmann::json::parse(all.out);
+  for (const char* role : {"ingest", "worker", "manager"}) {
+    EXPECT_EQ(roles[role]["Version"], "2012-10-17") << role;
+    auto one = Cli({"aws", "policy", "--role", role, "--account", "123456789012"});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(nlohmann::json::parse(one.out), roles[role]) << "--role prints the document alone";
+  }
+  EXPECT_NE(all.out.find("arn:aws:sqs:eu-west-1:123456789012:jobs-*"), std::string::npos)
+      << all.out;
+  auto bad_role = Cli({"aws", "policy", "--role", "root"});
+  EXPECT_EQ(bad_role.exit_code, 2);
+  EXPECT_NE(bad_role.err.find("spotbatch aws policy --help"), std::string::npos) << bad_role.err;
+  EXPECT_EQ(Cli({"aws", "policy", "--account", "12"}).exit_code, 2);
+  EXPECT_EQ(Cli({"aws"}).exit_code, 2);
+  auto help = Cli({"aws", "policy", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Usage: spotbatch aws policy"), std::string::npos) << help.out;
+
+  WriteConfig(testing::kShaCommand, 1);  // all embedded
+  auto embedded = Cli({"aws", "policy"});
+  EXPECT_EQ(embedded.exit_code, 2);
+  EXPECT_NE(embedded.err.find("puts nothing on AWS"), std::string::npos) << embedded.err;
+}
+
 TEST_F(CliTest, ConfigErrorsExit2NamingFileLineAndKey) {
   testing::WriteFile(config(), "[pipeline]\ncommand = [\"true\"]\ntimeout_seconds = \"soon\"\n");
   auto r = Cli({"run"});
@@ -298,9 +329,10 @@ TEST(CliUsageTest, UsageErrorsAreOneLineAndAHint) {
 TEST(CliUsageTest, UnknownOrMissingCommandIsNamedWithTheCommands) {
   auto r = testing::RunCli({"frobnicate", "-c", "x.toml"});
   ExpectUsageError(r, "unknown command 'frobnicate'", "spotbatch");
-  EXPECT_NE(r.err.find("run, up, lambda, put, status, cost, get, logs, retry, cancel, worker, simulate, "
-                       "market"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("run, up, lambda, put, status, cost, get, logs, retry, cancel, worker, simulate, "
+                 "market"),
+      std::string::npos)
       << r.err;
   ExpectUsageError(testing::RunCli({"-c", "x.toml", "frobnicate"}), "unknown command 'frobnicate'",
                    "spotbatch");

@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "adapters/aws/http_retry.h"
 #include "common/control_bytes.h"
@@ -27,6 +28,17 @@ bool OneOf(std::string_view code, std::initializer_list<std::string_view> codes)
   return false;
 }
 
+// An error body in the query protocol's XML (<ErrorResponse><Error><Code>...), which a
+// service's front end may send instead of JSON (moto sends its access denials so): its code
+// and message, when it has them.
+void ReadXmlError(std::string_view body, AwsServiceError& error) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8)) return;
+  const pugi::xml_node e = doc.select_node("//Error").node();
+  if (error.code.empty()) error.code = Quotable(e.child_value("Code"), kMaxCodeBytes);
+  error.message = Quotable(e.child_value("Message"), kMaxMessageBytes);
+}
+
 }  // namespace
 
 AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error,
@@ -39,7 +51,10 @@ AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error,
     error.code = Quotable(query_error.substr(0, query_error.find(';')), kMaxCodeBytes);
   }
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) return error;
+  if (!doc.is_object()) {
+    if (body.starts_with("<")) ReadXmlError(body, error);
+    return error;
+  }
   if (error.code.empty()) {
     for (const char* key : {"__type", "code", "Code"}) {
       auto it = doc.find(key);
@@ -61,14 +76,27 @@ AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error,
 
 StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
   const std::string_view code = error.code;
-  if (OneOf(code, {"ThrottlingException", "Throttling", "ThrottledException", "RequestThrottled",
-                   "RequestThrottledException", "TooManyRequestsException",
-                   "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-                   "LimitExceededException", "TransactionInProgressException",
-                   "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-                   "InternalError", "InternalServerError", "RequestTimeout",
-                   "RequestTimeoutException", "ExpiredToken", "ExpiredTokenException",
-                   "RequestExpired", "AWS.SimpleQueueService.RequestThrottled",
+  if (OneOf(code, {"ThrottlingException",
+                   "Throttling",
+                   "ThrottledException",
+                   "RequestThrottled",
+                   "RequestThrottledException",
+                   "TooManyRequestsException",
+                   "ProvisionedThroughputExceededException",
+                   "RequestLimitExceeded",
+                   "LimitExceededException",
+                   "TransactionInProgressException",
+                   "ServiceUnavailable",
+                   "ServiceUnavailableException",
+                   "InternalFailure",
+                   "InternalError",
+                   "InternalServerError",
+                   "RequestTimeout",
+                   "RequestTimeoutException",
+                   "ExpiredToken",
+                   "ExpiredTokenException",
+                   "RequestExpired",
+                   "AWS.SimpleQueueService.RequestThrottled",
                    "KMSThrottlingException"})) {
     return StatusCode::kUnavailable;
   }

@@ -23,7 +23,8 @@ struct AwsServiceError {
 };
 
 // Reads the error of a failed JSON-protocol response: its HTTP status, its x-amzn-query-error
-// header (empty when absent) and its body. Never fails: what cannot be read stays empty.
+// header (empty when absent) and its body (JSON, or the query protocol's XML <Error> that
+// some front ends answer with). Never fails: what cannot be read stays empty.
 AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error_header,
                                   std::string_view body);
 
