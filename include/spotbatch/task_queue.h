@@ -67,6 +67,30 @@ class TaskQueue {
     (void)wait_millis;
     return Lease(queue, visibility_millis);
   }
+  // Leases up to `max_messages` (1 to kMaxLeaseBatch) deliverable messages at once, each for
+  // `visibility_millis` under its own receipt, in delivery order; empty at once when none is
+  // deliverable. Fewer than asked when fewer are deliverable (SQS may also return fewer than
+  // are there). For consumers that handle messages quickly one after another (the upload
+  // events): a worker, which runs one long task at a time, leases one, since messages leased
+  // ahead would hide from idle workers. kInvalidArgument for `max_messages` outside its
+  // range. The default leases one message at a time.
+  static constexpr int kMaxLeaseBatch = 10;
+  virtual Result<std::vector<QueueMessage>> LeaseBatch(std::string_view queue, int max_messages,
+                                                       int64_t visibility_millis) {
+    SB_RETURN_IF_ERROR(CheckLeaseBatchSize(max_messages));
+    std::vector<QueueMessage> out;
+    while (static_cast<int>(out.size()) < max_messages) {
+      SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> m, Lease(queue, visibility_millis));
+      if (!m) break;
+      out.push_back(std::move(*m));
+    }
+    return out;
+  }
+  static Status CheckLeaseBatchSize(int max_messages) {
+    if (max_messages >= 1 && max_messages <= kMaxLeaseBatch) return Status::Ok();
+    return InvalidArgument("a lease batch is 1 to " + std::to_string(kMaxLeaseBatch) +
+                           " messages, not " + std::to_string(max_messages));
+  }
   // Resets the lease to expire `visibility_millis` from now.
   virtual Status Extend(std::string_view receipt, int64_t visibility_millis) = 0;
   // Ends the lease; the message becomes deliverable after `delay_millis`.

@@ -1,5 +1,7 @@
 #include "agent/event_ingest.h"
 
+#include <algorithm>
+
 namespace spotbatch {
 namespace {
 
@@ -62,25 +64,36 @@ Status EventIngest::Handle(std::string_view body, EventIngestReport* report) {
 Result<EventIngestReport> EventIngest::Poll(int max_messages, int64_t lease_millis) {
   EventIngestReport report;
   std::vector<std::string> done;  // receipts of messages handled in full
-  for (int i = 0; i < max_messages; ++i) {
-    SB_ASSIGN_OR_RETURN(std::optional<QueueMessage> message, queue_.Lease(events_, lease_millis));
-    if (!message) break;
-    ++report.messages;
-    Status handled = Handle(message->body, &report);
-    if (handled.ok()) {
-      done.push_back(message->receipt);
-    } else if (handled.retryable()) {
-      // The message comes back for a later poll; one that fails every time reaches the
-      // queue's delivery limit and its dead-letter queue.
-      Note(&report, "released for a retry: " + handled.ToString());
-      if (queue_.Release(message->receipt, kRetryDelayMillis).ok()) ++report.released;
-    } else if (queue_.DeadLetter(message->receipt).ok()) {
-      ++report.dead_lettered;
+  Status leased = Status::Ok();
+  while (report.messages < max_messages) {
+    // Up to ten a receive (SQS's most): one request for a burst of uploads, not one each.
+    const int want = std::min(max_messages - report.messages, TaskQueue::kMaxLeaseBatch);
+    Result<std::vector<QueueMessage>> batch = queue_.LeaseBatch(events_, want, lease_millis);
+    if (!batch.ok()) {
+      leased = batch.status();
+      break;
+    }
+    if (batch->empty()) break;
+    for (const QueueMessage& message : *batch) {
+      ++report.messages;
+      Status handled = Handle(message.body, &report);
+      if (handled.ok()) {
+        done.push_back(message.receipt);
+      } else if (handled.retryable()) {
+        // The message comes back for a later poll; one that fails every time reaches the
+        // queue's delivery limit and its dead-letter queue.
+        Note(&report, "released for a retry: " + handled.ToString());
+        if (queue_.Release(message.receipt, kRetryDelayMillis).ok()) ++report.released;
+      } else if (queue_.DeadLetter(message.receipt).ok()) {
+        ++report.dead_lettered;
+      }
     }
   }
-  // One round trip for the handled ones; a receipt gone stale (the lease ran out meanwhile)
-  // is skipped, and its message handled again harmlessly.
+  // One round trip for the handled ones (those of a poll cut short by a failed lease too); a
+  // receipt gone stale (the lease ran out meanwhile) is skipped, and its message handled
+  // again harmlessly.
   if (!done.empty()) SB_RETURN_IF_ERROR(queue_.DeleteBatch(done));
+  SB_RETURN_IF_ERROR(leased);
   return report;
 }
 

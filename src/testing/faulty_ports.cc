@@ -94,6 +94,14 @@ Result<std::optional<QueueMessage>> FaultyTaskQueue::LeaseWaiting(std::string_vi
   });
 }
 
+Result<std::vector<QueueMessage>> FaultyTaskQueue::LeaseBatch(std::string_view queue,
+                                                              int max_messages,
+                                                              int64_t visibility_millis) {
+  return Forward<Result<std::vector<QueueMessage>>>(faults_.Check("Lease", queue), [&] {
+    return base_.LeaseBatch(queue, max_messages, visibility_millis);
+  });
+}
+
 Status FaultyTaskQueue::Extend(std::string_view receipt, int64_t visibility_millis) {
   return Forward<Status>(faults_.Check("Extend", receipt),
                          [&] { return base_.Extend(receipt, visibility_millis); });

@@ -45,10 +45,12 @@ class FaultyTaskQueue final : public TaskQueue {
                            int64_t delay_millis) override;
   Result<std::optional<QueueMessage>> Lease(std::string_view queue,
                                             int64_t visibility_millis) override;
-  // Faults under the name "Lease".
+  // Faults under the name "Lease", as LeaseBatch does (a failed batch leases nothing).
   Result<std::optional<QueueMessage>> LeaseWaiting(std::string_view queue,
                                                    int64_t visibility_millis,
                                                    int64_t wait_millis) override;
+  Result<std::vector<QueueMessage>> LeaseBatch(std::string_view queue, int max_messages,
+                                               int64_t visibility_millis) override;
   Status Extend(std::string_view receipt, int64_t visibility_millis) override;
   Status Release(std::string_view receipt, int64_t delay_millis) override;
   Status Delete(std::string_view receipt) override;

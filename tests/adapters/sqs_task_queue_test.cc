@@ -80,6 +80,10 @@ class SyncedQueue final : public TaskQueue {
     Sync();
     return base_->LeaseWaiting(q, v, wait);
   }
+  Result<std::vector<QueueMessage>> LeaseBatch(std::string_view q, int n, int64_t v) override {
+    Sync();
+    return base_->LeaseBatch(q, n, v);
+  }
   Status Extend(std::string_view r, int64_t v) override {
     Sync();
     return base_->Extend(r, v);

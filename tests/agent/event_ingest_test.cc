@@ -36,6 +36,11 @@ class EventIngestTest : public testing::AgentFixture {
     ASSERT_TRUE(queue_->Configure(kEvents, {.max_receives = 5}).ok());
   }
   void Notify(const std::string& body) { ASSERT_TRUE(queue_->Send(kEvents, body, 0, 0).ok()); }
+  Result<EventIngestReport> PollThrough(TaskQueue& queue, int max_messages) {
+    Ingest ingest(pipeline_, *store_, queue, *state_, SystemClock());
+    EventIngest events(ingest, pipeline_, *store_, queue, kEvents, DecodeS3Notification);
+    return events.Poll(max_messages, 30'000);
+  }
   EventIngestReport Poll(ObjectStore& store) {
     Ingest ingest(pipeline_, store, *queue_, *state_, SystemClock());
     EventIngest events(ingest, pipeline_, store, *queue_, kEvents, DecodeS3Notification);
@@ -126,6 +131,33 @@ TEST_F(EventIngestTest, AStoreThatFailsLosesNoNotification) {
   ASSERT_TRUE(
       testing::WaitFor([&] { return Poll(failing).messages == 1; }, std::chrono::seconds(20)));
   EXPECT_EQ(JobInputs(), (std::vector<std::string>{"in/a", "in/b"}));
+  EXPECT_EQ(Left(kEvents), 0);
+}
+
+// A burst of uploads costs a lease per ten notifications, not one each; when a lease fails
+// partway, what was handled before it is still deleted, and the rest waits on the queue.
+TEST_F(EventIngestTest, NotificationsAreLeasedTenAtATime) {
+  constexpr int kUploads = 23;
+  for (int i = 0; i < kUploads; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    ASSERT_TRUE(store_->Put("in/" + name, name).ok());
+    Notify(S3Event({name}));
+  }
+  FaultInjector faults;
+  faults.Add({.method = "Lease", .nth = 3, .status = InjectedUnavailable()});
+  FaultyTaskQueue counted(*queue_, faults);
+  auto cut_short = PollThrough(counted, 100);
+  EXPECT_EQ(cut_short.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(faults.calls("Lease"), 3);
+  EXPECT_EQ(Left(kEvents), kUploads - 20) << "the 20 handled before the failure are deleted";
+  EXPECT_EQ(state_->ListJobs()->size(), 20u);
+
+  faults.Clear();
+  auto rest = PollThrough(counted, 100);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->messages, kUploads - 20);
+  EXPECT_EQ(faults.calls("Lease"), 3 + 2) << "one lease for the last three, one finding none";
+  EXPECT_EQ(state_->ListJobs()->size(), size_t{kUploads});
   EXPECT_EQ(Left(kEvents), 0);
 }
 

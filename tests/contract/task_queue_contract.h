@@ -191,6 +191,64 @@ TEST_P(TaskQueueContract, DeadLetterMovesLeasedMessageAtOnce) {
   EXPECT_EQ(Lease(1000, "graveyard")->body, "failed-task");
 }
 
+TEST_P(TaskQueueContract, LeaseBatchLeasesSeveralEachUnderItsOwnReceipt) {
+  constexpr int kMessages = 13;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(queue_->Send("q", "m" + std::to_string(i), P(0), T(0)).ok());
+  }
+  std::vector<QueueMessage> leased;
+  int batches = 0;
+  while (true) {
+    auto batch = queue_->LeaseBatch("q", TaskQueue::kMaxLeaseBatch, T(1000));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    if (batch->empty()) break;
+    ASSERT_LE(batch->size(), size_t{TaskQueue::kMaxLeaseBatch});
+    ASSERT_LT(++batches, kMessages + 1);
+    for (QueueMessage& m : *batch) leased.push_back(std::move(m));
+  }
+  EXPECT_LT(batches, kMessages) << "no batch held more than one message";
+  std::set<std::string> bodies, receipts;
+  for (const QueueMessage& m : leased) {
+    bodies.insert(m.body);
+    receipts.insert(m.receipt);
+    EXPECT_EQ(m.receive_count, 1);
+  }
+  EXPECT_EQ(bodies.size(), size_t{kMessages});
+  EXPECT_EQ(receipts.size(), size_t{kMessages});
+  EXPECT_EQ(queue_->Depth("q")->in_flight, kMessages);
+
+  // Each receipt settles alone: one deleted, one released, the rest left to expire.
+  ASSERT_TRUE(queue_->Delete(leased[0].receipt).ok());
+  ASSERT_TRUE(queue_->Release(leased[1].receipt, T(0)).ok());
+  auto released = Lease(1000);
+  ASSERT_TRUE(released.has_value());
+  EXPECT_EQ(released->body, leased[1].body);
+  EXPECT_FALSE(Lease().has_value()) << "the others are still leased";
+  clock_.Advance(T(1001));  // every lease ran out, the released message's second one too
+  std::set<std::string> again;
+  while (auto m = Lease(100000)) again.insert(m->body);
+  EXPECT_EQ(again.size(), size_t{kMessages - 1});
+  EXPECT_EQ(again.count(leased[0].body), 0u) << "a deleted message came back";
+}
+
+TEST_P(TaskQueueContract, LeaseBatchTakesTheHighestPriorityFirstAndRefusesBadSizes) {
+  auto empty = queue_->LeaseBatch("q", 5, T(1000));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
+  for (const char* b : {"a", "b"}) ASSERT_TRUE(queue_->Send("q", b, P(0), T(0)).ok());
+  ASSERT_TRUE(queue_->Send("q", "urgent", P(5), T(0)).ok());
+  for (int bad : {0, -1, TaskQueue::kMaxLeaseBatch + 1}) {
+    EXPECT_EQ(queue_->LeaseBatch("q", bad, T(1000)).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_EQ(queue_->Depth("q")->in_flight, 0) << "a refused batch leased something";
+  auto first = queue_->LeaseBatch("q", 2, T(1000));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_FALSE(first->empty());
+  EXPECT_EQ((*first)[0].body, "urgent");
+  EXPECT_LE(first->size(), 2u);
+}
+
 TEST_P(TaskQueueContract, EveryMessageDeliveredOnceUnderConcurrentLeases) {
   constexpr int kMessages = 200;
   constexpr int kConsumers = 3;

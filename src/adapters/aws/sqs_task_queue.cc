@@ -153,24 +153,16 @@ class SqsTaskQueue final : public TaskQueue {
   Result<std::optional<QueueMessage>> LeaseWaiting(std::string_view queue,
                                                    int64_t visibility_millis,
                                                    int64_t wait_millis) override {
-    SB_RETURN_IF_ERROR(ValidateName(queue));
-    visibility_millis = std::clamp<int64_t>(visibility_millis, 0, kMaxVisibilitySeconds * 1000);
-    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
-    SB_RETURN_IF_ERROR(ForwardLater(queue));
-    // Again: forwarding may have made a level (the cached list then has it).
-    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
-    int moves = 0;
-    // Every level in priority order, at once; then, when asked to wait, a long poll of the
-    // queue itself, where tasks of the default priority go (a message sent meanwhile to
-    // another level waits for the next sweep).
-    for (int level : levels) {
-      SB_ASSIGN_OR_RETURN(Received r, ReceiveFrom(queue, level, visibility_millis, 0, moves));
-      if (r.message || r.out_of_moves) return std::move(r.message);
-    }
-    const int wait_seconds = static_cast<int>(std::clamp<int64_t>(wait_millis / 1000, 0, 20));
-    if (wait_seconds == 0) return std::optional<QueueMessage>();
-    SB_ASSIGN_OR_RETURN(Received r, ReceiveFrom(queue, 0, visibility_millis, wait_seconds, moves));
-    return std::move(r.message);
+    SB_ASSIGN_OR_RETURN(std::vector<QueueMessage> got,
+                        LeaseUpTo(queue, 1, visibility_millis, wait_millis));
+    if (got.empty()) return std::optional<QueueMessage>();
+    return std::optional<QueueMessage>(std::move(got[0]));
+  }
+
+  Result<std::vector<QueueMessage>> LeaseBatch(std::string_view queue, int max_messages,
+                                               int64_t visibility_millis) override {
+    SB_RETURN_IF_ERROR(CheckLeaseBatchSize(max_messages));
+    return LeaseUpTo(queue, max_messages, visibility_millis, 0);
   }
 
   Status Extend(std::string_view receipt, int64_t visibility_millis) override {
@@ -531,15 +523,39 @@ class SqsTaskQueue final : public TaskQueue {
   // minutes of SQS delay passed): to its level when at most 15 minutes are left (delayed
   // there by SQS for what is left), else back to "-later". At most every later_poll_millis
   // per instance, up to 10 messages each time.
+  // Every level in priority order, at once, until one has deliverable messages (up to `max`
+  // of them); then, when asked to wait, a long poll of the queue itself, where tasks of the
+  // default priority go (a message sent meanwhile to another level waits for the next sweep).
+  Result<std::vector<QueueMessage>> LeaseUpTo(std::string_view queue, int max,
+                                              int64_t visibility_millis, int64_t wait_millis) {
+    SB_RETURN_IF_ERROR(ValidateName(queue));
+    visibility_millis = std::clamp<int64_t>(visibility_millis, 0, kMaxVisibilitySeconds * 1000);
+    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
+    SB_RETURN_IF_ERROR(ForwardLater(queue));
+    // Again: forwarding may have made a level (the cached list then has it).
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
+    int moves = 0;
+    for (int level : levels) {
+      SB_ASSIGN_OR_RETURN(Received r, ReceiveFrom(queue, level, visibility_millis, 0, max, moves));
+      if (!r.messages.empty() || r.out_of_moves) return std::move(r.messages);
+    }
+    const int wait_seconds = static_cast<int>(std::clamp<int64_t>(wait_millis / 1000, 0, 20));
+    if (wait_seconds == 0) return std::vector<QueueMessage>();
+    SB_ASSIGN_OR_RETURN(Received r,
+                        ReceiveFrom(queue, 0, visibility_millis, wait_seconds, max, moves));
+    return std::move(r.messages);
+  }
+
   struct Received {
-    std::optional<QueueMessage> message;
+    std::vector<QueueMessage> messages;
     bool out_of_moves = false;  // sent on kMaxMovesPerLease copies: give up this Lease
   };
-  // Receives from one level until a deliverable message comes (a message not yet due is sent
-  // on with the rest of its delay, one delivered too often goes to the dead-letter queue) or
-  // the level is empty; the first receive waits up to `wait_seconds` (long polling).
+  // Receives up to `max` messages from one level until deliverable ones come (a message not
+  // yet due is sent on with the rest of its delay, one delivered too often goes to the
+  // dead-letter queue) or the level is empty; the first receive waits up to `wait_seconds`
+  // (long polling).
   Result<Received> ReceiveFrom(std::string_view queue, int level, int64_t visibility_millis,
-                               int wait_seconds, int& moves) {
+                               int wait_seconds, int max, int& moves) {
     std::string url;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -547,10 +563,11 @@ class SqsTaskQueue final : public TaskQueue {
       if (it == urls_.end()) return Received{};
       url = it->second;
     }
-    while (true) {
+    Received out;
+    while (out.messages.empty() && !out.out_of_moves) {
       auto received =
           Call("ReceiveMessage", {{"QueueUrl", url},
-                                  {"MaxNumberOfMessages", 1},
+                                  {"MaxNumberOfMessages", max},
                                   {"WaitTimeSeconds", wait_seconds},
                                   {"VisibilityTimeout", CeilSeconds(visibility_millis)},
                                   {"AttributeNames", {"ApproximateReceiveCount", "SentTimestamp"}},
@@ -566,41 +583,58 @@ class SqsTaskQueue final : public TaskQueue {
       if (received->is_object() && received->contains("Messages")) {
         messages = &(*received)["Messages"];
       }
-      if (messages == nullptr || !messages->is_array() || messages->empty()) return Received{};
-      SB_ASSIGN_OR_RETURN(SqsReceived m, ParseSqsMessage((*messages)[0], kMaxReceivedBodyBytes));
-      const int64_t earlier = m.earlier_receives.value_or(0);
-      const int64_t total = earlier + m.approximate_receive_count;
-      Copy copy{.body = m.body,
-                .first_id = m.first_id.value_or(m.message_id),
-                .sent_unix_millis = m.first_sent_unix_millis.value_or(m.sent_timestamp),
-                .earlier_receives = earlier};
-      if (m.not_before_unix_millis && *m.not_before_unix_millis > now) {
-        // Not its time yet: sent on with what is left of its delay, this delivery uncounted.
-        if (++moves > kMaxMovesPerLease) return Received{.out_of_moves = true};
-        copy.delay_millis = *m.not_before_unix_millis - now;
-        SB_RETURN_IF_ERROR(MoveTo(queue, level, copy, url, m.receipt_handle));
-        continue;
+      if (messages == nullptr || !messages->is_array() || messages->empty()) return out;
+      // Messages past the one that ran out of moves stay hidden for their visibility
+      // timeout, then come back.
+      for (size_t i = 0; i < messages->size() && !out.out_of_moves; ++i) {
+        SB_ASSIGN_OR_RETURN(SqsReceived m, ParseSqsMessage((*messages)[i], kMaxReceivedBodyBytes));
+        SB_RETURN_IF_ERROR(
+            Deliver(queue, level, url, std::move(m), visibility_millis, now, moves, out));
       }
-      SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
-      if (policy.max_receives > 0 && total > policy.max_receives) {
-        if (++moves > kMaxMovesPerLease) return Received{.out_of_moves = true};
-        copy.earlier_receives = 0;  // its count starts afresh there
-        SB_RETURN_IF_ERROR(MoveTo(policy.dead_letter, 0, copy, url, m.receipt_handle));
-        continue;
-      }
-      QueueMessage out;
-      out.id = copy.first_id;
-      out.body = std::move(copy.body);
-      out.receive_count = static_cast<int>(std::min<int64_t>(total, INT32_MAX));
-      out.sent_unix_millis = copy.sent_unix_millis;
-      const int64_t deadline = now + visibility_millis - SafetyOf(visibility_millis);
-      out.receipt = EncodeSqsReceipt({.queue = std::string(queue),
-                                      .level = level,
-                                      .deadline_unix_millis = deadline,
-                                      .handle = m.receipt_handle});
-      Remember(out, deadline);
-      return Received{.message = std::move(out)};
     }
+    return out;
+  }
+
+  // One received message: into `out.messages` when it is deliverable, else sent on.
+  Status Deliver(std::string_view queue, int level, const std::string& url, SqsReceived m,
+                 int64_t visibility_millis, int64_t now, int& moves, Received& out) {
+    const int64_t earlier = m.earlier_receives.value_or(0);
+    const int64_t total = earlier + m.approximate_receive_count;
+    Copy copy{.body = std::move(m.body),
+              .first_id = m.first_id.value_or(m.message_id),
+              .sent_unix_millis = m.first_sent_unix_millis.value_or(m.sent_timestamp),
+              .earlier_receives = earlier};
+    if (m.not_before_unix_millis && *m.not_before_unix_millis > now) {
+      // Not its time yet: sent on with what is left of its delay, this delivery uncounted.
+      if (++moves > kMaxMovesPerLease) {
+        out.out_of_moves = true;
+        return Status::Ok();
+      }
+      copy.delay_millis = *m.not_before_unix_millis - now;
+      return MoveTo(queue, level, copy, url, m.receipt_handle);
+    }
+    SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
+    if (policy.max_receives > 0 && total > policy.max_receives) {
+      if (++moves > kMaxMovesPerLease) {
+        out.out_of_moves = true;
+        return Status::Ok();
+      }
+      copy.earlier_receives = 0;  // its count starts afresh there
+      return MoveTo(policy.dead_letter, 0, copy, url, m.receipt_handle);
+    }
+    QueueMessage message;
+    message.id = copy.first_id;
+    message.body = std::move(copy.body);
+    message.receive_count = static_cast<int>(std::min<int64_t>(total, INT32_MAX));
+    message.sent_unix_millis = copy.sent_unix_millis;
+    const int64_t deadline = now + visibility_millis - SafetyOf(visibility_millis);
+    message.receipt = EncodeSqsReceipt({.queue = std::string(queue),
+                                        .level = level,
+                                        .deadline_unix_millis = deadline,
+                                        .handle = m.receipt_handle});
+    Remember(message, deadline);
+    out.messages.push_back(std::move(message));
+    return Status::Ok();
   }
 
   Status ForwardLater(std::string_view queue) {
