@@ -209,9 +209,11 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
   // most noticed instances are still alive then (handing back takes an S3 upload, DynamoDB
   // and SQS calls) and are killed with SIGKILL; one killed before its task was handed back
   // loses the attempt, and the next resumes from the checkpoint of its last heartbeat.
+  // Steps of 0.08 s make tasks of 1.6-2.1 s, which keep instances busy over several drops
+  // of capacity (with 0.04 s, on two loaded cores, all six notices once found idle ones).
   testing::WriteFile(
       config(),
-      AwsConfigHead("[\"env\", \"COUNTER_STEP_SECONDS=0.04\", \"sh\", \"" + kCounter +
+      AwsConfigHead("[\"env\", \"COUNTER_STEP_SECONDS=0.08\", \"sh\", \"" + kCounter +
                         "\", \"{input}\", \"{output_dir}\", \"{checkpoint_dir}\"]",
                     // Reclaims lose attempts: that budget (meant for a task that kills its
                     // worker) is not what this test is about.
@@ -280,8 +282,9 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
   };
   EXPECT_TRUE(testing::ExpectNothingLostNothingTwice(check));
 
-  // Every interrupted attempt handed its task back with the checkpoint its command saved on
-  // SIGTERM ("stopped at step N"), so the next attempt resumed from that checkpoint in S3
+  // Every interrupted attempt whose command had set its trap handed its task back with the
+  // checkpoint the command saved on SIGTERM ("stopped at step N"), so the next attempt resumed from
+  // that checkpoint in S3
   // ("resuming at step N"), at step 0 too (the checkpoint file exists then: without it the
   // counter says nothing). A reclaimed attempt (LOST) resumes from its last heartbeat's
   // checkpoint instead, at a step its log does not show.
@@ -291,7 +294,7 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
     std::smatch m;
     return std::regex_search(log, m, what) ? std::stoi(m[1]) : -1;
   };
-  int interrupted = 0, lost = 0, handed_back = 0, resumed_past_zero = 0;
+  int interrupted = 0, lost = 0, handed_back = 0, resumed_past_zero = 0, silent = 0;
   testing::RunState state(dir_.path());
   for (const JobView& j : *state.state->ListJobs()) {
     const TaskRecord& t = j.tasks.at(0);
@@ -305,7 +308,12 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
       }
       if (a.outcome != AttemptOutcome::kInterrupted) continue;
       const int stopped = step_in(a.log_tail, kStopped);
-      ASSERT_GE(stopped, 0) << t.id << " attempt " << a.number << ": " << a.log_tail;
+      if (stopped < 0) {
+        // The notice came before the command had set its trap (while the input or the
+        // checkpoint was staged, or as the shell started): this attempt saved nothing new.
+        ++silent;
+        continue;
+      }
       ASSERT_LT(k + 1, attempts.size()) << t.id << " succeeded without another attempt";
       EXPECT_EQ(step_in(attempts[k + 1].log_tail, kResuming), stopped)
           << t.id << " attempt " << attempts[k + 1].number << " after one stopped at step "
@@ -315,11 +323,12 @@ TEST_F(AwsPipelineTest, SpotInterruptionsResumeFromCheckpointsOnS3) {
     }
   }
   std::fprintf(stderr,
-               "notices %d, reclaims %d, interrupted attempts %d (%d past step 0), lost "
-               "attempts %d\n",
-               notices, reclaims, interrupted, resumed_past_zero, lost);
+               "notices %d, reclaims %d, interrupted attempts %d (%d past step 0, %d before "
+               "the command spoke), lost attempts %d\n",
+               notices, reclaims, interrupted, resumed_past_zero, silent, lost);
   EXPECT_EQ(interrupted, run["interruptions"].get<int>());
-  EXPECT_EQ(handed_back, interrupted);
+  EXPECT_EQ(handed_back + silent, interrupted);
+  EXPECT_GT(handed_back, 0) << "no interrupted command handed its checkpoint on";
 }
 
 TEST_F(AwsPipelineTest, AnUploadReachesItsJobThroughTheBucketNotification) {
