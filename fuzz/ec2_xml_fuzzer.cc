@@ -1,0 +1,94 @@
+// EC2's answers (adapters/aws/ec2_xml.h): every input is given to both parsers. What
+// ParseDescribeSpotPriceHistory accepts is what its header promises (names of [a-z0-9.-],
+// printable products, prices in range, times FormatUtcTimestamp writes back, a printable
+// token), its refusals are kInternal and short, and a page it accepts reads back the same
+// when written as EC2 writes it. ParseEc2Error's fields are bounded and clean.
+#include <charconv>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "adapters/aws/ec2_xml.h"
+#include "common/control_bytes.h"
+#include "common/time_format.h"
+#include "fuzz_check.h"
+
+namespace spotbatch {
+namespace {
+
+bool IsName(const std::string& s) {
+  if (s.empty() || s.size() > kMaxEc2NameBytes) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsPrintable(const std::string& s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
+// `page` written as EC2 writes it; each price in the shortest fixed notation that reads back
+// exactly (never longer than the text it was read from).
+std::string Write(const SpotPricePage& page) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("DescribeSpotPriceHistoryResponse");
+  pugi::xml_node set = root.append_child("spotPriceHistorySet");
+  for (const SpotPriceChange& c : page.changes) {
+    pugi::xml_node item = set.append_child("item");
+    item.append_child("instanceType").text().set(c.instance_type.c_str());
+    item.append_child("productDescription").text().set(c.product.c_str());
+    char price[64];
+    const auto written =
+        std::to_chars(price, price + sizeof price - 1, c.usd_per_hour, std::chars_format::fixed);
+    *written.ptr = '\0';
+    item.append_child("spotPrice").text().set(price);
+    item.append_child("timestamp").text().set(FormatUtcTimestamp(c.unix_millis, true).c_str());
+    item.append_child("availabilityZone").text().set(c.zone.c_str());
+  }
+  root.append_child("nextToken").text().set(page.next_token.c_str());
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw);
+  return out.str();
+}
+
+void CheckPage(std::string_view body) {
+  const Result<SpotPricePage> page = ParseDescribeSpotPriceHistory(body);
+  if (!page.ok()) {
+    FUZZ_CHECK_MSG(page.status().code() == StatusCode::kInternal, page.status().ToString());
+    FUZZ_CHECK_MSG(page.status().message().size() <= 300, page.status().message().substr(0, 400));
+    return;
+  }
+  for (const SpotPriceChange& c : page->changes) {
+    FUZZ_CHECK(IsName(c.zone) && IsName(c.instance_type));
+    FUZZ_CHECK(!c.product.empty() && c.product.size() <= kMaxEc2NameBytes &&
+               IsPrintable(c.product));
+    FUZZ_CHECK(c.usd_per_hour >= 0 && c.usd_per_hour <= kMaxSpotUsdPerHour);
+    FUZZ_CHECK(ParseUtcTimestamp(FormatUtcTimestamp(c.unix_millis, true)) == c.unix_millis);
+  }
+  FUZZ_CHECK(page->next_token.size() <= kMaxEc2TokenBytes && IsPrintable(page->next_token));
+  const Result<SpotPricePage> again = ParseDescribeSpotPriceHistory(Write(*page));
+  FUZZ_CHECK_MSG(again.ok(), again.status().ToString());
+  FUZZ_CHECK(again->changes == page->changes);
+  FUZZ_CHECK(again->next_token == page->next_token);
+}
+
+void CheckError(std::string_view body) {
+  const std::optional<Ec2Error> e = ParseEc2Error(body);
+  if (!e) return;
+  FUZZ_CHECK(e->code.size() <= 128 && e->message.size() <= 300);
+  FUZZ_CHECK(!HasControlByte(e->code) && !HasControlByte(e->message));
+}
+
+}  // namespace
+}  // namespace spotbatch
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  spotbatch::CheckPage(body);
+  spotbatch::CheckError(body);
+  return 0;
+}

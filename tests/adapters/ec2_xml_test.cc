@@ -1,0 +1,111 @@
+#include "adapters/aws/ec2_xml.h"
+
+#include <gtest/gtest.h>
+
+#include "common/time_format.h"
+
+namespace spotbatch {
+namespace {
+
+// EC2's answer as it writes one (namespace, requestId, item order of the API reference), with
+// prices of c5.large in us-east-1 from the shared DescribeSpotPriceHistory dump of
+// 2022-05-31 (data/README.md).
+std::string Answer(const std::string& items, const std::string& token = "") {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         "<DescribeSpotPriceHistoryResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\n"
+         "  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
+         "  <spotPriceHistorySet>\n" +
+         items + "  </spotPriceHistorySet>\n  <nextToken>" + token +
+         "</nextToken>\n</DescribeSpotPriceHistoryResponse>\n";
+}
+std::string Item(const std::string& type, const std::string& product, const std::string& price,
+                 const std::string& when, const std::string& zone) {
+  return "    <item>\n      <instanceType>" + type + "</instanceType>\n      <productDescription>" +
+         product + "</productDescription>\n      <spotPrice>" + price +
+         "</spotPrice>\n      <timestamp>" + when + "</timestamp>\n      <availabilityZone>" +
+         zone + "</availabilityZone>\n    </item>\n";
+}
+
+TEST(ParseDescribeSpotPriceHistory, ReadsEveryPriceChangeAndTheToken) {
+  auto page = ParseDescribeSpotPriceHistory(
+      Answer(Item("c5.large", "Linux/UNIX", "0.033800", "2022-05-31T18:48:13.000Z", "us-east-1a") +
+                 Item("c5.large", "Windows", "0.124400", "2022-05-31T18:48:13.000Z", "us-east-1f"),
+             "eyJ2IjoiMiIsImMiOiJhYmMifQ=="));
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->changes.size(), 2u);
+  const SpotPriceChange& linux = page->changes[0];
+  EXPECT_EQ(linux.zone, "us-east-1a");
+  EXPECT_EQ(linux.instance_type, "c5.large");
+  EXPECT_EQ(linux.product, "Linux/UNIX");
+  EXPECT_DOUBLE_EQ(linux.usd_per_hour, 0.0338);
+  EXPECT_EQ(linux.unix_millis, *ParseUtcTimestamp("2022-05-31T18:48:13Z"));
+  EXPECT_EQ(page->changes[1].product, "Windows");
+  EXPECT_DOUBLE_EQ(page->changes[1].usd_per_hour, 0.1244);
+  EXPECT_EQ(page->next_token, "eyJ2IjoiMiIsImMiOiJhYmMifQ==");
+}
+
+TEST(ParseDescribeSpotPriceHistory, AnEmptyLastPageHasNoToken) {
+  auto page = ParseDescribeSpotPriceHistory(Answer(""));
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->changes.empty());
+  EXPECT_EQ(page->next_token, "");
+  // A page without the set or the token at all reads the same.
+  auto bare = ParseDescribeSpotPriceHistory(
+      "<DescribeSpotPriceHistoryResponse></DescribeSpotPriceHistoryResponse>");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->changes.empty());
+}
+
+TEST(ParseDescribeSpotPriceHistory, RefusesWhatIsNoPriceOfAPool) {
+  const std::string ok_when = "2022-05-31T18:48:13.000Z";
+  const std::vector<std::string> bad = {
+      Item("c5.large", "Linux/UNIX", "-0.1", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "1e3", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "0.1.2", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "99999", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "0.1", "yesterday", "us-east-1a"),
+      Item("c5.large", "Linux/UNIX", "0.1", ok_when, "US-EAST-1A"),
+      Item("c5.large", "Linux/UNIX", "0.1", ok_when, ""),
+      Item("c5 large", "Linux/UNIX", "0.1", ok_when, "us-east-1a"),
+      Item("c5.large", "", "0.1", ok_when, "us-east-1a"),
+      Item("c5.large", "Linux\x01", "0.1", ok_when, "us-east-1a"),
+  };
+  for (const std::string& item : bad) {
+    auto page = ParseDescribeSpotPriceHistory(Answer(item));
+    EXPECT_EQ(page.status().code(), StatusCode::kInternal) << item;
+    EXPECT_LE(page.status().message().size(), 200u);
+  }
+  EXPECT_EQ(ParseDescribeSpotPriceHistory("<Other/>").status().code(), StatusCode::kInternal);
+  EXPECT_EQ(ParseDescribeSpotPriceHistory("not xml").status().code(), StatusCode::kInternal);
+  EXPECT_EQ(ParseDescribeSpotPriceHistory(Answer("", std::string(5000, 't'))).status().code(),
+            StatusCode::kInternal);
+  EXPECT_EQ(ParseDescribeSpotPriceHistory(std::string(kMaxEc2XmlBytes + 1, ' ')).status().code(),
+            StatusCode::kInternal);
+}
+
+TEST(ParseEc2Error, ReadsCodeAndMessageOfEc2sErrorDocument) {
+  auto e = ParseEc2Error(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
+      "<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error>"
+      "</Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, "RequestLimitExceeded");
+  EXPECT_EQ(e->message, "Request limit exceeded.");
+  auto denied = ParseEc2Error(
+      "<ErrorResponse><Errors><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+      "<Message>not authorized</Message></Error></Errors></ErrorResponse>");
+  ASSERT_TRUE(denied.has_value());
+  EXPECT_EQ(denied->code, "AccessDenied");
+  EXPECT_FALSE(ParseEc2Error("<Response></Response>").has_value());
+  EXPECT_FALSE(ParseEc2Error(Answer("")).has_value());
+  EXPECT_FALSE(ParseEc2Error("").has_value());
+  auto long_message =
+      ParseEc2Error("<Response><Errors><Error><Code>X</Code><Message>" + std::string(1000, 'm') +
+                    "</Message></Error></Errors></Response>");
+  ASSERT_TRUE(long_message.has_value());
+  EXPECT_EQ(long_message->message.size(), 300u);
+}
+
+}  // namespace
+}  // namespace spotbatch
