@@ -67,6 +67,8 @@ TEST(StatusCodeOfAwsError, SaysWhetherToRetry) {
   EXPECT_EQ(of("ExpiredTokenException"), StatusCode::kUnavailable);
   EXPECT_EQ(of("AccessDeniedException"), StatusCode::kFailedPrecondition);
   EXPECT_EQ(of("UnrecognizedClientException"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(of("UnauthorizedOperation", 403), StatusCode::kFailedPrecondition);  // EC2's
+  EXPECT_EQ(of("RequestLimitExceeded", 503), StatusCode::kUnavailable);          // EC2's
   EXPECT_EQ(of("TransactionCanceledException"), StatusCode::kAborted);
   EXPECT_EQ(of("ResourceInUseException"), StatusCode::kAlreadyExists);
   EXPECT_EQ(of("ValidationException"), StatusCode::kInvalidArgument);

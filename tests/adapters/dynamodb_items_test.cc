@@ -124,6 +124,24 @@ TEST(DynamoDbItems, MalformedItemsAreDataLoss) {
   EXPECT_EQ(DecodeJob(json::array()).status().code(), StatusCode::kDataLoss);
 }
 
+// An id is part of an item's key, which DynamoDB holds as text: an id given as the base64 of
+// other bytes (as free text may be) is refused, not decoded into a key that cannot be written
+// (dynamodb_item_fuzzer found a job so).
+TEST(DynamoDbItems, IdsThatAreNoTextAreDataLoss) {
+  const json not_text = {{"B", Base64Encode("bad \xff bytes")}};
+  json job = EncodeJob(JobRecord{"j", "in/j", "etag", 1, 77}, 1, 1).item;
+  job["jid"] = not_text;
+  EXPECT_EQ(DecodeJob(job).status().code(), StatusCode::kDataLoss);
+  for (const char* attr : {"tid", "job"}) {
+    json task = EncodeTask(FullTask(), 2).item;
+    task[attr] = not_text;
+    EXPECT_EQ(DecodeTask(task, {}).status().code(), StatusCode::kDataLoss) << attr;
+  }
+  json text_is_fine = EncodeTask(FullTask(), 2).item;
+  text_is_fine["tid"] = {{"B", Base64Encode("plain-id")}};
+  EXPECT_TRUE(DecodeTask(text_is_fine, {}).ok()) << "base64 of text still reads";
+}
+
 TEST(DynamoDbItems, Base64AndUtf8) {
   std::string all;
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);

@@ -11,33 +11,12 @@
 #include <thread>
 
 #include "adapters/aws/http_retry.h"
+#include "aws/local_http_server.h"
 
 namespace spotbatch {
 namespace {
 
-class HttpServer {
- public:
-  HttpServer() {
-    server_.set_keep_alive_max_count(1000);  // httplib closes after 5 requests by default
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.is_running() && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  ~HttpServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using HttpServer = testing::LocalHttpServer;
 
 std::unique_ptr<HttpClient> Client(const std::string& endpoint, HttpClientOptions options = {}) {
   auto c = HttpClient::New(endpoint, options);

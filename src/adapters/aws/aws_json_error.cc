@@ -103,7 +103,8 @@ StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
   if (OneOf(code, {"AccessDenied", "AccessDeniedException", "UnrecognizedClientException",
                    "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationToken",
                    "IncompleteSignature", "InvalidSignatureException",
-                   "MissingAuthenticationTokenException", "NotAuthorized"})) {
+                   "MissingAuthenticationTokenException", "NotAuthorized",
+                   "UnauthorizedOperation", "AuthFailure"})) {
     return StatusCode::kFailedPrecondition;
   }
   if (OneOf(code, {"ConditionalCheckFailedException", "TransactionCanceledException",

@@ -85,6 +85,12 @@ class Reader {
   void Text(const char* name, std::string* out) {
     if (!ReadText(item_, name, out)) Fail(name);
   }
+  // A field that is part of an item's key: text only (keys are S attributes), never the
+  // base64 of other bytes that a free-text field may hold.
+  void KeyText(const char* name, std::string* out) {
+    Text(name, out);
+    if (!IsUtf8(*out)) Fail(name);
+  }
   void I64(const char* name, int64_t* out) {
     if (!ReadInt(item_, name, kI64Min, kI64Max, out)) Fail(name);
   }
@@ -357,9 +363,9 @@ Result<TaskRecord> DecodeTask(const json& item, const Chunks& chunks) {
   if (!item.is_object()) return DataLoss("a task item is not an object");
   TaskRecord t;
   Reader r(item, "task item");
-  r.Text("tid", &t.id);
+  r.KeyText("tid", &t.id);
   r.Require(!t.id.empty(), "no task id");
-  r.Text("job", &t.job_id);
+  r.KeyText("job", &t.job_id);
   r.Int("idx", &t.index);
   r.Text("input", &t.input_key);
   std::string state;
@@ -437,9 +443,9 @@ Result<AttemptRecord> DecodeAttempt(const json& item, const Chunks& chunks) {
   if (!item.is_object()) return DataLoss("an attempt item is not an object");
   AttemptRecord a;
   Reader r(item, "attempt item");
-  r.Text("atok", &a.token);
+  r.KeyText("atok", &a.token);
   r.Require(!a.token.empty(), "no token");
-  r.Text("task", &a.task_id);
+  r.KeyText("task", &a.task_id);
   r.Int("num", &a.number);
   r.Text("worker", &a.worker);
   r.I64("st", &a.started_unix_millis);
@@ -478,7 +484,7 @@ Result<JobRecord> DecodeJob(const json& item) {
   if (!item.is_object()) return DataLoss("a job item is not an object");
   JobRecord j;
   Reader r(item, "job item");
-  r.Text("jid", &j.id);
+  r.KeyText("jid", &j.id);
   r.Require(!j.id.empty(), "no job id");
   r.Text("input", &j.input_key);
   r.Text("etag", &j.input_etag);

@@ -1,0 +1,57 @@
+#include "adapters/aws/ec2_client.h"
+
+#include <utility>
+
+#include "adapters/aws/aws_json_error.h"
+#include "adapters/aws/ec2_xml.h"
+#include "adapters/aws/uri_encode.h"
+
+namespace spotbatch {
+
+Result<std::unique_ptr<Ec2Client>> Ec2Client::New(Ec2ClientOptions options,
+                                                  CredentialsProvider& credentials, Clock& clock) {
+  if (options.region.empty()) return InvalidArgument("an EC2 client needs a region");
+  auto http = HttpClient::New(options.endpoint, options.http);
+  if (!http.ok()) return http.status();
+  return std::unique_ptr<Ec2Client>(
+      new Ec2Client(std::move(options), std::move(*http), credentials, clock));
+}
+
+Ec2Client::Ec2Client(Ec2ClientOptions options, std::unique_ptr<HttpClient> http,
+                     CredentialsProvider& credentials, Clock& clock)
+    : options_(std::move(options)),
+      // HttpClient::New checked the form http[s]://host[:port].
+      host_(options_.endpoint.substr(options_.endpoint.find("://") + 3)),
+      http_(std::move(http)),
+      signer_(credentials, SigV4Options::Service(options_.region, "ec2"), clock),
+      clock_(clock) {}
+
+Result<std::string> Ec2Client::Call(std::string_view action, const QueryParams& params) {
+  QueryParams form = {{"Action", std::string(action)}, {"Version", "2016-11-15"}};
+  form.insert(form.end(), params.begin(), params.end());
+  HttpRequest request;
+  request.method = "POST";
+  request.path = "/";
+  request.headers.emplace("Host", host_);
+  request.headers.emplace("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+  request.body = UriEncodeQuery(form);
+  auto classify = [&](const HttpResponse& response) -> Status {
+    if (response.status >= 200 && response.status < 300) return Status::Ok();
+    AwsServiceError error{.http_status = response.status};
+    if (std::optional<Ec2Error> e = ParseEc2Error(response.body)) {
+      error.code = std::move(e->code);
+      error.message = std::move(e->message);
+    }
+    std::string message = std::string(action) + ": ";
+    message += error.code.empty() ? "HTTP " + std::to_string(error.http_status) : error.code;
+    if (!error.message.empty()) message += ": " + error.message;
+    return Status(StatusCodeOfAwsError(error), std::move(message));
+  };
+  auto response = SendWithRetries(
+      *http_, std::move(request), [&](HttpRequest& r) { return signer_.SignHeaders(r).status(); },
+      classify, options_.retry, clock_, JitterDraw);
+  if (!response.ok()) return response.status();
+  return std::move(response->body);
+}
+
+}  // namespace spotbatch
