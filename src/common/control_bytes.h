@@ -17,6 +17,14 @@ inline bool HasControlByte(std::string_view s) {
   return std::any_of(s.begin(), s.end(), IsControlByte);
 }
 
+// Only printable ASCII (0x20-0x7E): what a token or an ETag may hold.
+inline bool IsPrintableAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7F;
+  });
+}
+
 // At most `limit` bytes of `s`, each control byte replaced by '?': untrusted text made fit
 // for a message or a log line. A cut never splits a UTF-8 character (it ends before one
 // whose bytes would not all fit), so valid UTF-8 stays valid.

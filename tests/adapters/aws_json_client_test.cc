@@ -58,6 +58,34 @@ TEST(ParseAwsJsonError, ReadsAnXmlErrorOfTheQueryProtocol) {
   EXPECT_EQ(broken.message, "");
 }
 
+// EC2's error document (<Response><Errors><Error>), and moto's shape of its access denials
+// (<ErrorResponse>), as Ec2Client reads them.
+TEST(ParseAwsJsonError, ReadsEc2sErrorDocuments) {
+  auto e =
+      Parse(503,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
+            "<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error>"
+            "</Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>");
+  EXPECT_EQ(e.code, "RequestLimitExceeded");
+  EXPECT_EQ(e.message, "Request limit exceeded.");
+  auto denied = Parse(403,
+                      "<ErrorResponse><Errors><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                      "<Message>not authorized</Message></Error></Errors></ErrorResponse>");
+  EXPECT_EQ(denied.code, "AccessDenied");
+  EXPECT_EQ(Parse(400, "<Response></Response>").code, "");
+  EXPECT_EQ(Parse(400, "").code, "");
+  auto long_message =
+      Parse(400, "<Response><Errors><Error><Code>X</Code><Message>" + std::string(1000, 'm') +
+                     "</Message></Error></Errors></Response>");
+  EXPECT_EQ(long_message.message.size(), 300u);
+}
+
+TEST(AwsErrorMessage, NamesTheActionTheCodeAndTheMessage) {
+  EXPECT_EQ(AwsErrorMessage("PutItem", {.http_status = 400, .code = "C", .message = "m"}),
+            "PutItem: C: m");
+  EXPECT_EQ(AwsErrorMessage("PutItem", {.http_status = 503}), "PutItem: HTTP 503");
+}
+
 TEST(StatusCodeOfAwsError, SaysWhetherToRetry) {
   auto of = [](std::string code, int http = 400) {
     return StatusCodeOfAwsError({.http_status = http, .code = std::move(code)});

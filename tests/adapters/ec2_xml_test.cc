@@ -84,28 +84,5 @@ TEST(ParseDescribeSpotPriceHistory, RefusesWhatIsNoPriceOfAPool) {
             StatusCode::kInternal);
 }
 
-TEST(ParseEc2Error, ReadsCodeAndMessageOfEc2sErrorDocument) {
-  auto e = ParseEc2Error(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
-      "<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error>"
-      "</Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>");
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->code, "RequestLimitExceeded");
-  EXPECT_EQ(e->message, "Request limit exceeded.");
-  auto denied = ParseEc2Error(
-      "<ErrorResponse><Errors><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-      "<Message>not authorized</Message></Error></Errors></ErrorResponse>");
-  ASSERT_TRUE(denied.has_value());
-  EXPECT_EQ(denied->code, "AccessDenied");
-  EXPECT_FALSE(ParseEc2Error("<Response></Response>").has_value());
-  EXPECT_FALSE(ParseEc2Error(Answer("")).has_value());
-  EXPECT_FALSE(ParseEc2Error("").has_value());
-  auto long_message =
-      ParseEc2Error("<Response><Errors><Error><Code>X</Code><Message>" + std::string(1000, 'm') +
-                    "</Message></Error></Errors></Response>");
-  ASSERT_TRUE(long_message.has_value());
-  EXPECT_EQ(long_message->message.size(), 300u);
-}
-
 }  // namespace
 }  // namespace spotbatch

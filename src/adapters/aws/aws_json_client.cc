@@ -48,22 +48,18 @@ Result<nlohmann::json> AwsJsonClient::Call(std::string_view action, const nlohma
     if (error_document != nullptr) {
       *error_document = nlohmann::json::parse(response.body, nullptr, false);
     }
-    std::string message = std::string(action) + ": ";
-    message += error.code.empty() ? "HTTP " + std::to_string(error.http_status) : error.code;
-    if (!error.message.empty()) message += ": " + error.message;
-    return Status(*code, std::move(message));
+    return Status(*code, AwsErrorMessage(action, error));
   };
   auto response = SendWithRetries(
-      *http_, std::move(request),
-      [&](HttpRequest& r) { return signer_.SignHeaders(r).status(); }, classify, options_.retry,
-      clock_, JitterDraw);
+      *http_, std::move(request), [&](HttpRequest& r) { return signer_.SignHeaders(r).status(); },
+      classify, options_.retry, clock_, JitterDraw);
   if (!response.ok()) return response.status();
   if (error_document != nullptr) *error_document = nullptr;  // a retry succeeded
   if (response->body.empty()) return nlohmann::json::object();
   nlohmann::json doc = nlohmann::json::parse(response->body, nullptr, false);
   if (doc.is_discarded()) {
-    return Internal(std::string(action) + ": the response is not JSON: " +
-                    Quotable(response->body, 100));
+    return Internal(std::string(action) +
+                    ": the response is not JSON: " + Quotable(response->body, 100));
   }
   return doc;
 }

@@ -74,6 +74,13 @@ AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error,
   return error;
 }
 
+std::string AwsErrorMessage(std::string_view action, const AwsServiceError& error) {
+  std::string message = std::string(action) + ": ";
+  message += error.code.empty() ? "HTTP " + std::to_string(error.http_status) : error.code;
+  if (!error.message.empty()) message += ": " + error.message;
+  return message;
+}
+
 StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
   const std::string_view code = error.code;
   if (OneOf(code, {"ThrottlingException",
@@ -103,8 +110,8 @@ StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
   if (OneOf(code, {"AccessDenied", "AccessDeniedException", "UnrecognizedClientException",
                    "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationToken",
                    "IncompleteSignature", "InvalidSignatureException",
-                   "MissingAuthenticationTokenException", "NotAuthorized",
-                   "UnauthorizedOperation", "AuthFailure"})) {
+                   "MissingAuthenticationTokenException", "NotAuthorized", "UnauthorizedOperation",
+                   "AuthFailure"})) {
     return StatusCode::kFailedPrecondition;
   }
   if (OneOf(code, {"ConditionalCheckFailedException", "TransactionCanceledException",

@@ -36,4 +36,8 @@ AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error_
 // (StatusOfHttp).
 StatusCode StatusCodeOfAwsError(const AwsServiceError& error);
 
+// "<action>: <code>: <message>" of a failed call (the HTTP status where the answer named no
+// code, no message part where it had none): what a client's failure says.
+std::string AwsErrorMessage(std::string_view action, const AwsServiceError& error);
+
 }  // namespace spotbatch

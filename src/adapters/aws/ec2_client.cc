@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "adapters/aws/aws_json_error.h"
-#include "adapters/aws/ec2_xml.h"
 #include "adapters/aws/uri_encode.h"
 
 namespace spotbatch {
@@ -37,15 +36,9 @@ Result<std::string> Ec2Client::Call(std::string_view action, const QueryParams& 
   request.body = UriEncodeQuery(form);
   auto classify = [&](const HttpResponse& response) -> Status {
     if (response.status >= 200 && response.status < 300) return Status::Ok();
-    AwsServiceError error{.http_status = response.status};
-    if (std::optional<Ec2Error> e = ParseEc2Error(response.body)) {
-      error.code = std::move(e->code);
-      error.message = std::move(e->message);
-    }
-    std::string message = std::string(action) + ": ";
-    message += error.code.empty() ? "HTTP " + std::to_string(error.http_status) : error.code;
-    if (!error.message.empty()) message += ": " + error.message;
-    return Status(StatusCodeOfAwsError(error), std::move(message));
+    // EC2's <Response><Errors><Error>, read as any query-protocol error.
+    const AwsServiceError error = ParseAwsJsonError(response.status, "", response.body);
+    return Status(StatusCodeOfAwsError(error), AwsErrorMessage(action, error));
   };
   auto response = SendWithRetries(
       *http_, std::move(request), [&](HttpRequest& r) { return signer_.SignHeaders(r).status(); },

@@ -10,8 +10,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr size_t kMaxCodeBytes = 128;
-constexpr size_t kMaxMessageBytes = 300;
 constexpr size_t kQuoteBytes = 100;
 constexpr int kMaxItems = 10'000;  // EC2 pages hold at most 1000
 
@@ -24,14 +22,6 @@ bool IsName(std::string_view s) {
   if (s.empty() || s.size() > kMaxEc2NameBytes) return false;
   for (char c : s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
-  }
-  return true;
-}
-
-bool IsPrintable(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F) return false;
   }
   return true;
 }
@@ -83,7 +73,7 @@ Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body) {
     c.product = item.child("productDescription").text().get();
     if (!IsName(c.zone)) return Bad("availabilityZone", c.zone);
     if (!IsName(c.instance_type)) return Bad("instanceType", c.instance_type);
-    if (c.product.empty() || c.product.size() > kMaxEc2NameBytes || !IsPrintable(c.product)) {
+    if (c.product.empty() || c.product.size() > kMaxEc2NameBytes || !IsPrintableAscii(c.product)) {
       return Bad("productDescription", c.product);
     }
     const std::string_view price = item.child("spotPrice").text().get();
@@ -97,27 +87,10 @@ Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body) {
     page.changes.push_back(std::move(c));
   }
   page.next_token = root.child("nextToken").text().get();
-  if (page.next_token.size() > kMaxEc2TokenBytes || !IsPrintable(page.next_token)) {
+  if (page.next_token.size() > kMaxEc2TokenBytes || !IsPrintableAscii(page.next_token)) {
     return Bad("nextToken", page.next_token);
   }
   return page;
-}
-
-std::optional<Ec2Error> ParseEc2Error(std::string_view body) {
-  if (body.size() > kMaxEc2XmlBytes) return std::nullopt;
-  pugi::xml_document doc;
-  if (!doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8)) {
-    return std::nullopt;
-  }
-  const pugi::xml_node root = doc.document_element();
-  // <ErrorResponse> too: the shape of the query protocol's errors, which moto answers EC2's
-  // access denials with.
-  const std::string_view name = root.name();
-  if (name != "Response" && name != "ErrorResponse") return std::nullopt;
-  const pugi::xml_node error = root.child("Errors").child("Error");
-  if (!error) return std::nullopt;
-  return Ec2Error{Quotable(error.child_value("Code"), kMaxCodeBytes),
-                  Quotable(error.child_value("Message"), kMaxMessageBytes)};
 }
 
 }  // namespace spotbatch

@@ -1,12 +1,11 @@
-// The XML of EC2's answers that the market reads: pages of DescribeSpotPriceHistory, and
-// EC2's error document (<Response><Errors><Error>). EC2 speaks the query protocol; its
+// The XML of EC2's answers that the market reads: pages of DescribeSpotPriceHistory (its
+// error documents are read by aws_json_error.h). EC2 speaks the query protocol; its
 // answers are untrusted input: a body over kMaxEc2XmlBytes is refused, every field is bounded
 // and checked, and a refusal is kInternal quoting at most about 100 bytes of what was wrong.
 // No parser here crashes or throws on any input (fuzz/ec2_xml_fuzzer.cc).
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,14 +40,5 @@ struct SpotPricePage {
 // whose price is not a decimal number in [0, kMaxSpotUsdPerHour], whose timestamp is not
 // ISO 8601, or a token over kMaxEc2TokenBytes or not printable.
 Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body);
-
-// EC2's <Response><Errors><Error><Code>..</Code><Message>..</Message></Error>... (or the
-// same under <ErrorResponse>), bounded
-// (code 128 bytes, message 300) and cleaned of control bytes; nullopt when `body` is not one.
-struct Ec2Error {
-  std::string code;
-  std::string message;
-};
-std::optional<Ec2Error> ParseEc2Error(std::string_view body);
 
 }  // namespace spotbatch

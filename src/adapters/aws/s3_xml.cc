@@ -72,14 +72,6 @@ std::optional<uint64_t> Number(std::string_view text) {
   return v;
 }
 
-bool Printable(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
-}
-
 // IsTruncated is "true" or "false" (absent: false).
 Result<bool> Truncated(const pugi::xml_node& root, std::string_view what) {
   const std::string_view t = Text(root, "IsTruncated");
@@ -90,7 +82,7 @@ Result<bool> Truncated(const pugi::xml_node& root, std::string_view what) {
 
 Result<std::string> Token(const pugi::xml_node& node, const char* name, std::string_view what) {
   const std::string_view t = Text(node, name);
-  if (t.size() > kMaxS3TokenBytes || !Printable(t)) return Bad(what, name, t);
+  if (t.size() > kMaxS3TokenBytes || !IsPrintableAscii(t)) return Bad(what, name, t);
   return std::string(t);
 }
 
@@ -121,7 +113,7 @@ std::string UnquoteETag(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
     etag = etag.substr(1, etag.size() - 2);
   }
-  if (etag.empty() || etag.size() > kMaxS3ETagBytes || !Printable(etag) ||
+  if (etag.empty() || etag.size() > kMaxS3ETagBytes || !IsPrintableAscii(etag) ||
       etag.find('"') != std::string_view::npos) {
     return "";
   }
@@ -203,7 +195,7 @@ Result<S3UploadPage> ParseListMultipartUploads(std::string_view body) {
     if (key.empty() || key.size() > kMaxKeyBytes) return Bad(kWhat, "a Key of bad length", key);
     upload.key = std::string(key);
     const std::string_view id = Text(u, "UploadId");
-    if (id.empty() || id.size() > kMaxS3TokenBytes || !Printable(id)) {
+    if (id.empty() || id.size() > kMaxS3TokenBytes || !IsPrintableAscii(id)) {
       return Bad(kWhat, "the UploadId of", key);
     }
     upload.upload_id = std::string(id);
