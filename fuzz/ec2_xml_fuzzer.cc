@@ -1,8 +1,8 @@
-// EC2's answers (adapters/aws/ec2_xml.h): every input is given to both parsers. What
-// ParseDescribeSpotPriceHistory accepts is what its header promises (names of [a-z0-9.-],
-// printable products, prices in range, times FormatUtcTimestamp writes back, a printable
-// token), its refusals are kInternal and short, and a page it accepts reads back the same
-// when written as EC2 writes it. (EC2's error documents are aws_json_error_fuzzer's.)
+// EC2's answers (adapters/aws/ec2_xml.h): every input is given to every parser. What each
+// accepts is what its header promises (names of [a-z0-9.-], printable products, prices in
+// range, times FormatUtcTimestamp writes back, scores 1..10, a printable token), its refusals
+// are kInternal and short, and what it accepts reads back the same when written as EC2
+// writes it. (EC2's error documents are aws_json_error_fuzzer's.)
 #include <charconv>
 #include <pugixml.hpp>
 #include <sstream>
@@ -21,6 +21,12 @@ bool IsName(const std::string& s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
   }
   return true;
+}
+
+std::string Save(const pugi::xml_document& doc) {
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw);
+  return out.str();
 }
 
 // `page` written as EC2 writes it; each price in the shortest fixed notation that reads back
@@ -42,18 +48,64 @@ std::string Write(const SpotPricePage& page) {
     item.append_child("availabilityZone").text().set(c.zone.c_str());
   }
   root.append_child("nextToken").text().set(page.next_token.c_str());
-  std::ostringstream out;
-  doc.save(out, "", pugi::format_raw);
-  return out.str();
+  return Save(doc);
+}
+
+template <typename T>
+void CheckRefusal(const Result<T>& r) {
+  FUZZ_CHECK_MSG(r.status().code() == StatusCode::kInternal, r.status().ToString());
+  FUZZ_CHECK_MSG(r.status().message().size() <= 300, r.status().message().substr(0, 400));
+}
+
+std::string Write(const PlacementScorePage& page) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("GetSpotPlacementScoresResponse");
+  pugi::xml_node set = root.append_child("spotPlacementScoreSet");
+  for (const PlacementScore& s : page.scores) {
+    pugi::xml_node item = set.append_child("item");
+    item.append_child("region").text().set(s.region.c_str());
+    if (!s.zone_id.empty()) item.append_child("availabilityZoneId").text().set(s.zone_id.c_str());
+    item.append_child("score").text().set(std::to_string(s.score).c_str());
+  }
+  root.append_child("nextToken").text().set(page.next_token.c_str());
+  return Save(doc);
+}
+
+void CheckScores(std::string_view body) {
+  const Result<PlacementScorePage> page = ParseGetSpotPlacementScores(body);
+  if (!page.ok()) return CheckRefusal(page);
+  for (const PlacementScore& s : page->scores) {
+    FUZZ_CHECK(IsName(s.region) && (s.zone_id.empty() || IsName(s.zone_id)));
+    FUZZ_CHECK(s.score >= kMinPlacementScore && s.score <= kMaxPlacementScore);
+  }
+  FUZZ_CHECK(page->next_token.size() <= kMaxEc2TokenBytes && IsPrintableAscii(page->next_token));
+  const Result<PlacementScorePage> again = ParseGetSpotPlacementScores(Write(*page));
+  FUZZ_CHECK_MSG(again.ok(), again.status().ToString());
+  FUZZ_CHECK(again->scores == page->scores && again->next_token == page->next_token);
+}
+
+void CheckZones(std::string_view body) {
+  const Result<std::vector<AvailabilityZone>> zones = ParseDescribeAvailabilityZones(body);
+  if (!zones.ok()) return CheckRefusal(zones);
+  pugi::xml_document doc;
+  pugi::xml_node set =
+      doc.append_child("DescribeAvailabilityZonesResponse").append_child("availabilityZoneInfo");
+  for (const AvailabilityZone& z : *zones) {
+    FUZZ_CHECK(IsName(z.name) && IsName(z.id) && IsName(z.region) && IsName(z.state));
+    pugi::xml_node item = set.append_child("item");
+    item.append_child("zoneName").text().set(z.name.c_str());
+    item.append_child("zoneState").text().set(z.state.c_str());
+    item.append_child("regionName").text().set(z.region.c_str());
+    item.append_child("zoneId").text().set(z.id.c_str());
+  }
+  const Result<std::vector<AvailabilityZone>> again = ParseDescribeAvailabilityZones(Save(doc));
+  FUZZ_CHECK_MSG(again.ok(), again.status().ToString());
+  FUZZ_CHECK(*again == *zones);
 }
 
 void CheckPage(std::string_view body) {
   const Result<SpotPricePage> page = ParseDescribeSpotPriceHistory(body);
-  if (!page.ok()) {
-    FUZZ_CHECK_MSG(page.status().code() == StatusCode::kInternal, page.status().ToString());
-    FUZZ_CHECK_MSG(page.status().message().size() <= 300, page.status().message().substr(0, 400));
-    return;
-  }
+  if (!page.ok()) return CheckRefusal(page);
   for (const SpotPriceChange& c : page->changes) {
     FUZZ_CHECK(IsName(c.zone) && IsName(c.instance_type));
     FUZZ_CHECK(!c.product.empty() && c.product.size() <= kMaxEc2NameBytes &&
@@ -74,5 +126,7 @@ void CheckPage(std::string_view body) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   spotbatch::CheckPage(body);
+  spotbatch::CheckScores(body);
+  spotbatch::CheckZones(body);
   return 0;
 }

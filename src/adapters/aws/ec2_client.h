@@ -2,7 +2,7 @@
 // ("Action=...&Version=2016-11-15&...") to "/", retried as http_retry.h says; a failure is read
 // from EC2's error document (aws_json_error.h reads its XML) so that the caller's status says what to do
 // (RequestLimitExceeded kUnavailable and retried, UnauthorizedOperation kFailedPrecondition
-// and not). The market's reads of EC2 go through it (ec2_spot_prices.h).
+// and not). The market's reads of EC2 go through it (ec2_market_reads.h).
 #pragma once
 
 #include <memory>

@@ -13,9 +13,36 @@ namespace {
 constexpr size_t kQuoteBytes = 100;
 constexpr int kMaxItems = 10'000;  // EC2 pages hold at most 1000
 
-Status Bad(std::string_view field, std::string_view value) {
-  return Internal("EC2 DescribeSpotPriceHistory: " + std::string(field) + " \"" +
+Status Bad(std::string_view action, std::string_view field, std::string_view value) {
+  return Internal("EC2 " + std::string(action) + ": " + std::string(field) + " \"" +
                   Quotable(value, kQuoteBytes) + "\"");
+}
+
+// The root of `body` when it is the XML document `root_name`: every parser's first checks.
+Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view body,
+                                std::string_view action, std::string_view root_name) {
+  if (body.size() > kMaxEc2XmlBytes) {
+    return Internal("EC2 " + std::string(action) + ": the answer is " +
+                    std::to_string(body.size()) + " bytes, over the bound");
+  }
+  const pugi::xml_parse_result r =
+      doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!r) {
+    return Internal("EC2 " + std::string(action) + ": not XML (" + r.description() + ")");
+  }
+  const pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != root_name) {
+    return Bad(action, "the answer's root element is", root.name());
+  }
+  return root;
+}
+
+Result<std::string> Token(std::string_view action, pugi::xml_node root) {
+  std::string token = root.child("nextToken").text().get();
+  if (token.size() > kMaxEc2TokenBytes || !IsPrintableAscii(token)) {
+    return Bad(action, "nextToken", token);
+  }
+  return token;
 }
 
 bool IsName(std::string_view s) {
@@ -50,47 +77,89 @@ std::optional<double> Price(std::string_view text) {
 }  // namespace
 
 Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body) {
-  if (body.size() > kMaxEc2XmlBytes) {
-    return Internal("EC2 DescribeSpotPriceHistory: the answer is " + std::to_string(body.size()) +
-                    " bytes, over the bound");
-  }
+  constexpr std::string_view kAction = "DescribeSpotPriceHistory";
   pugi::xml_document doc;
-  const pugi::xml_parse_result r =
-      doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!r)
-    return Internal(std::string("EC2 DescribeSpotPriceHistory: not XML (") + r.description() + ")");
-  const pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != "DescribeSpotPriceHistoryResponse") {
-    return Bad("the answer's root element is", root.name());
-  }
+  SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
+                      LoadRoot(doc, body, kAction, "DescribeSpotPriceHistoryResponse"));
   SpotPricePage page;
   int items = 0;
   for (pugi::xml_node item : root.child("spotPriceHistorySet").children("item")) {
-    if (++items > kMaxItems) return Internal("EC2 DescribeSpotPriceHistory: too many items");
+    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
     SpotPriceChange c;
     c.zone = item.child("availabilityZone").text().get();
     c.instance_type = item.child("instanceType").text().get();
     c.product = item.child("productDescription").text().get();
-    if (!IsName(c.zone)) return Bad("availabilityZone", c.zone);
-    if (!IsName(c.instance_type)) return Bad("instanceType", c.instance_type);
+    if (!IsName(c.zone)) return Bad(kAction, "availabilityZone", c.zone);
+    if (!IsName(c.instance_type)) return Bad(kAction, "instanceType", c.instance_type);
     if (c.product.empty() || c.product.size() > kMaxEc2NameBytes || !IsPrintableAscii(c.product)) {
-      return Bad("productDescription", c.product);
+      return Bad(kAction, "productDescription", c.product);
     }
     const std::string_view price = item.child("spotPrice").text().get();
     const std::optional<double> usd = Price(price);
-    if (!usd) return Bad("spotPrice", price);
+    if (!usd) return Bad(kAction, "spotPrice", price);
     c.usd_per_hour = *usd;
     const std::string_view when = item.child("timestamp").text().get();
     const std::optional<int64_t> millis = ParseUtcTimestamp(when);
-    if (!millis) return Bad("timestamp", when);
+    if (!millis) return Bad(kAction, "timestamp", when);
     c.unix_millis = *millis;
     page.changes.push_back(std::move(c));
   }
-  page.next_token = root.child("nextToken").text().get();
-  if (page.next_token.size() > kMaxEc2TokenBytes || !IsPrintableAscii(page.next_token)) {
-    return Bad("nextToken", page.next_token);
-  }
+  SB_ASSIGN_OR_RETURN(page.next_token, Token(kAction, root));
   return page;
+}
+
+Result<PlacementScorePage> ParseGetSpotPlacementScores(std::string_view body) {
+  constexpr std::string_view kAction = "GetSpotPlacementScores";
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
+                      LoadRoot(doc, body, kAction, "GetSpotPlacementScoresResponse"));
+  PlacementScorePage page;
+  int items = 0;
+  for (pugi::xml_node item : root.child("spotPlacementScoreSet").children("item")) {
+    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
+    PlacementScore s;
+    s.region = item.child("region").text().get();
+    s.zone_id = item.child("availabilityZoneId").text().get();
+    if (!IsName(s.region)) return Bad(kAction, "region", s.region);
+    // Scores of regions (asked without SingleAvailabilityZone) name no zone.
+    if (!s.zone_id.empty() && !IsName(s.zone_id)) {
+      return Bad(kAction, "availabilityZoneId", s.zone_id);
+    }
+    const std::string_view score = item.child("score").text().get();
+    int v = 0;
+    auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), v);
+    if (ec != std::errc() || end != score.data() + score.size() || v < kMinPlacementScore ||
+        v > kMaxPlacementScore) {
+      return Bad(kAction, "score", score);
+    }
+    s.score = v;
+    page.scores.push_back(std::move(s));
+  }
+  SB_ASSIGN_OR_RETURN(page.next_token, Token(kAction, root));
+  return page;
+}
+
+Result<std::vector<AvailabilityZone>> ParseDescribeAvailabilityZones(std::string_view body) {
+  constexpr std::string_view kAction = "DescribeAvailabilityZones";
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
+                      LoadRoot(doc, body, kAction, "DescribeAvailabilityZonesResponse"));
+  std::vector<AvailabilityZone> zones;
+  int items = 0;
+  for (pugi::xml_node item : root.child("availabilityZoneInfo").children("item")) {
+    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
+    AvailabilityZone z;
+    z.name = item.child("zoneName").text().get();
+    z.id = item.child("zoneId").text().get();
+    z.region = item.child("regionName").text().get();
+    z.state = item.child("zoneState").text().get();
+    if (!IsName(z.name)) return Bad(kAction, "zoneName", z.name);
+    if (!IsName(z.id)) return Bad(kAction, "zoneId", z.id);
+    if (!IsName(z.region)) return Bad(kAction, "regionName", z.region);
+    if (!IsName(z.state)) return Bad(kAction, "zoneState", z.state);
+    zones.push_back(std::move(z));
+  }
+  return zones;
 }
 
 }  // namespace spotbatch

@@ -1,5 +1,6 @@
-// The XML of EC2's answers that the market reads: pages of DescribeSpotPriceHistory (its
-// error documents are read by aws_json_error.h). EC2 speaks the query protocol; its
+// The XML of EC2's answers that the market reads: pages of DescribeSpotPriceHistory and
+// GetSpotPlacementScores, and DescribeAvailabilityZones (EC2's error documents are read by
+// aws_json_error.h). EC2 speaks the query protocol; its
 // answers are untrusted input: a body over kMaxEc2XmlBytes is refused, every field is bounded
 // and checked, and a refusal is kInternal quoting at most about 100 bytes of what was wrong.
 // No parser here crashes or throws on any input (fuzz/ec2_xml_fuzzer.cc).
@@ -40,5 +41,38 @@ struct SpotPricePage {
 // whose price is not a decimal number in [0, kMaxSpotUsdPerHour], whose timestamp is not
 // ISO 8601, or a token over kMaxEc2TokenBytes or not printable.
 Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body);
+
+// One score of GetSpotPlacementScores: how likely (1 to 10) a spot request for the asked
+// instance types and capacity is to succeed in `zone_id` ("use1-az4": zone ids, not names,
+// which differ between accounts) of `region`, or in the region as a whole when `zone_id` is
+// empty (scores asked without SingleAvailabilityZone).
+inline constexpr int kMinPlacementScore = 1;
+inline constexpr int kMaxPlacementScore = 10;
+struct PlacementScore {
+  std::string region;
+  std::string zone_id;
+  int score = 0;
+  bool operator==(const PlacementScore&) const = default;
+};
+struct PlacementScorePage {
+  std::vector<PlacementScore> scores;
+  std::string next_token;  // empty on the last page
+};
+// A GetSpotPlacementScoresResponse. kInternal for another document, a region or zone id that
+// is not a name as above, a score that is not an integer 1..10, or a bad token.
+Result<PlacementScorePage> ParseGetSpotPlacementScores(std::string_view body);
+
+// A zone of the region: its name in this account ("us-east-1a"), its id ("use1-az6"), its
+// region and its state ("available", "impaired", ...).
+struct AvailabilityZone {
+  std::string name;
+  std::string id;
+  std::string region;
+  std::string state;
+  bool operator==(const AvailabilityZone&) const = default;
+};
+// A DescribeAvailabilityZonesResponse (one page: EC2 does not page it). kInternal for another
+// document or a field that is not 1..64 bytes of [a-z0-9.-].
+Result<std::vector<AvailabilityZone>> ParseDescribeAvailabilityZones(std::string_view body);
 
 }  // namespace spotbatch

@@ -1,7 +1,7 @@
 // DescribeSpotPriceHistory through the EC2 client: against moto (real requests, signed and
 // parsed; its prices are a constant stub), and against a local server for what moto does not
 // do (pages, throttling, refusals).
-#include "adapters/aws/ec2_spot_prices.h"
+#include "adapters/aws/ec2_market_reads.h"
 
 #include <gtest/gtest.h>
 
@@ -158,6 +158,91 @@ TEST(Ec2SpotPrices, RefusesAQueryOutOfItsRangesBeforeSendingIt) {
   SpotPriceQuery tiny = Query({"c5.large"});
   tiny.page_size = 1;
   EXPECT_EQ(DescribeSpotPriceHistory(*client, tiny).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Ec2Zones, ReadsTheZonesOfMotosRegion) {
+  testing::MotoServer moto;
+  ASSERT_FALSE(moto.endpoint().empty()) << moto.log();
+  testing::StaticCredentials credentials;
+  auto ec2 = ClientOf(moto.endpoint(), credentials);
+  auto zones = DescribeAvailabilityZones(*ec2);
+  ASSERT_TRUE(zones.ok()) << zones.status().ToString();
+  std::set<std::string> ids;
+  for (const AvailabilityZone& z : *zones) {
+    EXPECT_EQ(z.region, "us-east-1");
+    EXPECT_TRUE(z.name.starts_with("us-east-1")) << z.name;
+    EXPECT_TRUE(z.id.starts_with("use1-az")) << z.id;
+    ids.insert(z.id);
+  }
+  EXPECT_EQ(ids.size(), 6u);
+}
+
+std::string ScorePage(const std::string& items, const std::string& token) {
+  return "<GetSpotPlacementScoresResponse><spotPlacementScoreSet>" + items +
+         "</spotPlacementScoreSet><nextToken>" + token +
+         "</nextToken></GetSpotPlacementScoresResponse>";
+}
+std::string ScoreItem(const std::string& region, const std::string& zone, int score) {
+  return "<item><region>" + region + "</region><availabilityZoneId>" + zone +
+         "</availabilityZoneId><score>" + std::to_string(score) + "</score></item>";
+}
+
+// moto does not score: a local server pages the answer and mixes in another region's zones
+// and a region's own score, which the reader drops.
+TEST(Ec2PlacementScores, FollowsThePagesAndKeepsTheZonesOfTheRegion) {
+  testing::LocalHttpServer ec2;
+  std::mutex mu;
+  std::vector<httplib::Params> asked;
+  ec2.server().Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    httplib::Params form;
+    httplib::detail::parse_query_text(req.body, form);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      asked.push_back(form);
+    }
+    if (form.find("NextToken") == form.end()) {
+      res.set_content(
+          ScorePage(ScoreItem("us-east-1", "use1-az4", 9) + ScoreItem("us-west-2", "usw2-az1", 10),
+                    "more"),
+          "text/xml");
+    } else {
+      res.set_content(ScorePage(ScoreItem("us-east-1", "use1-az1", 2) +
+                                    "<item><region>us-east-1</region><score>5</score></item>",
+                                ""),
+                      "text/xml");
+    }
+  });
+  testing::StaticCredentials credentials;
+  auto client = ClientOf(ec2.endpoint(), credentials);
+  auto scores =
+      GetSpotPlacementScores(*client, {.instance_types = {"c5.xlarge", "c5a.xlarge", "m5.xlarge"},
+                                       .target_capacity = 40,
+                                       .region = "us-east-1"});
+  ASSERT_TRUE(scores.ok()) << scores.status().ToString();
+  ASSERT_EQ(scores->size(), 2u);
+  EXPECT_EQ((*scores)[0], (PlacementScore{"us-east-1", "use1-az4", 9}));
+  EXPECT_EQ((*scores)[1], (PlacementScore{"us-east-1", "use1-az1", 2}));
+  ASSERT_EQ(asked.size(), 2u);
+  const httplib::Params& form = asked[0];
+  EXPECT_EQ(form.find("Action")->second, "GetSpotPlacementScores");
+  EXPECT_EQ(form.find("InstanceType.2")->second, "c5a.xlarge");
+  EXPECT_EQ(form.find("TargetCapacity")->second, "40");
+  EXPECT_EQ(form.find("TargetCapacityUnitType")->second, "units");
+  EXPECT_EQ(form.find("SingleAvailabilityZone")->second, "true");
+  EXPECT_EQ(form.find("RegionName.1")->second, "us-east-1");
+  EXPECT_EQ(asked[1].find("NextToken")->second, "more");
+
+  EXPECT_EQ(GetSpotPlacementScores(*client, {.instance_types = {}, .region = "us-east-1"})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      GetSpotPlacementScores(
+          *client, {.instance_types = {"c5.xlarge"}, .target_capacity = 0, .region = "us-east-1"})
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(asked.size(), 2u) << "refused queries are not sent";
 }
 
 }  // namespace
