@@ -59,7 +59,7 @@ TEST(ParseAwsJsonError, ReadsAnXmlErrorOfTheQueryProtocol) {
 }
 
 // EC2's error document (<Response><Errors><Error>), and moto's shape of its access denials
-// (<ErrorResponse>), as Ec2Client reads them.
+// (<ErrorResponse>), as AwsQueryClient reads them.
 TEST(ParseAwsJsonError, ReadsEc2sErrorDocuments) {
   auto e =
       Parse(503,

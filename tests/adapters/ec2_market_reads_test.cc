@@ -17,9 +17,9 @@
 namespace spotbatch {
 namespace {
 
-std::unique_ptr<Ec2Client> ClientOf(const std::string& endpoint,
+std::unique_ptr<AwsQueryClient> ClientOf(const std::string& endpoint,
                                     testing::StaticCredentials& credentials) {
-  auto c = Ec2Client::New({.endpoint = endpoint,
+  auto c = AwsQueryClient::New({.endpoint = endpoint,
                            .region = "us-east-1",
                            .retry = {.max_attempts = 3, .base_delay_millis = 1}},
                           credentials, SystemClock());

@@ -56,7 +56,7 @@ class Ec2MarketTest : public ::testing::Test {
     harness_ =
         std::make_unique<testing::Ec2Harness>(moto_.endpoint(), "us-east-1", *prices, *scores);
     ASSERT_EQ(harness_->zones_known(), 6u) << "moto's us-east-1 has six zones";
-    auto ec2 = Ec2Client::New({.endpoint = harness_->endpoint(),
+    auto ec2 = AwsQueryClient::New({.endpoint = harness_->endpoint(),
                                .region = "us-east-1",
                                .retry = {.max_attempts = 2, .base_delay_millis = 1}},
                               credentials_, clock_);
@@ -77,7 +77,7 @@ class Ec2MarketTest : public ::testing::Test {
   std::unique_ptr<testing::Ec2Harness> harness_;
   testing::StaticCredentials credentials_;
   FakeClock clock_{*ParseUtcTimestamp("2022-05-31T23:00:00Z")};
-  std::unique_ptr<Ec2Client> ec2_;
+  std::unique_ptr<AwsQueryClient> ec2_;
 };
 
 // At 23:00 the recorded changes of the three types (Linux/UNIX) are: c5a 0.0758 in az4, m5
@@ -281,7 +281,7 @@ TEST_F(Ec2MarketTest, PriceHistoryIsTheCheapestPriceOverTimeReadBackWhenOlderTha
 
 TEST(Ec2MarketOptions, RefusesOptionsThatAreNoMarket) {
   testing::StaticCredentials credentials;
-  auto ec2 = Ec2Client::New({.endpoint = "http://127.0.0.1:9", .region = "us-east-1"}, credentials,
+  auto ec2 = AwsQueryClient::New({.endpoint = "http://127.0.0.1:9", .region = "us-east-1"}, credentials,
                             SystemClock());
   ASSERT_TRUE(ec2.ok());
   auto refuse = [&](Ec2MarketOptions o) {

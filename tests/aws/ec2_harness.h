@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/aws/ec2_client.h"
+#include "adapters/aws/aws_query_client.h"
 #include "adapters/aws/ec2_market_reads.h"
 #include "adapters/local/market_data.h"
 #include "aws/local_http_server.h"
@@ -40,7 +40,7 @@ class Ec2Harness {
              const std::vector<SpotLakePool>& scores)
       : moto_(std::move(moto)), region_(std::move(region)), forward_(moto_) {
     // moto's zone names for the recorded zone ids, as the market will read them from moto.
-    auto ec2 = Ec2Client::New({.endpoint = moto_, .region = region_}, credentials_, SystemClock());
+    auto ec2 = AwsQueryClient::New({.endpoint = moto_, .region = region_}, credentials_, SystemClock());
     if (ec2.ok()) {
       if (auto zones = DescribeAvailabilityZones(**ec2); zones.ok()) {
         for (const AvailabilityZone& z : *zones) zone_names_[z.id] = z.name;

@@ -83,28 +83,16 @@ std::string AwsErrorMessage(std::string_view action, const AwsServiceError& erro
 
 StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
   const std::string_view code = error.code;
-  if (OneOf(code, {"ThrottlingException",
-                   "Throttling",
-                   "ThrottledException",
-                   "RequestThrottled",
-                   "RequestThrottledException",
-                   "TooManyRequestsException",
-                   "ProvisionedThroughputExceededException",
-                   "RequestLimitExceeded",
-                   "LimitExceededException",
-                   "TransactionInProgressException",
-                   "ServiceUnavailable",
-                   "ServiceUnavailableException",
-                   "InternalFailure",
-                   "InternalError",
-                   "InternalServerError",
-                   "RequestTimeout",
-                   "RequestTimeoutException",
-                   "ExpiredToken",
-                   "ExpiredTokenException",
-                   "RequestExpired",
-                   "AWS.SimpleQueueService.RequestThrottled",
-                   "KMSThrottlingException"})) {
+  if (OneOf(code, {"ThrottlingException", "Throttling", "ThrottledException", "RequestThrottled",
+                   "RequestThrottledException", "TooManyRequestsException",
+                   "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                   "LimitExceededException", "TransactionInProgressException", "ServiceUnavailable",
+                   "ServiceUnavailableException", "InternalFailure", "InternalError",
+                   "InternalServerError", "RequestTimeout", "RequestTimeoutException",
+                   "ExpiredToken", "ExpiredTokenException", "RequestExpired",
+                   "AWS.SimpleQueueService.RequestThrottled", "KMSThrottlingException",
+                   // Auto Scaling: another change of the group is under way.
+                   "ScalingActivityInProgress", "ResourceContention"})) {
     return StatusCode::kUnavailable;
   }
   if (OneOf(code, {"AccessDenied", "AccessDeniedException", "UnrecognizedClientException",
@@ -119,13 +107,17 @@ StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
     return StatusCode::kAborted;
   }
   if (OneOf(code, {"ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue",
-                   "QueueDoesNotExist"})) {
+                   "QueueDoesNotExist", "InvalidInstanceID.NotFound"})) {
     return StatusCode::kNotFound;
   }
-  if (OneOf(code, {"ResourceInUseException"})) return StatusCode::kAlreadyExists;
-  if (OneOf(code, {"ValidationException", "SerializationException", "InvalidParameterValue",
-                   "InvalidParameterCombination", "MissingParameter", "InvalidAction",
-                   "ItemCollectionSizeLimitExceededException"})) {
+  if (OneOf(code, {"ResourceInUseException", "AlreadyExists"})) return StatusCode::kAlreadyExists;
+  // No capacity for the launch, or an account quota reached: nothing to retry at once.
+  if (OneOf(code, {"InsufficientInstanceCapacity", "LimitExceeded"})) {
+    return StatusCode::kResourceExhausted;
+  }
+  if (OneOf(code, {"ValidationException", "ValidationError", "SerializationException",
+                   "InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
+                   "InvalidAction", "ItemCollectionSizeLimitExceededException"})) {
     return StatusCode::kInvalidArgument;
   }
   return StatusOfHttp(error.http_status, "").code();

@@ -28,12 +28,13 @@ struct AwsServiceError {
 AwsServiceError ParseAwsJsonError(int http_status, std::string_view query_error_header,
                                   std::string_view body);
 
-// What an error means, by the codes every JSON-protocol service shares: throttling, internal
-// errors and expired signatures or tokens kUnavailable (the retry signs anew with fresh
-// credentials); access denied and bad credentials kFailedPrecondition; validation
-// kInvalidArgument; a missing resource kNotFound; a failed condition or a cancelled
-// transaction kAborted; a resource in use kAlreadyExists. Other codes go by the HTTP status
-// (StatusOfHttp).
+// What an error means, by the codes the services share: throttling, internal errors, expired
+// signatures or tokens and Auto Scaling's "another activity is under way" kUnavailable (the
+// retry signs anew with fresh credentials); access denied and bad credentials
+// kFailedPrecondition; validation kInvalidArgument; a missing resource kNotFound; a failed
+// condition or a cancelled transaction kAborted; a resource in use or already there
+// kAlreadyExists; no capacity or a quota reached kResourceExhausted. Other codes go by the
+// HTTP status (StatusOfHttp).
 StatusCode StatusCodeOfAwsError(const AwsServiceError& error);
 
 // "<action>: <code>: <message>" of a failed call (the HTTP status where the answer named no

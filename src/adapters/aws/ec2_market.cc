@@ -22,7 +22,7 @@ int64_t RetryAfterFailure(int64_t period) { return std::max<int64_t>(1000, perio
 
 }  // namespace
 
-Result<std::unique_ptr<Ec2Market>> Ec2Market::New(Ec2MarketOptions options, Ec2Client& ec2,
+Result<std::unique_ptr<Ec2Market>> Ec2Market::New(Ec2MarketOptions options, AwsQueryClient& ec2,
                                                   Clock& clock) {
   if (options.region.empty()) return InvalidArgument("the EC2 market names no region");
   if (options.pools.empty()) return InvalidArgument("the EC2 market has no pool");
@@ -53,7 +53,7 @@ Result<std::unique_ptr<Ec2Market>> Ec2Market::New(Ec2MarketOptions options, Ec2C
   return std::unique_ptr<Ec2Market>(new Ec2Market(std::move(options), ec2, clock));
 }
 
-Ec2Market::Ec2Market(Ec2MarketOptions options, Ec2Client& ec2, Clock& clock)
+Ec2Market::Ec2Market(Ec2MarketOptions options, AwsQueryClient& ec2, Clock& clock)
     : options_(std::move(options)), ec2_(ec2), clock_(clock) {
   std::set<std::string> seen;
   for (const GroupPoolSpec& p : options_.pools) {

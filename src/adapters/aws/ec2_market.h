@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/aws/ec2_client.h"
+#include "adapters/aws/aws_query_client.h"
 #include "adapters/aws/ec2_xml.h"
 #include "core/group_pool_quotes.h"
 #include "spotbatch/clock.h"
@@ -66,7 +66,7 @@ class Ec2Market final : public Market {
   // kInvalidArgument for options that are no market: no region or pool, a pool without a
   // name, with a name twice or without instance types, a refresh, staleness or history
   // period that is not positive. `ec2` and `clock` must outlive the market.
-  static Result<std::unique_ptr<Ec2Market>> New(Ec2MarketOptions options, Ec2Client& ec2,
+  static Result<std::unique_ptr<Ec2Market>> New(Ec2MarketOptions options, AwsQueryClient& ec2,
                                                 Clock& clock);
 
   // Market (market.h). Quotes: kUnavailable (with the last failure) while prices are older
@@ -82,7 +82,7 @@ class Ec2Market final : public Market {
   Ec2MarketStats stats();
 
  private:
-  Ec2Market(Ec2MarketOptions options, Ec2Client& ec2, Clock& clock);
+  Ec2Market(Ec2MarketOptions options, AwsQueryClient& ec2, Clock& clock);
   // Whatever is due; each read's failure is kept in stats_ and leaves the last values.
   void RefreshLocked(int64_t now);
   Status ReadPricesLocked(int64_t now);
@@ -94,7 +94,7 @@ class Ec2Market final : public Market {
   Result<std::vector<GroupQuote>> GroupQuotesLocked();
 
   const Ec2MarketOptions options_;
-  Ec2Client& ec2_;
+  AwsQueryClient& ec2_;
   Clock& clock_;
   std::vector<std::string> spot_types_;  // of every spot pool, each once
 

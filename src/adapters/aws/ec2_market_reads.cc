@@ -4,7 +4,7 @@
 
 namespace spotbatch {
 
-Result<std::vector<SpotPriceChange>> DescribeSpotPriceHistory(Ec2Client& ec2,
+Result<std::vector<SpotPriceChange>> DescribeSpotPriceHistory(AwsQueryClient& ec2,
                                                               const SpotPriceQuery& query) {
   if (query.instance_types.empty() || query.instance_types.size() > 100) {
     return InvalidArgument("a spot price query names 1 to 100 instance types, not " +
@@ -43,7 +43,7 @@ Result<std::vector<SpotPriceChange>> DescribeSpotPriceHistory(Ec2Client& ec2,
                   " pages");
 }
 
-Result<std::vector<PlacementScore>> GetSpotPlacementScores(Ec2Client& ec2,
+Result<std::vector<PlacementScore>> GetSpotPlacementScores(AwsQueryClient& ec2,
                                                            const PlacementScoreQuery& query) {
   if (query.instance_types.empty() || query.instance_types.size() > 1000) {
     return InvalidArgument("a placement score query names 1 to 1000 instance types, not " +
@@ -84,7 +84,7 @@ Result<std::vector<PlacementScore>> GetSpotPlacementScores(Ec2Client& ec2,
                   " pages");
 }
 
-Result<std::vector<AvailabilityZone>> DescribeAvailabilityZones(Ec2Client& ec2) {
+Result<std::vector<AvailabilityZone>> DescribeAvailabilityZones(AwsQueryClient& ec2) {
   SB_ASSIGN_OR_RETURN(const std::string body, ec2.Call("DescribeAvailabilityZones", {}));
   return ParseDescribeAvailabilityZones(body);
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/aws/ec2_client.h"
+#include "adapters/aws/aws_query_client.h"
 #include "adapters/aws/ec2_xml.h"
 
 namespace spotbatch {
@@ -27,7 +27,7 @@ struct SpotPriceQuery {
 // of its ranges (nothing is sent); kInternal for an answer that is not a page, for a page
 // that names the token it was asked with (it would never end), or when max_pages pages did
 // not reach the end; the client's failures otherwise.
-Result<std::vector<SpotPriceChange>> DescribeSpotPriceHistory(Ec2Client& ec2,
+Result<std::vector<SpotPriceChange>> DescribeSpotPriceHistory(AwsQueryClient& ec2,
                                                               const SpotPriceQuery& query);
 
 struct PlacementScoreQuery {
@@ -44,11 +44,11 @@ struct PlacementScoreQuery {
 // kInvalidArgument for a query out of its ranges; kInternal as for prices; the client's
 // failures otherwise (UnauthorizedOperation kFailedPrecondition: an account without the
 // permission, ec2:GetSpotPlacementScores).
-Result<std::vector<PlacementScore>> GetSpotPlacementScores(Ec2Client& ec2,
+Result<std::vector<PlacementScore>> GetSpotPlacementScores(AwsQueryClient& ec2,
                                                            const PlacementScoreQuery& query);
 
 // The zones of the region the client speaks to, whatever their state. The client's failures,
 // or kInternal for an answer that is not the zone list.
-Result<std::vector<AvailabilityZone>> DescribeAvailabilityZones(Ec2Client& ec2);
+Result<std::vector<AvailabilityZone>> DescribeAvailabilityZones(AwsQueryClient& ec2);
 
 }  // namespace spotbatch

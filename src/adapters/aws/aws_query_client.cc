@@ -1,4 +1,4 @@
-#include "adapters/aws/ec2_client.h"
+#include "adapters/aws/aws_query_client.h"
 
 #include <utility>
 
@@ -7,26 +7,31 @@
 
 namespace spotbatch {
 
-Result<std::unique_ptr<Ec2Client>> Ec2Client::New(Ec2ClientOptions options,
-                                                  CredentialsProvider& credentials, Clock& clock) {
-  if (options.region.empty()) return InvalidArgument("an EC2 client needs a region");
+Result<std::unique_ptr<AwsQueryClient>> AwsQueryClient::New(AwsQueryClientOptions options,
+                                                            CredentialsProvider& credentials,
+                                                            Clock& clock) {
+  if (options.region.empty()) {
+    return InvalidArgument("a client of " + std::string(options.api.service) + " needs a region");
+  }
   auto http = HttpClient::New(options.endpoint, options.http);
   if (!http.ok()) return http.status();
-  return std::unique_ptr<Ec2Client>(
-      new Ec2Client(std::move(options), std::move(*http), credentials, clock));
+  return std::unique_ptr<AwsQueryClient>(
+      new AwsQueryClient(std::move(options), std::move(*http), credentials, clock));
 }
 
-Ec2Client::Ec2Client(Ec2ClientOptions options, std::unique_ptr<HttpClient> http,
-                     CredentialsProvider& credentials, Clock& clock)
+AwsQueryClient::AwsQueryClient(AwsQueryClientOptions options, std::unique_ptr<HttpClient> http,
+                               CredentialsProvider& credentials, Clock& clock)
     : options_(std::move(options)),
       // HttpClient::New checked the form http[s]://host[:port].
       host_(options_.endpoint.substr(options_.endpoint.find("://") + 3)),
       http_(std::move(http)),
-      signer_(credentials, SigV4Options::Service(options_.region, "ec2"), clock),
+      signer_(credentials,
+              SigV4Options::Service(options_.region, std::string(options_.api.service)), clock),
       clock_(clock) {}
 
-Result<std::string> Ec2Client::Call(std::string_view action, const QueryParams& params) {
-  QueryParams form = {{"Action", std::string(action)}, {"Version", "2016-11-15"}};
+Result<std::string> AwsQueryClient::Call(std::string_view action, const QueryParams& params) {
+  QueryParams form = {{"Action", std::string(action)},
+                      {"Version", std::string(options_.api.version)}};
   form.insert(form.end(), params.begin(), params.end());
   HttpRequest request;
   request.method = "POST";
@@ -36,7 +41,7 @@ Result<std::string> Ec2Client::Call(std::string_view action, const QueryParams& 
   request.body = UriEncodeQuery(form);
   auto classify = [&](const HttpResponse& response) -> Status {
     if (response.status >= 200 && response.status < 300) return Status::Ok();
-    // EC2's <Response><Errors><Error>, read as any query-protocol error.
+    // EC2's <Response><Errors><Error>, Auto Scaling's <ErrorResponse><Error>.
     const AwsServiceError error = ParseAwsJsonError(response.status, "", response.body);
     return Status(StatusCodeOfAwsError(error), AwsErrorMessage(action, error));
   };
