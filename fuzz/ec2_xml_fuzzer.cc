@@ -1,12 +1,14 @@
-// EC2's answers (adapters/aws/ec2_xml.h): every input is given to every parser. What each
-// accepts is what its header promises (names of [a-z0-9.-], printable products, prices in
-// range, times FormatUtcTimestamp writes back, scores 1..10, a printable token), its refusals
-// are kInternal and short, and what it accepts reads back the same when written as EC2
+// EC2's and Auto Scaling's answers (adapters/aws/ec2_xml.h, asg_xml.h): every input is given
+// to every parser. What each accepts is what its header promises (names of [a-z0-9.-],
+// printable products, prices in range, times FormatUtcTimestamp writes back, scores 1..10,
+// sizes in range, lifecycle states of letters and ':', a printable token), its refusals are
+// kInternal and short, and what it accepts reads back the same when written as the service
 // writes it. (EC2's error documents are aws_json_error_fuzzer's.)
 #include <charconv>
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "adapters/aws/asg_xml.h"
 #include "adapters/aws/ec2_xml.h"
 #include "common/control_bytes.h"
 #include "common/time_format.h"
@@ -103,6 +105,52 @@ void CheckZones(std::string_view body) {
   FUZZ_CHECK(*again == *zones);
 }
 
+bool IsState(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ':')) return false;
+  }
+  return true;
+}
+
+void CheckGroups(std::string_view body) {
+  const Result<AsgPage> page = ParseDescribeAutoScalingGroups(body);
+  if (!page.ok()) return CheckRefusal(page);
+  pugi::xml_document doc;
+  pugi::xml_node result = doc.append_child("DescribeAutoScalingGroupsResponse")
+                              .append_child("DescribeAutoScalingGroupsResult");
+  pugi::xml_node groups = result.append_child("AutoScalingGroups");
+  for (const AsgGroup& g : page->groups) {
+    FUZZ_CHECK(!g.name.empty() && g.name.size() <= kMaxAsgNameBytes && IsPrintableAscii(g.name));
+    FUZZ_CHECK(g.min_size >= 0 && g.max_size >= 0 && g.desired_capacity >= 0);
+    FUZZ_CHECK(g.min_size <= kMaxAsgSize && g.max_size <= kMaxAsgSize &&
+               g.desired_capacity <= kMaxAsgSize);
+    pugi::xml_node m = groups.append_child("member");
+    m.append_child("AutoScalingGroupName").text().set(g.name.c_str());
+    m.append_child("MinSize").text().set(g.min_size);
+    m.append_child("MaxSize").text().set(g.max_size);
+    m.append_child("DesiredCapacity").text().set(g.desired_capacity);
+    pugi::xml_node instances = m.append_child("Instances");
+    for (const AsgInstance& in : g.instances) {
+      FUZZ_CHECK(IsName(in.id) && IsName(in.instance_type) && IsName(in.zone));
+      FUZZ_CHECK(IsState(in.lifecycle_state) && IsState(in.health));
+      pugi::xml_node i = instances.append_child("member");
+      i.append_child("InstanceId").text().set(in.id.c_str());
+      i.append_child("InstanceType").text().set(in.instance_type.c_str());
+      i.append_child("AvailabilityZone").text().set(in.zone.c_str());
+      i.append_child("LifecycleState").text().set(in.lifecycle_state.c_str());
+      i.append_child("HealthStatus").text().set(in.health.c_str());
+      i.append_child("ProtectedFromScaleIn")
+          .text()
+          .set(in.protected_from_scale_in ? "true" : "false");
+    }
+  }
+  result.append_child("NextToken").text().set(page->next_token.c_str());
+  const Result<AsgPage> again = ParseDescribeAutoScalingGroups(Save(doc));
+  FUZZ_CHECK_MSG(again.ok(), again.status().ToString());
+  FUZZ_CHECK(again->groups == page->groups && again->next_token == page->next_token);
+}
+
 void CheckPage(std::string_view body) {
   const Result<SpotPricePage> page = ParseDescribeSpotPriceHistory(body);
   if (!page.ok()) return CheckRefusal(page);
@@ -128,5 +176,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spotbatch::CheckPage(body);
   spotbatch::CheckScores(body);
   spotbatch::CheckZones(body);
+  spotbatch::CheckGroups(body);
   return 0;
 }

@@ -4,54 +4,28 @@
 #include <cmath>
 #include <pugixml.hpp>
 
+#include "adapters/aws/query_xml.h"
 #include "common/control_bytes.h"
 #include "common/time_format.h"
 
 namespace spotbatch {
+
+static_assert(kMaxEc2XmlBytes == kMaxQueryXmlBytes && kMaxEc2NameBytes == kMaxQueryNameBytes &&
+              kMaxEc2TokenBytes == kMaxQueryTokenBytes);
+
 namespace {
 
-constexpr size_t kQuoteBytes = 100;
-constexpr int kMaxItems = 10'000;  // EC2 pages hold at most 1000
-
 Status Bad(std::string_view action, std::string_view field, std::string_view value) {
-  return Internal("EC2 " + std::string(action) + ": " + std::string(field) + " \"" +
-                  Quotable(value, kQuoteBytes) + "\"");
+  return QueryXmlBad("EC2 " + std::string(action), field, value);
 }
-
-// The root of `body` when it is the XML document `root_name`: every parser's first checks.
 Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view body,
                                 std::string_view action, std::string_view root_name) {
-  if (body.size() > kMaxEc2XmlBytes) {
-    return Internal("EC2 " + std::string(action) + ": the answer is " +
-                    std::to_string(body.size()) + " bytes, over the bound");
-  }
-  const pugi::xml_parse_result r =
-      doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!r) {
-    return Internal("EC2 " + std::string(action) + ": not XML (" + r.description() + ")");
-  }
-  const pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != root_name) {
-    return Bad(action, "the answer's root element is", root.name());
-  }
-  return root;
+  return LoadQueryXmlRoot(doc, body, "EC2 " + std::string(action), root_name);
 }
-
 Result<std::string> Token(std::string_view action, pugi::xml_node root) {
-  std::string token = root.child("nextToken").text().get();
-  if (token.size() > kMaxEc2TokenBytes || !IsPrintableAscii(token)) {
-    return Bad(action, "nextToken", token);
-  }
-  return token;
+  return QueryXmlToken("EC2 " + std::string(action), root, "nextToken");
 }
-
-bool IsName(std::string_view s) {
-  if (s.empty() || s.size() > kMaxEc2NameBytes) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
-  }
-  return true;
-}
+bool IsName(std::string_view s) { return IsQueryName(s); }
 
 // "0.028700": digits with at most one point, nothing else (no sign, exponent or spaces).
 std::optional<double> Price(std::string_view text) {
@@ -84,7 +58,7 @@ Result<SpotPricePage> ParseDescribeSpotPriceHistory(std::string_view body) {
   SpotPricePage page;
   int items = 0;
   for (pugi::xml_node item : root.child("spotPriceHistorySet").children("item")) {
-    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
+    if (++items > kMaxQueryItems) return Bad(kAction, "too many items", "");
     SpotPriceChange c;
     c.zone = item.child("availabilityZone").text().get();
     c.instance_type = item.child("instanceType").text().get();
@@ -116,7 +90,7 @@ Result<PlacementScorePage> ParseGetSpotPlacementScores(std::string_view body) {
   PlacementScorePage page;
   int items = 0;
   for (pugi::xml_node item : root.child("spotPlacementScoreSet").children("item")) {
-    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
+    if (++items > kMaxQueryItems) return Bad(kAction, "too many items", "");
     PlacementScore s;
     s.region = item.child("region").text().get();
     s.zone_id = item.child("availabilityZoneId").text().get();
@@ -126,13 +100,9 @@ Result<PlacementScorePage> ParseGetSpotPlacementScores(std::string_view body) {
       return Bad(kAction, "availabilityZoneId", s.zone_id);
     }
     const std::string_view score = item.child("score").text().get();
-    int v = 0;
-    auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), v);
-    if (ec != std::errc() || end != score.data() + score.size() || v < kMinPlacementScore ||
-        v > kMaxPlacementScore) {
-      return Bad(kAction, "score", score);
-    }
-    s.score = v;
+    const std::optional<int> v = QueryXmlInt(score, kMinPlacementScore, kMaxPlacementScore);
+    if (!v) return Bad(kAction, "score", score);
+    s.score = *v;
     page.scores.push_back(std::move(s));
   }
   SB_ASSIGN_OR_RETURN(page.next_token, Token(kAction, root));
@@ -147,7 +117,7 @@ Result<std::vector<AvailabilityZone>> ParseDescribeAvailabilityZones(std::string
   std::vector<AvailabilityZone> zones;
   int items = 0;
   for (pugi::xml_node item : root.child("availabilityZoneInfo").children("item")) {
-    if (++items > kMaxItems) return Bad(kAction, "too many items", "");
+    if (++items > kMaxQueryItems) return Bad(kAction, "too many items", "");
     AvailabilityZone z;
     z.name = item.child("zoneName").text().get();
     z.id = item.child("zoneId").text().get();

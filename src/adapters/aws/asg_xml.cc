@@ -1,0 +1,76 @@
+#include "adapters/aws/asg_xml.h"
+
+#include "adapters/aws/query_xml.h"
+#include "common/control_bytes.h"
+
+namespace spotbatch {
+namespace {
+
+constexpr std::string_view kWhat = "Auto Scaling DescribeAutoScalingGroups";
+
+bool IsState(std::string_view s) {
+  if (s.empty() || s.size() > kMaxQueryNameBytes) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ':')) return false;
+  }
+  return true;
+}
+
+Result<int> Size(pugi::xml_node group, const char* field) {
+  const std::string_view text = group.child(field).text().get();
+  const std::optional<int> v = QueryXmlInt(text, 0, kMaxAsgSize);
+  if (!v) return QueryXmlBad(kWhat, field, text);
+  return *v;
+}
+
+Result<AsgInstance> Instance(pugi::xml_node member) {
+  AsgInstance in;
+  in.id = member.child("InstanceId").text().get();
+  in.instance_type = member.child("InstanceType").text().get();
+  in.zone = member.child("AvailabilityZone").text().get();
+  in.lifecycle_state = member.child("LifecycleState").text().get();
+  in.health = member.child("HealthStatus").text().get();
+  if (!IsQueryName(in.id)) return QueryXmlBad(kWhat, "InstanceId", in.id);
+  if (!IsQueryName(in.instance_type)) return QueryXmlBad(kWhat, "InstanceType", in.instance_type);
+  if (!IsQueryName(in.zone)) return QueryXmlBad(kWhat, "AvailabilityZone", in.zone);
+  if (!IsState(in.lifecycle_state)) return QueryXmlBad(kWhat, "LifecycleState", in.lifecycle_state);
+  if (!IsState(in.health)) return QueryXmlBad(kWhat, "HealthStatus", in.health);
+  const std::string_view protect = member.child("ProtectedFromScaleIn").text().get();
+  if (protect != "true" && protect != "false") {
+    return QueryXmlBad(kWhat, "ProtectedFromScaleIn", protect);
+  }
+  in.protected_from_scale_in = protect == "true";
+  return in;
+}
+
+}  // namespace
+
+Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body) {
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
+                      LoadQueryXmlRoot(doc, body, kWhat, "DescribeAutoScalingGroupsResponse"));
+  const pugi::xml_node result = root.child("DescribeAutoScalingGroupsResult");
+  AsgPage page;
+  int items = 0;
+  for (pugi::xml_node member : result.child("AutoScalingGroups").children("member")) {
+    if (++items > kMaxQueryItems) return QueryXmlBad(kWhat, "too many items", "");
+    AsgGroup g;
+    g.name = member.child("AutoScalingGroupName").text().get();
+    if (g.name.empty() || g.name.size() > kMaxAsgNameBytes || !IsPrintableAscii(g.name)) {
+      return QueryXmlBad(kWhat, "AutoScalingGroupName", g.name);
+    }
+    SB_ASSIGN_OR_RETURN(g.min_size, Size(member, "MinSize"));
+    SB_ASSIGN_OR_RETURN(g.max_size, Size(member, "MaxSize"));
+    SB_ASSIGN_OR_RETURN(g.desired_capacity, Size(member, "DesiredCapacity"));
+    for (pugi::xml_node in : member.child("Instances").children("member")) {
+      if (++items > kMaxQueryItems) return QueryXmlBad(kWhat, "too many items", "");
+      SB_ASSIGN_OR_RETURN(AsgInstance instance, Instance(in));
+      g.instances.push_back(std::move(instance));
+    }
+    page.groups.push_back(std::move(g));
+  }
+  SB_ASSIGN_OR_RETURN(page.next_token, QueryXmlToken(kWhat, result, "NextToken"));
+  return page;
+}
+
+}  // namespace spotbatch

@@ -1,0 +1,39 @@
+// What the parsers of query-protocol answers (ec2_xml.h, asg_xml.h) share: loading a bounded
+// document and checking its root, naming what was wrong in a short kInternal, and the checks
+// of names, integers and tokens. Internal to those parsers.
+#pragma once
+
+#include <optional>
+#include <pugixml.hpp>
+#include <string>
+#include <string_view>
+
+#include "spotbatch/status.h"
+
+namespace spotbatch {
+
+// A page holds at most 1000 items of ~300 bytes: 4 MiB is more than any real answer.
+inline constexpr size_t kMaxQueryXmlBytes = 4 << 20;
+inline constexpr size_t kMaxQueryNameBytes = 64;     // zones, instance types, ids, states
+inline constexpr size_t kMaxQueryTokenBytes = 4096;  // NextToken
+inline constexpr int kMaxQueryItems = 10'000;        // pages hold at most 1000
+
+// kInternal "<what>: <field> "<value, quoted, at most ~100 bytes>"". `what`: "EC2
+// DescribeSpotPriceHistory", the service and action.
+Status QueryXmlBad(std::string_view what, std::string_view field, std::string_view value);
+
+// The root of `body` parsed into `doc`, when it is the document `root_name`; kInternal for a
+// body over kMaxQueryXmlBytes, one that is not XML, or another document.
+Result<pugi::xml_node> LoadQueryXmlRoot(pugi::xml_document& doc, std::string_view body,
+                                        std::string_view what, std::string_view root_name);
+
+// The text of `node`'s `child` as a page token: at most kMaxQueryTokenBytes printable bytes.
+Result<std::string> QueryXmlToken(std::string_view what, pugi::xml_node node, const char* child);
+
+// 1..kMaxQueryNameBytes of [a-z0-9.-]: zones, regions, instance types and ids.
+bool IsQueryName(std::string_view s);
+
+// A decimal integer in [min, max], digits only (no sign, spaces or exponent).
+std::optional<int> QueryXmlInt(std::string_view text, int min, int max);
+
+}  // namespace spotbatch
