@@ -67,9 +67,11 @@ class Fleet {
   // The pools, in a fixed order. kUnavailable on a passing fault.
   virtual Result<std::vector<FleetPool>> Pools() = 0;
   // Starts one instance in `pool` and returns its id. kResourceExhausted when the pool has
-  // no capacity now (nothing started: try another pool, or later), kFailedPrecondition when
-  // it runs its max_instances already, kNotFound for an unknown pool, kUnavailable for a
-  // passing fault or throttling (retry with backoff).
+  // no capacity now (nothing started: try another pool, or later); where the provider tells
+  // of no capacity only later (Auto Scaling), the launch is reported pending and then
+  // terminated with nothing billed, and the pool is kResourceExhausted for a while.
+  // kFailedPrecondition when it runs its max_instances already, kNotFound for an unknown
+  // pool, kUnavailable for a passing fault or throttling (retry with backoff).
   virtual Result<std::string> Launch(std::string_view pool) = 0;
   // The instance takes no new task and is terminated by the fleet once it holds none (at
   // once when idle). Idempotent. kNotFound for an unknown or terminated instance.

@@ -23,6 +23,9 @@ struct FleetUnderTest {
   std::shared_ptr<Fleet> fleet;                          // shared with the hooks
   std::function<void(const std::string& pool)> exhaust;  // no more spot capacity there
   std::function<void(const std::string& instance, bool busy)> set_busy;
+  // Where the provider tells of no capacity only later (Auto Scaling): how long the fleet
+  // waits for a launch to show an instance before it gives up. 0: launches fail at once.
+  int64_t launch_timeout_millis = 0;
 };
 
 struct FleetAdapter {
@@ -81,12 +84,30 @@ TEST_P(FleetContract, LaunchesUpToThePoolsMaximumWithFreshIds) {
   EXPECT_EQ(ids.count(again), 0u) << "an id is never reused";
 }
 
+// A launch into a pool without capacity starts nothing: it fails at once, or, where the
+// provider tells only later, it stays pending until the fleet gives it up, billed nothing,
+// and the pool refuses launches for a while.
 TEST_P(FleetContract, NoCapacityIsResourceExhaustedAndLaunchesNothing) {
   f_.exhaust("spot");
-  EXPECT_EQ(fleet().Launch("spot").status().code(), StatusCode::kResourceExhausted);
-  auto all = fleet().Describe();
-  ASSERT_TRUE(all.ok());
-  EXPECT_TRUE(all->empty());
+  auto launch = fleet().Launch("spot");
+  if (f_.launch_timeout_millis == 0) {
+    EXPECT_EQ(launch.status().code(), StatusCode::kResourceExhausted);
+    auto all = fleet().Describe();
+    ASSERT_TRUE(all.ok());
+    EXPECT_TRUE(all->empty());
+  } else {
+    ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+    auto in = Find(*launch);
+    ASSERT_NE(in, nullptr);
+    EXPECT_EQ(in->state, InstanceState::kPending);
+    clock_.Advance(f_.launch_timeout_millis);
+    in = Find(*launch);
+    ASSERT_NE(in, nullptr);
+    EXPECT_EQ(in->state, InstanceState::kTerminated);
+    EXPECT_EQ(in->ended_unix_millis, in->launched_unix_millis) << "nothing to bill";
+    EXPECT_FALSE(in->reclaimed);
+    EXPECT_EQ(fleet().Launch("spot").status().code(), StatusCode::kResourceExhausted);
+  }
   EXPECT_TRUE(fleet().Launch("od").ok()) << "on-demand capacity is another pool's";
 }
 
