@@ -72,6 +72,17 @@ void Lifecycle(std::string_view body) {
   FUZZ_CHECK(ParseLifecycleState(*state).value() == *state);  // already clean
 }
 
+void Identity(std::string_view body) {
+  const Result<std::string> value = ParseIdentityValue("instance-id", body);
+  if (!value.ok()) return CheckRefusal(value.status());
+  FUZZ_CHECK(!value->empty() && value->size() <= 64);
+  for (char c : *value) {
+    FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
+  }
+  FUZZ_CHECK(body.starts_with(*value));
+  FUZZ_CHECK(ParseIdentityValue("instance-id", *value).value() == *value);
+}
+
 void Token(std::string_view body) {
   const Result<std::string> token = ParseImdsToken(body);
   if (!token.ok()) return CheckRefusal(token.status());
@@ -95,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TerminationTime(body);
   Rebalance(body);
   Lifecycle(body);
+  Identity(body);
   Token(body);
   return 0;
 }

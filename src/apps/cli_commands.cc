@@ -17,6 +17,7 @@
 #include "apps/aws_policy.h"
 #include "apps/aws_services.h"
 #include "apps/bills.h"
+#include "apps/ec2_worker.h"
 #include "apps/job_json.h"
 #include "apps/wiring.h"
 #include "core/cost_ledger.h"
@@ -252,16 +253,27 @@ int CancelCommand(const Config& config, const std::string& job_id) {
 int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   auto services = OpenServices(config);
   if (!services.ok()) return Fail("worker", services.status());
-  WorkerOptions options = WorkerOptionsFor(
-      config, flags.worker_id.empty() ? "worker-" + std::to_string(::getpid()) : flags.worker_id);
-  options.pool = flags.pool;
-  options.on_spot = flags.on_spot;
-  if (flags.metadata_poll_millis > 0) options.metadata_poll_millis = flags.metadata_poll_millis;
   // The real metadata address only when told this runs on EC2; never as a fallback.
-  std::string endpoint = flags.on_ec2 ? kEc2MetadataEndpoint : flags.metadata_url;
+  std::string endpoint = flags.metadata_url;
+  if (flags.on_ec2 && endpoint.empty()) endpoint = kEc2MetadataEndpoint;
   if (endpoint.empty()) {
     if (const char* env = std::getenv("SPOTBATCH_METADATA_URL")) endpoint = env;
   }
+  std::unique_ptr<Ec2WorkerSide> ec2;
+  if (flags.on_ec2) {
+    auto side =
+        Ec2WorkerSide::Open(config, endpoint, flags.lifecycle_heartbeat_millis, SystemClock());
+    if (!side.ok()) return Fail("worker", side.status());
+    ec2 = std::move(*side);
+  }
+  std::string worker_id = flags.worker_id;
+  if (worker_id.empty()) {
+    worker_id = ec2 ? ec2->identity().instance_id : "worker-" + std::to_string(::getpid());
+  }
+  WorkerOptions options = WorkerOptionsFor(config, worker_id);
+  options.pool = flags.pool;
+  options.on_spot = flags.on_spot || (ec2 && ec2->identity().spot);
+  if (flags.metadata_poll_millis > 0) options.metadata_poll_millis = flags.metadata_poll_millis;
   std::unique_ptr<InstanceMetadata> metadata;
   if (!endpoint.empty()) {
     auto client = NewImdsClient({endpoint, 21600, 1000}, SystemClock());
@@ -276,11 +288,14 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
                 SystemClock(),
                 [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); });
   worker.set_instance_metadata(metadata.get());
-  // On the local fleet, the worker protects its instance from scale-in while it holds a task,
-  // through its metadata server (the fleet reads it as "busy"). On EC2 that is Auto Scaling's
-  // SetInstanceProtection, which comes with the EC2 fleet.
+  // The worker protects its instance from scale-in while it holds a task: on EC2 with Auto
+  // Scaling's SetInstanceProtection; on the local fleet through its metadata server (the
+  // fleet reads it as "busy").
   std::unique_ptr<ScaleInProtection> protection;
-  if (!flags.on_ec2 && !endpoint.empty()) {
+  if (ec2) {
+    if (ec2->protection() != nullptr) worker.set_scale_in_protection(ec2->protection());
+    ec2->StartHeartbeats();
+  } else if (!endpoint.empty()) {
     auto local = NewLocalScaleInProtection(endpoint);
     if (local.ok()) {
       protection = std::move(*local);
@@ -295,6 +310,11 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   ::sigaction(SIGINT, &sa, nullptr);
   Status s = worker.Run();
   g_worker = nullptr;
+  if (ec2) {
+    if (const std::string done = ec2->Finish(); !done.empty()) {
+      std::fprintf(stderr, "spotbatch worker %s: %s\n", options.worker_id.c_str(), done.c_str());
+    }
+  }
   std::error_code ec;
   fs::remove_all(options.work_dir, ec);
   if (!s.ok()) return Fail("worker", s);

@@ -23,9 +23,14 @@ struct WorkerFlags {
   std::string worker_id;
   std::string pool;
   bool on_spot = false;
-  std::string metadata_url;          // empty: $SPOTBATCH_METADATA_URL, else no notices
-  bool on_ec2 = false;               // use EC2's instance metadata service
+  std::string metadata_url;  // empty: $SPOTBATCH_METADATA_URL, else no notices
+  // On an instance of the EC2 fleet: EC2's metadata service (or metadata_url, when given),
+  // the instance's own identity, scale-in protection and lifecycle (apps/ec2_worker.h).
+  bool on_ec2 = false;
   int64_t metadata_poll_millis = 0;  // 0: [worker] metadata_poll_seconds
+  // How often a worker held by its group's termination hook sends a heartbeat (the hook
+  // `aws deploy` makes times out after 600 s).
+  int64_t lifecycle_heartbeat_millis = 300'000;
 };
 int WorkerCommand(const Config& config, const WorkerFlags& flags);
 // `aws policy`: the IAM policy of `role` ("ingest", "worker", "manager"), or of every role

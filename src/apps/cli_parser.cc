@@ -178,7 +178,15 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
                    "instance metadata endpoint to watch for spot interruption and rebalance "
                    "notices (default: $SPOTBATCH_METADATA_URL)")
       ->type_name("URL");
-  worker->add_flag("--on-ec2", wf.on_ec2, "watch EC2's own metadata service (169.254.169.254)");
+  worker->add_flag("--on-ec2", wf.on_ec2,
+                   "run as an instance of the EC2 fleet: EC2's metadata service (169.254.169.254, "
+                   "or --metadata-url), the instance's scale-in protection and lifecycle hook");
+  worker
+      ->add_option("--lifecycle-heartbeat-ms", wf.lifecycle_heartbeat_millis,
+                   "how often a worker its group is terminating tells the lifecycle hook it is "
+                   "still finishing (default 300000)")
+      ->type_name("N")
+      ->check(CheckMillis);
   worker->add_option("--metadata-poll-ms", poll_millis, "how often to poll the metadata")
       ->type_name("N")
       ->check(CheckMillis);

@@ -89,5 +89,28 @@ TEST(ParseDescribeAutoScalingGroups, RefusesWhatIsNoGroup) {
   }
 }
 
+// DescribeAutoScalingInstances as moto 5.2.1 answered it.
+TEST(ParseDescribeAutoScalingInstances, ReadsEachInstancesGroup) {
+  const std::string body =
+      "<DescribeAutoScalingInstancesResponse xmlns=\"http://autoscaling.amazonaws.com/doc/"
+      "2011-01-01/\"><DescribeAutoScalingInstancesResult><AutoScalingInstances><member>"
+      "<InstanceId>i-3045363fcaa9ad716</InstanceId><InstanceType>c5.xlarge</InstanceType>"
+      "<AutoScalingGroupName>g1</AutoScalingGroupName><AvailabilityZone>us-east-1a"
+      "</AvailabilityZone><LifecycleState>InService</LifecycleState><HealthStatus>Healthy"
+      "</HealthStatus><LaunchTemplate><LaunchTemplateId>lt-0e1ab48bb9ca4c684</LaunchTemplateId>"
+      "</LaunchTemplate><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>"
+      "</AutoScalingInstances></DescribeAutoScalingInstancesResult><ResponseMetadata><RequestId>"
+      "x</RequestId></ResponseMetadata></DescribeAutoScalingInstancesResponse>";
+  auto members = ParseDescribeAutoScalingInstances(body);
+  ASSERT_TRUE(members.ok()) << members.status().ToString();
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0].group, "g1");
+  EXPECT_EQ((*members)[0].instance.id, "i-3045363fcaa9ad716");
+  std::string nameless = body;
+  nameless.replace(nameless.find("<AutoScalingGroupName>g1"), 25, "<AutoScalingGroupName>");
+  EXPECT_EQ(ParseDescribeAutoScalingInstances(nameless).status().code(), StatusCode::kInternal);
+  EXPECT_EQ(ParseDescribeAutoScalingInstances(Answer("")).status().code(), StatusCode::kInternal);
+}
+
 }  // namespace
 }  // namespace spotbatch

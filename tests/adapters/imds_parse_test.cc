@@ -52,5 +52,19 @@ TEST(ImdsParse, RefusalsQuoteTheBodyOnlyInPart) {
   EXPECT_LT(a.status().message().size(), 300u);
 }
 
+TEST(ImdsParse, IdentityValuesAreNamesThatGoIntoCallsAsTheyAre) {
+  EXPECT_EQ(ParseIdentityValue("instance-id", "i-0123456789abcdef0\n").value(),
+            "i-0123456789abcdef0");
+  EXPECT_EQ(ParseIdentityValue("placement/region", "us-east-1").value(), "us-east-1");
+  for (const std::string& bad :
+       std::vector<std::string>{"", "I-ABC", "i-1 2", "i-1&x=2", std::string(65, 'a'), "i-\x01"}) {
+    auto r = ParseIdentityValue("instance-id", bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    if (!bad.empty()) {
+      EXPECT_NE(r.status().message().find("instance-id"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace spotbatch

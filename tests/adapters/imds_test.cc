@@ -131,5 +131,25 @@ TEST(ImdsClientOptions, RefusesEndpointsThatAreNotHttpHostPort) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(ImdsTest, TheInstancesIdentityIsReadOnce) {
+  server_->SetIdentity({"i-0abc", "c5.xlarge", "us-east-1b", "us-east-1", "spot"});
+  auto id = ReadInstanceIdentity({server_->endpoint(), 21600, 300}, clock_);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(id->instance_id, "i-0abc");
+  EXPECT_EQ(id->instance_type, "c5.xlarge");
+  EXPECT_EQ(id->zone, "us-east-1b");
+  EXPECT_EQ(id->region, "us-east-1");
+  EXPECT_TRUE(id->spot);
+  server_->SetIdentity({"i-0abc", "c5.xlarge", "us-east-1b", "us-east-1", "on-demand"});
+  EXPECT_FALSE(ReadInstanceIdentity({server_->endpoint(), 21600, 300}, clock_)->spot);
+  server_->SetIdentity({"i-0abc", "c5.xlarge", "", "us-east-1", "spot"});
+  auto missing = ReadInstanceIdentity({server_->endpoint(), 21600, 300}, clock_);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("placement/availability-zone"), std::string::npos);
+  server_->SetIdentity({"i-0abc; rm", "c5.xlarge", "us-east-1b", "us-east-1", "spot"});
+  EXPECT_EQ(ReadInstanceIdentity({server_->endpoint(), 21600, 300}, clock_).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace spotbatch

@@ -7,6 +7,14 @@ namespace spotbatch {
 namespace {
 
 constexpr std::string_view kWhat = "Auto Scaling DescribeAutoScalingGroups";
+constexpr std::string_view kWhatInstances = "Auto Scaling DescribeAutoScalingInstances";
+
+Status CheckGroupName(std::string_view what, const std::string& name) {
+  if (name.empty() || name.size() > kMaxAsgNameBytes || !IsPrintableAscii(name)) {
+    return QueryXmlBad(what, "AutoScalingGroupName", name);
+  }
+  return Status::Ok();
+}
 
 bool IsState(std::string_view s) {
   if (s.empty() || s.size() > kMaxQueryNameBytes) return false;
@@ -23,7 +31,7 @@ Result<int> Size(pugi::xml_node group, const char* field) {
   return *v;
 }
 
-Result<AsgInstance> Instance(pugi::xml_node member) {
+Result<AsgInstance> Instance(pugi::xml_node member, std::string_view kWhat = kWhat) {
   AsgInstance in;
   in.id = member.child("InstanceId").text().get();
   in.instance_type = member.child("InstanceType").text().get();
@@ -56,9 +64,7 @@ Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body) {
     if (++items > kMaxQueryItems) return QueryXmlBad(kWhat, "too many items", "");
     AsgGroup g;
     g.name = member.child("AutoScalingGroupName").text().get();
-    if (g.name.empty() || g.name.size() > kMaxAsgNameBytes || !IsPrintableAscii(g.name)) {
-      return QueryXmlBad(kWhat, "AutoScalingGroupName", g.name);
-    }
+    SB_RETURN_IF_ERROR(CheckGroupName(kWhat, g.name));
     SB_ASSIGN_OR_RETURN(g.min_size, Size(member, "MinSize"));
     SB_ASSIGN_OR_RETURN(g.max_size, Size(member, "MaxSize"));
     SB_ASSIGN_OR_RETURN(g.desired_capacity, Size(member, "DesiredCapacity"));
@@ -71,6 +77,26 @@ Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body) {
   }
   SB_ASSIGN_OR_RETURN(page.next_token, QueryXmlToken(kWhat, result, "NextToken"));
   return page;
+}
+
+Result<std::vector<AsgMembership>> ParseDescribeAutoScalingInstances(std::string_view body) {
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(
+      const pugi::xml_node root,
+      LoadQueryXmlRoot(doc, body, kWhatInstances, "DescribeAutoScalingInstancesResponse"));
+  std::vector<AsgMembership> out;
+  int items = 0;
+  for (pugi::xml_node member : root.child("DescribeAutoScalingInstancesResult")
+                                   .child("AutoScalingInstances")
+                                   .children("member")) {
+    if (++items > kMaxQueryItems) return QueryXmlBad(kWhatInstances, "too many items", "");
+    AsgMembership m;
+    SB_ASSIGN_OR_RETURN(m.instance, Instance(member, kWhatInstances));
+    m.group = member.child("AutoScalingGroupName").text().get();
+    SB_RETURN_IF_ERROR(CheckGroupName(kWhatInstances, m.group));
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace spotbatch

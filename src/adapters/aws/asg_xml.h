@@ -48,4 +48,12 @@ struct AsgPage {
 // token over 4096 bytes or not printable.
 Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body);
 
+// A DescribeAutoScalingInstancesResponse: each instance with the group it is in (the
+// instance's own question: which group am I in). The checks as above.
+struct AsgMembership {
+  AsgInstance instance;
+  std::string group;
+};
+Result<std::vector<AsgMembership>> ParseDescribeAutoScalingInstances(std::string_view body);
+
 }  // namespace spotbatch

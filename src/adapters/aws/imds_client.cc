@@ -58,4 +58,25 @@ Result<std::unique_ptr<InstanceMetadata>> NewImdsClient(const ImdsOptions& optio
   return std::unique_ptr<InstanceMetadata>(new ImdsClient(std::move(session)));
 }
 
+Result<InstanceIdentity> ReadInstanceIdentity(const ImdsOptions& options, Clock& clock) {
+  SB_ASSIGN_OR_RETURN(std::unique_ptr<ImdsSession> session, ImdsSession::Create(options, clock));
+  auto read = [&](std::string_view what) -> Result<std::string> {
+    const std::string path = "/latest/meta-data/" + std::string(what);
+    SB_ASSIGN_OR_RETURN(ImdsAnswer answer, session->Get(path));
+    if (answer.status == 404) {
+      return NotFound("instance metadata has no " + std::string(what));
+    }
+    if (answer.status != 200) return UnexpectedImdsAnswer(path, answer.status);
+    return ParseIdentityValue(what, answer.body);
+  };
+  InstanceIdentity id;
+  SB_ASSIGN_OR_RETURN(id.instance_id, read("instance-id"));
+  SB_ASSIGN_OR_RETURN(id.instance_type, read("instance-type"));
+  SB_ASSIGN_OR_RETURN(id.zone, read("placement/availability-zone"));
+  SB_ASSIGN_OR_RETURN(id.region, read("placement/region"));
+  SB_ASSIGN_OR_RETURN(const std::string life_cycle, read("instance-life-cycle"));
+  id.spot = life_cycle == "spot";
+  return id;
+}
+
 }  // namespace spotbatch

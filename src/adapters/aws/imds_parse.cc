@@ -89,6 +89,19 @@ Result<std::string> ParseLifecycleState(std::string_view body) {
   return std::string(state);
 }
 
+Result<std::string> ParseIdentityValue(std::string_view what, std::string_view body) {
+  const std::string_view value = TrimEnd(body);
+  bool ok = !value.empty() && value.size() <= 64;
+  for (char c : value) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
+  }
+  if (!ok) {
+    return InvalidArgument("instance metadata's " + std::string(what) + " is not a name: \"" +
+                           Quotable(value, 64) + "\"");
+  }
+  return std::string(value);
+}
+
 Result<std::string> ParseImdsToken(std::string_view body) {
   const std::string_view token = TrimEnd(body);
   if (token.empty() || token.size() > kMaxImdsToken ||

@@ -46,4 +46,9 @@ Result<std::string> ParseRoleName(std::string_view body);
 // never quoted: it holds the secret.
 Result<AwsCredentials> ParseRoleCredentials(std::string_view body);
 
+// instance-id, instance-type, placement/availability-zone, placement/region: 1..64 bytes of
+// [a-z0-9.-] (trailing newlines and spaces dropped), as they go into API calls and ids;
+// kInvalidArgument naming `what` otherwise, quoting at most 64 bytes.
+Result<std::string> ParseIdentityValue(std::string_view what, std::string_view body);
+
 }  // namespace spotbatch

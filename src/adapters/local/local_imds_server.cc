@@ -78,6 +78,14 @@ class Server final : public LocalImdsServer {
     notice_at_.reset();
     interruption_.reset();
   }
+  void SetIdentity(const LocalInstanceIdentity& identity) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    identity_ = {{"/latest/meta-data/instance-id", identity.instance_id},
+                 {"/latest/meta-data/instance-type", identity.instance_type},
+                 {"/latest/meta-data/placement/availability-zone", identity.zone},
+                 {"/latest/meta-data/placement/region", identity.region},
+                 {"/latest/meta-data/instance-life-cycle", identity.life_cycle}};
+  }
   void SetTargetLifecycleState(const std::string& state) override {
     std::lock_guard<std::mutex> lock(mu_);
     lifecycle_ = state;
@@ -199,6 +207,8 @@ class Server final : public LocalImdsServer {
     } else if (path == "/latest/meta-data/autoscaling/target-lifecycle-state" &&
                !lifecycle_.empty()) {
       res.set_content(lifecycle_, "text/plain");
+    } else if (auto id = identity_.find(path); id != identity_.end() && !id->second.empty()) {
+      res.set_content(id->second, "text/plain");
     } else if (path.rfind(kRolePrefix, 0) == 0 && !role_.empty()) {
       RoleCredentials(path.substr(std::string_view(kRolePrefix).size()), now, res);
     } else {
@@ -238,6 +248,7 @@ class Server final : public LocalImdsServer {
   std::optional<int64_t> notice_at_;
   std::optional<SpotInterruption> interruption_;
   std::string lifecycle_;
+  std::map<std::string, std::string> identity_;  // path -> value
   std::string role_;
   AwsCredentials role_credentials_;
   int fail_count_ = 0;

@@ -30,6 +30,16 @@ namespace spotbatch {
 // The path of the scale-in protection extension.
 extern const char* const kProtectionPath;
 
+// What the server says the instance is (meta-data/instance-id, instance-type,
+// placement/availability-zone, placement/region, instance-life-cycle); empty fields: 404.
+struct LocalInstanceIdentity {
+  std::string instance_id;
+  std::string instance_type;
+  std::string zone;
+  std::string region;
+  std::string life_cycle;  // "spot" or "on-demand"
+};
+
 class LocalImdsServer {
  public:
   // Listens on 127.0.0.1 at `port` (0: any free port).
@@ -47,6 +57,7 @@ class LocalImdsServer {
   // Clears every scheduled notice.
   virtual void ClearNotices() = 0;
   virtual void SetTargetLifecycleState(const std::string& state) = 0;  // empty: 404
+  virtual void SetIdentity(const LocalInstanceIdentity& identity) = 0;
   // The instance profile's role and the credentials served for it (expires_unix_millis is
   // the Expiration written; nullopt: an hour after the clock's now). Calling it again rotates
   // them, as EC2 does before they expire; an empty role: no role (404).
