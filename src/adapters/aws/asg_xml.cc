@@ -31,21 +31,21 @@ Result<int> Size(pugi::xml_node group, const char* field) {
   return *v;
 }
 
-Result<AsgInstance> Instance(pugi::xml_node member, std::string_view kWhat = kWhat) {
+Result<AsgInstance> Instance(pugi::xml_node member, std::string_view what) {
   AsgInstance in;
   in.id = member.child("InstanceId").text().get();
   in.instance_type = member.child("InstanceType").text().get();
   in.zone = member.child("AvailabilityZone").text().get();
   in.lifecycle_state = member.child("LifecycleState").text().get();
   in.health = member.child("HealthStatus").text().get();
-  if (!IsQueryName(in.id)) return QueryXmlBad(kWhat, "InstanceId", in.id);
-  if (!IsQueryName(in.instance_type)) return QueryXmlBad(kWhat, "InstanceType", in.instance_type);
-  if (!IsQueryName(in.zone)) return QueryXmlBad(kWhat, "AvailabilityZone", in.zone);
-  if (!IsState(in.lifecycle_state)) return QueryXmlBad(kWhat, "LifecycleState", in.lifecycle_state);
-  if (!IsState(in.health)) return QueryXmlBad(kWhat, "HealthStatus", in.health);
+  if (!IsQueryName(in.id)) return QueryXmlBad(what, "InstanceId", in.id);
+  if (!IsQueryName(in.instance_type)) return QueryXmlBad(what, "InstanceType", in.instance_type);
+  if (!IsQueryName(in.zone)) return QueryXmlBad(what, "AvailabilityZone", in.zone);
+  if (!IsState(in.lifecycle_state)) return QueryXmlBad(what, "LifecycleState", in.lifecycle_state);
+  if (!IsState(in.health)) return QueryXmlBad(what, "HealthStatus", in.health);
   const std::string_view protect = member.child("ProtectedFromScaleIn").text().get();
   if (protect != "true" && protect != "false") {
-    return QueryXmlBad(kWhat, "ProtectedFromScaleIn", protect);
+    return QueryXmlBad(what, "ProtectedFromScaleIn", protect);
   }
   in.protected_from_scale_in = protect == "true";
   return in;
@@ -70,7 +70,7 @@ Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body) {
     SB_ASSIGN_OR_RETURN(g.desired_capacity, Size(member, "DesiredCapacity"));
     for (pugi::xml_node in : member.child("Instances").children("member")) {
       if (++items > kMaxQueryItems) return QueryXmlBad(kWhat, "too many items", "");
-      SB_ASSIGN_OR_RETURN(AsgInstance instance, Instance(in));
+      SB_ASSIGN_OR_RETURN(AsgInstance instance, Instance(in, kWhat));
       g.instances.push_back(std::move(instance));
     }
     page.groups.push_back(std::move(g));
