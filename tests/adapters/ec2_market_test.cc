@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/aws/spot_advisor_feed.h"
+#include "apps/spot_advisor_feed.h"
 #include "aws/ec2_harness.h"
 #include "aws/local_http_server.h"
 #include "aws/moto_server.h"

@@ -1,4 +1,4 @@
-#include "adapters/aws/spot_advisor_feed.h"
+#include "apps/spot_advisor_feed.h"
 
 #include <memory>
 

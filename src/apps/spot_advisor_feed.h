@@ -1,7 +1,9 @@
 // The Spot Instance Advisor's feed: the JSON behind the advisor's web page, with each spot
 // pool's band of interruptions over the trailing month (market.h). AWS publishes it at
 // kSpotAdvisorFeedUrl, unsigned and updated about daily; a copy can also be read from a file
-// (data/market/spot-advisor/ ships two).
+// (data/market/spot-advisor/ ships two). It joins an AWS adapter's HTTP to the local loaders'
+// parser, so it lives with the wiring; the market takes its bands as a function
+// (Ec2MarketOptions::advisor_bands).
 #pragma once
 
 #include <map>
