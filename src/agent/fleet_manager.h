@@ -81,6 +81,7 @@ class FleetManager {
   // The bill up to now (instances still running billed so far).
   Bill BillNow() const { return ledger_.BillAt(clock_.NowUnixMillis()); }
   CostLedger& ledger() { return ledger_; }
+  const CostLedger& ledger() const { return ledger_; }
   // Reclaims seen, in every pool.
   int reclaims() const { return std::accumulate(pool_reclaims_.begin(), pool_reclaims_.end(), 0); }
 

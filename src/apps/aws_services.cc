@@ -22,7 +22,9 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region) {
   auto it = config.aws.endpoints.find(service);
   if (it != config.aws.endpoints.end()) return it->second;
-  return "https://" + service + "." + region + ".amazonaws.com";
+  // CloudWatch's hosts are named for its signing name.
+  const std::string host = service == "cloudwatch" ? "monitoring" : service;
+  return "https://" + host + "." + region + ".amazonaws.com";
 }
 
 Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,

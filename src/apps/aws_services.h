@@ -16,7 +16,8 @@ namespace spotbatch {
 Result<std::string> AwsRegionFor(const Config& config, const EnvLookup& env);
 
 // [aws.endpoints] <service>, else AWS's regional endpoint "https://<service>.<region>.
-// amazonaws.com" (S3's too: virtual-host requests prefix the bucket to it).
+// amazonaws.com" (S3's too: virtual-host requests prefix the bucket to it; "cloudwatch" is
+// "https://monitoring.<region>.amazonaws.com").
 std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region);
 

@@ -77,6 +77,41 @@ Status ParseScaling(const Parser& p, const toml::table* fleet, Config* c) {
   return p.Bool(fleet, "fleet", "replace_on_rebalance", &s.replace_on_rebalance);
 }
 
+// A [[fleet.pool]] with provider = "ec2": an Auto Scaling group over instance types and zones,
+// priced by the market on EC2 (no price, trace or instance_type of its own).
+Status ParseEc2Pool(const Parser& p, const toml::table& t, const toml::node& node,
+                    const std::string& section, PoolConfig* pool) {
+  for (const char* key :
+       {"instance_type", "price_per_hour", "price_trace", "trace", "trace_offset_seconds"}) {
+    if (t.get(key) != nullptr) {
+      return p.Error(t.get(key), section + "." + key,
+                     "is for local pools; an EC2 pool names instance_types and is priced by EC2");
+    }
+  }
+  if (t.get("instance_types") == nullptr) {
+    return p.Error(&node, section + ".instance_types",
+                   "missing (the EC2 instance types the group may launch)");
+  }
+  SB_RETURN_IF_ERROR(p.Names(&t, section, "instance_types", 1, 20, &pool->instance_types));
+  SB_RETURN_IF_ERROR(p.Names(&t, section, "zones", 0, 20, &pool->zones));
+  pool->instance_type = pool->instance_types.front();
+  pool->group = "spotbatch-" + pool->name;
+  SB_RETURN_IF_ERROR(p.String(&t, section, "group", &pool->group));
+  bool printable = !pool->group.empty() && pool->group.size() <= 255;
+  for (char ch : pool->group) printable = printable && ch > 0x20 && ch < 0x7f;
+  if (!printable) {
+    return p.Error(t.get("group"), section + ".group",
+                   "must be 1-255 printable characters without spaces (an Auto Scaling group)");
+  }
+  pool->on_demand_price_per_hour = -1;
+  SB_RETURN_IF_ERROR(
+      p.Seconds(&t, section, "on_demand_price_per_hour", 0, &pool->on_demand_price_per_hour));
+  int64_t max = 1;
+  SB_RETURN_IF_ERROR(p.Int(&t, section, "max_instances", 1, 10'000, &max));
+  pool->max_instances = static_cast<int>(max);
+  return Status::Ok();
+}
+
 // [[fleet.pool]] entries and [fleet.market].
 Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   const toml::node* pools = fleet ? fleet->get("pool") : nullptr;
@@ -98,10 +133,11 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   for (const toml::node& node : *pools->as_array()) {
     const toml::table& t = *node.as_table();
     const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
-    SB_RETURN_IF_ERROR(p.OnlyKnown(
-        t, section,
-        {"name", "market", "instance_type", "price_per_hour", "price_trace",
-         "on_demand_price_per_hour", "trace", "trace_offset_seconds", "max_instances"}));
+    SB_RETURN_IF_ERROR(
+        p.OnlyKnown(t, section,
+                    {"name", "market", "instance_type", "price_per_hour", "price_trace",
+                     "on_demand_price_per_hour", "trace", "trace_offset_seconds", "max_instances",
+                     "provider", "instance_types", "zones", "group"}));
     PoolConfig pool;
     SB_RETURN_IF_ERROR(p.String(&t, section, "name", &pool.name));
     if (pool.name.empty() || pool.name.size() > 64 ||
@@ -121,6 +157,26 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
       return p.Error(t.get("market"), section + ".market", "must be \"spot\" or \"on-demand\"");
     }
     pool.spot = market == "spot";
+    std::string provider = "local";
+    SB_RETURN_IF_ERROR(p.String(&t, section, "provider", &provider));
+    if (provider != "local" && provider != "ec2") {
+      return p.Error(t.get("provider"), section + ".provider", "must be \"local\" or \"ec2\"");
+    }
+    pool.ec2 = provider == "ec2";
+    if (!c->pools.empty() && c->pools.front().ec2 != pool.ec2) {
+      return p.Error(&node, section + ".provider",
+                     "a fleet's pools are all local or all on EC2, not both");
+    }
+    if (pool.ec2) {
+      SB_RETURN_IF_ERROR(ParseEc2Pool(p, t, node, section, &pool));
+      c->pools.push_back(std::move(pool));
+      continue;
+    }
+    for (const char* key : {"instance_types", "zones", "group"}) {
+      if (t.get(key) != nullptr) {
+        return p.Error(t.get(key), section + "." + key, "is for pools with provider = \"ec2\"");
+      }
+    }
     SB_RETURN_IF_ERROR(p.String(&t, section, "instance_type", &pool.instance_type));
     SB_RETURN_IF_ERROR(p.String(&t, section, "price_trace", &pool.price_trace));
     if (t.get("price_per_hour") == nullptr && pool.price_trace.empty()) {
@@ -182,6 +238,10 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
     const toml::node& node = (*pools->as_array())[static_cast<size_t>(index)];
     const std::string section = "fleet.pool[" + std::to_string(index++) + "]";
     if (pool.on_demand_price_per_hour >= 0) continue;
+    if (pool.ec2) {  // the market on EC2 prices its types from the shipped table
+      pool.on_demand_price_per_hour = ShippedOnDemandPrice(pool.instance_type).value_or(0);
+      continue;
+    }
     if (auto it = on_demand_price.find(pool.instance_type); it != on_demand_price.end()) {
       pool.on_demand_price_per_hour = it->second;
     } else if (const std::optional<double> listed = ShippedOnDemandPrice(pool.instance_type)) {
@@ -194,6 +254,24 @@ Status ParsePools(const Parser& p, const toml::table* fleet, Config* c) {
   }
 
   SB_ASSIGN_OR_RETURN(const toml::table* market, p.Table(*fleet, "market"));
+  if (c->ec2_pools()) {
+    Config::Ec2Market& m = c->ec2_market;
+    SB_RETURN_IF_ERROR(market ? p.OnlyKnown(*market, "fleet.market",
+                                            {"advisor", "placement_scores", "min_placement_score",
+                                             "price_refresh_seconds"})
+                              : Status::Ok());
+    SB_RETURN_IF_ERROR(p.String(market, "fleet.market", "advisor", &m.advisor));
+    if (!m.advisor.empty() && !m.advisor.starts_with("http://") &&
+        !m.advisor.starts_with("https://")) {
+      m.advisor = p.Path(m.advisor);
+    }
+    SB_RETURN_IF_ERROR(p.Bool(market, "fleet.market", "placement_scores", &m.placement_scores));
+    SB_RETURN_IF_ERROR(
+        p.Int(market, "fleet.market", "min_placement_score", 1, 10, &m.min_placement_score));
+    SB_RETURN_IF_ERROR(
+        p.Seconds(market, "fleet.market", "price_refresh_seconds", 10, &m.price_refresh_seconds));
+    return Status::Ok();
+  }
   SB_RETURN_IF_ERROR(market ? p.OnlyKnown(*market, "fleet.market", {"time_scale", "notice_seconds"})
                             : Status::Ok());
   SB_RETURN_IF_ERROR(p.Seconds(market, "fleet.market", "time_scale", 0.001, &c->time_scale));
@@ -475,6 +553,13 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path, Confi
   SB_RETURN_IF_ERROR(fleet ? p.OnlyKnown(*fleet, "fleet", fleet_keys) : Status::Ok());
   SB_RETURN_IF_ERROR(p.Int(fleet, "fleet", "workers", 1, 256, &c.workers));
   SB_RETURN_IF_ERROR(ParsePools(p, fleet, &c));
+  if (c.ec2_pools() && c.has_pipeline &&
+      (!c.store_on_s3 || c.sqs_queue.empty() || c.dynamodb_table.empty())) {
+    // The workers run on the instances: they reach objects, queue and state only on AWS.
+    return p.Error(fleet->get("pool"), "fleet.pool",
+                   "EC2 pools need the pipeline on AWS: [store] url = \"s3://\", [queue] url = "
+                   "\"sqs://NAME\" and [state] url = \"dynamodb://TABLE\"");
+  }
   SB_RETURN_IF_ERROR(ParseScaling(p, fleet, &c));
 
   SB_RETURN_IF_ERROR(ParseSimulate(p, root, &c));

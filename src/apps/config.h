@@ -21,7 +21,13 @@ namespace spotbatch {
 struct PoolConfig {
   std::string name;
   bool spot = true;  // market = "spot" | "on-demand"
-  std::string instance_type;
+  // provider = "ec2": an Auto Scaling group of EC2 instances (adapters/aws/asg_fleet.h)
+  // priced by the market on EC2, rather than local worker processes following a trace.
+  bool ec2 = false;
+  std::vector<std::string> instance_types;  // ec2: 1..20, in the group's order of preference
+  std::vector<std::string> zones;           // ec2: 0..20 (none: every zone of the region)
+  std::string group;                        // ec2: the group's name ("spotbatch-" + name)
+  std::string instance_type;                // local: the type; ec2: the first of the types
   // What an instance-hour costs (a series: its mean). An on-demand pool without one gets its
   // type's price from the shipped table (core/on_demand_prices.h).
   double price_per_hour = 0;
@@ -103,6 +109,16 @@ struct Config {
   std::vector<PoolConfig> pools;  // [[fleet.pool]]
   double time_scale = 1;          // [fleet.market] time_scale: trace seconds per second
   double notice_seconds = 120;    // [fleet.market] notice_seconds (trace seconds)
+  // [fleet.market] with EC2 pools (adapters/aws/ec2_market.h): where the Spot Instance
+  // Advisor's feed is read (a URL or a file; default the AWS feed), whether placement scores
+  // are asked for and the least a launch needs, how often prices are read.
+  struct Ec2Market {
+    std::string advisor;  // empty: kSpotAdvisorFeedUrl
+    bool placement_scores = true;
+    int min_placement_score = 3;
+    double price_refresh_seconds = 300;
+  } ec2_market;
+  bool ec2_pools() const { return !pools.empty() && pools.front().ec2; }
   // [fleet] on_demand_base, max_instances, latency_target_seconds, on_demand_step,
   // on_demand_cooldown_seconds, scale_in_grace_seconds, reclaim_quarantine_seconds,
   // replace_on_rebalance: the fleet manager's scaling (trace seconds), with pools only.

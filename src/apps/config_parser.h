@@ -106,6 +106,36 @@ class Parser {
     return Status::Ok();
   }
 
+  // An array of `min`..`max` names as EC2 spells instance types and zones: 1..64 bytes of
+  // [a-z0-9.-], none twice.
+  Status Names(const toml::table* t, const std::string& section, const char* key, size_t min,
+               size_t max, std::vector<std::string>* out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (node == nullptr) return Status::Ok();
+    const std::string name = section + "." + key;
+    if (!node->is_array()) return Error(node, name, "must be an array of strings");
+    const toml::array& a = *node->as_array();
+    if (a.size() < min || a.size() > max) {
+      return Error(node, name,
+                   "must list " + std::to_string(min) + " to " + std::to_string(max) + " names");
+    }
+    out->clear();
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string at = name + "[" + std::to_string(i) + "]";
+      if (!a[i].is_string()) return Error(&a[i], at, "must be a string");
+      const std::string& v = a[i].as_string()->get();
+      bool ok = !v.empty() && v.size() <= 64;
+      for (char ch : v)
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-');
+      if (!ok) return Error(&a[i], at, "must be 1-64 lowercase letters, digits, '.' or '-'");
+      for (const std::string& seen : *out) {
+        if (seen == v) return Error(&a[i], at, "\"" + v + "\" is listed twice");
+      }
+      out->push_back(v);
+    }
+    return Status::Ok();
+  }
+
   Status Bool(const toml::table* t, const std::string& section, const char* key, bool* out) const {
     const toml::node* node = t ? t->get(key) : nullptr;
     if (node == nullptr) return Status::Ok();

@@ -257,9 +257,14 @@ int RunPipeline(const Config& config, const std::string& self_exe, bool json,
   const std::string run_id = NewRunId();
   // Finished tasks before this run: what progress subtracts (see RunProgress).
   const Result<TaskCounts> before = services->state->CountTasks();
-  std::unique_ptr<WorkerFleet> fleet =
+  Result<std::unique_ptr<WorkerFleet>> opened =
       NewWorkerFleet(config, self_exe, *services->state, *services->queue,
                      std::min<int>(config.workers, static_cast<int>(jobs.size())));
+  if (!opened.ok()) {
+    std::fprintf(stderr, "spotbatch run: fleet: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<WorkerFleet> fleet = std::move(*opened);
   RunningBill running_bill("run", run_id, &jobs);
   Progress progress(stderr);
   Result<RunTally> tally = RunTally{};
@@ -437,8 +442,13 @@ int ServePipeline(const Config& config, const std::string& self_exe) {
                  api->port(), api->token_file().c_str());
   }
 
-  std::unique_ptr<WorkerFleet> fleet =
+  Result<std::unique_ptr<WorkerFleet>> opened =
       NewWorkerFleet(config, self_exe, *services->state, *services->queue, config.workers);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "spotbatch up: fleet: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<WorkerFleet> fleet = std::move(*opened);
   if (config.pools.empty()) {
     std::fprintf(stderr, "spotbatch up: %d workers; watching %s\n", config.workers,
                  config.pipeline.input_prefix.c_str());

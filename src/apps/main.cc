@@ -45,6 +45,14 @@ int main(int argc, char** argv) {
   // The parser has checked each command's arguments; this only dispatches.
   using namespace spotbatch;
   const std::string& c = r.command;
+  if (config->ec2_pools() && c == "simulate") {
+    // The simulator replays capacity traces, which EC2 pools have none of.
+    std::fprintf(stderr,
+                 "spotbatch simulate: %s has EC2 pools (provider = \"ec2\"), which have no "
+                 "capacity trace to replay; `spotbatch market` quotes them live\n",
+                 config->file.c_str());
+    return 2;
+  }
   if (c == "simulate") return SimulateCommand(*config, r.json, r.svg_dir);
   if (c == "market") return MarketCommand(*config, r.json);
   if (c == "run") {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include "apps/ec2_managed_fleet.h"
+#include "apps/fleet_reports.h"
 #include "apps/plain_workers.h"
 #include "core/backlog_scaling.h"
 
@@ -14,14 +16,6 @@ namespace {
 // How long a new local worker takes to take tasks, in real seconds: what the manager weighs a
 // replacement by (the changeover). Measured: 0.1-0.3 s to exec and open the store here.
 constexpr double kWorkerStartSeconds = 0.5;
-
-// What the fleet's instance time would have cost on demand (the jobs' own on-demand costs
-// leave idle time out): the saving a user compares against.
-NanoUsd OnDemandOfInstanceTime(const Bill& bill) {
-  NanoUsd sum = 0;
-  for (const PoolBill& p : bill.pools) sum += p.on_demand_cost;
-  return sum;
-}
 
 }  // namespace
 
@@ -120,69 +114,14 @@ void ManagedFleet::StopAll(int64_t grace_millis) {
 }
 
 nlohmann::json ManagedFleet::Bill(StateStore& state, const std::set<std::string>* jobs) {
-  // The bill is recomputed from the attempts each time (a copy of the ledger), so asking
-  // twice does not record an attempt twice.
-  CostLedger ledger = manager_->ledger();
-  const int64_t now = fleet_.clock().NowUnixMillis();
-  std::map<std::string, std::string> input_of;
-  auto views = state.ListJobs();  // one read of every job, not one per job
-  for (const JobView& job : views.ok() ? *views : std::vector<JobView>{}) {
-    const std::string& job_id = job.job.id;
-    if (jobs != nullptr && !jobs->count(job_id)) continue;
-    input_of[job_id] = job.job.input_key;
-    for (const TaskRecord& t : job.tasks) {
-      auto attempts = state.ListAttempts(t.id);
-      if (!attempts.ok()) continue;
-      for (const AttemptRecord& a : *attempts) {
-        if (a.pool.empty()) continue;  // a plain worker's
-        AttemptUse use;
-        use.job = job_id;
-        use.from_millis = fleet_.clock().FromBaseUnixMillis(a.started_unix_millis);
-        use.to_millis =
-            a.ended_unix_millis > 0 ? fleet_.clock().FromBaseUnixMillis(a.ended_unix_millis) : now;
-        use.interrupted =
-            a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost;
-        use.wasted = use.interrupted && a.lost_work_millis > 0;
-        (void)ledger.Use(a.worker, use);  // an attempt of an earlier run: not this fleet's
-      }
-    }
+  std::vector<PoolTally> tallies;
+  for (const LocalPoolCounts& c : fleet_.counts()) {
+    tallies.push_back({c.launched, c.notices, c.reclaims, c.crashes});
   }
-  const spotbatch::Bill bill = ledger.BillAt(now);
-  nlohmann::json pools = nlohmann::json::array();
-  const std::vector<LocalPoolCounts>& counts = fleet_.counts();
-  for (size_t i = 0; i < bill.pools.size(); ++i) {
-    const PoolBill& p = bill.pools[i];
-    pools.push_back({{"name", p.name},
-                     {"market", p.spot ? "spot" : "on-demand"},
-                     {"instance_hours", static_cast<double>(p.billed_millis) / 3.6e6},
-                     {"cost_usd", ToUsd(p.cost)},
-                     {"idle_cost_usd", ToUsd(p.idle)},
-                     {"on_demand_cost_usd", ToUsd(p.on_demand_cost)},
-                     {"launched", counts[i].launched},
-                     {"notices", counts[i].notices},
-                     {"reclaims", counts[i].reclaims},
-                     {"crashes", counts[i].crashes}});
-  }
-  nlohmann::json job_costs = nlohmann::json::array();
-  for (const auto& [id, j] : bill.jobs) {
-    job_costs.push_back({{"id", id},
-                         {"input", input_of[id]},
-                         {"cost_usd", ToUsd(j.cost)},
-                         {"on_demand_cost_usd", ToUsd(j.on_demand_cost)},
-                         {"attempts", j.attempts},
-                         {"interruptions", j.interruptions},
-                         {"busy_seconds", static_cast<double>(j.busy_millis) / 1000.0},
-                         {"wasted_seconds", static_cast<double>(j.wasted_millis) / 1000.0}});
-  }
-  return {
-      {"cost_usd", ToUsd(bill.total)},
-      {"on_demand_cost_usd", ToUsd(OnDemandOfInstanceTime(bill))},
-      {"idle_cost_usd", ToUsd(bill.idle)},
-      {"launches", static_cast<int>(std::count_if(
-                       manager_->decisions().begin(), manager_->decisions().end(),
-                       [](const FleetDecision& d) { return d.what == FleetDecision::kLaunched; }))},
-      {"pools", pools},
-      {"job_costs", job_costs}};
+  return ManagedBillJson(
+      *manager_, state, jobs, fleet_.clock().NowUnixMillis(),
+      [this](int64_t unix_millis) { return fleet_.clock().FromBaseUnixMillis(unix_millis); },
+      tallies);
 }
 
 std::vector<ManagedFleet::PoolCount> ManagedFleet::CountPerPool() const {
@@ -231,16 +170,7 @@ std::string ManagedFleet::TimelineSvg(const std::string& title) {
 }
 
 nlohmann::json ManagedFleet::Decisions() {
-  nlohmann::json out = nlohmann::json::array();
-  for (const FleetDecision& d : manager_->decisions()) {
-    out.push_back(
-        {{"at_seconds", static_cast<double>(d.at_unix_millis - start_trace_millis_) / 1000},
-         {"what", FleetDecisionName(d.what)},
-         {"pool", d.pool},
-         {"instance", d.instance},
-         {"why", d.why}});
-  }
-  return out;
+  return ManagedDecisionsJson(*manager_, start_trace_millis_);
 }
 
 nlohmann::json ManagedFleet::FleetStatus() {
@@ -281,13 +211,20 @@ std::string ManagedFleet::Summary() {
   return out + money;
 }
 
-std::unique_ptr<WorkerFleet> NewWorkerFleet(const Config& config, const std::string& self_exe,
-                                            StateStore& state, TaskQueue& queue,
-                                            int plain_workers) {
+Result<std::unique_ptr<WorkerFleet>> NewWorkerFleet(const Config& config,
+                                                    const std::string& self_exe, StateStore& state,
+                                                    TaskQueue& queue, int plain_workers) {
   if (config.pools.empty()) {
-    return std::make_unique<PlainWorkers>(config, self_exe, SystemClock(), plain_workers);
+    return std::unique_ptr<WorkerFleet>(
+        std::make_unique<PlainWorkers>(config, self_exe, SystemClock(), plain_workers));
   }
-  return std::make_unique<ManagedFleet>(config, self_exe, state, queue, SystemClock());
+  if (config.ec2_pools()) {
+    SB_ASSIGN_OR_RETURN(std::unique_ptr<Ec2ManagedFleet> fleet,
+                        Ec2ManagedFleet::Open(config, state, queue, SystemClock()));
+    return std::unique_ptr<WorkerFleet>(std::move(fleet));
+  }
+  return std::unique_ptr<WorkerFleet>(
+      std::make_unique<ManagedFleet>(config, self_exe, state, queue, SystemClock()));
 }
 
 }  // namespace spotbatch

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "apps/live_market.h"
 #include "apps/simulate_command.h"
 #include "core/pool_economics.h"
 
@@ -15,6 +16,7 @@ int MarketCommand(const Config& config, bool json) {
                  config.file.c_str());
     return 1;
   }
+  if (config.ec2_pools()) return LiveMarketCommand(config, json);
   const double changeover = config.simulate.changeover_hours;
   const std::vector<PoolEconomics> ranked = RankPools(MarketPoolsOf(config), changeover);
   if (json) {

@@ -1,5 +1,5 @@
-// What `run` and `up` run their workers on: plain local workers (no [[fleet.pool]]), or the
-// local fleet of spot and on-demand pools under the fleet manager.
+// What `run` and `up` run their workers on: plain local workers (no [[fleet.pool]]), the
+// local fleet of spot and on-demand pools under the fleet manager, or EC2 pools under it.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +42,9 @@ class WorkerFleet {
 
 // `plain_workers`: how many plain workers to run when the config has no pools (`run` needs no
 // more than it has jobs). The state store and queue are the pipeline's (the fleet manager
-// reads the backlog from them); they must outlive the fleet.
-std::unique_ptr<WorkerFleet> NewWorkerFleet(const Config& config, const std::string& self_exe,
+// reads the backlog from them); they must outlive the fleet. Local fleets always open; EC2
+// pools (apps/ec2_managed_fleet.h) fail as Ec2ManagedFleet::Open says.
+Result<std::unique_ptr<WorkerFleet>> NewWorkerFleet(const Config& config, const std::string& self_exe,
                                             StateStore& state, TaskQueue& queue, int plain_workers);
 
 }  // namespace spotbatch

@@ -42,6 +42,9 @@ TEST(AwsEndpointFor, GivenEndpointsWinElseTheRegionalOne) {
   c.aws.endpoints["sqs"] = "http://127.0.0.1:4566";
   EXPECT_EQ(AwsEndpointFor(c, "sqs", "us-east-1"), "http://127.0.0.1:4566");
   EXPECT_EQ(AwsEndpointFor(c, "dynamodb", "eu-west-1"), "https://dynamodb.eu-west-1.amazonaws.com");
+  EXPECT_EQ(AwsEndpointFor(c, "cloudwatch", "eu-west-1"),
+            "https://monitoring.eu-west-1.amazonaws.com")
+      << "CloudWatch's hosts carry its signing name";
 }
 
 TEST(AwsCredentialsFor, TheEnvironmentAndNoMetadataServiceUnasked) {

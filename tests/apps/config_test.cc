@@ -569,5 +569,85 @@ TEST_F(ConfigTest, SimulateErrorsNameLineAndKey) {
       5, "fleet.pool", kMarket);
 }
 
+constexpr const char* kEc2Pool =
+    "[[fleet.pool]]\nname = \"spot-c5\"\nprovider = \"ec2\"\n"
+    "instance_types = [\"c5.xlarge\", \"c5a.xlarge\", \"m5.xlarge\"]\n"
+    "zones = [\"us-east-1a\", \"us-east-1b\"]\nmax_instances = 50\n";
+
+TEST_F(ConfigTest, Ec2PoolsNameTheirTypesZonesAndGroup) {
+  auto c = LoadMarket(std::string(kEc2Pool) +
+                      "[[fleet.pool]]\nname = \"od\"\nprovider = \"ec2\"\nmarket = "
+                      "\"on-demand\"\ninstance_types = [\"c5.xlarge\"]\ngroup = \"acme-od\"\n"
+                      "[fleet.market]\nadvisor = \"feeds/advisor.json\"\nmin_placement_score = 5\n"
+                      "placement_scores = false\nprice_refresh_seconds = 60\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->ec2_pools());
+  ASSERT_EQ(c->pools.size(), 2u);
+  const PoolConfig& spot = c->pools[0];
+  EXPECT_TRUE(spot.ec2);
+  EXPECT_TRUE(spot.spot);
+  EXPECT_EQ(spot.instance_types,
+            (std::vector<std::string>{"c5.xlarge", "c5a.xlarge", "m5.xlarge"}));
+  EXPECT_EQ(spot.instance_type, "c5.xlarge");
+  EXPECT_EQ(spot.zones, (std::vector<std::string>{"us-east-1a", "us-east-1b"}));
+  EXPECT_EQ(spot.group, "spotbatch-spot-c5");
+  EXPECT_EQ(spot.max_instances, 50);
+  EXPECT_DOUBLE_EQ(spot.on_demand_price_per_hour, 0.17) << "the shipped table's";
+  EXPECT_EQ(c->pools[1].group, "acme-od");
+  EXPECT_FALSE(c->pools[1].spot);
+  EXPECT_EQ(c->ec2_market.advisor, dir_ / "feeds/advisor.json");
+  EXPECT_EQ(c->ec2_market.min_placement_score, 5);
+  EXPECT_FALSE(c->ec2_market.placement_scores);
+  EXPECT_DOUBLE_EQ(c->ec2_market.price_refresh_seconds, 60);
+}
+
+TEST_F(ConfigTest, Ec2PoolsRefuseWhatIsNoGroupNamingTheKey) {
+  const ConfigUse m = ConfigUse::kMarket;
+  ExpectError("[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\n", 1,
+              "fleet.pool[0].instance_types", m);
+  ExpectError("[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\ninstance_types = []\n", 4,
+              "fleet.pool[0].instance_types", m);
+  ExpectError(
+      "[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\ninstance_types = [\"C5.XLARGE\"]\n", 4,
+      "fleet.pool[0].instance_types[0]", m);
+  ExpectError(
+      "[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\n"
+      "instance_types = [\"c5.xlarge\", \"c5.xlarge\"]\n",
+      4, "fleet.pool[0].instance_types[1]", m);
+  ExpectError(
+      "[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\ninstance_types = [\"c5.xlarge\"]\n"
+      "price_per_hour = 0.1\n",
+      5, "fleet.pool[0].price_per_hour", m);
+  ExpectError(
+      "[[fleet.pool]]\nname = \"a\"\nprovider = \"ec2\"\ninstance_types = [\"c5.xlarge\"]\n"
+      "group = \"my group\"\n",
+      5, "fleet.pool[0].group", m);
+  ExpectError("[[fleet.pool]]\nname = \"a\"\nprovider = \"gcp\"\n", 3, "fleet.pool[0].provider", m);
+  ExpectError(std::string(kEc2Pool) + "[[fleet.pool]]\nname = \"local\"\nprice_per_hour = 0.1\n", 7,
+              "fleet.pool[1].provider", m);
+  ExpectError("[[fleet.pool]]\nname = \"a\"\nprice_per_hour = 0.1\nzones = [\"us-east-1a\"]\n", 4,
+              "fleet.pool[0].zones", m);
+  ExpectError(std::string(kEc2Pool) + "[fleet.market]\ntime_scale = 60\n", 8,
+              "fleet.market.time_scale", m);
+  ExpectError(std::string(kEc2Pool) + "[fleet.market]\nmin_placement_score = 11\n", 8,
+              "fleet.market.min_placement_score", m);
+}
+
+TEST_F(ConfigTest, Ec2PoolsRunAPipelineOnAwsOnly) {
+  // The workers run on the instances, which cannot reach a directory or SQLite here.
+  const std::string buckets =
+      "[pipeline]\ninput = \"acme-in/\"\noutput = \"acme-out/\"\ncommand = [\"true\"]\n";
+  ExpectError(std::string(kMinimal) + kEc2Pool, 3, "fleet.pool");
+  ExpectError(buckets + "[store]\nurl = \"s3://\"\n[queue]\nurl = \"sqs://tasks\"\n" + kEc2Pool, 9,
+              "fleet.pool");
+  testing::WriteFile(dir_ / "sb.toml", buckets +
+                                           "[store]\nurl = \"s3://\"\n[queue]\nurl = "
+                                           "\"sqs://tasks\"\n[state]\nurl = \"dynamodb://jobs\"\n" +
+                                           kEc2Pool);
+  auto c = LoadConfig(dir_ / "sb.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->ec2_pools());
+}
+
 }  // namespace
 }  // namespace spotbatch

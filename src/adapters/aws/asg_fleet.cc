@@ -52,6 +52,19 @@ Result<std::string> AsgFleet::CallLocked(std::string_view action, const QueryPar
   return autoscaling_.Call(action, params);
 }
 
+std::vector<AsgPoolCounts> AsgFleet::counts() {
+  std::lock_guard lock(mu_);
+  std::vector<AsgPoolCounts> out(pools_.size());
+  for (size_t p = 0; p < pools_.size(); ++p) {
+    out[p].launched = pools_[p].launched;
+    out[p].reclaims = pools_[p].reclaims;
+  }
+  for (const auto& [id, t] : tracked_) {
+    if (!t.ticket && !IsLeaving(t.view.state) && !t.ended_by_us) ++out[t.pool].instances;
+  }
+  return out;
+}
+
 std::map<std::string, int> AsgFleet::calls() {
   std::lock_guard lock(mu_);
   return calls_;
@@ -171,6 +184,7 @@ Status AsgFleet::ReadLocked(int64_t now) {
           pool.tickets.erase(pool.tickets.begin());
         }
         t = &tracked_.emplace(in.id, std::move(fresh)).first->second;
+        ++pool.launched;
       }
       t->view.state = StateOf(in.lifecycle_state, t->drained);
       t->view.protected_from_scale_in = in.protected_from_scale_in;
@@ -186,7 +200,9 @@ Status AsgFleet::ReadLocked(int64_t now) {
       continue;
     }
     if (t.view.state != InstanceState::kTerminated && !seen.count(id)) {
-      EndLocked(t, now, !t.ended_by_us && options_.pools[t.pool].pool.spot);
+      const bool reclaimed = !t.ended_by_us && options_.pools[t.pool].pool.spot;
+      EndLocked(t, now, reclaimed);
+      pools_[t.pool].reclaims += reclaimed;
     }
   }
   read_at_ = now;

@@ -49,6 +49,13 @@ struct AsgPoolSpec {
   std::string group;  // the Auto Scaling group
 };
 
+// What a pool's group did, as this fleet has read it.
+struct AsgPoolCounts {
+  int instances = 0;  // in the group now, leaving ones and launch tickets left out
+  int launched = 0;   // instances seen appear since the fleet was made
+  int reclaims = 0;   // spot instances seen leave without this fleet terminating them
+};
+
 struct AsgFleetOptions {
   std::vector<AsgPoolSpec> pools;
   int64_t describe_every_millis = 10'000;  // 0: read the groups at every Describe
@@ -75,6 +82,8 @@ class AsgFleet final : public Fleet {
 
   // Calls made to Auto Scaling so far, by action (for tests and the API-rate report).
   std::map<std::string, int> calls();
+  // Per pool, in the pools' order, as of the last read (no call is made).
+  std::vector<AsgPoolCounts> counts();
 
  private:
   struct Tracked {
@@ -93,6 +102,8 @@ class AsgFleet final : public Fleet {
     bool read = false;
     int64_t no_capacity_until = 0;
     std::vector<std::string> tickets;  // oldest first
+    int launched = 0;
+    int reclaims = 0;
   };
 
   AsgFleet(AsgFleetOptions options, AwsQueryClient& autoscaling, Clock& clock);
