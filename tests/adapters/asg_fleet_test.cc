@@ -7,50 +7,21 @@
 
 #include <gtest/gtest.h>
 
-#include "aws/asg_harness.h"
-#include "aws/moto_server.h"
-#include "aws/static_credentials.h"
+#include "aws/asg_world.h"
 #include "contract/fleet_contract.h"
 
 namespace spotbatch {
 namespace {
 
-constexpr char kSpotGroup[] = "sb-spot";
-constexpr char kOdGroup[] = "sb-od";
-constexpr char kHook[] = "spotbatch-drain";
 constexpr int64_t kLaunchTimeout = 60'000;
+using testing::kHook;
+using testing::kOdGroup;
+using testing::kSpotGroup;
 
-// moto and the harness, the two groups (a spot pool over three types, at most 3; an on-demand
-// pool, at most 2, each with a termination hook) and a fleet on them.
-struct AsgWorld {
+// The groups and a fleet on them.
+struct AsgWorld : testing::AsgGroups {
   explicit AsgWorld(Clock& clock, int64_t describe_every_millis = 0) {
-    if (moto.endpoint().empty()) return;
-    harness = std::make_unique<testing::AsgHarness>(moto.endpoint());
-    ec2 = *AwsQueryClient::New({.endpoint = moto.endpoint(), .region = "us-east-1"}, credentials,
-                               SystemClock());
-    autoscaling = *AwsQueryClient::New({.endpoint = harness->endpoint(),
-                                        .region = "us-east-1",
-                                        .api = kAutoScalingApi,
-                                        .retry = {.max_attempts = 2, .base_delay_millis = 1}},
-                                       credentials, SystemClock());
-    auto lt = ec2->Call("CreateLaunchTemplate", {{"LaunchTemplateName", "spotbatch-worker"},
-                                                 {"LaunchTemplateData.ImageId", "ami-12c6146b"},
-                                                 {"LaunchTemplateData.InstanceType", "c5.xlarge"}});
-    EXPECT_TRUE(lt.ok()) << lt.status().ToString();
-    const QueryParams mixed = {
-        {"MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateName",
-         "spotbatch-worker"},
-        {"MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version", "$Latest"},
-        {"MixedInstancesPolicy.LaunchTemplate.Overrides.member.1.InstanceType", "c5.xlarge"},
-        {"MixedInstancesPolicy.LaunchTemplate.Overrides.member.2.InstanceType", "c5a.xlarge"},
-        {"MixedInstancesPolicy.LaunchTemplate.Overrides.member.3.InstanceType", "m5.xlarge"},
-        {"MixedInstancesPolicy.InstancesDistribution.OnDemandPercentageAboveBaseCapacity", "0"},
-        {"MixedInstancesPolicy.InstancesDistribution.SpotAllocationStrategy",
-         "price-capacity-optimized"}};
-    MakeGroup(kSpotGroup, 3, mixed);
-    MakeGroup(kOdGroup, 2,
-              {{"LaunchTemplate.LaunchTemplateName", "spotbatch-worker"},
-               {"LaunchTemplate.Version", "$Latest"}});
+    if (harness == nullptr) return;
     auto made = AsgFleet::New({.pools = {{{"spot", true, "c5.xlarge", "", 3}, kSpotGroup},
                                          {{"od", false, "c5.xlarge", "", 2}, kOdGroup}},
                                .describe_every_millis = describe_every_millis,
@@ -60,57 +31,6 @@ struct AsgWorld {
     EXPECT_TRUE(made.ok()) << made.status().ToString();
     if (made.ok()) fleet = std::move(*made);
   }
-
-  void MakeGroup(const std::string& name, int max, QueryParams params) {
-    params.insert(params.end(), {{"AutoScalingGroupName", name},
-                                 {"MinSize", "0"},
-                                 {"MaxSize", std::to_string(max)},
-                                 {"DesiredCapacity", "0"},
-                                 {"AvailabilityZones.member.1", "us-east-1a"},
-                                 {"AvailabilityZones.member.2", "us-east-1b"},
-                                 {"CapacityRebalance", "true"}});
-    auto made = autoscaling->Call("CreateAutoScalingGroup", params);
-    EXPECT_TRUE(made.ok()) << made.status().ToString();
-    auto hook = autoscaling->Call("PutLifecycleHook",
-                                  {{"AutoScalingGroupName", name},
-                                   {"LifecycleHookName", kHook},
-                                   {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"},
-                                   {"HeartbeatTimeout", "600"},
-                                   {"DefaultResult", "CONTINUE"}});
-    EXPECT_TRUE(hook.ok()) << hook.status().ToString();
-  }
-
-  // What the instance's worker does: protect it while busy; once idle and held by the
-  // termination hook, complete the lifecycle action.
-  void SetBusy(const std::string& instance, const std::string& group, bool busy) {
-    auto set = autoscaling->Call("SetInstanceProtection",
-                                 {{"InstanceIds.member.1", instance},
-                                  {"AutoScalingGroupName", group},
-                                  {"ProtectedFromScaleIn", busy ? "true" : "false"}});
-    ASSERT_TRUE(set.ok()) << set.status().ToString();
-    if (!busy && harness->Held().count(instance)) {
-      auto done =
-          autoscaling->Call("CompleteLifecycleAction", {{"AutoScalingGroupName", group},
-                                                        {"LifecycleHookName", kHook},
-                                                        {"InstanceId", instance},
-                                                        {"LifecycleActionResult", "CONTINUE"}});
-      ASSERT_TRUE(done.ok()) << done.status().ToString();
-    }
-  }
-
-  // The group's desired capacity as Auto Scaling (behind the harness) says.
-  int Desired(const std::string& group) {
-    auto body =
-        autoscaling->Call("DescribeAutoScalingGroups", {{"AutoScalingGroupNames.member.1", group}});
-    if (!body.ok()) return -1;
-    auto page = ParseDescribeAutoScalingGroups(*body);
-    return page.ok() && page->groups.size() == 1 ? page->groups[0].desired_capacity : -1;
-  }
-
-  testing::MotoServer moto;
-  testing::StaticCredentials credentials;
-  std::unique_ptr<testing::AsgHarness> harness;
-  std::unique_ptr<AwsQueryClient> ec2, autoscaling;
   std::unique_ptr<AsgFleet> fleet;
 };
 

@@ -381,7 +381,7 @@ TEST_F(Ec2MarketTest, TheMarketCommandQuotesEc2PoolsLive) {
                            "| >20% | yes |"),
             std::string::npos)
       << table.out;
-  // Running jobs on EC2 pools is not wired yet, and says so.
+  // The simulator replays capacity traces, which EC2 pools have not.
   auto run = testing::RunCli({"simulate", "-c", dir / "sb.toml"}, "", env);
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("EC2 pools"), std::string::npos) << run.err;
