@@ -1,5 +1,7 @@
 #include "apps/aws_policy.h"
 
+#include "adapters/aws/cloudwatch_metrics.h"
+
 namespace spotbatch {
 namespace {
 
@@ -104,6 +106,42 @@ void AddDynamoDb(const Config& c, AwsRole role, const std::string& partition,
   statements.push_back(Statement("State", actions, {table, table + "/index/*"}));
 }
 
+// EC2 pools: the manager sets its groups' capacity and reads the market; a worker protects
+// its own instance and completes its lifecycle action. Auto Scaling's and EC2's describes
+// take no resource (IAM grants them on "*" only); the metrics are held to spotbatch's
+// namespace.
+void AddEc2Pools(const Config& c, AwsRole role, const std::string& partition,
+                 const PolicyScope& scope, json& statements) {
+  std::vector<std::string> groups;
+  for (const PoolConfig& p : c.pools) {
+    groups.push_back("arn:" + partition + ":autoscaling:" + scope.region + ":" + scope.account +
+                     ":autoScalingGroup:*:autoScalingGroupName/" + p.group);
+  }
+  if (role == AwsRole::kWorker) {
+    statements.push_back(
+        Statement("OwnInstance",
+                  {"autoscaling:SetInstanceProtection", "autoscaling:CompleteLifecycleAction",
+                   "autoscaling:RecordLifecycleActionHeartbeat"},
+                  groups));
+    statements.push_back(
+        Statement("FindOwnGroup", {"autoscaling:DescribeAutoScalingInstances"}, {"*"}));
+    return;
+  }
+  statements.push_back(Statement(
+      "GroupCapacity",
+      {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
+       "autoscaling:SetInstanceProtection"},
+      groups));
+  statements.push_back(Statement("ReadGroups", {"autoscaling:DescribeAutoScalingGroups"}, {"*"}));
+  statements.push_back(Statement("Market",
+                                 {"ec2:DescribeSpotPriceHistory", "ec2:GetSpotPlacementScores",
+                                  "ec2:DescribeAvailabilityZones"},
+                                 {"*"}));
+  json metrics = Statement("BacklogMetrics", {"cloudwatch:PutMetricData"}, {"*"});
+  metrics["Condition"] = {{"StringEquals", {{"cloudwatch:namespace", kSpotbatchMetricNamespace}}}};
+  statements.push_back(std::move(metrics));
+}
+
 }  // namespace
 
 std::string_view AwsRoleName(AwsRole role) {
@@ -144,6 +182,9 @@ nlohmann::ordered_json AwsPolicyFor(const Config& config, AwsRole role, const Po
     AddEvents(config, partition, scope, statements);
   }
   if (!config.dynamodb_table.empty()) AddDynamoDb(config, role, partition, scope, statements);
+  if (config.ec2_pools() && role != AwsRole::kIngest) {
+    AddEc2Pools(config, role, partition, scope, statements);
+  }
   return json{{"Version", "2012-10-17"}, {"Statement", statements}};
 }
 

@@ -2,9 +2,12 @@
 // actions its processes call, on the resources the config names and nothing else.
 //
 // The roles: "ingest" turns uploads into jobs (`spotbatch lambda`); "worker" runs tasks
-// (`spotbatch worker`, what each instance runs); "manager" runs the control plane (`up`,
-// `run`, `status`, `cost`, `retry`, `cancel`, `logs`, `get`): the ingest's calls, the events
-// queue, the janitor's deletions, the bills and the table's creation.
+// (`spotbatch worker`, what each instance runs), and on EC2 pools protects its instance from
+// scale-in and completes its lifecycle action in its group; "manager" runs the control plane
+// (`up`, `run`, `status`, `cost`, `retry`, `cancel`, `logs`, `get`): the ingest's calls, the
+// events queue, the janitor's deletions, the bills and the table's creation, and on EC2 pools
+// the groups' capacity (SetDesiredCapacity, terminate-in-group, protection), the market's
+// reads and the backlog metrics in the "spotbatch" namespace.
 #pragma once
 
 #include <nlohmann/json.hpp>

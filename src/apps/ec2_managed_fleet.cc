@@ -11,8 +11,6 @@
 namespace spotbatch {
 namespace {
 
-constexpr char kMetricNamespace[] = "spotbatch";
-
 int64_t MonotonicMillisOf(Clock& clock) { return clock.MonotonicNanos() / 1'000'000; }
 
 }  // namespace
@@ -58,7 +56,7 @@ Result<std::unique_ptr<Ec2ManagedFleet>> Ec2ManagedFleet::Open(const Config& con
   SB_ASSIGN_OR_RETURN(f->market_,
                       Ec2Market::New(Ec2MarketOptionsFor(config, region), *f->ec2_, clock));
   SB_ASSIGN_OR_RETURN(CloudWatchMetrics metrics,
-                      CloudWatchMetrics::New(*f->cloudwatch_, kMetricNamespace));
+                      CloudWatchMetrics::New(*f->cloudwatch_, kSpotbatchMetricNamespace));
   f->metrics_.emplace(std::move(metrics));
   f->manager_ = std::make_unique<FleetManager>(*f->fleet_, *f->market_, *f->policy_, f->work_,
                                                clock, kInstanceStartSeconds);

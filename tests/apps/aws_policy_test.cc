@@ -206,5 +206,71 @@ TEST(AwsPolicy, RolesAndAccountsAreChecked) {
   }
 }
 
+constexpr const char* kEc2Pools = R"(
+[[fleet.pool]]
+name = "spot"
+provider = "ec2"
+instance_types = ["c5.xlarge", "m5.xlarge"]
+[[fleet.pool]]
+name = "od"
+provider = "ec2"
+market = "on-demand"
+instance_types = ["c5.xlarge"]
+group = "acme-od"
+)";
+
+std::string GroupArn(const std::string& group) {
+  return "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:"
+         "0b3c-uuid:autoScalingGroupName/" +
+         group;
+}
+
+TEST(AwsPolicy, TheManagerSetsItsGroupsCapacityAndReadsTheMarket) {
+  const auto manager = PolicyOf(AwsRole::kManager, Load(std::string(kAwsPipeline) + kEc2Pools));
+  for (const std::string group : {"spotbatch-spot", "acme-od"}) {
+    for (const char* a :
+         {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
+          "autoscaling:SetInstanceProtection"}) {
+      EXPECT_TRUE(Allows(manager, a, GroupArn(group))) << a << " " << group;
+    }
+  }
+  EXPECT_FALSE(Allows(manager, "autoscaling:SetDesiredCapacity", GroupArn("someone-elses")));
+  EXPECT_FALSE(Allows(manager, "autoscaling:DeleteAutoScalingGroup", GroupArn("acme-od")));
+  EXPECT_FALSE(Allows(manager, "autoscaling:CompleteLifecycleAction", GroupArn("acme-od")))
+      << "the workers' to call";
+  EXPECT_TRUE(Allows(manager, "autoscaling:DescribeAutoScalingGroups", "*"));
+  for (const char* a : {"ec2:DescribeSpotPriceHistory", "ec2:GetSpotPlacementScores",
+                        "ec2:DescribeAvailabilityZones"}) {
+    EXPECT_TRUE(Allows(manager, a, "*")) << a;
+  }
+  EXPECT_FALSE(Allows(manager, "ec2:RunInstances", "*"));
+  EXPECT_FALSE(Allows(manager, "ec2:TerminateInstances", "*"));
+  // The metrics, in spotbatch's namespace only.
+  bool metrics = false;
+  for (const auto& st : manager["Statement"]) {
+    if (st["Action"][0] != "cloudwatch:PutMetricData") continue;
+    metrics = true;
+    EXPECT_EQ(st["Condition"]["StringEquals"]["cloudwatch:namespace"], "spotbatch");
+  }
+  EXPECT_TRUE(metrics);
+}
+
+TEST(AwsPolicy, AWorkerProtectsItsInstanceAndCompletesItsLifecycleActionOnly) {
+  const auto worker = PolicyOf(AwsRole::kWorker, Load(std::string(kAwsPipeline) + kEc2Pools));
+  for (const char* a : {"autoscaling:SetInstanceProtection", "autoscaling:CompleteLifecycleAction",
+                        "autoscaling:RecordLifecycleActionHeartbeat"}) {
+    EXPECT_TRUE(Allows(worker, a, GroupArn("spotbatch-spot"))) << a;
+  }
+  EXPECT_TRUE(Allows(worker, "autoscaling:DescribeAutoScalingInstances", "*"));
+  EXPECT_FALSE(Allows(worker, "autoscaling:SetDesiredCapacity", GroupArn("spotbatch-spot")));
+  EXPECT_FALSE(Allows(worker, "autoscaling:TerminateInstanceInAutoScalingGroup",
+                      GroupArn("spotbatch-spot")));
+  EXPECT_FALSE(Allows(worker, "cloudwatch:PutMetricData", "*"));
+  const auto ingest = PolicyOf(AwsRole::kIngest, Load(std::string(kAwsPipeline) + kEc2Pools));
+  EXPECT_FALSE(Allows(ingest, "autoscaling:SetInstanceProtection", GroupArn("spotbatch-spot")));
+  EXPECT_FALSE(Allows(PolicyOf(AwsRole::kManager), "autoscaling:DescribeAutoScalingGroups", "*"))
+      << "no EC2 pools, no Auto Scaling";
+}
+
 }  // namespace
 }  // namespace spotbatch

@@ -8,12 +8,23 @@
 // only here: it authorizes a transaction or a batch by its operation's name
 // (dynamodb:TransactWriteItems, sqs:DeleteMessageBatch) where AWS authorizes each item by its
 // action (PutItem, DeleteMessage); it resolves no DynamoDB resource (every call is on "*"),
-// and no SQS queue for calls that name it by QueueName (CreateQueue, GetQueueUrl).
+// and no SQS queue for calls that name it by QueueName (CreateQueue, GetQueueUrl); nor any
+// Auto Scaling group (every call is on "*"); it knows no condition but sts:ExternalId, so the
+// metrics' namespace condition goes (and with it the test that another namespace is denied);
+// and it names CloudWatch's actions by the service's signing name (monitoring:PutMetricData
+// where IAM says cloudwatch:PutMetricData).
 #include <signal.h>
 
+#include "adapters/aws/asg_fleet.h"
+#include "adapters/aws/asg_self.h"
+#include "adapters/aws/cloudwatch_metrics.h"
+#include "adapters/aws/ec2_market.h"
+#include "apps/ec2_managed_fleet.h"
+#include "apps/live_market.h"
 #include "aws/aws_cli.h"
 #include "aws/fake_lambda_runtime.h"
 #include "aws/moto_server.h"
+#include "aws/static_credentials.h"
 #include "common/ids.h"
 #include "integration/pipeline_fixture.h"
 
@@ -35,6 +46,11 @@ Doc MotoPolicy(Doc doc) {
     Doc& actions = st["Action"];
     const std::string service =
         actions[0].get<std::string>().substr(0, actions[0].get<std::string>().find(':'));
+    if (service == "autoscaling") st["Resource"] = Doc::array({"*"});
+    if (service == "cloudwatch") {
+      st.erase("Condition");
+      for (auto& a : actions) a = "monitoring:" + a.get<std::string>().substr(11);
+    }
     if (service == "dynamodb") {
       if (Has(actions, "dynamodb:PutItem")) actions.push_back("dynamodb:TransactWriteItems");
       st["Resource"] = Doc::array({"*"});
@@ -79,15 +95,14 @@ class AwsLeastPrivilegeTest : public testing::PipelineFixture {
             events_ +
             "\"\n"
             "[aws]\nregion = \"us-east-1\"\n[aws.endpoints]\ns3 = \"" +
-            e + "\"\nsqs = \"" + e + "\"\ndynamodb = \"" + e +
-            "\"\n"
-            "[pipeline]\ninput = \"" +
-            in_ + "/claims/\"\noutput = \"" + out_ +
+            e + "\"\nsqs = \"" + e + "\"\ndynamodb = \"" + e + "\"\n" + more_endpoints_ +
+            "[pipeline]\ninput = \"" + in_ + "/claims/\"\noutput = \"" + out_ +
             "/\"\n"
             "command = " +
             testing::kShaCommand +
             "\nretry_backoff_seconds = 0.05\n"
-            "[worker]\nlease_seconds = 10\nheartbeat_seconds = 2\npoll_wait_seconds = 0\n");
+            "[worker]\nlease_seconds = 10\nheartbeat_seconds = 2\npoll_wait_seconds = 0\n" +
+            more_config_);
     admin_ = User("admin",
                   Doc{{"Version", "2012-10-17"},
                       {"Statement", {{{"Effect", "Allow"}, {"Action", "*"}, {"Resource", "*"}}}}});
@@ -132,6 +147,7 @@ class AwsLeastPrivilegeTest : public testing::PipelineFixture {
   }
 
   testing::MotoServer moto_{{.one_request_at_a_time = true}};
+  std::string more_endpoints_, more_config_;  // lines for [aws.endpoints], and tables
   const std::string in_ = "lp-in", out_ = "lp-out", events_ = "lp-events";
   std::string events_url_;
   Keys admin_{"testing", "testing"};  // moto's default user until auth is on
@@ -234,6 +250,119 @@ TEST_F(AwsLeastPrivilegeTest, EachRoleWorksWithItsPrintedPolicyAloneAndIsDeniedT
   auto no_table = CliAs("worker", {"status"});
   EXPECT_NE(no_table.exit_code, 0);
   EXPECT_NE(no_table.err.find("AccessDenied"), std::string::npos) << no_table.err;
+}
+
+// EC2 pools: the manager's fleet and market and the worker's own instance, each through the
+// adapters as `run` and `worker --on-ec2` use them, with the role's keys alone.
+class AwsLeastPrivilegeEc2Test : public AwsLeastPrivilegeTest {
+ protected:
+  void SetUp() override {
+    const std::string e = moto_.endpoint();
+    more_endpoints_ =
+        "autoscaling = \"" + e + "\"\nec2 = \"" + e + "\"\ncloudwatch = \"" + e + "\"\n";
+    more_config_ =
+        "[[fleet.pool]]\nname = \"spot\"\nprovider = \"ec2\"\ngroup = \"lp-spot\"\n"
+        "instance_types = [\"c5.xlarge\", \"c5a.xlarge\", \"m5.xlarge\"]\nmax_instances = 2\n"
+        "[fleet.market]\nplacement_scores = false\n";
+    AwsLeastPrivilegeTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto lt = Admin(
+        "ec2 create-launch-template --launch-template-name lp-worker --launch-template-data "
+        "'{\"ImageId\":\"ami-12c6146b\",\"InstanceType\":\"c5.xlarge\"}'");
+    ASSERT_TRUE(lt.second) << lt.first;
+    auto group = Admin(
+        "autoscaling create-auto-scaling-group --auto-scaling-group-name lp-spot "
+        "--launch-template 'LaunchTemplateName=lp-worker,Version=$Latest' --min-size 0 "
+        "--max-size 2 --desired-capacity 0 --availability-zones us-east-1a");
+    ASSERT_TRUE(group.second) << group.first;
+    auto loaded = LoadConfig(config());
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    config_ = *loaded;
+  }
+  std::unique_ptr<AwsQueryClient> Client(testing::StaticCredentials& as, QueryApi api) {
+    return *AwsQueryClient::New({.endpoint = moto_.endpoint(),
+                                 .region = "us-east-1",
+                                 .api = api,
+                                 .retry = {.max_attempts = 1}},
+                                as, SystemClock());
+  }
+  static bool Denied(const Status& s) {
+    return !s.ok() && s.message().find("AccessDenied") != std::string::npos;
+  }
+  Config config_;
+};
+
+TEST_F(AwsLeastPrivilegeEc2Test, TheManagerDrivesItsGroupsAndAWorkerItsInstanceWithTheirPolicies) {
+  testing::StaticCredentials manager(roles_["manager"].id, roles_["manager"].secret);
+  auto autoscaling = Client(manager, kAutoScalingApi);
+  auto fleet = AsgFleet::New(AsgFleetOptionsFor(config_), *autoscaling, SystemClock());
+  ASSERT_TRUE(fleet.ok()) << fleet.status().ToString();
+  auto launched = (*fleet)->Launch("spot");
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  auto instances = (*fleet)->Describe();
+  ASSERT_TRUE(instances.ok()) << instances.status().ToString();
+  ASSERT_EQ(instances->size(), 1u);
+  const std::string instance = (*instances)[0].id;
+  EXPECT_TRUE((*fleet)->SetProtection(instance, true).ok());
+  EXPECT_TRUE((*fleet)->SetProtection(instance, false).ok());
+
+  auto ec2 = Client(manager, kEc2Api);
+  Ec2MarketOptions market_options = Ec2MarketOptionsFor(config_, "us-east-1");
+  market_options.advisor_bands = nullptr;  // the feed is a public file: no IAM
+  auto market = Ec2Market::New(std::move(market_options), *ec2, SystemClock());
+  ASSERT_TRUE(market.ok()) << market.status().ToString();
+  auto quotes = (*market)->Quotes();
+  EXPECT_TRUE(quotes.ok()) << quotes.status().ToString();
+  auto cloudwatch = Client(manager, kCloudWatchApi);
+  auto metrics = CloudWatchMetrics::New(*cloudwatch, kSpotbatchMetricNamespace);
+  ASSERT_TRUE(metrics.ok());
+  const Status put =
+      metrics->Put(BacklogMetrics(WorkSnapshot{}, 1, "lp-tasks", SystemClock().NowUnixMillis()));
+  EXPECT_TRUE(put.ok()) << put.ToString();
+
+  // The worker on that instance.
+  testing::StaticCredentials worker(roles_["worker"].id, roles_["worker"].secret);
+  auto own = Client(worker, kAutoScalingApi);
+  auto group = FindOwnGroup(*own, instance);
+  ASSERT_TRUE(group.ok()) << group.status().ToString();
+  EXPECT_EQ(*group, "lp-spot");
+  AsgScaleInProtection protection(*own, *group, instance);
+  EXPECT_TRUE(protection.Protect(true).ok());
+  EXPECT_TRUE(protection.Protect(false).ok());
+  // moto has no lifecycle actions (a 500 once authorized): authorized is what is asked here.
+  const LifecycleAction action{*group, std::string(kDrainHook), instance};
+  EXPECT_FALSE(Denied(CompleteLifecycleAction(*own, action)));
+  EXPECT_FALSE(Denied(RecordLifecycleActionHeartbeat(*own, action)));
+
+  // Outside each policy.
+  EXPECT_TRUE(
+      Denied(autoscaling
+                 ->Call("CompleteLifecycleAction", {{"AutoScalingGroupName", *group},
+                                                    {"LifecycleHookName", std::string(kDrainHook)},
+                                                    {"InstanceId", instance},
+                                                    {"LifecycleActionResult", "CONTINUE"}})
+                 .status()))
+      << "the manager completes no worker's action";
+  EXPECT_TRUE(Denied(
+      own->Call("SetDesiredCapacity", {{"AutoScalingGroupName", *group}, {"DesiredCapacity", "2"}})
+          .status()));
+  EXPECT_TRUE(
+      Denied(own->Call("TerminateInstanceInAutoScalingGroup",
+                       {{"InstanceId", instance}, {"ShouldDecrementDesiredCapacity", "true"}})
+                 .status()));
+  auto worker_cloudwatch = Client(worker, kCloudWatchApi);
+  auto worker_metrics = CloudWatchMetrics::New(*worker_cloudwatch, kSpotbatchMetricNamespace);
+  EXPECT_TRUE(Denied(
+      worker_metrics->Put(BacklogMetrics(WorkSnapshot{}, 1, "q", SystemClock().NowUnixMillis()))));
+  EXPECT_TRUE(Denied(ec2->Call("TerminateInstances", {{"InstanceId.1", instance}}).status()))
+      << "the manager ends instances through their group only";
+  EXPECT_TRUE(Denied(
+      ec2->Call("RunInstances", {{"ImageId", "ami-12c6146b"}, {"MinCount", "1"}, {"MaxCount", "1"}})
+          .status()));
+  EXPECT_TRUE(Denied(
+      autoscaling->Call("DeleteAutoScalingGroup", {{"AutoScalingGroupName", *group}}).status()));
+
+  EXPECT_TRUE((*fleet)->Terminate(instance).ok()) << "scale-in of the chosen instance";
 }
 
 }  // namespace

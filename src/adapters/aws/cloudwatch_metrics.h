@@ -19,6 +19,9 @@
 
 namespace spotbatch {
 
+// Where spotbatch's own metrics go (apps/ec2_managed_fleet.h publishes; `aws policy` grants).
+inline constexpr char kSpotbatchMetricNamespace[] = "spotbatch";
+
 struct MetricDatum {
   std::string name;  // "BacklogPerInstance"
   double value = 0;
