@@ -144,6 +144,13 @@ void CheckGroups(std::string_view body) {
           .text()
           .set(in.protected_from_scale_in ? "true" : "false");
     }
+    pugi::xml_node tags = m.append_child("Tags");
+    for (const auto& [key, value] : g.tags) {
+      FUZZ_CHECK(!key.empty() && key.size() <= 128 && value.size() <= 256);
+      pugi::xml_node t = tags.append_child("member");
+      t.append_child("Key").text().set(key.c_str());
+      t.append_child("Value").text().set(value.c_str());
+    }
   }
   result.append_child("NextToken").text().set(page->next_token.c_str());
   const Result<AsgPage> again = ParseDescribeAutoScalingGroups(Save(doc));

@@ -22,6 +22,7 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region) {
   auto it = config.aws.endpoints.find(service);
   if (it != config.aws.endpoints.end()) return it->second;
+  if (service == "iam") return "https://iam.amazonaws.com";  // global, signed for us-east-1
   // CloudWatch's hosts are named for its signing name.
   const std::string host = service == "cloudwatch" ? "monitoring" : service;
   return "https://" + host + "." + region + ".amazonaws.com";

@@ -199,8 +199,24 @@ std::optional<CliRequest> ParseCommandLine(int argc, const char* const* argv, in
   CLI::App* market_cmd = sub("market", "the pools ranked by expected cost per useful hour");
   AddJsonFlag(market_cmd, &req.json, "print the ranking as JSON");
 
-  CLI::App* aws = sub("aws", "what a pipeline on AWS needs (aws policy)");
+  CLI::App* aws = sub("aws", "what a pipeline on AWS needs (aws deploy, destroy, policy)");
   aws->require_subcommand(1);
+  CLI::App* deploy = aws->add_subcommand(
+      "deploy",
+      "create or update the buckets, queues, table, notification and, for EC2 pools, the "
+      "workers' role, launch template and groups the config names (again: changes nothing)");
+  deploy->allow_extras();
+  AddConfigOption(deploy, &sub_config);
+  deploy->footer(kExitCodes);
+  AddJsonFlag(deploy, &req.json, "print what was done as JSON");
+  CLI::App* destroy = aws->add_subcommand(
+      "destroy", "remove what aws deploy made for the config, and nothing else");
+  destroy->allow_extras();
+  AddConfigOption(destroy, &sub_config);
+  destroy->footer(kExitCodes);
+  AddJsonFlag(destroy, &req.json, "print what was done as JSON");
+  destroy->add_flag("--delete-data", req.delete_data,
+                    "empty the buckets deploy made before removing them (kept otherwise)");
   CLI::App* policy = aws->add_subcommand(
       "policy", "print least-privilege IAM policies of the ingest, worker and manager roles");
   policy->allow_extras();

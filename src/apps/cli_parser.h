@@ -23,6 +23,7 @@ struct CliRequest {
   WorkerFlags worker;             // worker's flags
   std::string role;               // aws policy --role; empty: every role
   std::string account = "*";      // aws policy --account
+  bool delete_data = false;       // aws destroy --delete-data
 };
 
 // Parses argv. Returns the request to carry out, or nothing when the process is to exit now

@@ -78,6 +78,19 @@ struct AwsConfig {
   // [aws] s3_addressing = "virtual" (bucket.host, S3's default) | "path" (host/bucket, what
   // emulators and most S3-compatible stores want); default: "path" when endpoints.s3 is set.
   bool s3_path_style = false;
+  // [aws.worker]: what `spotbatch aws deploy` gives each instance of the EC2 pools.
+  struct Worker {
+    // ami: "ami-<8..17 hex>" or "resolve:ssm:<parameter>" (EC2 resolves it at each launch,
+    // e.g. the latest Debian image); empty: deploy refuses EC2 pools.
+    std::string ami;
+    std::string instance_profile = "spotbatch-worker";  // and its role, made by deploy
+    std::vector<std::string> subnets;          // "subnet-..."; none: the default VPC's zones
+    std::vector<std::string> security_groups;  // "sg-..."; none: the VPC's default
+    // Shell lines cloud-init runs before the worker starts (installing spotbatch where the
+    // image has it not), in order; at most 32 of 1024 printable characters.
+    std::vector<std::string> install;
+    std::string spotbatch = "/usr/local/bin/spotbatch";  // the binary on the instance
+  } worker;
 };
 
 struct Config {

@@ -50,10 +50,84 @@ Status NameAfterScheme(const Parser& p, const toml::table* t, const std::string&
   return Status::Ok();
 }
 
+bool AllOf(std::string_view s, std::string_view allowed_punctuation) {
+  for (char ch : s) {
+    const bool alnum =
+        (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (!alnum && allowed_punctuation.find(ch) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// [aws.worker]: what each EC2 instance is launched with. Each value goes into a launch
+// template or a shell script on the instance: checked here, byte by byte.
+Status ParseAwsWorker(const Parser& p, const toml::table& aws, AwsConfig::Worker* w) {
+  const toml::node* node = aws.get("worker");
+  if (node == nullptr) return Status::Ok();
+  if (!node->is_table()) return p.Error(node, "aws.worker", "must be a table ([aws.worker])");
+  const toml::table* t = node->as_table();
+  SB_RETURN_IF_ERROR(p.OnlyKnown(
+      *t, "aws.worker",
+      {"ami", "instance_profile", "subnets", "security_groups", "install", "spotbatch"}));
+  SB_RETURN_IF_ERROR(p.String(t, "aws.worker", "ami", &w->ami));
+  const bool ami_id = w->ami.starts_with("ami-") && w->ami.size() >= 12 && w->ami.size() <= 21 &&
+                      w->ami.find_first_not_of("0123456789abcdef", 4) == std::string::npos;
+  const bool ssm = w->ami.starts_with("resolve:ssm:") && w->ami.size() > 12 &&
+                   w->ami.size() <= 12 + 1011 && AllOf(w->ami.substr(12), "_.-/:");
+  if (t->get("ami") != nullptr && !ami_id && !ssm) {
+    return p.Error(t->get("ami"), "aws.worker.ami",
+                   "must be \"ami-\" and 8 to 17 hex digits, or \"resolve:ssm:PARAMETER\"");
+  }
+  SB_RETURN_IF_ERROR(p.String(t, "aws.worker", "instance_profile", &w->instance_profile));
+  if (w->instance_profile.empty() || w->instance_profile.size() > 64 ||
+      !AllOf(w->instance_profile, "+=,.@_-")) {
+    return p.Error(t->get("instance_profile"), "aws.worker.instance_profile",
+                   "must be 1 to 64 letters, digits or +=,.@_- (an IAM role and profile name)");
+  }
+  SB_RETURN_IF_ERROR(p.Names(t, "aws.worker", "subnets", 0, 16, &w->subnets));
+  for (size_t i = 0; i < w->subnets.size(); ++i) {
+    if (!w->subnets[i].starts_with("subnet-")) {
+      return p.Error(t->get("subnets"), "aws.worker.subnets[" + std::to_string(i) + "]",
+                     "must be a subnet id (\"subnet-...\")");
+    }
+  }
+  SB_RETURN_IF_ERROR(p.Names(t, "aws.worker", "security_groups", 0, 5, &w->security_groups));
+  for (size_t i = 0; i < w->security_groups.size(); ++i) {
+    if (!w->security_groups[i].starts_with("sg-")) {
+      return p.Error(t->get("security_groups"),
+                     "aws.worker.security_groups[" + std::to_string(i) + "]",
+                     "must be a security group id (\"sg-...\")");
+    }
+  }
+  if (const toml::node* install = t->get("install"); install != nullptr) {
+    const toml::array* lines = install->as_array();
+    if (lines == nullptr || lines->size() > 32) {
+      return p.Error(install, "aws.worker.install", "must be an array of at most 32 shell lines");
+    }
+    for (size_t i = 0; i < lines->size(); ++i) {
+      const std::string at = "aws.worker.install[" + std::to_string(i) + "]";
+      const auto* line = (*lines)[i].as_string();
+      bool ok = line != nullptr && !line->get().empty() && line->get().size() <= 1024;
+      for (char ch : ok ? line->get() : std::string()) ok = ok && ch >= 0x20 && ch < 0x7f;
+      if (!ok) return p.Error(&(*lines)[i], at, "must be 1 to 1024 printable characters");
+      w->install.push_back(line->get());
+    }
+  }
+  SB_RETURN_IF_ERROR(p.String(t, "aws.worker", "spotbatch", &w->spotbatch));
+  if (!w->spotbatch.starts_with("/") || w->spotbatch.size() > 256 || !AllOf(w->spotbatch, "_./-") ||
+      w->spotbatch.find("..") != std::string::npos) {
+    return p.Error(t->get("spotbatch"), "aws.worker.spotbatch",
+                   "must be an absolute path of letters, digits and _./- (the binary on the "
+                   "instance)");
+  }
+  return Status::Ok();
+}
+
 Status ParseAws(const Parser& p, const toml::table& root, Config* c) {
   SB_ASSIGN_OR_RETURN(const toml::table* aws, p.Table(root, "aws"));
   if (aws == nullptr) return Status::Ok();
-  SB_RETURN_IF_ERROR(p.OnlyKnown(*aws, "aws", {"region", "profile", "s3_addressing", "endpoints"}));
+  SB_RETURN_IF_ERROR(
+      p.OnlyKnown(*aws, "aws", {"region", "profile", "s3_addressing", "endpoints", "worker"}));
   AwsConfig& a = c->aws;
   SB_RETURN_IF_ERROR(p.String(aws, "aws", "region", &a.region));
   if (aws->get("region") != nullptr) {
@@ -98,7 +172,7 @@ Status ParseAws(const Parser& p, const toml::table& root, Config* c) {
                    "must be \"virtual\" (bucket.host) or \"path\" (host/bucket)");
   }
   a.s3_path_style = addressing == "path";
-  return Status::Ok();
+  return ParseAwsWorker(p, *aws, &a.worker);
 }
 
 // On S3 the first segment of each prefix is a real bucket: say so now, not at the first upload.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "apps/aws_deploy.h"
 #include "apps/cli_commands.h"
 #include "apps/cli_parser.h"
 #include "apps/config.h"
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
   if (c == "worker") return WorkerCommand(*config, r.worker);
   if (c == "lambda") return LambdaCommand(*config);
   if (c == "aws policy") return AwsPolicyCommand(*config, r.role, r.account);
+  if (c == "aws deploy") return AwsDeployCommand(*config, r.json);
+  if (c == "aws destroy") return AwsDestroyCommand(*config, r.json, r.delete_data);
   std::fprintf(stderr, "spotbatch: %s: parsed but not dispatched\n", c.c_str());
   return 2;
 }

@@ -86,9 +86,10 @@ TEST_F(ConfigServicesTest, EmbeddedPrefixesCannotBeBuckets) {
               "default in/ is not one)");
   ExpectError("[pipeline]\ninput = \"Acme_In/\"\ncommand = [\"true\"]\n[store]\nurl = \"s3://\"\n",
               2, "pipeline.input", "lowercase");
-  ExpectError("[pipeline]\ninput = \"acme-in/\"\noutput = \"o/\"\ncommand = [\"true\"]\n"
-              "[store]\nurl = \"s3://\"\n",
-              3, "pipeline.output", "\"o\" cannot be an S3 bucket");
+  ExpectError(
+      "[pipeline]\ninput = \"acme-in/\"\noutput = \"o/\"\ncommand = [\"true\"]\n"
+      "[store]\nurl = \"s3://\"\n",
+      3, "pipeline.output", "\"o\" cannot be an S3 bucket");
 }
 
 TEST_F(ConfigServicesTest, BadUrlsAndNamesAreRefusedNamingTheKey) {
@@ -121,7 +122,8 @@ TEST_F(ConfigServicesTest, BadUrlsAndNamesAreRefusedNamingTheKey) {
 }
 
 TEST(ConfigServices, TheLongestQueueNameCheckedIsTheOneMade) {
-  EXPECT_EQ(OnDemandQueue("q") + "-dlq", std::string("q") + config_internal::kLongestSqsQueueSuffix);
+  EXPECT_EQ(OnDemandQueue("q") + "-dlq",
+            std::string("q") + config_internal::kLongestSqsQueueSuffix);
 }
 
 TEST_F(ConfigServicesTest, AwsSectionIsChecked) {
@@ -142,6 +144,43 @@ TEST_F(ConfigServicesTest, AwsSectionIsChecked) {
               "must be a string");
   ExpectError(std::string(kBuckets) + "[aws]\nendpoints = 5\n", 6, "aws.endpoints",
               "must be a table");
+}
+
+TEST_F(ConfigServicesTest, TheWorkersLaunchWithWhatAwsWorkerSays) {
+  auto c = Load(
+      std::string(kBuckets) +
+      "[aws.worker]\nami = \"ami-0abcdef1234567890\"\ninstance_profile = \"acme-batch\"\n"
+      "subnets = [\"subnet-0a1\", \"subnet-0b2\"]\nsecurity_groups = [\"sg-01\"]\n"
+      "install = [\"apt-get install -y ./spotbatch.deb\"]\nspotbatch = \"/usr/bin/spotbatch\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const AwsConfig::Worker& w = c->aws.worker;
+  EXPECT_EQ(w.ami, "ami-0abcdef1234567890");
+  EXPECT_EQ(w.instance_profile, "acme-batch");
+  EXPECT_EQ(w.subnets, (std::vector<std::string>{"subnet-0a1", "subnet-0b2"}));
+  EXPECT_EQ(w.security_groups, (std::vector<std::string>{"sg-01"}));
+  EXPECT_EQ(w.install, (std::vector<std::string>{"apt-get install -y ./spotbatch.deb"}));
+  EXPECT_EQ(w.spotbatch, "/usr/bin/spotbatch");
+  auto ssm =
+      Load(std::string(kBuckets) +
+           "[aws.worker]\nami = \"resolve:ssm:/aws/service/debian/release/12/latest/amd64\"\n");
+  ASSERT_TRUE(ssm.ok()) << ssm.status().ToString();
+  EXPECT_EQ(ssm->aws.worker.instance_profile, "spotbatch-worker") << "the default";
+}
+
+TEST_F(ConfigServicesTest, AwsWorkerRefusesWhatIsNoImageProfileOrLineNamingTheKey) {
+  const std::string head = std::string(kBuckets) + "[aws.worker]\n";
+  const int line = 1 + static_cast<int>(std::count(head.begin(), head.end(), '\n'));
+  ExpectError(head + "ami = \"ami-12\"\n", line, "aws.worker.ami", "8 to 17 hex digits");
+  ExpectError(head + "ami = \"ami-0ABCDEF123\"\n", line, "aws.worker.ami", "hex");
+  ExpectError(head + "ami = \"resolve:ssm:/x;rm -rf /\"\n", line, "aws.worker.ami", "resolve:ssm:");
+  ExpectError(head + "instance_profile = \"a b\"\n", line, "aws.worker.instance_profile", "IAM");
+  ExpectError(head + "subnets = [\"vpc-1\"]\n", line, "aws.worker.subnets[0]", "subnet id");
+  ExpectError(head + "security_groups = [\"subnet-1\"]\n", line, "aws.worker.security_groups[0]",
+              "security group id");
+  ExpectError(head + "install = [\"echo \\u0007\"]\n", line, "aws.worker.install[0]", "printable");
+  ExpectError(head + "spotbatch = \"bin/spotbatch\"\n", line, "aws.worker.spotbatch", "absolute");
+  ExpectError(head + "spotbatch = \"/opt/$(id)\"\n", line, "aws.worker.spotbatch", "absolute");
+  ExpectError(head + "amis = \"ami-12345678\"\n", line, "aws.worker.amis", "unknown");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 //   - Exhaust(group): the group has no capacity: a raised desired capacity is shown but no
 //     instance is launched, as when EC2 has no capacity for any of the group's overrides.
 //   - Every lifecycle call (completions, heartbeats) is recorded.
+//   - FailNext(action): the next calls of an action fail, as an account at its quota.
 #pragma once
 
 #include <httplib.h>
@@ -63,6 +64,12 @@ class AsgHarness {
             "Action=SetDesiredCapacity&Version=2011-01-01&AutoScalingGroupName=" + group +
                 "&DesiredCapacity=" + std::to_string(asked),
             "autoscaling");
+  }
+  // The next `times` calls of `action` fail with LimitExceeded (an error not retried), as an
+  // account at its quota answers; nothing reaches moto.
+  void FailNext(const std::string& action, int times = 1) {
+    std::lock_guard lock(mu_);
+    fail_next_[action] = times;
   }
   // Instances held in Terminating:Wait now.
   std::set<std::string> Held() {
@@ -138,6 +145,18 @@ class AsgHarness {
     httplib::Params form;
     httplib::detail::parse_query_text(req.body, form);
     const std::string action = Value(form, "Action");
+    {
+      std::lock_guard lock(mu_);
+      if (auto fail = fail_next_.find(action); fail != fail_next_.end() && fail->second > 0) {
+        --fail->second;
+        res.status = 400;
+        res.set_content(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>LimitExceeded</Code><Message>"
+            "injected by the harness</Message></Error></ErrorResponse>",
+            "text/xml");
+        return;
+      }
+    }
     if (action == "PutLifecycleHook") {
       if (Value(form, "LifecycleTransition") == "autoscaling:EC2_INSTANCE_TERMINATING") {
         std::lock_guard lock(mu_);
@@ -268,6 +287,7 @@ class AsgHarness {
   std::mutex forward_mu_;
   httplib::Client forward_;
   const bool auto_complete_idle_;
+  std::map<std::string, int> fail_next_;
   std::mutex mu_;
   std::map<std::string, std::string> hooks_;     // group -> its termination hook
   std::map<std::string, std::string> group_of_;  // instance -> group, as last shown

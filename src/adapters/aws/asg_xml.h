@@ -6,6 +6,7 @@
 // parser here crashes or throws on any input (fuzz/asg_xml_fuzzer.cc).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct AsgGroup {
   int max_size = 0;
   int desired_capacity = 0;
   std::vector<AsgInstance> instances;
+  std::map<std::string, std::string> tags;  // Key -> Value
   bool operator==(const AsgGroup&) const = default;
 };
 

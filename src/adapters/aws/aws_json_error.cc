@@ -106,11 +106,16 @@ StatusCode StatusCodeOfAwsError(const AwsServiceError& error) {
                    "TransactionConflictException"})) {
     return StatusCode::kAborted;
   }
-  if (OneOf(code, {"ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue",
-                   "QueueDoesNotExist", "InvalidInstanceID.NotFound"})) {
+  if (OneOf(code,
+            {"ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue",
+             "QueueDoesNotExist", "InvalidInstanceID.NotFound", "NoSuchEntity",
+             "InvalidLaunchTemplateName.NotFoundException", "InvalidLaunchTemplateId.NotFound"})) {
     return StatusCode::kNotFound;
   }
-  if (OneOf(code, {"ResourceInUseException", "AlreadyExists"})) return StatusCode::kAlreadyExists;
+  if (OneOf(code, {"ResourceInUseException", "AlreadyExists", "EntityAlreadyExists",
+                   "InvalidLaunchTemplateName.AlreadyExistsException"})) {
+    return StatusCode::kAlreadyExists;
+  }
   // No capacity for the launch, or an account quota reached: nothing to retry at once.
   if (OneOf(code, {"InsufficientInstanceCapacity", "LimitExceeded"})) {
     return StatusCode::kResourceExhausted;

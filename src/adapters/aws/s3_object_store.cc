@@ -158,9 +158,11 @@ StatusCode StatusCodeOfS3Error(int http_status, std::string_view code) {
                    "NotSignedUp", "InvalidSecurity", "MissingSecurityHeader"})) {
     return StatusCode::kFailedPrecondition;
   }
-  if (OneOf(code, {"NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchVersion"})) {
+  if (OneOf(code, {"NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchVersion",
+                   "NoSuchLifecycleConfiguration", "NoSuchTagSet"})) {
     return StatusCode::kNotFound;
   }
+  if (OneOf(code, {"BucketNotEmpty"})) return StatusCode::kFailedPrecondition;
   if (OneOf(code, {"PreconditionFailed"})) return StatusCode::kAborted;
   if (OneOf(code, {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})) {
     return StatusCode::kAlreadyExists;
@@ -918,6 +920,64 @@ Status S3ObjectStore::CreateBucket(std::string_view bucket) {
     return Status::Ok();
   }
   return response.status();
+}
+
+Result<bool> S3ObjectStore::BucketExists(std::string_view bucket) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  const Target t{std::string(bucket), ""};
+  bool exists = true;
+  auto classify = [&](const HttpResponse& r) -> Status {
+    if (r.status == 404) {
+      exists = false;
+      return Status::Ok();
+    }
+    if (r.status == 403) {
+      return FailedPrecondition("HeadBucket " + Quote(t.bucket) +
+                                ": 403: the bucket is another account's, or this one may not "
+                                "read it");
+    }
+    if (r.status >= 200 && r.status < 300) return Status::Ok();
+    return ErrorStatus(r, "HeadBucket " + Quote(t.bucket));
+  };
+  SB_RETURN_IF_ERROR(Send(t, Request("HEAD", t), "HeadBucket", classify).status());
+  return exists;
+}
+
+Status S3ObjectStore::DeleteBucket(std::string_view bucket) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  const Target t{std::string(bucket), ""};
+  auto response = Send(t, Request("DELETE", t), "DeleteBucket");
+  if (!response.ok() && response.status().code() == StatusCode::kNotFound) return Status::Ok();
+  return response.status();
+}
+
+Status S3ObjectStore::PutBucketConfig(std::string_view bucket, std::string_view subresource,
+                                      std::string_view xml) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  const Target t{std::string(bucket), ""};
+  HttpRequest r = Request("PUT", t, {{std::string(subresource), ""}});
+  r.headers.emplace("Content-MD5", ContentMd5(Md5Hex(xml)));
+  r.headers.emplace("Content-Type", "application/xml");
+  r.body = std::string(xml);
+  return Send(t, std::move(r), "PutBucket " + std::string(subresource)).status();
+}
+
+Result<std::string> S3ObjectStore::GetBucketConfig(std::string_view bucket,
+                                                   std::string_view subresource) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  const Target t{std::string(bucket), ""};
+  SB_ASSIGN_OR_RETURN(HttpResponse response,
+                      Send(t, Request("GET", t, {{std::string(subresource), ""}}),
+                           "GetBucket " + std::string(subresource)));
+  return std::move(response.body);
+}
+
+Status S3ObjectStore::DeleteBucketConfig(std::string_view bucket, std::string_view subresource) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  const Target t{std::string(bucket), ""};
+  return Send(t, Request("DELETE", t, {{std::string(subresource), ""}}),
+              "DeleteBucket " + std::string(subresource))
+      .status();
 }
 
 }  // namespace spotbatch

@@ -162,6 +162,19 @@ class S3ObjectStore : public ObjectStore {
   // Creates `bucket` in the region (CreateBucket); one that exists and is ours succeeds.
   // For tests and `spotbatch aws deploy`.
   Status CreateBucket(std::string_view bucket);
+  // HeadBucket: true when it exists and is ours, false when it does not exist;
+  // kFailedPrecondition when it is someone else's (403).
+  Result<bool> BucketExists(std::string_view bucket);
+  // DeleteBucket: OK when gone (or never there); kFailedPrecondition (BucketNotEmpty) when it
+  // holds objects.
+  Status DeleteBucket(std::string_view bucket);
+  // A bucket's configuration `subresource` ("notification", "lifecycle", "tagging"): PUT
+  // sends `xml` (with its Content-MD5, which S3 requires of some); GET returns the document,
+  // kNotFound where S3 says there is none (NoSuchLifecycleConfiguration, NoSuchTagSet).
+  Status PutBucketConfig(std::string_view bucket, std::string_view subresource,
+                         std::string_view xml);
+  Result<std::string> GetBucketConfig(std::string_view bucket, std::string_view subresource);
+  Status DeleteBucketConfig(std::string_view bucket, std::string_view subresource);
 
   // Requests sent so far (each attempt counted), to measure requests per operation.
   int64_t requests_sent() const;

@@ -115,7 +115,20 @@ class SqsTaskQueue final : public TaskQueue {
                        {"maxReceiveCount", std::min(options.max_receives + 1, 1000)}}
             .dump();
     SB_ASSIGN_OR_RETURN(const std::string base_url, EnsureLevel(queue, 0));
-    SB_RETURN_IF_ERROR(SetPolicy(base_url, policy));
+    // Set only when it differs: every process configures its queues as it starts, and a
+    // write is not free (and moto's SetQueueAttributes drops the queue's access Policy).
+    SB_ASSIGN_OR_RETURN(
+        nlohmann::json current,
+        Call("GetQueueAttributes", {{"QueueUrl", base_url},
+                                    {"AttributeNames", nlohmann::json::array({"RedrivePolicy"})}}));
+    const nlohmann::json have = nlohmann::json::parse(
+        current.is_object() ? current.value("Attributes", nlohmann::json::object())
+                                  .value("RedrivePolicy", std::string("null"))
+                            : std::string("null"),
+        nullptr, false);
+    if (have.is_discarded() || have != nlohmann::json::parse(policy)) {
+      SB_RETURN_IF_ERROR(SetPolicy(base_url, policy));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       QueueInfo& info = queues_[std::string(queue)];
