@@ -12,6 +12,7 @@ set(SPOTBATCH_FUZZ_TARGETS
   s3_event_fuzzer
   s3_xml_fuzzer
   ec2_xml_fuzzer
+  deploy_xml_fuzzer
   aws_json_error_fuzzer
   bill_fuzzer
   dynamodb_item_fuzzer

@@ -112,5 +112,24 @@ TEST(ParseDescribeAutoScalingInstances, ReadsEachInstancesGroup) {
   EXPECT_EQ(ParseDescribeAutoScalingInstances(Answer("")).status().code(), StatusCode::kInternal);
 }
 
+TEST(ParseDescribeAutoScalingGroups, ReadsAGroupOfTenThousandInstancesAndItsTags) {
+  // Auto Scaling lists every instance of a group in one answer: the largest pool a config
+  // may name must fit the parser's bounds.
+  std::string instances;
+  for (int i = 0; i < 10'000; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "i-%017x", i);
+    instances += Instance(id, "InService");
+  }
+  std::string body = Answer(instances);
+  body.insert(body.find("</member></AutoScalingGroups>"),
+              "<Tags><member><Key>spotbatch:spec</Key><Value>0a1b</Value></member></Tags>");
+  auto page = ParseDescribeAutoScalingGroups(body);
+  ASSERT_TRUE(page.ok()) << page.status().ToString() << " (" << body.size() << " bytes)";
+  ASSERT_EQ(page->groups.size(), 1u);
+  EXPECT_EQ(page->groups[0].instances.size(), 10'000u);
+  EXPECT_EQ(page->groups[0].tags, (std::map<std::string, std::string>{{"spotbatch:spec", "0a1b"}}));
+}
+
 }  // namespace
 }  // namespace spotbatch

@@ -18,11 +18,11 @@ namespace spotbatch {
 namespace {
 
 std::unique_ptr<AwsQueryClient> ClientOf(const std::string& endpoint,
-                                    testing::StaticCredentials& credentials) {
+                                         testing::StaticCredentials& credentials) {
   auto c = AwsQueryClient::New({.endpoint = endpoint,
-                           .region = "us-east-1",
-                           .retry = {.max_attempts = 3, .base_delay_millis = 1}},
-                          credentials, SystemClock());
+                                .region = "us-east-1",
+                                .retry = {.max_attempts = 3, .base_delay_millis = 1}},
+                               credentials, SystemClock());
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(*c) : nullptr;
 }

@@ -16,7 +16,7 @@
 namespace spotbatch {
 
 // A page holds at most 1000 prices of ~300 bytes: 4 MiB is more than any real answer.
-inline constexpr size_t kMaxEc2XmlBytes = 4 << 20;
+inline constexpr size_t kMaxEc2XmlBytes = 16 << 20;
 inline constexpr size_t kMaxEc2NameBytes = 64;     // zones, instance types, products
 inline constexpr size_t kMaxEc2TokenBytes = 4096;  // NextToken
 inline constexpr double kMaxSpotUsdPerHour = 1e4;  // far above any instance's price

@@ -12,11 +12,12 @@
 
 namespace spotbatch {
 
-// A page holds at most 1000 items of ~300 bytes: 4 MiB is more than any real answer.
-inline constexpr size_t kMaxQueryXmlBytes = 4 << 20;
+// A price page holds at most 1000 items of ~300 bytes, but DescribeAutoScalingGroups lists
+// every instance of a group in one answer: 10,000 instances of ~350 bytes are 3.5 MB.
+inline constexpr size_t kMaxQueryXmlBytes = 16 << 20;
 inline constexpr size_t kMaxQueryNameBytes = 64;     // zones, instance types, ids, states
 inline constexpr size_t kMaxQueryTokenBytes = 4096;  // NextToken
-inline constexpr int kMaxQueryItems = 10'000;        // pages hold at most 1000
+inline constexpr int kMaxQueryItems = 100'000;       // a group of 10,000 instances, with tags
 
 // kInternal "<what>: <field> "<value, quoted, at most ~100 bytes>"". `what`: "EC2
 // DescribeSpotPriceHistory", the service and action.
