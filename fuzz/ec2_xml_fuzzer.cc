@@ -132,7 +132,8 @@ void CheckGroups(std::string_view body) {
     m.append_child("DesiredCapacity").text().set(g.desired_capacity);
     pugi::xml_node instances = m.append_child("Instances");
     for (const AsgInstance& in : g.instances) {
-      FUZZ_CHECK(IsName(in.id) && IsName(in.instance_type) && IsName(in.zone));
+      FUZZ_CHECK(IsName(in.id) && (in.instance_type.empty() || IsName(in.instance_type)) &&
+                 IsName(in.zone));
       FUZZ_CHECK(IsState(in.lifecycle_state) && IsState(in.health));
       pugi::xml_node i = instances.append_child("member");
       i.append_child("InstanceId").text().set(in.id.c_str());

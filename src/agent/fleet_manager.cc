@@ -184,10 +184,10 @@ void FleetManager::Act(const std::vector<FleetAction>& actions, int64_t now,
   }
 }
 
-Status FleetManager::Sync() {
+Result<std::vector<FleetInstance>> FleetManager::Sync() {
   SB_ASSIGN_OR_RETURN(std::vector<FleetInstance> instances, fleet_.Describe());
   Learn(instances, clock_.NowUnixMillis());
-  return Status::Ok();
+  return instances;
 }
 
 Result<std::vector<FleetDecision>> FleetManager::Tick() {

@@ -73,9 +73,11 @@ class FleetManager {
   // Observes, decides, acts. Returns this tick's decisions (also appended to decisions()).
   // A policy action naming no pool is a kFailed decision.
   Result<std::vector<FleetDecision>> Tick();
-  // Reads the fleet without deciding: learns the instances that ended (their billing stops),
-  // e.g. once a run is over. The fleet's code when it cannot be described.
-  Status Sync();
+  // Reads the fleet without deciding: learns the instances that appeared and those that
+  // ended (their billing stops), e.g. once a run is over; returns what it read. A driver that
+  // acts on the fleet itself reads it through this, never through Fleet::Describe, which
+  // reports each end once. The fleet's code when it cannot be described.
+  Result<std::vector<FleetInstance>> Sync();
 
   const std::vector<FleetDecision>& decisions() const { return decisions_; }
   // The bill up to now (instances still running billed so far).

@@ -272,6 +272,8 @@ int WorkerCommand(const Config& config, const WorkerFlags& flags) {
   }
   WorkerOptions options = WorkerOptionsFor(config, worker_id);
   options.pool = flags.pool;
+  // On EC2 the instance's group says its pool: the fleet manager bills its attempts to it.
+  if (options.pool.empty() && ec2) options.pool = ec2->PoolIn(config);
   options.on_spot = flags.on_spot || (ec2 && ec2->identity().spot);
   if (flags.metadata_poll_millis > 0) options.metadata_poll_millis = flags.metadata_poll_millis;
   std::unique_ptr<InstanceMetadata> metadata;

@@ -132,7 +132,7 @@ void Ec2ManagedFleet::StopAll(int64_t grace_millis) {
   if (stopped_ || !started_) return;
   stopped_ = true;
   // Every instance goes, tickets are cancelled.
-  auto instances = fleet_->Describe();
+  auto instances = manager_->Sync();  // what it reads, the manager learns
   if (!instances.ok()) {
     std::fprintf(stderr, "fleet manager: the groups could not be read to scale them in: %s\n",
                  instances.status().ToString().c_str());

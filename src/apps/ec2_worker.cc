@@ -99,4 +99,11 @@ std::string Ec2WorkerSide::Finish() {
                 : "lifecycle action not completed: " + s.ToString();
 }
 
+std::string Ec2WorkerSide::PoolIn(const Config& config) const {
+  for (const PoolConfig& p : config.pools) {
+    if (p.ec2 && !group_.empty() && p.group == group_) return p.name;
+  }
+  return "";
+}
+
 }  // namespace spotbatch

@@ -28,6 +28,11 @@ class Ec2WorkerSide {
   ~Ec2WorkerSide();  // stops the heartbeats
 
   const InstanceIdentity& identity() const { return identity_; }
+  // The instance's Auto Scaling group; empty when it is in none.
+  const std::string& group() const { return group_; }
+  // The config's pool of that group ([[fleet.pool]] group), "" when none names it: what
+  // the worker's attempts are billed to.
+  std::string PoolIn(const Config& config) const;
   // Null when the instance is in no group.
   ScaleInProtection* protection() { return protection_.get(); }
   // Sends RecordLifecycleActionHeartbeat every heartbeat period while the instance's target

@@ -34,7 +34,8 @@ nlohmann::json ManagedBillJson(const FleetManager& manager, StateStore& state,
         use.interrupted =
             a.outcome == AttemptOutcome::kInterrupted || a.outcome == AttemptOutcome::kLost;
         use.wasted = use.interrupted && a.lost_work_millis > 0;
-        (void)ledger.Use(a.worker, use);  // an attempt of an earlier run: not this fleet's
+        // An attempt of an earlier run, or on an instance not yet seen: not billed here.
+        (void)ledger.Use(a.worker, use);
       }
     }
   }

@@ -76,7 +76,7 @@ Result<SimResult> Simulate(const std::vector<MarketPool>& pools, const Workload&
   result.finished = fleet.unfinished() == 0;
   result.finish_hours = fleet.finish_hours();
   fleet.EndAll();
-  SB_RETURN_IF_ERROR(manager.Sync());
+  SB_RETURN_IF_ERROR(manager.Sync().status());
 
   result.bill = BillOf(manager, fleet);
   result.cost_usd = ToUsd(result.bill.total);

@@ -39,7 +39,11 @@ Result<AsgInstance> Instance(pugi::xml_node member, std::string_view what) {
   in.lifecycle_state = member.child("LifecycleState").text().get();
   in.health = member.child("HealthStatus").text().get();
   if (!IsQueryName(in.id)) return QueryXmlBad(what, "InstanceId", in.id);
-  if (!IsQueryName(in.instance_type)) return QueryXmlBad(what, "InstanceType", in.instance_type);
+  // moto leaves it out for instances of a mixed-instances policy whose launch template names
+  // no type (AWS always writes it): absent is allowed, anything else is checked.
+  if (!in.instance_type.empty() && !IsQueryName(in.instance_type)) {
+    return QueryXmlBad(what, "InstanceType", in.instance_type);
+  }
   if (!IsQueryName(in.zone)) return QueryXmlBad(what, "AvailabilityZone", in.zone);
   if (!IsState(in.lifecycle_state)) return QueryXmlBad(what, "LifecycleState", in.lifecycle_state);
   if (!IsState(in.health)) return QueryXmlBad(what, "HealthStatus", in.health);

@@ -20,7 +20,7 @@ inline constexpr int kMaxAsgSize = 100'000;      // far above any group's MaxSiz
 
 struct AsgInstance {
   std::string id;               // "i-0123456789abcdef0"
-  std::string instance_type;    // "c5.xlarge"
+  std::string instance_type;    // "c5.xlarge"; empty where the answer has none
   std::string zone;             // "us-east-1a"
   std::string lifecycle_state;  // "Pending", "InService", "Terminating:Wait", ...
   std::string health;           // "Healthy" or "Unhealthy"
