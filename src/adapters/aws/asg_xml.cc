@@ -77,17 +77,9 @@ Result<AsgPage> ParseDescribeAutoScalingGroups(std::string_view body) {
       SB_ASSIGN_OR_RETURN(AsgInstance instance, Instance(in, kWhat));
       g.instances.push_back(std::move(instance));
     }
-    // Tags: at most 50 a group in Auto Scaling, keys of 128 and values of 256 characters.
-    for (pugi::xml_node tag : member.child("Tags").children("member")) {
-      if (++items > kMaxQueryItems) return QueryXmlBad(kWhat, "too many items", "");
-      const std::string_view key = tag.child("Key").text().get();
-      const std::string_view value = tag.child("Value").text().get();
-      if (key.empty() || key.size() > 128 || value.size() > 256 || HasControlByte(key) ||
-          HasControlByte(value)) {
-        return QueryXmlBad(kWhat, "a tag that is not 1..128 and 0..256 printable characters", key);
-      }
-      g.tags[std::string(key)] = std::string(value);
-    }
+    // Tags: at most 50 a group in Auto Scaling.
+    SB_RETURN_IF_ERROR(
+        ReadQueryXmlTags(kWhat, member.child("Tags"), "member", "Key", "Value", items, &g.tags));
     page.groups.push_back(std::move(g));
   }
   SB_ASSIGN_OR_RETURN(page.next_token, QueryXmlToken(kWhat, result, "NextToken"));

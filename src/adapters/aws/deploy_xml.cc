@@ -1,7 +1,6 @@
 #include "adapters/aws/deploy_xml.h"
 
 #include "adapters/aws/query_xml.h"
-#include "common/control_bytes.h"
 
 namespace spotbatch {
 namespace {
@@ -36,6 +35,19 @@ int HexValue(char c) {
   return -1;
 }
 
+// The IAM-style names under `list` (each `member` holding `child`), at most `max`.
+Result<std::vector<std::string>> Names(std::string_view what, pugi::xml_node list,
+                                       const char* child, size_t max) {
+  std::vector<std::string> names;
+  for (pugi::xml_node m : list.children("member")) {
+    if (names.size() >= max) return QueryXmlBad(what, "too many members", "");
+    std::string name = m.child(child).text().get();
+    if (!IsIamName(name)) return QueryXmlBad(what, child, name);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 }  // namespace
 
 Result<std::vector<LaunchTemplateInfo>> ParseDescribeLaunchTemplates(std::string_view body) {
@@ -62,16 +74,7 @@ Result<std::vector<LaunchTemplateInfo>> ParseDescribeLaunchTemplates(std::string
     // EC2 writes an item's tags as tagSet; its API reference calls them tags.
     pugi::xml_node tags = item.child("tagSet");
     if (tags.empty()) tags = item.child("tags");
-    for (pugi::xml_node tag : tags.children("item")) {
-      if (++items > kMaxQueryItems) return QueryXmlBad(what, "too many items", "");
-      const std::string_view key = tag.child("key").text().get();
-      const std::string_view value = tag.child("value").text().get();
-      if (key.empty() || key.size() > 128 || value.size() > 256 || HasControlByte(key) ||
-          HasControlByte(value)) {
-        return QueryXmlBad(what, "tag", key);
-      }
-      t.tags[std::string(key)] = std::string(value);
-    }
+    SB_RETURN_IF_ERROR(ReadQueryXmlTags(what, tags, "item", "key", "value", items, &t.tags));
     out.push_back(std::move(t));
   }
   return out;
@@ -82,17 +85,8 @@ Result<std::vector<std::string>> ParseInstanceProfileRoles(std::string_view body
   pugi::xml_document doc;
   SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
                       LoadQueryXmlRoot(doc, body, what, "GetInstanceProfileResponse"));
-  std::vector<std::string> roles;
-  for (pugi::xml_node m : root.child("GetInstanceProfileResult")
-                              .child("InstanceProfile")
-                              .child("Roles")
-                              .children("member")) {
-    if (roles.size() >= 10) return QueryXmlBad(what, "too many roles", "");
-    const std::string name = m.child("RoleName").text().get();
-    if (!IsIamName(name)) return QueryXmlBad(what, "RoleName", name);
-    roles.push_back(name);
-  }
-  return roles;
+  return Names(what, root.child("GetInstanceProfileResult").child("InstanceProfile").child("Roles"),
+               "RoleName", 10);
 }
 
 Result<std::string> ParseRolePolicyDocument(std::string_view body) {
@@ -123,15 +117,8 @@ Result<std::vector<std::string>> ParseLifecycleHookNames(std::string_view body) 
   pugi::xml_document doc;
   SB_ASSIGN_OR_RETURN(const pugi::xml_node root,
                       LoadQueryXmlRoot(doc, body, what, "DescribeLifecycleHooksResponse"));
-  std::vector<std::string> names;
-  for (pugi::xml_node m :
-       root.child("DescribeLifecycleHooksResult").child("LifecycleHooks").children("member")) {
-    if (names.size() >= 50) return QueryXmlBad(what, "too many hooks", "");
-    const std::string name = m.child("LifecycleHookName").text().get();
-    if (!IsIamName(name)) return QueryXmlBad(what, "LifecycleHookName", name);
-    names.push_back(name);
-  }
-  return names;
+  return Names(what, root.child("DescribeLifecycleHooksResult").child("LifecycleHooks"),
+               "LifecycleHookName", 50);
 }
 
 }  // namespace spotbatch

@@ -11,6 +11,22 @@ Status QueryXmlBad(std::string_view what, std::string_view field, std::string_vi
                   "\"");
 }
 
+Status ReadQueryXmlTags(std::string_view what, pugi::xml_node tags, const char* item,
+                        const char* key_name, const char* value_name, int& items,
+                        std::map<std::string, std::string>* out) {
+  for (pugi::xml_node tag : tags.children(item)) {
+    if (++items > kMaxQueryItems) return QueryXmlBad(what, "too many items", "");
+    const std::string_view key = tag.child(key_name).text().get();
+    const std::string_view value = tag.child(value_name).text().get();
+    if (key.empty() || key.size() > 128 || value.size() > 256 || HasControlByte(key) ||
+        HasControlByte(value)) {
+      return QueryXmlBad(what, "a tag that is not 1..128 and 0..256 printable characters", key);
+    }
+    (*out)[std::string(key)] = std::string(value);
+  }
+  return Status::Ok();
+}
+
 Result<pugi::xml_node> LoadQueryXmlRoot(pugi::xml_document& doc, std::string_view body,
                                         std::string_view what, std::string_view root_name) {
   if (body.size() > kMaxQueryXmlBytes) {

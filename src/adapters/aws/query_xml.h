@@ -3,6 +3,7 @@
 // of names, integers and tokens. Internal to those parsers.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <pugixml.hpp>
 #include <string>
@@ -33,6 +34,13 @@ Result<std::string> QueryXmlToken(std::string_view what, pugi::xml_node node, co
 
 // 1..kMaxQueryNameBytes of [a-z0-9.-]: zones, regions, instance types and ids.
 bool IsQueryName(std::string_view s);
+
+// The tags under `tags` (each child `item` holding `key_name` and `value_name`) into `out`:
+// keys of 1..128 and values of 0..256 bytes without control bytes, as AWS allows; each tag
+// counts against `items` (kMaxQueryItems in all).
+Status ReadQueryXmlTags(std::string_view what, pugi::xml_node tags, const char* item,
+                        const char* key_name, const char* value_name, int& items,
+                        std::map<std::string, std::string>* out);
 
 // A decimal integer in [min, max], digits only (no sign, spaces or exponent).
 std::optional<int> QueryXmlInt(std::string_view text, int min, int max);
