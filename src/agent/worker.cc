@@ -89,6 +89,10 @@ Status Worker::Run() {
     Worker* w;
     ~StopWatching() { w->watcher_.reset(); }
   } stop_watching{this};
+  struct Unprotect {
+    Worker* w;
+    ~Unprotect() { w->Protect(false); }
+  } unprotect_at_exit{this};
   exit_reason_ = "stopped";
   while (true) {
     if (std::string reason = ReasonToStop(); !reason.empty()) {
@@ -107,6 +111,7 @@ Status Worker::Run() {
       idle_sleep = 5;
       continue;
     }
+    Protect(false);  // no task came: the instance may go
     SB_RETURN_IF_ERROR(settler_.Flush());
     if (options_.exit_when_idle) {
       exit_reason_ = "idle";
@@ -122,6 +127,7 @@ Status Worker::Run() {
 
 Result<bool> Worker::RunOnce() {
   Result<bool> handled = HandleNext();
+  Protect(false);  // one task at most: idle after it
   Status flushed = settler_.Flush();
   if (handled.ok() && !flushed.ok()) return flushed;
   return handled;
@@ -271,8 +277,9 @@ class Worker::Watched final : public WatchedAttempt {
 };
 
 void Worker::Protect(bool busy) {
-  if (protection_ == nullptr) return;
+  if (protection_ == nullptr || busy == protected_) return;
   Status s = protection_->Protect(busy);
+  if (s.ok()) protected_ = busy;
   if (!s.ok() && !protection_failed_) {
     protection_failed_ = true;
     std::fprintf(stderr, "worker %s: cannot set scale-in protection (%s); going on without\n",

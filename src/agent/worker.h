@@ -142,14 +142,15 @@ class Worker {
   // Carries out a committed transition's queue effect on the leased message.
   Status Settle(Lease& lease, const QueueEffect& effect);
   TaskEvent Event(EventKind kind, const std::string& token) const;
-  // Sets the instance's scale-in protection, if any; a failure is reported once and
-  // otherwise ignored (it risks only a scale-in, which hands the task back).
+  // Sets the instance's scale-in protection, if any, when it changes; a failure is reported
+  // once and otherwise ignored (it risks only a scale-in, which hands the task back).
   void Protect(bool busy);
-  // Protected from construction to destruction.
+  // Protected from construction on. The protection is lifted only when a poll finds no task
+  // (or the worker stops): a worker that takes its next task at once keeps it, and costs
+  // the fleet's API nothing between tasks (on EC2, SetInstanceProtection shares the account's
+  // Auto Scaling rate with every other call).
   struct Busy {
-    Worker& w;
-    explicit Busy(Worker& worker) : w(worker) { w.Protect(true); }
-    ~Busy() { w.Protect(false); }
+    explicit Busy(Worker& worker) { worker.Protect(true); }
   };
 
   PipelineSpec pipeline_;
@@ -164,6 +165,7 @@ class Worker {
   InstanceMetadata* metadata_ = nullptr;
   ScaleInProtection* protection_ = nullptr;
   bool protection_failed_ = false;  // reported once
+  bool protected_ = false;          // as last set
   // Starts this worker's commands through a CommandSupervisor, which kills whatever they leave
   // behind, and all of it should the worker die; `launcher_` unless a test set another.
   SupervisedLauncher supervised_;

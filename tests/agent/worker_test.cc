@@ -82,6 +82,34 @@ TEST_F(WorkerTest, ProtectsItsInstanceWhileItHoldsATask) {
   EXPECT_EQ(TaskOf(job).state, TaskState::kSucceeded);
 }
 
+// Tasks taken back to back keep the protection: it is set once and lifted when a poll finds
+// the queue empty, so a busy worker costs the fleet's API two calls per busy spell, not two
+// per task (on EC2 every SetInstanceProtection shares the account's Auto Scaling rate).
+TEST_F(WorkerTest, KeepsItsProtectionAcrossBackToBackTasks) {
+  struct Counting final : ScaleInProtection {
+    std::vector<bool> calls;
+    Status Protect(bool busy) override {
+      calls.push_back(busy);
+      return Status::Ok();
+    }
+  } protection;
+  pipeline_.command = {"true"};
+  std::vector<bool> seen;
+  for (const char* name : {"a", "b", "c"}) AddInput(name, "x");
+  WorkerOptions options = options_;
+  options.exit_when_idle = true;
+  auto worker = NewWorker(options);
+  worker->set_scale_in_protection(&protection);
+  worker->set_inline_command([&](const CommandSpec&) {
+    seen.push_back(!protection.calls.empty() && protection.calls.back());
+    return 0;
+  });
+  ASSERT_TRUE(worker->Run().ok());
+  EXPECT_EQ(seen, (std::vector<bool>{true, true, true})) << "protected while each ran";
+  EXPECT_EQ(protection.calls, (std::vector<bool>{true, false}))
+      << "once on for the three tasks, off when the queue was empty";
+}
+
 TEST_F(WorkerTest, PlaceholdersAndEnvironmentReachTheCommand) {
   pipeline_.command = {
       "sh",
