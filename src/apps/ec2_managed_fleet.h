@@ -63,7 +63,7 @@ class Ec2ManagedFleet final : public WorkerFleet {
   std::string Summary() override;
   nlohmann::json FleetStatus() override;
 
-  // For tests: the metrics published so far, and the failures of the last publish.
+  // For tests: how many publishes succeeded, and the fleet.
   int published() const { return published_; }
   AsgFleet& fleet() { return *fleet_; }
 
