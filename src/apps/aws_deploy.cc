@@ -8,13 +8,15 @@
 #include "adapters/aws/asg_self.h"
 #include "adapters/aws/asg_xml.h"
 #include "adapters/aws/deploy_xml.h"
+#include "adapters/aws/dynamodb_state_store.h"
 #include "adapters/aws/ec2_market_reads.h"
 #include "adapters/aws/env_credentials.h"
 #include "adapters/aws/s3_bucket_config.h"
+#include "adapters/aws/sqs_task_queue.h"
 #include "apps/aws_deployment.h"
 #include "apps/aws_services.h"
 #include "apps/wiring.h"
-#include "core/task_machine.h"
+#include "core/pipeline_keys.h"
 
 namespace spotbatch {
 namespace {
@@ -25,11 +27,8 @@ constexpr char kAbortUploadsRule[] = "spotbatch-abort-uploads";
 constexpr int kAbortUploadsDays = 7;
 constexpr char kRolePolicyName[] = "spotbatch-worker";
 
-std::string BucketOf(const std::string& prefix) { return prefix.substr(0, prefix.find('/')); }
-
-std::string KeyPrefixOf(const std::string& prefix) {
-  const size_t slash = prefix.find('/');
-  return slash == std::string::npos ? "" : prefix.substr(slash + 1);
+std::string BucketOf(const std::string& prefix) {
+  return std::string(BucketAndKeyPrefix(prefix).first);
 }
 
 bool IsNotFound(const Status& s) { return s.code() == StatusCode::kNotFound; }
@@ -212,9 +211,11 @@ class Deployer {
       Step("queue-policy", c_.events_queue, "unchanged");
     }
     SB_ASSIGN_OR_RETURN(const std::string existing, BucketConfig(bucket, "notification"));
-    SB_ASSIGN_OR_RETURN(BucketConfigEdit edit,
-                        WithQueueNotification(existing, {NotificationId(), arn,
-                                                         KeyPrefixOf(c_.pipeline.input_prefix)}));
+    SB_ASSIGN_OR_RETURN(
+        BucketConfigEdit edit,
+        WithQueueNotification(existing,
+                              {NotificationId(), arn,
+                               std::string(BucketAndKeyPrefix(c_.pipeline.input_prefix).second)}));
     if (!edit.changed) {
       Step("notification", bucket, "unchanged");
       return Status::Ok();
@@ -227,23 +228,19 @@ class Deployer {
   std::string NotificationId() const { return "spotbatch-" + c_.events_queue; }
 
   // --- EC2 pools ----------------------------------------------------------------------------
-  Result<std::string> Query(AwsQueryClient* client, std::string_view action, const QueryParams& p) {
-    return client->Call(action, p);
-  }
-
   Status DeployRole(const Ec2Deployment& d) {
-    auto role = Query(k_.iam, "GetRole", {{"RoleName", d.role}});
+    auto role = k_.iam->Call("GetRole", {{"RoleName", d.role}});
     if (!role.ok() && !IsNotFound(role.status())) return role.status();
     if (!role.ok()) {
       SB_RETURN_IF_ERROR(Intend("role", d.role));
-      auto made = Query(k_.iam, "CreateRole",
-                        {{"RoleName", d.role},
-                         {"AssumeRolePolicyDocument", d.trust_policy},
-                         {"Description", "spotbatch workers (spotbatch aws deploy)"}});
+      auto made =
+          k_.iam->Call("CreateRole", {{"RoleName", d.role},
+                                      {"AssumeRolePolicyDocument", d.trust_policy},
+                                      {"Description", "spotbatch workers (spotbatch aws deploy)"}});
       if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     }
     auto policy =
-        Query(k_.iam, "GetRolePolicy", {{"RoleName", d.role}, {"PolicyName", kRolePolicyName}});
+        k_.iam->Call("GetRolePolicy", {{"RoleName", d.role}, {"PolicyName", kRolePolicyName}});
     if (!policy.ok() && !IsNotFound(policy.status())) return policy.status();
     bool same = false;
     if (policy.ok()) {
@@ -252,28 +249,29 @@ class Deployer {
       same = !have.is_discarded() && have == json::parse(d.worker_policy);
     }
     if (!same) {
-      SB_RETURN_IF_ERROR(Query(k_.iam, "PutRolePolicy",
-                               {{"RoleName", d.role},
-                                {"PolicyName", kRolePolicyName},
-                                {"PolicyDocument", d.worker_policy}})
+      SB_RETURN_IF_ERROR(k_.iam
+                             ->Call("PutRolePolicy", {{"RoleName", d.role},
+                                                      {"PolicyName", kRolePolicyName},
+                                                      {"PolicyDocument", d.worker_policy}})
                              .status());
     }
     Step("role", d.role, !role.ok() ? "created" : same ? "unchanged" : "updated");
 
-    auto profile = Query(k_.iam, "GetInstanceProfile", {{"InstanceProfileName", d.role}});
+    auto profile = k_.iam->Call("GetInstanceProfile", {{"InstanceProfileName", d.role}});
     if (!profile.ok() && !IsNotFound(profile.status())) return profile.status();
     std::vector<std::string> roles;
     if (profile.ok()) {
       SB_ASSIGN_OR_RETURN(roles, ParseInstanceProfileRoles(*profile));
     } else {
       SB_RETURN_IF_ERROR(Intend("instance-profile", d.role));
-      auto made = Query(k_.iam, "CreateInstanceProfile", {{"InstanceProfileName", d.role}});
+      auto made = k_.iam->Call("CreateInstanceProfile", {{"InstanceProfileName", d.role}});
       if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) return made.status();
     }
     const bool has_role = std::find(roles.begin(), roles.end(), d.role) != roles.end();
     if (!has_role) {
-      SB_RETURN_IF_ERROR(Query(k_.iam, "AddRoleToInstanceProfile",
-                               {{"InstanceProfileName", d.role}, {"RoleName", d.role}})
+      SB_RETURN_IF_ERROR(k_.iam
+                             ->Call("AddRoleToInstanceProfile",
+                                    {{"InstanceProfileName", d.role}, {"RoleName", d.role}})
                              .status());
     }
     Step("instance-profile", d.role,
@@ -284,7 +282,7 @@ class Deployer {
   }
 
   Result<std::optional<LaunchTemplateInfo>> FindTemplate(const std::string& name) {
-    auto body = Query(k_.ec2, "DescribeLaunchTemplates", {{"LaunchTemplateName.1", name}});
+    auto body = k_.ec2->Call("DescribeLaunchTemplates", {{"LaunchTemplateName.1", name}});
     if (!body.ok()) {
       if (IsNotFound(body.status())) return std::optional<LaunchTemplateInfo>();
       return body.status();
@@ -305,7 +303,7 @@ class Deployer {
                          {"TagSpecification.1.ResourceType", "launch-template"},
                          {"TagSpecification.1.Tag.1.Key", kSpecTag},
                          {"TagSpecification.1.Tag.1.Value", d.template_fingerprint}});
-      SB_RETURN_IF_ERROR(Query(k_.ec2, "CreateLaunchTemplate", p).status());
+      SB_RETURN_IF_ERROR(k_.ec2->Call("CreateLaunchTemplate", p).status());
       Step("launch-template", d.launch_template, "created");
       return Status::Ok();
     }
@@ -317,11 +315,11 @@ class Deployer {
     // A new version: the groups launch $Latest, so new instances boot it.
     QueryParams p = d.template_data;
     p.emplace_back("LaunchTemplateName", d.launch_template);
-    SB_RETURN_IF_ERROR(Query(k_.ec2, "CreateLaunchTemplateVersion", p).status());
-    SB_RETURN_IF_ERROR(Query(k_.ec2, "CreateTags",
-                             {{"ResourceId.1", found->id},
-                              {"Tag.1.Key", kSpecTag},
-                              {"Tag.1.Value", d.template_fingerprint}})
+    SB_RETURN_IF_ERROR(k_.ec2->Call("CreateLaunchTemplateVersion", p).status());
+    SB_RETURN_IF_ERROR(k_.ec2
+                           ->Call("CreateTags", {{"ResourceId.1", found->id},
+                                                 {"Tag.1.Key", kSpecTag},
+                                                 {"Tag.1.Value", d.template_fingerprint}})
                            .status());
     Step("launch-template", d.launch_template, "updated");
     return Status::Ok();
@@ -335,7 +333,7 @@ class Deployer {
         p.emplace_back("AutoScalingGroupNames.member." + std::to_string(j - i + 1), names[j]);
       }
       SB_ASSIGN_OR_RETURN(const std::string body,
-                          Query(k_.autoscaling, "DescribeAutoScalingGroups", p));
+                          k_.autoscaling->Call("DescribeAutoScalingGroups", p));
       SB_ASSIGN_OR_RETURN(AsgPage page, ParseDescribeAutoScalingGroups(body));
       for (AsgGroup& g : page.groups) out[g.name] = std::move(g);
     }
@@ -350,38 +348,42 @@ class Deployer {
       auto found = existing.find(g.name);
       if (found == existing.end()) {
         SB_RETURN_IF_ERROR(Intend("group", g.name));
-        SB_RETURN_IF_ERROR(Query(k_.autoscaling, "CreateAutoScalingGroup", g.create).status());
+        SB_RETURN_IF_ERROR(k_.autoscaling->Call("CreateAutoScalingGroup", g.create).status());
         Step("group", g.name, "created");
       } else if (auto tag = found->second.tags.find(kSpecTag);
                  tag != found->second.tags.end() && tag->second == g.fingerprint) {
         Step("group", g.name, "unchanged");
       } else {
-        SB_RETURN_IF_ERROR(Query(k_.autoscaling, "UpdateAutoScalingGroup", g.update).status());
-        SB_RETURN_IF_ERROR(Query(k_.autoscaling, "CreateOrUpdateTags",
-                                 {{"Tags.member.1.ResourceId", g.name},
-                                  {"Tags.member.1.ResourceType", "auto-scaling-group"},
-                                  {"Tags.member.1.Key", kSpecTag},
-                                  {"Tags.member.1.Value", g.fingerprint},
-                                  {"Tags.member.1.PropagateAtLaunch", "false"}})
-                               .status());
+        SB_RETURN_IF_ERROR(k_.autoscaling->Call("UpdateAutoScalingGroup", g.update).status());
+        SB_RETURN_IF_ERROR(
+            k_.autoscaling
+                ->Call("CreateOrUpdateTags", {{"Tags.member.1.ResourceId", g.name},
+                                              {"Tags.member.1.ResourceType", "auto-scaling-group"},
+                                              {"Tags.member.1.Key", kSpecTag},
+                                              {"Tags.member.1.Value", g.fingerprint},
+                                              {"Tags.member.1.PropagateAtLaunch", "false"}})
+                .status());
         Step("group", g.name, "updated");
       }
-      SB_ASSIGN_OR_RETURN(const std::string hooks,
-                          Query(k_.autoscaling, "DescribeLifecycleHooks",
-                                {{"AutoScalingGroupName", g.name},
-                                 {"LifecycleHookNames.member.1", std::string(kDrainHook)}}));
+      SB_ASSIGN_OR_RETURN(
+          const std::string hooks,
+          k_.autoscaling->Call("DescribeLifecycleHooks",
+                               {{"AutoScalingGroupName", g.name},
+                                {"LifecycleHookNames.member.1", std::string(kDrainHook)}}));
       SB_ASSIGN_OR_RETURN(std::vector<std::string> hook_names, ParseLifecycleHookNames(hooks));
       if (std::find(hook_names.begin(), hook_names.end(), kDrainHook) != hook_names.end()) {
         Step("hook", g.name + " " + std::string(kDrainHook), "unchanged");
         continue;
       }
-      SB_RETURN_IF_ERROR(Query(k_.autoscaling, "PutLifecycleHook",
-                               {{"AutoScalingGroupName", g.name},
-                                {"LifecycleHookName", std::string(kDrainHook)},
-                                {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"},
-                                {"HeartbeatTimeout", std::to_string(kDrainHookTimeoutSeconds)},
-                                {"DefaultResult", "CONTINUE"}})
-                             .status());
+      SB_RETURN_IF_ERROR(
+          k_.autoscaling
+              ->Call("PutLifecycleHook",
+                     {{"AutoScalingGroupName", g.name},
+                      {"LifecycleHookName", std::string(kDrainHook)},
+                      {"LifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING"},
+                      {"HeartbeatTimeout", std::to_string(kDrainHookTimeoutSeconds)},
+                      {"DefaultResult", "CONTINUE"}})
+              .status());
       Step("hook", g.name + " " + std::string(kDrainHook), "created");
     }
     return Status::Ok();
@@ -409,8 +411,9 @@ class Deployer {
       if (existing.count(name)) {
         // ForceDelete: its instances go with it (the workers hand their tasks back on the
         // way out, as on any termination).
-        SB_RETURN_IF_ERROR(Query(k_.autoscaling, "DeleteAutoScalingGroup",
-                                 {{"AutoScalingGroupName", name}, {"ForceDelete", "true"}})
+        SB_RETURN_IF_ERROR(k_.autoscaling
+                               ->Call("DeleteAutoScalingGroup",
+                                      {{"AutoScalingGroupName", name}, {"ForceDelete", "true"}})
                                .status());
       }
       Step("group", name, existing.count(name) ? "deleted" : "absent");
@@ -423,7 +426,7 @@ class Deployer {
   Status DestroyTemplate() {
     const std::string name = LaunchTemplateName(c_);
     if (!Made("launch-template", name)) return Status::Ok();
-    auto deleted = Query(k_.ec2, "DeleteLaunchTemplate", {{"LaunchTemplateName", name}});
+    auto deleted = k_.ec2->Call("DeleteLaunchTemplate", {{"LaunchTemplateName", name}});
     if (!deleted.ok() && !IsNotFound(deleted.status())) return deleted.status();
     Step("launch-template", name, deleted.ok() ? "deleted" : "absent");
     SB_RETURN_IF_ERROR(Forget("launch-template", name));
@@ -432,7 +435,7 @@ class Deployer {
 
   // Each call may find its part gone already (a destroy cut off halfway and run again).
   Status IamGone(std::string_view action, const QueryParams& p) {
-    auto r = Query(k_.iam, action, p);
+    auto r = k_.iam->Call(action, p);
     return r.ok() || IsNotFound(r.status()) ? Status::Ok() : r.status();
   }
 
@@ -672,26 +675,19 @@ Result<std::unique_ptr<OpenedClients>> OpenClients(const Config& config) {
   s3.addressing = config.aws.s3_path_style ? S3Addressing::kPathStyle : S3Addressing::kVirtualHost;
   s3.work_bucket = config.work_bucket;
   SB_ASSIGN_OR_RETURN(o->s3, S3ObjectStore::New(s3, *o->credentials, SystemClock()));
-  SB_ASSIGN_OR_RETURN(o->sqs, AwsJsonClient::New({.endpoint = AwsEndpointFor(config, "sqs", region),
-                                                  .region = region,
-                                                  .signing_name = "sqs",
-                                                  .target_prefix = "AmazonSQS"},
-                                                 *o->credentials, SystemClock()));
-  SB_ASSIGN_OR_RETURN(o->dynamodb,
-                      AwsJsonClient::New({.endpoint = AwsEndpointFor(config, "dynamodb", region),
-                                          .region = region,
-                                          .signing_name = "dynamodb",
-                                          .target_prefix = "DynamoDB_20120810"},
-                                         *o->credentials, SystemClock()));
-  auto query = [&](const char* service, QueryApi api,
-                   const std::string& signing_region) -> Result<std::unique_ptr<AwsQueryClient>> {
-    return AwsQueryClient::New(
-        {.endpoint = AwsEndpointFor(config, service, region), .region = signing_region, .api = api},
-        *o->credentials, SystemClock());
+  SB_ASSIGN_OR_RETURN(
+      o->sqs, AwsJsonClient::New(SqsServiceOptions(AwsEndpointFor(config, "sqs", region), region),
+                                 *o->credentials, SystemClock()));
+  SB_ASSIGN_OR_RETURN(
+      o->dynamodb,
+      AwsJsonClient::New(DynamoDbServiceOptions(AwsEndpointFor(config, "dynamodb", region), region),
+                         *o->credentials, SystemClock()));
+  auto query = [&](const char* service, QueryApi api) {
+    return AwsQueryClientFor(config, service, api, region, *o->credentials, SystemClock());
   };
-  SB_ASSIGN_OR_RETURN(o->iam, query("iam", kIamApi, "us-east-1"));  // IAM is global
-  SB_ASSIGN_OR_RETURN(o->ec2, query("ec2", kEc2Api, region));
-  SB_ASSIGN_OR_RETURN(o->autoscaling, query("autoscaling", kAutoScalingApi, region));
+  SB_ASSIGN_OR_RETURN(o->iam, query("iam", kIamApi));
+  SB_ASSIGN_OR_RETURN(o->ec2, query("ec2", kEc2Api));
+  SB_ASSIGN_OR_RETURN(o->autoscaling, query("autoscaling", kAutoScalingApi));
   o->clients = {o->s3.get(),  o->sqs.get(), o->dynamodb.get(),
                 o->iam.get(), o->ec2.get(), o->autoscaling.get()};
   return o;

@@ -35,7 +35,7 @@ inline constexpr QueryApi kIamApi{"iam", "2010-05-08"};
 inline constexpr char kDeploymentRecord[] = "_spotbatch/deployment.json";
 
 // One thing deploy or destroy looked at: its kind ("bucket", "queue", "table",
-// "notification", "lifecycle", "role", "instance-profile", "launch-template", "group",
+// "queue-policy", "notification", "lifecycle", "role", "instance-profile", "launch-template", "group",
 // "hook"), its name, and what was done ("created", "updated", "unchanged", "deleted", "kept",
 // "absent").
 struct DeployStep {

@@ -1,6 +1,7 @@
 #include "apps/aws_policy.h"
 
 #include "adapters/aws/cloudwatch_metrics.h"
+#include "core/pipeline_keys.h"
 
 namespace spotbatch {
 namespace {
@@ -20,17 +21,12 @@ json Statement(const std::string& sid, const Actions& actions,
   return json{{"Sid", sid}, {"Effect", effect}, {"Action", actions}, {"Resource", resources}};
 }
 
-// "bucket" and the key prefix after it of a pipeline prefix "bucket/some/path/".
-std::pair<std::string, std::string> BucketAndPrefix(const std::string& prefix) {
-  const size_t slash = prefix.find('/');
-  if (slash == std::string::npos) return {prefix, ""};
-  return {prefix.substr(0, slash), prefix.substr(slash + 1)};
-}
-
 void AddS3(const Config& c, AwsRole role, const std::string& partition, json& statements) {
   const std::string arn = "arn:" + partition + ":s3:::";
-  const auto [in_bucket, in_prefix] = BucketAndPrefix(c.pipeline.input_prefix);
-  const auto [out_bucket, out_prefix] = BucketAndPrefix(c.pipeline.output_prefix);
+  const auto [in_bucket_view, in_prefix_view] = BucketAndKeyPrefix(c.pipeline.input_prefix);
+  const auto [out_bucket_view, out_prefix_view] = BucketAndKeyPrefix(c.pipeline.output_prefix);
+  const std::string in_bucket(in_bucket_view), in_prefix(in_prefix_view);
+  const std::string out_bucket(out_bucket_view), out_prefix(out_prefix_view);
   const std::string own = arn + c.work_bucket + "/_spotbatch/";
   // Every role reads inputs (the ingest HEADs them, a worker stages them).
   statements.push_back(

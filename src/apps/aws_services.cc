@@ -28,6 +28,17 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
   return "https://" + host + "." + region + ".amazonaws.com";
 }
 
+Result<std::unique_ptr<AwsQueryClient>> AwsQueryClientFor(const Config& config,
+                                                          const std::string& service, QueryApi api,
+                                                          const std::string& region,
+                                                          CredentialsProvider& credentials,
+                                                          Clock& clock) {
+  return AwsQueryClient::New({.endpoint = AwsEndpointFor(config, service, region),
+                              .region = service == "iam" ? "us-east-1" : region,
+                              .api = api},
+                             credentials, clock);
+}
+
 Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,
                                                                const EnvLookup& env, Clock& clock,
                                                                const std::string& imds_endpoint) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/aws/aws_query_client.h"
 #include "adapters/aws/credentials_chain.h"
 #include "apps/config.h"
 
@@ -20,6 +21,15 @@ Result<std::string> AwsRegionFor(const Config& config, const EnvLookup& env);
 // "https://monitoring.<region>.amazonaws.com").
 std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region);
+
+// A client of the query-protocol service `service` (a key of [aws.endpoints]: "ec2",
+// "autoscaling", "cloudwatch", "iam") speaking `api`, at AwsEndpointFor's endpoint, signed for
+// `region` (IAM, a global service, for us-east-1). Fails as AwsQueryClient::New does.
+Result<std::unique_ptr<AwsQueryClient>> AwsQueryClientFor(const Config& config,
+                                                          const std::string& service, QueryApi api,
+                                                          const std::string& region,
+                                                          CredentialsProvider& credentials,
+                                                          Clock& clock);
 
 // The standard chain with [aws] profile. The instance role is asked only where the metadata
 // service was named: $AWS_EC2_METADATA_SERVICE_ENDPOINT, or `imds_endpoint` (the worker's

@@ -3,6 +3,7 @@
 
 #include "apps/config_parser.h"
 #include "core/aws_names.h"
+#include "core/pipeline_keys.h"
 
 namespace spotbatch::config_internal {
 namespace {
@@ -178,8 +179,7 @@ Status ParseAws(const Parser& p, const toml::table& root, Config* c) {
 // On S3 the first segment of each prefix is a real bucket: say so now, not at the first upload.
 Status CheckBucketOf(const Parser& p, const toml::table* pipeline, const char* key,
                      const std::string& prefix) {
-  const std::string bucket = prefix.substr(0, prefix.find('/'));
-  Status s = ValidateS3BucketName(bucket);
+  Status s = ValidateS3BucketName(BucketAndKeyPrefix(prefix).first);
   if (s.ok()) return s;
   const bool given = pipeline != nullptr && pipeline->get(key) != nullptr;
   return p.Error(given ? pipeline->get(key) : pipeline, std::string("pipeline.") + key,
@@ -222,7 +222,7 @@ Status ParseServices(const Parser& p, const toml::table& root, Config* c) {
     SB_RETURN_IF_ERROR(CheckBucketOf(p, pipeline, "input", c->pipeline.input_prefix));
     SB_RETURN_IF_ERROR(CheckBucketOf(p, pipeline, "output", c->pipeline.output_prefix));
     if (c->work_bucket.empty()) {
-      c->work_bucket = c->pipeline.output_prefix.substr(0, c->pipeline.output_prefix.find('/'));
+      c->work_bucket = std::string(BucketAndKeyPrefix(c->pipeline.output_prefix).first);
     }
   }
 

@@ -44,9 +44,7 @@ Result<std::unique_ptr<Ec2ManagedFleet>> Ec2ManagedFleet::Open(const Config& con
   std::unique_ptr<Ec2ManagedFleet> f(new Ec2ManagedFleet(config, state, queue, clock));
   SB_ASSIGN_OR_RETURN(f->credentials_, AwsCredentialsFor(config, ProcessEnvironment(), clock, ""));
   auto client = [&](const char* service, QueryApi api) {
-    return AwsQueryClient::New(
-        {.endpoint = AwsEndpointFor(config, service, region), .region = region, .api = api},
-        *f->credentials_, clock);
+    return AwsQueryClientFor(config, service, api, region, *f->credentials_, clock);
   };
   SB_ASSIGN_OR_RETURN(f->autoscaling_, client("autoscaling", kAutoScalingApi));
   SB_ASSIGN_OR_RETURN(f->ec2_, client("ec2", kEc2Api));

@@ -21,10 +21,7 @@ Result<std::unique_ptr<Ec2WorkerSide>> Ec2WorkerSide::Open(const Config& config,
   SB_ASSIGN_OR_RETURN(const std::string region, AwsRegionFor(regional, ProcessEnvironment()));
   SB_ASSIGN_OR_RETURN(
       std::unique_ptr<AwsQueryClient> autoscaling,
-      AwsQueryClient::New({.endpoint = AwsEndpointFor(config, "autoscaling", region),
-                           .region = region,
-                           .api = kAutoScalingApi},
-                          *credentials, clock));
+      AwsQueryClientFor(config, "autoscaling", kAutoScalingApi, region, *credentials, clock));
   std::string group;
   if (Result<std::string> found = FindOwnGroup(*autoscaling, identity.instance_id); found.ok()) {
     group = std::move(*found);

@@ -34,9 +34,7 @@ int LiveMarketCommand(const Config& config, bool json) {
   if (!region.ok()) return fail(region.status());
   auto credentials = AwsCredentialsFor(config, ProcessEnvironment(), SystemClock(), "");
   if (!credentials.ok()) return fail(credentials.status());
-  auto ec2 = AwsQueryClient::New(
-      {.endpoint = AwsEndpointFor(config, "ec2", *region), .region = *region, .api = kEc2Api},
-      **credentials, SystemClock());
+  auto ec2 = AwsQueryClientFor(config, "ec2", kEc2Api, *region, **credentials, SystemClock());
   if (!ec2.ok()) return fail(ec2.status());
   auto market = Ec2Market::New(Ec2MarketOptionsFor(config, *region), **ec2, SystemClock());
   if (!market.ok()) return fail(market.status());

@@ -4,6 +4,12 @@
 
 namespace spotbatch {
 
+std::pair<std::string_view, std::string_view> BucketAndKeyPrefix(std::string_view prefix) {
+  const size_t slash = prefix.find('/');
+  if (slash == std::string_view::npos) return {prefix, ""};
+  return {prefix.substr(0, slash), prefix.substr(slash + 1)};
+}
+
 Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_view key) {
   if (key.size() <= input_prefix.size() || key.substr(0, input_prefix.size()) != input_prefix) {
     return InvalidArgument("key " + std::string(key) + " is not under the input prefix " +

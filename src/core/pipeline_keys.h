@@ -3,10 +3,15 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "spotbatch/status.h"
 
 namespace spotbatch {
+
+// On S3 a prefix's first segment is its bucket: "acme-in/claims/" is ("acme-in", "claims/"),
+// "acme-in" alone ("acme-in", "").
+std::pair<std::string_view, std::string_view> BucketAndKeyPrefix(std::string_view prefix);
 
 // "in/a/b.txt" under input prefix "in/" is "a/b.txt"; kInvalidArgument when not under it.
 Result<std::string> RelativeInputKey(std::string_view input_prefix, std::string_view key);

@@ -51,7 +51,7 @@ TEST(PutMetricDataParams, NamesEachDatumAndDimensionAsTheQueryProtocolDoes) {
   MetricDatum d = Datum(2.5);
   d.unix_millis = 1'700'000'000'123;
   d.dimensions.emplace_back("Pool", "spot");
-  const QueryParams p = PutMetricDataParams("spotbatch", {d, Datum()});
+  const QueryParams p = PutMetricDataParams("spotbatch", std::vector<MetricDatum>{d, Datum()});
   const QueryParams first(p.begin(), p.begin() + 9);
   EXPECT_EQ(first, (QueryParams{{"Namespace", "spotbatch"},
                                 {"MetricData.member.1.MetricName", "QueuedTasks"},
@@ -76,16 +76,10 @@ class CloudWatchMetricsTest : public ::testing::Test {
   // The sample count and sum of `metric` over the last ten minutes, as the CLI reads them.
   std::pair<double, double> Read(const std::string& metric) {
     const int64_t now = SystemClock().NowUnixMillis();
-    auto [out, ok] = testing::Aws(
-        moto_.endpoint(),
-        "cloudwatch get-metric-statistics --namespace spotbatch --metric-name " + metric +
-            " --dimensions Name=Queue,Value=tasks --statistics SampleCount Sum --period 3600 "
-            "--start-time " +
-            FormatUtcTimestamp(now - 600'000) + " --end-time " + FormatUtcTimestamp(now + 60'000));
-    EXPECT_TRUE(ok) << out;
-    const nlohmann::json answer = nlohmann::json::parse(out);
     std::pair<double, double> total{0, 0};
-    for (const auto& p : answer["Datapoints"]) {
+    for (const auto& p :
+         testing::MetricDatapoints(moto_.endpoint(), metric, "tasks", "SampleCount Sum", 3600,
+                                   now - 600'000, now + 60'000)) {
       total.first += p["SampleCount"].get<double>();
       total.second += p["Sum"].get<double>();
     }

@@ -194,21 +194,11 @@ TEST_F(Ec2ManagedFleetTest, PublishesTheBacklogPerInstanceToCloudWatchEveryMinut
   // Each reading, oldest first (a minute apart: one a period).
   auto read = [&](const std::string& metric) {
     const int64_t now = clock_.NowUnixMillis();
-    auto [out, ok] = testing::Aws(
-        groups_.moto.endpoint(),
-        "cloudwatch get-metric-statistics --namespace spotbatch --metric-name " + metric +
-            " --dimensions Name=Queue,Value=tasks --statistics Maximum --period 60 "
-            "--start-time " +
-            FormatUtcTimestamp(now - 90'000) + " --end-time " + FormatUtcTimestamp(now + 30'000));
-    EXPECT_TRUE(ok) << out;
-    const nlohmann::json answer = nlohmann::json::parse(out);
-    std::vector<std::pair<double, double>> points;
-    for (const auto& p : answer["Datapoints"]) {
-      points.emplace_back(p["Timestamp"].get<double>(), p["Maximum"].get<double>());
-    }
-    std::sort(points.begin(), points.end());
     std::vector<double> values;
-    for (const auto& [at, v] : points) values.push_back(v);
+    for (const auto& p : testing::MetricDatapoints(groups_.moto.endpoint(), metric, "tasks",
+                                                   "Maximum", 60, now - 90'000, now + 30'000)) {
+      values.push_back(p["Maximum"].get<double>());
+    }
     return values;
   };
   EXPECT_EQ(read("QueuedTasks"), (std::vector<double>{kTasks, kTasks}));

@@ -47,7 +47,7 @@ Status CheckMetricDatum(const MetricDatum& d) {
   return Status::Ok();
 }
 
-QueryParams PutMetricDataParams(std::string_view space, const std::vector<MetricDatum>& data) {
+QueryParams PutMetricDataParams(std::string_view space, std::span<const MetricDatum> data) {
   QueryParams params = {{"Namespace", std::string(space)}};
   for (size_t i = 0; i < data.size(); ++i) {
     const MetricDatum& d = data[i];

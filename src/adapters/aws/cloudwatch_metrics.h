@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,7 +35,7 @@ struct MetricDatum {
 Status CheckMetricDatum(const MetricDatum& d);
 
 // The form of one PutMetricData call of `data` (at most 1000, each checked) under `space`.
-QueryParams PutMetricDataParams(std::string_view space, const std::vector<MetricDatum>& data);
+QueryParams PutMetricDataParams(std::string_view space, std::span<const MetricDatum> data);
 
 class CloudWatchMetrics {
  public:

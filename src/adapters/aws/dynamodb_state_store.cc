@@ -1024,6 +1024,20 @@ bool IsValidDynamoDbTableName(std::string_view name) {
   });
 }
 
+AwsJsonServiceOptions DynamoDbServiceOptions(std::string endpoint, std::string region) {
+  AwsJsonServiceOptions service{.endpoint = std::move(endpoint),
+                                .region = std::move(region),
+                                .signing_name = "dynamodb",
+                                .target_prefix = "DynamoDB_20120810"};
+  // A conflict with a transaction in flight applied nothing: send it again. (A cancelled
+  // transaction stays kAborted here: its reasons are read by the store.)
+  service.classify = [](const AwsServiceError& e) -> std::optional<StatusCode> {
+    if (e.code == "TransactionConflictException") return StatusCode::kUnavailable;
+    return std::nullopt;
+  };
+  return service;
+}
+
 Result<std::unique_ptr<StateStore>> NewDynamoDbStateStore(DynamoDbOptions options,
                                                           CredentialsProvider& credentials,
                                                           Clock& clock) {
@@ -1035,18 +1049,9 @@ Result<std::unique_ptr<StateStore>> NewDynamoDbStateStore(DynamoDbOptions option
       options.max_transaction_items > 100 || options.max_conflict_retries < 0) {
     return InvalidArgument("DynamoDB options out of range (shards, page_size, transaction items)");
   }
-  AwsJsonServiceOptions service{.endpoint = options.endpoint,
-                                .region = options.region,
-                                .signing_name = "dynamodb",
-                                .target_prefix = "DynamoDB_20120810",
-                                .retry = options.retry,
-                                .http = options.http};
-  // A conflict with a transaction in flight applied nothing: send it again. (A cancelled
-  // transaction stays kAborted here: its reasons are read by the store.)
-  service.classify = [](const AwsServiceError& e) -> std::optional<StatusCode> {
-    if (e.code == "TransactionConflictException") return StatusCode::kUnavailable;
-    return std::nullopt;
-  };
+  AwsJsonServiceOptions service = DynamoDbServiceOptions(options.endpoint, options.region);
+  service.retry = options.retry;
+  service.http = options.http;
   SB_ASSIGN_OR_RETURN(std::unique_ptr<AwsJsonClient> client,
                       AwsJsonClient::New(std::move(service), credentials, clock));
   auto store = std::make_unique<DynamoDbStateStore>(std::move(options), std::move(client), clock);

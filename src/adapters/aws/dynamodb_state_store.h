@@ -52,6 +52,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/aws/aws_json_client.h"
 #include "adapters/aws/credentials_chain.h"
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_retry.h"
@@ -98,6 +99,10 @@ struct DynamoDbOptions {
 // create_table_timeout_millis). kFailedPrecondition for a table whose keys or index are not
 // this layout's. Other failures are the requests'. `credentials` and `clock` must outlive
 // the store. The store is thread-safe.
+// DynamoDB's JSON protocol at `endpoint` in `region`, a conflict with a transaction in flight
+// classified retryable: what the store talks through, and what aws deploy and destroy use.
+AwsJsonServiceOptions DynamoDbServiceOptions(std::string endpoint, std::string region);
+
 Result<std::unique_ptr<StateStore>> NewDynamoDbStateStore(DynamoDbOptions options,
                                                           CredentialsProvider& credentials,
                                                           Clock& clock);

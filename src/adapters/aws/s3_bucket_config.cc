@@ -74,83 +74,89 @@ bool SameRule(pugi::xml_node r, const AbortUploadsRule& want) {
          r.child("Expiration").empty() && r.child("Transition").empty();
 }
 
+// A document whose entries are found by an id child: spotbatch's entry is put in, checked or
+// taken out alike in each.
+struct EntryKind {
+  const char* root;
+  const char* entry;
+  const char* id;
+  bool other_entries_count;  // empty only when no child of any kind is left
+};
+constexpr EntryKind kNotifications{"NotificationConfiguration", "QueueConfiguration", "Id", true};
+constexpr EntryKind kLifecycle{"LifecycleConfiguration", "Rule", "ID", false};
+
+// `existing` with the entry `id` as `same` accepts it, or else replaced by one `write` fills.
+template <typename Same, typename Write>
+Result<BucketConfigEdit> WithEntry(std::string_view existing, const EntryKind& kind,
+                                   const std::string& id, Same same, Write write) {
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, kind.root));
+  BucketConfigEdit edit;
+  pugi::xml_node ours = ChildWithText(root, kind.entry, kind.id, id);
+  if (ours.empty() || !same(ours)) {
+    if (!ours.empty()) root.remove_child(ours);
+    pugi::xml_node fresh = root.append_child(kind.entry);
+    fresh.append_child(kind.id).text().set(id.c_str());
+    write(fresh);
+    edit.changed = true;
+  }
+  edit.document = Save(doc);
+  return edit;
+}
+
+Result<BucketConfigEdit> WithoutEntry(std::string_view existing, const EntryKind& kind,
+                                      std::string_view id) {
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, kind.root));
+  BucketConfigEdit edit;
+  if (pugi::xml_node ours = ChildWithText(root, kind.entry, kind.id, id); !ours.empty()) {
+    root.remove_child(ours);
+    edit.changed = true;
+  }
+  edit.empty =
+      kind.other_entries_count ? root.first_child().empty() : root.child(kind.entry).empty();
+  edit.document = Save(doc);
+  return edit;
+}
+
 }  // namespace
 
 Result<BucketConfigEdit> WithQueueNotification(std::string_view existing,
                                                const QueueNotification& want) {
-  pugi::xml_document doc;
-  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, "NotificationConfiguration"));
-  BucketConfigEdit edit;
-  pugi::xml_node ours = ChildWithText(root, "QueueConfiguration", "Id", want.id);
-  if (!ours.empty() && SameNotification(ours, want)) {
-    edit.document = Save(doc);
-    return edit;
-  }
-  if (!ours.empty()) root.remove_child(ours);
-  pugi::xml_node q = root.append_child("QueueConfiguration");
-  q.append_child("Id").text().set(want.id.c_str());
-  q.append_child("Queue").text().set(want.queue_arn.c_str());
-  q.append_child("Event").text().set("s3:ObjectCreated:*");
-  if (!want.prefix.empty()) {
-    pugi::xml_node rule = q.append_child("Filter").append_child("S3Key").append_child("FilterRule");
-    rule.append_child("Name").text().set("prefix");
-    rule.append_child("Value").text().set(want.prefix.c_str());
-  }
-  edit.document = Save(doc);
-  edit.changed = true;
-  return edit;
+  return WithEntry(
+      existing, kNotifications, want.id,
+      [&](pugi::xml_node n) { return SameNotification(n, want); },
+      [&](pugi::xml_node q) {
+        q.append_child("Queue").text().set(want.queue_arn.c_str());
+        q.append_child("Event").text().set("s3:ObjectCreated:*");
+        if (want.prefix.empty()) return;
+        pugi::xml_node rule =
+            q.append_child("Filter").append_child("S3Key").append_child("FilterRule");
+        rule.append_child("Name").text().set("prefix");
+        rule.append_child("Value").text().set(want.prefix.c_str());
+      });
 }
 
 Result<BucketConfigEdit> WithoutQueueNotification(std::string_view existing, std::string_view id) {
-  pugi::xml_document doc;
-  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, "NotificationConfiguration"));
-  BucketConfigEdit edit;
-  pugi::xml_node ours = ChildWithText(root, "QueueConfiguration", "Id", id);
-  if (!ours.empty()) {
-    root.remove_child(ours);
-    edit.changed = true;
-  }
-  edit.empty = root.first_child().empty();
-  edit.document = Save(doc);
-  return edit;
+  return WithoutEntry(existing, kNotifications, id);
 }
 
 Result<BucketConfigEdit> WithLifecycleRule(std::string_view existing,
                                            const AbortUploadsRule& want) {
-  pugi::xml_document doc;
-  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, "LifecycleConfiguration"));
-  BucketConfigEdit edit;
-  pugi::xml_node ours = ChildWithText(root, "Rule", "ID", want.id);
-  if (!ours.empty() && SameRule(ours, want)) {
-    edit.document = Save(doc);
-    return edit;
-  }
-  if (!ours.empty()) root.remove_child(ours);
-  pugi::xml_node r = root.append_child("Rule");
-  r.append_child("ID").text().set(want.id.c_str());
-  r.append_child("Filter").append_child("Prefix").text().set(want.prefix.c_str());
-  r.append_child("Status").text().set("Enabled");
-  r.append_child("AbortIncompleteMultipartUpload")
-      .append_child("DaysAfterInitiation")
-      .text()
-      .set(want.days);
-  edit.document = Save(doc);
-  edit.changed = true;
-  return edit;
+  return WithEntry(
+      existing, kLifecycle, want.id, [&](pugi::xml_node r) { return SameRule(r, want); },
+      [&](pugi::xml_node r) {
+        r.append_child("Filter").append_child("Prefix").text().set(want.prefix.c_str());
+        r.append_child("Status").text().set("Enabled");
+        r.append_child("AbortIncompleteMultipartUpload")
+            .append_child("DaysAfterInitiation")
+            .text()
+            .set(want.days);
+      });
 }
 
 Result<BucketConfigEdit> WithoutLifecycleRule(std::string_view existing, std::string_view id) {
-  pugi::xml_document doc;
-  SB_ASSIGN_OR_RETURN(pugi::xml_node root, Load(doc, existing, "LifecycleConfiguration"));
-  BucketConfigEdit edit;
-  pugi::xml_node ours = ChildWithText(root, "Rule", "ID", id);
-  if (!ours.empty()) {
-    root.remove_child(ours);
-    edit.changed = true;
-  }
-  edit.empty = root.child("Rule").empty();
-  edit.document = Save(doc);
-  return edit;
+  return WithoutEntry(existing, kLifecycle, id);
 }
 
 }  // namespace spotbatch

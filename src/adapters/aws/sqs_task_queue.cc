@@ -818,6 +818,15 @@ class SqsTaskQueue final : public TaskQueue {
 
 }  // namespace
 
+AwsJsonServiceOptions SqsServiceOptions(std::string endpoint, std::string region) {
+  return {.endpoint = std::move(endpoint),
+          .region = std::move(region),
+          .signing_name = "sqs",
+          .target_prefix = "AmazonSQS",
+          .content_type = "application/x-amz-json-1.0",
+          .classify = ClassifySqs};
+}
+
 Result<std::unique_ptr<TaskQueue>> NewSqsTaskQueue(SqsQueueOptions options,
                                                    CredentialsProvider& credentials, Clock& clock) {
   if (options.pipeline_levels < 1 || options.pipeline_levels > kSqsMaxPipelineLevels) {
@@ -833,14 +842,9 @@ Result<std::unique_ptr<TaskQueue>> NewSqsTaskQueue(SqsQueueOptions options,
     // each queue name.
     SB_RETURN_IF_ERROR(ValidateSqsQueueName("", options.queue_name_prefix + "x", 1));
   }
-  AwsJsonServiceOptions json{.endpoint = options.endpoint,
-                             .region = options.region,
-                             .signing_name = "sqs",
-                             .target_prefix = "AmazonSQS",
-                             .content_type = "application/x-amz-json-1.0",
-                             .retry = options.retry,
-                             .http = options.http,
-                             .classify = ClassifySqs};
+  AwsJsonServiceOptions json = SqsServiceOptions(options.endpoint, options.region);
+  json.retry = options.retry;
+  json.http = options.http;
   SB_ASSIGN_OR_RETURN(std::unique_ptr<AwsJsonClient> client,
                       AwsJsonClient::New(std::move(json), credentials, clock));
   return std::unique_ptr<TaskQueue>(new SqsTaskQueue(std::move(options), std::move(client), clock));

@@ -51,6 +51,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/aws/aws_json_client.h"
 #include "adapters/aws/credentials_chain.h"
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_retry.h"
@@ -80,6 +81,10 @@ struct SqsQueueOptions {
   // attributes, which count towards SQS's limit.
   size_t max_body_bytes = 256 * 1024 - 1024;
 };
+
+// SQS's JSON protocol at `endpoint` in `region`, with SQS's own error codes classified: what
+// the queue talks through, and what a caller making queues of its own (aws deploy) uses.
+AwsJsonServiceOptions SqsServiceOptions(std::string endpoint, std::string region);
 
 // kInvalidArgument for options AwsJsonClient refuses (endpoint, region) or out of range.
 // `credentials` and `clock` must outlive the queue. Thread-safe.
