@@ -159,6 +159,36 @@ void CheckGroups(std::string_view body) {
   FUZZ_CHECK(again->groups == page->groups && again->next_token == page->next_token);
 }
 
+void CheckActivities(std::string_view body) {
+  const Result<AsgActivityPage> page = ParseDescribeScalingActivities(body);
+  if (!page.ok()) return CheckRefusal(page);
+  pugi::xml_document doc;
+  pugi::xml_node result = doc.append_child("DescribeScalingActivitiesResponse")
+                              .append_child("DescribeScalingActivitiesResult");
+  pugi::xml_node list = result.append_child("Activities");
+  for (const AsgActivity& a : page->activities) {
+    FUZZ_CHECK(IsName(a.id) && IsState(a.status_code));
+    FUZZ_CHECK(!a.group.empty() && a.group.size() <= kMaxAsgNameBytes && IsPrintableAscii(a.group));
+    for (const std::string* text : {&a.description, &a.status_message}) {
+      FUZZ_CHECK(text->size() <= kMaxAsgActivityTextBytes);
+      for (char c : *text) FUZZ_CHECK(!IsControlByte(c) || c == '\n' || c == '\t');
+    }
+    FUZZ_CHECK(ParseUtcTimestamp(FormatUtcTimestamp(a.start_unix_millis, true)) ==
+               a.start_unix_millis);
+    pugi::xml_node m = list.append_child("member");
+    m.append_child("ActivityId").text().set(a.id.c_str());
+    m.append_child("AutoScalingGroupName").text().set(a.group.c_str());
+    m.append_child("Description").text().set(a.description.c_str());
+    m.append_child("StartTime").text().set(FormatUtcTimestamp(a.start_unix_millis, true).c_str());
+    m.append_child("StatusCode").text().set(a.status_code.c_str());
+    m.append_child("StatusMessage").text().set(a.status_message.c_str());
+  }
+  result.append_child("NextToken").text().set(page->next_token.c_str());
+  const Result<AsgActivityPage> again = ParseDescribeScalingActivities(Save(doc));
+  FUZZ_CHECK_MSG(again.ok(), again.status().ToString());
+  FUZZ_CHECK(again->activities == page->activities && again->next_token == page->next_token);
+}
+
 void CheckPage(std::string_view body) {
   const Result<SpotPricePage> page = ParseDescribeSpotPriceHistory(body);
   if (!page.ok()) return CheckRefusal(page);
@@ -185,5 +215,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spotbatch::CheckScores(body);
   spotbatch::CheckZones(body);
   spotbatch::CheckGroups(body);
+  spotbatch::CheckActivities(body);
   return 0;
 }

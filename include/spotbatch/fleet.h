@@ -58,6 +58,9 @@ struct FleetInstance {
   int64_t interruption_unix_millis = 0;  // the reclaim time of an interruption notice; 0: none
   bool rebalance_recommended = false;
   bool reclaimed = false;  // kTerminated by the provider rather than by the fleet
+  // The id Launch returned for this instance when that was a launch ticket (below); "" when
+  // Launch returned the instance's own id.
+  std::string launch_ticket;
 };
 
 class Fleet {
@@ -66,12 +69,17 @@ class Fleet {
 
   // The pools, in a fixed order. kUnavailable on a passing fault.
   virtual Result<std::vector<FleetPool>> Pools() = 0;
-  // Starts one instance in `pool` and returns its id. kResourceExhausted when the pool has
-  // no capacity now (nothing started: try another pool, or later); where the provider tells
-  // of no capacity only later (Auto Scaling), the launch is reported pending and then
-  // terminated with nothing billed, and the pool is kResourceExhausted for a while.
-  // kFailedPrecondition when it runs its max_instances already, kNotFound for an unknown
-  // pool, kUnavailable for a passing fault or throttling (retry with backoff).
+  // Starts one instance in `pool` and returns its id. Where the provider names an instance
+  // only later (Auto Scaling), the id is a launch ticket, reported pending until an instance
+  // answers it: the instance names it in launch_ticket, and the ticket is reported terminated
+  // at no cost in the same Describe (if it was reported at all). Drain, Terminate and
+  // SetProtection given a ticket's id act on its instance once it has one (cancel the launch
+  // before). Such a fleet may ask the provider only at the next Describe, for all the
+  // launches since at once. kResourceExhausted when the pool has no capacity now (nothing
+  // started: try another pool, or later); where the provider tells of no capacity only
+  // later, the ticket is terminated with nothing billed and the pool is kResourceExhausted
+  // for a while. kFailedPrecondition when it runs its max_instances already, kNotFound for an
+  // unknown pool, kUnavailable for a passing fault or throttling (retry with backoff).
   virtual Result<std::string> Launch(std::string_view pool) = 0;
   // The instance takes no new task and is terminated by the fleet once it holds none (at
   // once when idle). Idempotent. kNotFound for an unknown or terminated instance.

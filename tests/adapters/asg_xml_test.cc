@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time_format.h"
+
 namespace spotbatch {
 namespace {
 
@@ -129,6 +131,85 @@ TEST(ParseDescribeAutoScalingGroups, ReadsAGroupOfTenThousandInstancesAndItsTags
   ASSERT_EQ(page->groups.size(), 1u);
   EXPECT_EQ(page->groups[0].instances.size(), 10'000u);
   EXPECT_EQ(page->groups[0].tags, (std::map<std::string, std::string>{{"spotbatch:spec", "0a1b"}}));
+}
+
+// Activities as the AWS CLI's documented example and the troubleshooting guide show them (a
+// launch that succeeded; one that found no capacity), in the query protocol's XML.
+std::string Activities(const std::string& members, const std::string& token = "") {
+  return "<DescribeScalingActivitiesResponse "
+         "xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\"><"
+         "DescribeScalingActivitiesResult><Activities>" +
+         members + "</Activities>" + (token.empty() ? "" : "<NextToken>" + token + "</NextToken>") +
+         "</DescribeScalingActivitiesResult><ResponseMetadata><RequestId>7c6e177f</RequestId>"
+         "</ResponseMetadata></DescribeScalingActivitiesResponse>";
+}
+std::string Activity(const std::string& id, const std::string& code, const std::string& description,
+                     const std::string& message,
+                     const std::string& start = "2026-11-30T20:53:29.930Z") {
+  return "<member><ActivityId>" + id +
+         "</ActivityId><AutoScalingGroupName>spotbatch-spot</AutoScalingGroupName><Description>" +
+         description +
+         "</Description><Cause>At 2026-11-30T20:53:25Z a user request explicitly set group "
+         "desired capacity changing the desired capacity from 0 to 1.</Cause><StartTime>" +
+         start + "</StartTime><EndTime>2026-11-30T20:54:02Z</EndTime><StatusCode>" + code +
+         "</StatusCode>" +
+         (message.empty() ? "" : "<StatusMessage>" + message + "</StatusMessage>") +
+         "<Progress>100</Progress><Details>{&quot;Subnet ID&quot;:&quot;subnet-1&quot;}</Details>"
+         "</member>";
+}
+
+TEST(ParseDescribeScalingActivities, ReadsLaunchesThatFailedAndThatDidNot) {
+  const std::string no_capacity =
+      "We currently do not have sufficient c5.xlarge capacity in the Availability Zone you "
+      "requested (us-east-1a). Launching EC2 instance failed.";
+  auto page = ParseDescribeScalingActivities(
+      Activities(Activity("0c65d8a3-3bd5-4f5d-a3f1-a2b0b9c1f7e5", "Failed",
+                          "Launching a new EC2 instance.  Status Reason: " + no_capacity,
+                          no_capacity, "2026-11-30T21:00:00Z") +
+                     Activity("f9f2d65b-f1f2-43e7-b46d-d86756459699", "Successful",
+                              "Launching a new EC2 instance: i-4ba0837f", ""),
+                 "tok"));
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->activities.size(), 2u);
+  const AsgActivity& failed = page->activities[0];
+  EXPECT_EQ(failed.id, "0c65d8a3-3bd5-4f5d-a3f1-a2b0b9c1f7e5");
+  EXPECT_EQ(failed.group, "spotbatch-spot");
+  EXPECT_EQ(failed.status_code, "Failed");
+  EXPECT_EQ(failed.status_message, no_capacity);
+  EXPECT_EQ(failed.start_unix_millis, *ParseUtcTimestamp("2026-11-30T21:00:00Z"));
+  EXPECT_TRUE(failed.FailedLaunch());
+  const AsgActivity& launched = page->activities[1];
+  EXPECT_EQ(launched.status_code, "Successful");
+  EXPECT_EQ(launched.start_unix_millis, *ParseUtcTimestamp("2026-11-30T20:53:29.930Z"));
+  EXPECT_FALSE(launched.FailedLaunch());
+  EXPECT_EQ(page->next_token, "tok");
+  // A termination that failed is no failed launch.
+  auto terminating = ParseDescribeScalingActivities(
+      Activities(Activity("a1", "Cancelled", "Terminating EC2 instance: i-1", "")));
+  ASSERT_TRUE(terminating.ok());
+  EXPECT_FALSE(terminating->activities[0].FailedLaunch());
+  auto none = ParseDescribeScalingActivities(Activities(""));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->activities.empty());
+}
+
+TEST(ParseDescribeScalingActivities, RefusesWhatIsNoActivity) {
+  const std::string ok = "Launching a new EC2 instance: i-1";
+  for (const std::string& bad : {
+           Activity("Not An Id", "Successful", ok, ""),
+           Activity("a1", "Fail3d", ok, ""),
+           Activity("a1", "Failed", ok,
+                    "a\x01"
+                    "b"),
+           Activity("a1", "Failed", std::string(kMaxAsgActivityTextBytes + 1, 'x'), ""),
+           Activity("a1", "Failed", ok, "", "yesterday"),
+       }) {
+    auto page = ParseDescribeScalingActivities(Activities(bad));
+    EXPECT_EQ(page.status().code(), StatusCode::kInternal) << bad;
+  }
+  EXPECT_FALSE(ParseDescribeScalingActivities(Answer("")).ok()) << "another document";
+  auto prose = ParseDescribeScalingActivities(Activities(Activity("a1", "Failed", ok, "one\ntwo")));
+  EXPECT_TRUE(prose.ok()) << "a message over two lines is prose";
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 //     instance completes at once, as an idle worker does (auto_complete_idle), so that only
 //     a busy one waits for its worker.
 //   - Exhaust(group): the group has no capacity: a raised desired capacity is shown but no
-//     instance is launched, as when EC2 has no capacity for any of the group's overrides.
+//     instance is launched, as when EC2 has no capacity for any of the group's overrides,
+//     and DescribeScalingActivities shows the launch failed (moto lists no activities), at
+//     the time of the clock given to UseClock (the system's by default).
 //   - Every lifecycle call (completions, heartbeats) is recorded.
 //   - FailNext(action): the next calls of an action fail, as an account at its quota.
 #pragma once
@@ -27,6 +29,8 @@
 #include <vector>
 
 #include "aws/local_http_server.h"
+#include "common/time_format.h"
+#include "spotbatch/clock.h"
 
 namespace spotbatch::testing {
 
@@ -45,6 +49,11 @@ class AsgHarness {
   }
 
   std::string endpoint() const { return server_.endpoint(); }
+  // The clock of the failed launches' StartTime: the fleet's, for tests on a FakeClock.
+  void UseClock(Clock& clock) {
+    std::lock_guard lock(mu_);
+    clock_ = &clock;
+  }
   void Exhaust(const std::string& group) {
     std::lock_guard lock(mu_);
     exhausted_.insert(group);
@@ -165,6 +174,17 @@ class AsgHarness {
       return Relay(Forward(req.headers, req.body), res);
     }
     if (action == "DescribeAutoScalingGroups") return Groups(req, res);
+    if (action == "DescribeScalingActivities") {
+      std::lock_guard lock(mu_);
+      auto a = activities_.find(Value(form, "AutoScalingGroupName"));
+      if (a != activities_.end()) {
+        std::string list;
+        for (auto it = a->second.rbegin(); it != a->second.rend(); ++it) list += *it;
+        return Ok(res, action,
+                  "<DescribeScalingActivitiesResult><Activities>" + list +
+                      "</Activities></DescribeScalingActivitiesResult>");
+      }
+    }
     if (action == "TerminateInstanceInAutoScalingGroup") return TerminateInGroup(req, form, res);
     if (action == "CompleteLifecycleAction" || action == "RecordLifecycleActionHeartbeat") {
       return Lifecycle(req, form, action, res);
@@ -186,10 +206,29 @@ class AsgHarness {
         const int asked = std::stoi(Value(form, "DesiredCapacity"));
         shown_desired_[group] = asked;
         // Scale-in still happens; capacity that is not there is only asked for.
-        if (asked >= moto_desired_[group]) return Ok(res, action);
+        if (asked >= moto_desired_[group]) {
+          if (asked > moto_desired_[group]) FailedLaunch(group);
+          return Ok(res, action);
+        }
       }
     }
     Relay(Forward(req.headers, req.body), res);
+  }
+
+  // As Auto Scaling writes a launch that found no capacity for any of the group's overrides.
+  void FailedLaunch(const std::string& group) {
+    const std::string why =
+        "There is no Spot capacity available that matches your request. Launching EC2 instance "
+        "failed.";
+    activities_[group].push_back(
+        "<member><ActivityId>harness-" + std::to_string(++activity_number_) +
+        "</ActivityId><AutoScalingGroupName>" + group +
+        "</AutoScalingGroupName><Description>Launching a new EC2 instance.  Status Reason: " + why +
+        "</Description><Cause>a user request explicitly set group desired capacity</Cause>"
+        "<StartTime>" +
+        FormatUtcTimestamp(clock_->NowUnixMillis(), true) +
+        "</StartTime><StatusCode>Failed</StatusCode><StatusMessage>" + why +
+        "</StatusMessage><Progress>100</Progress></member>");
   }
 
   void Groups(const httplib::Request& req, httplib::Response& res) {
@@ -296,6 +335,9 @@ class AsgHarness {
   std::map<std::string, Hold> held_;
   std::set<std::string> exhausted_;
   std::map<std::string, int> moto_desired_, shown_desired_;
+  Clock* clock_ = &SystemClock();
+  std::map<std::string, std::vector<std::string>> activities_;  // group -> members, oldest first
+  int activity_number_ = 0;
   std::vector<LifecycleCall> lifecycle_calls_;
   LocalHttpServer server_;  // last: destroyed (and stopped) first
 };

@@ -46,15 +46,24 @@ class FleetContract : public ::testing::TestWithParam<FleetAdapter> {
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
-  // The instance as Describe reports it; nullptr when it does not.
+  // The instance as Describe reports it (for a launch ticket, the instance that answered it,
+  // once one has); nullptr when it does not.
   std::unique_ptr<FleetInstance> Find(const std::string& id) {
     auto all = fleet().Describe();
     EXPECT_TRUE(all.ok()) << all.status().ToString();
     if (!all.ok()) return nullptr;
+    const FleetInstance* found = nullptr;
     for (const FleetInstance& in : *all) {
-      if (in.id == id) return std::make_unique<FleetInstance>(in);
+      if (in.launch_ticket == id) return std::make_unique<FleetInstance>(in);
+      if (in.id == id) found = &in;
     }
-    return nullptr;
+    return found == nullptr ? nullptr : std::make_unique<FleetInstance>(*found);
+  }
+  // The id of the instance that a launch started, as its worker knows it.
+  std::string InstanceOf(const std::string& launched) {
+    auto in = Find(launched);
+    EXPECT_NE(in, nullptr) << launched;
+    return in == nullptr ? "" : in->id;
   }
   testing::TempDir dir_;
   FakeClock clock_;
@@ -133,7 +142,8 @@ TEST_P(FleetContract, DescribeShowsAnInstanceAndItsEndOnce) {
 
 TEST_P(FleetContract, AProtectedInstanceIsNotTerminatedButDrained) {
   const std::string id = LaunchOk("spot");
-  f_.set_busy(id, true);
+  const std::string instance = InstanceOf(id);
+  f_.set_busy(instance, true);
   auto in = Find(id);
   ASSERT_NE(in, nullptr);
   EXPECT_TRUE(in->busy);
@@ -143,7 +153,7 @@ TEST_P(FleetContract, AProtectedInstanceIsNotTerminatedButDrained) {
   in = Find(id);
   ASSERT_NE(in, nullptr);
   EXPECT_EQ(in->state, InstanceState::kDraining) << "it finishes its task first";
-  f_.set_busy(id, false);
+  f_.set_busy(instance, false);
   in = Find(id);
   ASSERT_NE(in, nullptr);
   EXPECT_EQ(in->state, InstanceState::kTerminated) << "then goes";

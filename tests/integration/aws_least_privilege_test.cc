@@ -299,10 +299,13 @@ TEST_F(AwsLeastPrivilegeEc2Test, TheManagerDrivesItsGroupsAndAWorkerItsInstanceW
   ASSERT_TRUE(fleet.ok()) << fleet.status().ToString();
   auto launched = (*fleet)->Launch("spot");
   ASSERT_TRUE(launched.ok()) << launched.status().ToString();
-  auto instances = (*fleet)->Describe();
+  auto instances = (*fleet)->Describe();  // asks for the launch, and reads the instance
   ASSERT_TRUE(instances.ok()) << instances.status().ToString();
-  ASSERT_EQ(instances->size(), 1u);
-  const std::string instance = (*instances)[0].id;
+  std::string instance;
+  for (const FleetInstance& in : *instances) {
+    if (in.launch_ticket == *launched) instance = in.id;
+  }
+  ASSERT_FALSE(instance.empty()) << "no instance answered " << *launched;
   EXPECT_TRUE((*fleet)->SetProtection(instance, true).ok());
   EXPECT_TRUE((*fleet)->SetProtection(instance, false).ok());
 

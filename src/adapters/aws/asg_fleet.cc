@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/control_bytes.h"
+
 namespace spotbatch {
 namespace {
 
@@ -9,6 +11,14 @@ namespace {
 // their instances well inside what one answer may hold.
 constexpr size_t kGroupsPerDescribe = 50;
 constexpr int kMaxDescribePages = 1000;
+// The newest activities of a group are enough: those of the launches of the last minutes.
+constexpr char kActivitiesPerRead[] = "20";
+// An activity's StartTime is Auto Scaling's clock; ours may be a few seconds off.
+constexpr int64_t kClockSkewMillis = 5'000;
+// Auto Scaling's describes are eventually consistent: a read may show a group's new desired
+// capacity with its instances as they were, or the other way round. A shortfall is capacity
+// on its way only when a read this much later still shows it.
+constexpr int64_t kConsistencyMillis = 5'000;
 
 InstanceState StateOf(const std::string& lifecycle, bool drained) {
   if (lifecycle.starts_with("Pending") || lifecycle.starts_with("Warmed")) {
@@ -34,8 +44,9 @@ Result<std::unique_ptr<AsgFleet>> AsgFleet::New(AsgFleetOptions options,
                              "\" is named twice");
     }
   }
-  if (options.describe_every_millis < 0 || options.launch_timeout_millis < 0 ||
-      options.no_capacity_millis < 0) {
+  if (options.describe_every_millis < 0 || options.protection_read_millis < 0 ||
+      options.activity_check_millis < 0 || options.launch_timeout_millis < 0 ||
+      options.no_capacity_millis < 0 || options.forget_ended_millis < 0) {
     return InvalidArgument("the EC2 fleet's periods cannot be negative");
   }
   return std::unique_ptr<AsgFleet>(new AsgFleet(std::move(options), autoscaling, clock));
@@ -88,12 +99,31 @@ AsgFleet::Tracked* AsgFleet::Find(std::string_view id) {
   return it == tracked_.end() ? nullptr : &it->second;
 }
 
+AsgFleet::Tracked* AsgFleet::Resolve(std::string_view id) {
+  auto taken = resolved_.find(id);
+  return taken == resolved_.end() ? Find(id) : Find(taken->second);
+}
+
 int AsgFleet::InPoolLocked(size_t pool) const {
   int n = 0;
   for (const auto& [id, t] : tracked_) {
     if (t.pool == pool && !IsLeaving(t.view.state) && !t.ended_by_us) ++n;
   }
   return n;
+}
+
+AsgFleet::Tracked& AsgFleet::NewTicketLocked(size_t pool, int64_t now) {
+  Tracked ticket;
+  ticket.ticket = true;
+  ticket.pool = pool;
+  ticket.view.id =
+      "launch-" + options_.pools[pool].pool.name + "-" + std::to_string(next_ticket_++);
+  ticket.view.pool = options_.pools[pool].pool.name;
+  ticket.view.launched_unix_millis = now;
+  ticket.ticket_deadline = now + options_.launch_timeout_millis;
+  pools_[pool].tickets.push_back(ticket.view.id);
+  std::string id = ticket.view.id;
+  return tracked_.emplace(std::move(id), std::move(ticket)).first->second;
 }
 
 void AsgFleet::EndLocked(Tracked& t, int64_t now, bool reclaimed) {
@@ -103,32 +133,95 @@ void AsgFleet::EndLocked(Tracked& t, int64_t now, bool reclaimed) {
   t.view.busy = false;
 }
 
-Status AsgFleet::SetDesiredLocked(size_t pool, int desired) {
-  SB_RETURN_IF_ERROR(
-      CallLocked("SetDesiredCapacity", {{"AutoScalingGroupName", options_.pools[pool].group},
-                                        {"DesiredCapacity", std::to_string(desired)},
-                                        {"HonorCooldown", "false"}})
-          .status());
-  pools_[pool].desired = desired;
-  stale_ = true;
-  return Status::Ok();
+Status AsgFleet::FlushLocked() {
+  Status first = Status::Ok();
+  for (size_t p = 0; p < pools_.size(); ++p) {
+    PoolState& pool = pools_[p];
+    if (pool.delta == 0) continue;
+    // Never below what the fleet keeps: a ticket for a shortfall that a stale read showed
+    // must not take a running instance with it when it is cancelled.
+    const int desired = std::max({0, pool.desired + pool.delta, InPoolLocked(p)});
+    const Status s =
+        CallLocked("SetDesiredCapacity", {{"AutoScalingGroupName", options_.pools[p].group},
+                                          {"DesiredCapacity", std::to_string(desired)},
+                                          {"HonorCooldown", "false"}})
+            .status();
+    if (s.ok()) {
+      pool.desired = desired;
+      pool.delta = 0;
+      stale_ = true;
+      continue;
+    }
+    // Refused for good (the group's maximum lowered meanwhile, or gone): the launches not
+    // sent end, never having been instances; the manager decides again on what it sees.
+    if (!s.retryable() && pool.delta > 0) {
+      for (int n = pool.delta; n > 0 && !pool.tickets.empty(); --n) {
+        Tracked& t = tracked_.at(pool.tickets.back());
+        EndLocked(t, t.view.launched_unix_millis, false);
+        pool.tickets.pop_back();
+      }
+      pool.delta = 0;
+    }
+    if (first.ok()) first = s;
+  }
+  return first;
 }
 
-Status AsgFleet::CancelTicketLocked(Tracked& t, int64_t now) {
+void AsgFleet::CancelTicketLocked(Tracked& t) {
   PoolState& pool = pools_[t.pool];
   auto at = std::find(pool.tickets.begin(), pool.tickets.end(), t.view.id);
-  if (at == pool.tickets.end()) return Status::Ok();  // ended already
-  if (pool.desired > 0) SB_RETURN_IF_ERROR(SetDesiredLocked(t.pool, pool.desired - 1));
+  if (at == pool.tickets.end()) return;  // ended already
   pool.tickets.erase(at);
+  --pool.delta;
+  stale_ = true;
   // Never an instance: its end costs nothing.
   EndLocked(t, t.view.launched_unix_millis, false);
-  (void)now;
-  return Status::Ok();
 }
 
-Status AsgFleet::ReadLocked(int64_t now) {
-  std::map<std::string, const AsgGroup*> by_name;
-  std::vector<AsgGroup> groups;
+void AsgFleet::RefuseLaunchesLocked(size_t pool, int64_t now, std::string why) {
+  pools_[pool].no_capacity_until = now + options_.no_capacity_millis;
+  pools_[pool].no_capacity_why = std::move(why);
+}
+
+void AsgFleet::CheckActivitiesLocked(size_t p, int64_t now) {
+  PoolState& pool = pools_[p];
+  if (pool.tickets.empty()) return;
+  const Tracked& oldest = tracked_.at(pool.tickets.front());
+  if (now - oldest.view.launched_unix_millis < options_.activity_check_millis ||
+      (pool.activities_read_at > 0 &&
+       now - pool.activities_read_at < options_.activity_check_millis)) {
+    return;
+  }
+  pool.activities_read_at = now;
+  auto body = CallLocked(
+      "DescribeScalingActivities",
+      {{"AutoScalingGroupName", options_.pools[p].group}, {"MaxRecords", kActivitiesPerRead}});
+  if (!body.ok()) return;
+  auto page = ParseDescribeScalingActivities(*body);
+  if (!page.ok()) return;
+  for (const AsgActivity& a : page->activities) {
+    if (!a.FailedLaunch() ||
+        a.start_unix_millis < oldest.view.launched_unix_millis - kClockSkewMillis) {
+      continue;
+    }
+    while (!pool.tickets.empty()) CancelTicketLocked(tracked_.at(pool.tickets.front()));
+    RefuseLaunchesLocked(
+        p, now,
+        "Auto Scaling could not launch: " +
+            Quotable(a.status_message.empty() ? a.description : a.status_message, 200));
+    return;
+  }
+}
+
+void AsgFleet::ForgetEndedLocked(int64_t now) {
+  while (!ended_order_.empty() &&
+         now - ended_order_.front().first >= options_.forget_ended_millis) {
+    ended_.erase(ended_order_.front().second);
+    ended_order_.pop_front();
+  }
+}
+
+Status AsgFleet::ReadGroupsLocked(std::vector<AsgGroup>* groups) {
   for (size_t i = 0; i < options_.pools.size(); i += kGroupsPerDescribe) {
     QueryParams params;
     for (size_t j = i; j < std::min(options_.pools.size(), i + kGroupsPerDescribe); ++j) {
@@ -145,7 +238,7 @@ Status AsgFleet::ReadLocked(int64_t now) {
       if (!token.empty()) asked.emplace_back("NextToken", token);
       SB_ASSIGN_OR_RETURN(const std::string body, CallLocked("DescribeAutoScalingGroups", asked));
       SB_ASSIGN_OR_RETURN(AsgPage p, ParseDescribeAutoScalingGroups(body));
-      for (AsgGroup& g : p.groups) groups.push_back(std::move(g));
+      for (AsgGroup& g : p.groups) groups->push_back(std::move(g));
       if (p.next_token.empty()) break;
       if (p.next_token == token) {
         return Internal("Auto Scaling DescribeAutoScalingGroups: a page that does not move on");
@@ -153,6 +246,14 @@ Status AsgFleet::ReadLocked(int64_t now) {
       token = std::move(p.next_token);
     }
   }
+  return Status::Ok();
+}
+
+Status AsgFleet::ReadLocked(int64_t now) {
+  SB_RETURN_IF_ERROR(FlushLocked());
+  std::vector<AsgGroup> groups;
+  SB_RETURN_IF_ERROR(ReadGroupsLocked(&groups));
+  std::map<std::string_view, const AsgGroup*> by_name;
   for (const AsgGroup& g : groups) by_name[g.name] = &g;
   std::set<std::string> seen;
   for (size_t p = 0; p < options_.pools.size(); ++p) {
@@ -176,9 +277,11 @@ Status AsgFleet::ReadLocked(int64_t now) {
         fresh.view.id = in.id;
         fresh.view.pool = spec.pool.name;
         fresh.view.launched_unix_millis = now;
-        if (!pool.tickets.empty()) {  // the launch it answers
+        // The launch it answers (one seen first on its way out answers none).
+        if (!pool.tickets.empty() && !IsLeaving(StateOf(in.lifecycle_state, false))) {
           Tracked& ticket = tracked_.at(pool.tickets.front());
           fresh.manager_protected = ticket.manager_protected;
+          fresh.view.launch_ticket = ticket.view.id;
           EndLocked(ticket, ticket.view.launched_unix_millis, false);
           resolved_[ticket.view.id] = in.id;
           pool.tickets.erase(pool.tickets.begin());
@@ -187,15 +290,18 @@ Status AsgFleet::ReadLocked(int64_t now) {
         ++pool.launched;
       }
       t->view.state = StateOf(in.lifecycle_state, t->drained);
-      t->view.protected_from_scale_in = in.protected_from_scale_in;
+      t->view.protected_from_scale_in = in.protected_from_scale_in || t->manager_protected;
       t->view.busy = in.protected_from_scale_in && !t->manager_protected;
     }
   }
   for (auto& [id, t] : tracked_) {
     if (t.ticket) {
       if (t.view.state != InstanceState::kTerminated && now >= t.ticket_deadline) {
-        SB_RETURN_IF_ERROR(CancelTicketLocked(t, now));
-        pools_[t.pool].no_capacity_until = now + options_.no_capacity_millis;
+        CancelTicketLocked(t);
+        RefuseLaunchesLocked(t.pool, now,
+                             "no instance showed within " +
+                                 std::to_string(options_.launch_timeout_millis / 1000) +
+                                 " s of its launch");
       }
       continue;
     }
@@ -205,13 +311,31 @@ Status AsgFleet::ReadLocked(int64_t now) {
       pools_[t.pool].reclaims += reclaimed;
     }
   }
+  for (size_t p = 0; p < pools_.size(); ++p) {
+    CheckActivitiesLocked(p, now);
+    // Capacity the group launches that this fleet did not ask for (a reclaimed instance's
+    // replacement, another's raise): the manager must count it, not launch it again.
+    PoolState& pool = pools_[p];
+    int missing = pool.desired + pool.delta - InPoolLocked(p);
+    if (missing <= 0) {
+      pool.shortfall_since = 0;
+    } else if (pool.shortfall_since == 0) {
+      pool.shortfall_since = now;
+    } else if (now - pool.shortfall_since >= kConsistencyMillis) {
+      for (; missing > 0; --missing) NewTicketLocked(p, now);
+      pool.shortfall_since = 0;
+    }
+  }
   read_at_ = now;
-  stale_ = false;
+  // Cancellations made above reach the groups now, not a read later; a failure leaves them
+  // for the next read, which is then due at once.
+  stale_ = !FlushLocked().ok();
+  ForgetEndedLocked(now);
   return Status::Ok();
 }
 
-Status AsgFleet::ReadIfDueLocked(int64_t now, bool force) {
-  if (force || stale_ || read_at_ == 0 || now - read_at_ >= options_.describe_every_millis) {
+Status AsgFleet::ReadIfDueLocked(int64_t now) {
+  if (stale_ || read_at_ == 0 || now - read_at_ >= options_.describe_every_millis) {
     return ReadLocked(now);
   }
   return Status::Ok();
@@ -221,43 +345,26 @@ Result<std::string> AsgFleet::Launch(std::string_view pool_name) {
   SB_ASSIGN_OR_RETURN(const size_t p, PoolIndex(pool_name));
   std::lock_guard lock(mu_);
   const int64_t now = clock_.NowUnixMillis();
-  SB_RETURN_IF_ERROR(ReadIfDueLocked(now, !pools_[p].read));
+  // The group's size limits, once; otherwise a launch reads nothing (the tick's Describe did).
+  if (!pools_[p].read) SB_RETURN_IF_ERROR(ReadLocked(now));
   PoolState& pool = pools_[p];
   const AsgPoolSpec& spec = options_.pools[p];
   if (now < pool.no_capacity_until) {
-    return ResourceExhausted("pool \"" + spec.pool.name +
-                             "\" found no capacity for its last launch; not trying again for " +
-                             std::to_string((pool.no_capacity_until - now) / 1000) + " s");
+    return ResourceExhausted("pool \"" + spec.pool.name + "\" found no capacity (" +
+                             pool.no_capacity_why + "); not trying again for " +
+                             std::to_string((pool.no_capacity_until - now + 999) / 1000) + " s");
   }
-  if (InPoolLocked(p) >= spec.pool.max_instances || pool.desired >= pool.group_max) {
+  if (InPoolLocked(p) >= spec.pool.max_instances || pool.desired + pool.delta >= pool.group_max) {
     return FailedPrecondition("pool \"" + spec.pool.name + "\" runs as many instances as it may (" +
                               std::to_string(std::min(spec.pool.max_instances, pool.group_max)) +
                               ")");
   }
-  SB_RETURN_IF_ERROR(SetDesiredLocked(p, pool.desired + 1));
-  Tracked ticket;
-  ticket.ticket = true;
-  ticket.pool = p;
-  ticket.view.id = "launch-" + spec.pool.name + "-" + std::to_string(next_ticket_++);
-  ticket.view.pool = spec.pool.name;
-  ticket.view.launched_unix_millis = now;
-  ticket.ticket_deadline = now + options_.launch_timeout_millis;
-  const std::string id = ticket.view.id;
-  tracked_.emplace(id, std::move(ticket));
-  pool.tickets.push_back(id);
-  // Auto Scaling may show the instance at once (moto does; EC2 takes seconds): then the
-  // launch's id is the instance's. A failed read leaves the ticket for the next one.
-  if (!ReadLocked(now).ok()) return id;
-  auto resolved = resolved_.find(id);
-  if (resolved == resolved_.end()) return id;
-  std::string instance = resolved->second;
-  resolved_.erase(resolved);
-  tracked_.erase(id);  // never reported: it needs no end
-  return instance;
+  ++pool.delta;  // sent with the tick's other launches, at the next read
+  stale_ = true;
+  return NewTicketLocked(p, now).view.id;
 }
 
-Status AsgFleet::TerminateLocked(Tracked& t, int64_t now) {
-  (void)now;
+Status AsgFleet::TerminateLocked(Tracked& t) {
   if (t.ended_by_us) return Status::Ok();
   SB_RETURN_IF_ERROR(
       CallLocked("TerminateInstanceInAutoScalingGroup",
@@ -274,36 +381,50 @@ Status AsgFleet::TerminateLocked(Tracked& t, int64_t now) {
 Status AsgFleet::Terminate(std::string_view id) {
   std::lock_guard lock(mu_);
   const int64_t now = clock_.NowUnixMillis();
-  Tracked* t = Find(id);
+  Tracked* t = Resolve(id);
   if (t == nullptr) {
-    return ended_.count(id) ? Status::Ok()
-                            : NotFound("no EC2 instance \"" + std::string(id) + "\" in the fleet");
+    return ended_.count(id) || resolved_.count(id)
+               ? Status::Ok()
+               : NotFound("no EC2 instance \"" + std::string(id) + "\" in the fleet");
   }
   if (t->view.state == InstanceState::kTerminated) return Status::Ok();
-  if (t->ticket) return CancelTicketLocked(*t, now);
-  // Protection is the worker's to set at any moment: decide on the group as it is now.
-  SB_RETURN_IF_ERROR(ReadLocked(now));
-  t = Find(id);
+  if (t->ticket && t->manager_protected) {
+    return FailedPrecondition("EC2 launch " + std::string(id) +
+                              " is protected from scale-in: drain it instead");
+  }
+  if (t->ticket) {
+    CancelTicketLocked(*t);
+    return Status::Ok();
+  }
+  // Protection is the worker's to set at any moment: decide on a recent read of the groups,
+  // one for all the scale-ins of a tick.
+  if (read_at_ == 0 || now - read_at_ >= options_.protection_read_millis) {
+    SB_RETURN_IF_ERROR(ReadLocked(now));
+  }
+  t = Resolve(id);
   if (t == nullptr || t->view.state == InstanceState::kTerminated) return Status::Ok();
-  if (t->view.protected_from_scale_in && !t->ended_by_us) {
+  // The manager's protection of a ticket passes to its instance here, not in Auto Scaling.
+  if ((t->view.protected_from_scale_in || t->manager_protected) && !t->ended_by_us) {
     return FailedPrecondition("EC2 instance " + std::string(id) +
                               " is protected from scale-in: drain it instead");
   }
-  return TerminateLocked(*t, now);
+  return TerminateLocked(*t);
 }
 
 Status AsgFleet::Drain(std::string_view id) {
   std::lock_guard lock(mu_);
-  const int64_t now = clock_.NowUnixMillis();
-  Tracked* t = Find(id);
+  Tracked* t = Resolve(id);
   if (t == nullptr || t->view.state == InstanceState::kTerminated ||
       (t->ended_by_us && !t->drained)) {
     return NotFound("no EC2 instance \"" + std::string(id) + "\" to drain");
   }
-  if (t->ticket) return CancelTicketLocked(*t, now);
+  if (t->ticket) {
+    CancelTicketLocked(*t);
+    return Status::Ok();
+  }
   if (t->drained) return Status::Ok();
   t->drained = true;
-  const Status s = TerminateLocked(*t, now);
+  const Status s = TerminateLocked(*t);
   if (!s.ok()) {
     t->drained = false;
     return s;
@@ -314,7 +435,7 @@ Status AsgFleet::Drain(std::string_view id) {
 
 Status AsgFleet::SetProtection(std::string_view id, bool protect) {
   std::lock_guard lock(mu_);
-  Tracked* t = Find(id);
+  Tracked* t = Resolve(id);
   if (t == nullptr || t->view.state == InstanceState::kTerminated || t->ended_by_us) {
     return NotFound("no EC2 instance \"" + std::string(id) + "\" to protect");
   }
@@ -333,18 +454,18 @@ Status AsgFleet::SetProtection(std::string_view id, bool protect) {
 
 Result<std::vector<FleetInstance>> AsgFleet::Describe() {
   std::lock_guard lock(mu_);
-  SB_RETURN_IF_ERROR(ReadIfDueLocked(clock_.NowUnixMillis(), false));
+  const int64_t now = clock_.NowUnixMillis();
+  SB_RETURN_IF_ERROR(ReadIfDueLocked(now));
   std::vector<FleetInstance> out;
   out.reserve(tracked_.size());
   for (auto it = tracked_.begin(); it != tracked_.end();) {
     Tracked& t = it->second;
     const bool ended = t.view.state == InstanceState::kTerminated;
-    // A ticket that ended before anyone saw it needs no report.
-    if (!(ended && t.ticket && !t.reported)) out.push_back(t.view);
-    t.reported = true;
+    out.push_back(t.view);
     if (ended) {
-      if (t.ticket) resolved_.erase(it->first);
+      if (!t.view.launch_ticket.empty()) resolved_.erase(t.view.launch_ticket);
       ended_.insert(it->first);
+      ended_order_.emplace_back(now, it->first);
       it = tracked_.erase(it);
     } else {
       ++it;

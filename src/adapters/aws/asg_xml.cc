@@ -1,13 +1,17 @@
 #include "adapters/aws/asg_xml.h"
 
+#include <algorithm>
+
 #include "adapters/aws/query_xml.h"
 #include "common/control_bytes.h"
+#include "common/time_format.h"
 
 namespace spotbatch {
 namespace {
 
 constexpr std::string_view kWhat = "Auto Scaling DescribeAutoScalingGroups";
 constexpr std::string_view kWhatInstances = "Auto Scaling DescribeAutoScalingInstances";
+constexpr std::string_view kWhatActivities = "Auto Scaling DescribeScalingActivities";
 
 Status CheckGroupName(std::string_view what, const std::string& name) {
   if (name.empty() || name.size() > kMaxAsgNameBytes || !IsPrintableAscii(name)) {
@@ -23,6 +27,9 @@ bool IsState(std::string_view s) {
   }
   return true;
 }
+
+// Activity texts are prose that may run over lines.
+bool IsStrayControl(char c) { return IsControlByte(c) && c != '\n' && c != '\t'; }
 
 Result<int> Size(pugi::xml_node group, const char* field) {
   const std::string_view text = group.child(field).text().get();
@@ -104,6 +111,42 @@ Result<std::vector<AsgMembership>> ParseDescribeAutoScalingInstances(std::string
     out.push_back(std::move(m));
   }
   return out;
+}
+
+Result<AsgActivityPage> ParseDescribeScalingActivities(std::string_view body) {
+  pugi::xml_document doc;
+  SB_ASSIGN_OR_RETURN(
+      const pugi::xml_node root,
+      LoadQueryXmlRoot(doc, body, kWhatActivities, "DescribeScalingActivitiesResponse"));
+  const pugi::xml_node result = root.child("DescribeScalingActivitiesResult");
+  AsgActivityPage page;
+  int items = 0;
+  for (pugi::xml_node member : result.child("Activities").children("member")) {
+    if (++items > kMaxQueryItems) return QueryXmlBad(kWhatActivities, "too many items", "");
+    AsgActivity a;
+    a.id = member.child("ActivityId").text().get();
+    a.group = member.child("AutoScalingGroupName").text().get();
+    a.status_code = member.child("StatusCode").text().get();
+    a.description = member.child("Description").text().get();
+    a.status_message = member.child("StatusMessage").text().get();
+    if (!IsQueryName(a.id)) return QueryXmlBad(kWhatActivities, "ActivityId", a.id);
+    SB_RETURN_IF_ERROR(CheckGroupName(kWhatActivities, a.group));
+    if (!IsState(a.status_code)) return QueryXmlBad(kWhatActivities, "StatusCode", a.status_code);
+    for (const auto& [field, text] : {std::pair{"Description", &a.description},
+                                      std::pair{"StatusMessage", &a.status_message}}) {
+      if (text->size() > kMaxAsgActivityTextBytes ||
+          std::any_of(text->begin(), text->end(), IsStrayControl)) {
+        return QueryXmlBad(kWhatActivities, field, *text);
+      }
+    }
+    const std::string_view start = member.child("StartTime").text().get();
+    const std::optional<int64_t> millis = ParseUtcTimestamp(start);
+    if (!millis) return QueryXmlBad(kWhatActivities, "StartTime", start);
+    a.start_unix_millis = *millis;
+    page.activities.push_back(std::move(a));
+  }
+  SB_ASSIGN_OR_RETURN(page.next_token, QueryXmlToken(kWhatActivities, result, "NextToken"));
+  return page;
 }
 
 }  // namespace spotbatch

@@ -1,11 +1,12 @@
 // The XML of Auto Scaling's answers that the EC2 fleet reads: pages of
-// DescribeAutoScalingGroups. Auto Scaling speaks the query protocol with `<member>` lists;
-// its answers are untrusted input: a body over kMaxEc2XmlBytes is refused, every field is
-// bounded and checked, and a refusal is kInternal quoting at most about 100 bytes of what was
-// wrong. (Its error documents, <ErrorResponse><Error>, are read by aws_json_error.h.) No
-// parser here crashes or throws on any input (fuzz/asg_xml_fuzzer.cc).
+// DescribeAutoScalingGroups and of DescribeScalingActivities. Auto Scaling speaks the query
+// protocol with `<member>` lists; its answers are untrusted input: a body over kMaxEc2XmlBytes is
+// refused, every field is bounded and checked, and a refusal is kInternal quoting at most about 100
+// bytes of what was wrong. (Its error documents, <ErrorResponse><Error>, are read by
+// aws_json_error.h.) No parser here crashes or throws on any input (fuzz/asg_xml_fuzzer.cc).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -57,5 +58,32 @@ struct AsgMembership {
   std::string group;
 };
 Result<std::vector<AsgMembership>> ParseDescribeAutoScalingInstances(std::string_view body);
+
+// One scaling activity of a group: how Auto Scaling tells that a launch failed, minutes
+// after the desired capacity was raised ("Failed" or "Cancelled", the cause in the message).
+inline constexpr size_t kMaxAsgActivityTextBytes = 4096;
+struct AsgActivity {
+  std::string id;
+  std::string group;
+  std::string status_code;     // "Successful", "Failed", "Cancelled", "InProgress", ...
+  std::string description;     // "Launching a new EC2 instance: i-...", "Terminating ..."
+  std::string status_message;  // the cause of a failure; empty otherwise
+  int64_t start_unix_millis = 0;
+  bool operator==(const AsgActivity&) const = default;
+  // A launch that did not happen.
+  bool FailedLaunch() const {
+    return (status_code == "Failed" || status_code == "Cancelled") &&
+           description.starts_with("Launching a new EC2 instance");
+  }
+};
+struct AsgActivityPage {
+  std::vector<AsgActivity> activities;  // newest first, as Auto Scaling lists them
+  std::string next_token;
+};
+// A DescribeScalingActivitiesResponse. kInternal for another document, an activity id that is
+// not 1..64 bytes of [a-z0-9.-], a group name as above, a status code that is not 1..64
+// letters, a description or message over kMaxAsgActivityTextBytes or holding control bytes
+// other than tab and newline, a StartTime that is not a UTC timestamp, or a bad token.
+Result<AsgActivityPage> ParseDescribeScalingActivities(std::string_view body);
 
 }  // namespace spotbatch
