@@ -106,6 +106,7 @@ Status ParseEc2Pool(const Parser& p, const toml::table& t, const toml::node& nod
   pool->on_demand_price_per_hour = -1;
   SB_RETURN_IF_ERROR(
       p.Seconds(&t, section, "on_demand_price_per_hour", 0, &pool->on_demand_price_per_hour));
+  pool->on_demand_price_given = pool->on_demand_price_per_hour > 0;
   int64_t max = 1;
   SB_RETURN_IF_ERROR(p.Int(&t, section, "max_instances", 1, 10'000, &max));
   pool->max_instances = static_cast<int>(max);

@@ -36,9 +36,10 @@ struct PoolConfig {
   // The same hour on demand (for savings); when not given: the price of an on-demand pool of
   // the same type, else the shipped table's.
   double on_demand_price_per_hour = 0;
-  std::string trace;                // capacity trace (absolute path); empty: always available
-  CapacityTrace capacity;           // loaded from `trace`
-  double trace_offset_seconds = 0;  // where in the trace the run starts
+  bool on_demand_price_given = false;  // the key was set (an EC2 pool's market then uses it)
+  std::string trace;                   // capacity trace (absolute path); empty: always available
+  CapacityTrace capacity;              // loaded from `trace`
+  double trace_offset_seconds = 0;     // where in the trace the run starts
   int max_instances = 1;
 };
 

@@ -14,7 +14,8 @@ Ec2MarketOptions Ec2MarketOptionsFor(const Config& config, const std::string& re
   Ec2MarketOptions o;
   o.region = region;
   for (const PoolConfig& p : config.pools) {
-    o.pools.push_back({p.name, p.spot, p.instance_types, p.zones, p.max_instances});
+    o.pools.push_back({p.name, p.spot, p.instance_types, p.zones, p.max_instances,
+                       p.on_demand_price_given ? p.on_demand_price_per_hour : 0});
   }
   o.rules.min_placement_score = config.ec2_market.min_placement_score;
   o.placement_scores = config.ec2_market.placement_scores;

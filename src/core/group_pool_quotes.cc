@@ -46,13 +46,18 @@ double OnDemandOf(const std::string& type, const GroupMarketView& view) {
   return it == view.on_demand.end() ? 0 : it->second;
 }
 
-// The cheapest on-demand type of the pool: its name (empty: none known) and price.
+// The cheapest on-demand type of the pool: its name (empty: none known) and price, which is
+// the pool's own when it has one.
 std::pair<std::string, double> CheapestOnDemand(const GroupPoolSpec& pool,
                                                 const GroupMarketView& view) {
   std::pair<std::string, double> best{"", 0};
   for (const std::string& type : pool.instance_types) {
     const double usd = OnDemandOf(type, view);
     if (usd > 0 && (best.first.empty() || usd < best.second)) best = {type, usd};
+  }
+  if (pool.on_demand_usd_per_hour > 0) {
+    if (best.first.empty()) best.first = pool.instance_types.empty() ? "" : pool.instance_types[0];
+    best.second = pool.on_demand_usd_per_hour;
   }
   return best;
 }
@@ -109,7 +114,7 @@ GroupQuote QuoteGroupPool(const GroupPoolSpec& pool, const GroupMarketView& view
   out.zone = *chosen->c.zone;
   out.quote.usd_per_hour = chosen->usd;
   const double od = OnDemandOf(out.instance_type, view);
-  out.quote.on_demand_usd_per_hour = od > 0 ? od : od_usd;
+  out.quote.on_demand_usd_per_hour = pool.on_demand_usd_per_hour > 0 || od <= 0 ? od_usd : od;
   auto band = view.bands.find(out.instance_type);
   out.quote.interruption_band = band == view.bands.end() ? kUnknownBand : band->second;
   out.quote.can_launch = best_score == 0 || best_score >= rules.min_placement_score;

@@ -27,6 +27,9 @@ struct GroupPoolSpec {
   std::vector<std::string> instance_types;  // in the group's order of preference
   std::vector<std::string> zones;           // zone names; empty: every zone EC2 prices
   int max_instances = 1;
+  // The pool's own on-demand price (the config's on_demand_price_per_hour); 0: its cheapest
+  // type's in GroupMarketView::on_demand.
+  double on_demand_usd_per_hour = 0;
 };
 
 struct ZoneAndType {

@@ -7,12 +7,15 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "adapters/aws/ec2_market.h"
 #include "adapters/local/market_data.h"
 #include "adapters/memory/memory_state_store.h"
 #include "adapters/memory/memory_task_queue.h"
+#include "apps/live_market.h"
 #include "aws/asg_world.h"
 #include "aws/aws_cli.h"
 #include "aws/ec2_harness.h"
+#include "aws/static_credentials.h"
 #include "common/fake_clock.h"
 #include "common/time_format.h"
 #include "test_util.h"
@@ -52,7 +55,7 @@ class Ec2ManagedFleetTest : public ::testing::Test {
     }
     ASSERT_TRUE(state_.CreateJob(JobRecord{"j", "in/x", "", 0, 0}, tasks).ok());
 
-    const std::string text =
+    text_ =
         "[pipeline]\ninput = \"acme-in/\"\noutput = \"acme-out/\"\ncommand = [\"true\"]\n"
         "[store]\nurl = \"s3://\"\n[queue]\nurl = \"sqs://tasks\"\n"
         "[state]\nurl = \"dynamodb://jobs\"\n"
@@ -67,7 +70,7 @@ class Ec2ManagedFleetTest : public ::testing::Test {
         "group = \"sb-od\"\ninstance_types = [\"c5.xlarge\"]\nmax_instances = 2\n"
         "[fleet.market]\nadvisor = \"" +
         kDataDir + "/market/spot-advisor/2025-06-28/spot-advisor-data.json\"\n";
-    auto config = ParseConfig(text, dir_ / "sb.toml");
+    auto config = ParseConfig(text_, dir_ / "sb.toml");
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = std::move(*config);
     auto fleet = Ec2ManagedFleet::Open(config_, state_, queue_, clock_);
@@ -103,6 +106,7 @@ class Ec2ManagedFleetTest : public ::testing::Test {
     return n;
   }
 
+  std::string text_;  // the config
   testing::TempDir dir_;
   testing::AsgGroups groups_;
   std::unique_ptr<testing::Ec2Harness> ec2_;
@@ -169,8 +173,8 @@ TEST_F(Ec2ManagedFleetTest, StopAllTerminatesTheIdleAndDrainsTheBusyThroughTheHo
 }
 
 TEST_F(Ec2ManagedFleetTest, PublishesTheBacklogPerInstanceToCloudWatchEveryMinute) {
-  // What each reading should say: the instances in the groups right after the tick's
-  // decisions, which the reading follows.
+  // What each reading should say: the instances in the groups as the tick read them (a
+  // tick's launches are asked for at the next tick's read, with the launches of that tick).
   std::vector<double> instances, per_instance;
   auto tick = [&] {
     const int before = fleet_->published();
@@ -205,7 +209,33 @@ TEST_F(Ec2ManagedFleetTest, PublishesTheBacklogPerInstanceToCloudWatchEveryMinut
   EXPECT_EQ(read("RunningTasks"), (std::vector<double>{0, 0}));
   EXPECT_EQ(read("Instances"), instances);
   EXPECT_EQ(read("BacklogPerInstance"), per_instance);
-  EXPECT_GT(instances[0], 0) << "the first tick launched before it published";
+  EXPECT_EQ(instances[0], 0) << "the first tick read empty groups, then launched";
+  EXPECT_GT(instances[1], 0) << "a later tick read what the first launched";
+}
+
+// A pool's on_demand_price_per_hour (a negotiated rate, a type the shipped table lacks) is
+// what the market quotes it at on demand; without it, the shipped table's price.
+TEST_F(Ec2ManagedFleetTest, APoolsOnDemandPriceFromTheConfigIsItsQuote) {
+  auto given = ParseConfig(text_, dir_ / "sb.toml");
+  ASSERT_TRUE(given.ok());
+  std::string priced = text_;
+  const std::string od = "group = \"sb-od\"\n";
+  priced.replace(priced.find(od), od.size(), od + "on_demand_price_per_hour = 0.12\n");
+  auto with_price = ParseConfig(priced, dir_ / "sb.toml");
+  ASSERT_TRUE(with_price.ok()) << with_price.status().ToString();
+  testing::StaticCredentials credentials;
+  auto ec2 = AwsQueryClient::New({.endpoint = ec2_->endpoint(), .region = "us-east-1"}, credentials,
+                                 SystemClock());
+  ASSERT_TRUE(ec2.ok());
+  for (const auto& [config, usd] : {std::pair{&*given, 0.17}, std::pair{&*with_price, 0.12}}) {
+    auto market = Ec2Market::New(Ec2MarketOptionsFor(*config, "us-east-1"), **ec2, clock_);
+    ASSERT_TRUE(market.ok()) << market.status().ToString();
+    auto quotes = (*market)->Quotes();
+    ASSERT_TRUE(quotes.ok()) << quotes.status().ToString();
+    ASSERT_EQ(quotes->size(), 2u);
+    EXPECT_DOUBLE_EQ((*quotes)[1].usd_per_hour, usd);
+    EXPECT_DOUBLE_EQ((*quotes)[1].on_demand_usd_per_hour, usd);
+  }
 }
 
 TEST(BacklogMetrics, ArePerInstanceAndNeverDivideByZero) {

@@ -115,6 +115,30 @@ TEST(QuoteGroupPool, AnOnDemandPoolCostsItsCheapestTypeOnDemand) {
   EXPECT_FALSE(QuoteGroupPool(Pool(false), view, kHour).quote.can_launch);
 }
 
+// A config's on_demand_price_per_hour (a negotiated rate, a region the table lacks) is the
+// pool's on-demand price, whatever the table says of its types.
+TEST(QuoteGroupPool, APoolsOwnOnDemandPriceOutranksTheTable) {
+  GroupPoolSpec od = Pool(false);
+  od.on_demand_usd_per_hour = 0.12;
+  GroupQuote q = QuoteGroupPool(od, View(), kHour);
+  EXPECT_DOUBLE_EQ(q.quote.usd_per_hour, 0.12);
+  EXPECT_DOUBLE_EQ(q.quote.on_demand_usd_per_hour, 0.12);
+  EXPECT_TRUE(q.quote.can_launch);
+  GroupMarketView unpriced = View();
+  unpriced.on_demand.clear();
+  q = QuoteGroupPool(od, unpriced, kHour);
+  EXPECT_TRUE(q.quote.can_launch) << "priced by the config alone";
+  EXPECT_EQ(q.instance_type, "c5.xlarge");
+  ASSERT_EQ(GroupPoolPriceHistory(od, unpriced, 0, kHour).size(), 1u);
+  EXPECT_DOUBLE_EQ(GroupPoolPriceHistory(od, unpriced, 0, kHour)[0].usd_per_hour, 0.12);
+
+  GroupPoolSpec spot = Pool();
+  spot.on_demand_usd_per_hour = 0.12;
+  q = QuoteGroupPool(spot, View(), kHour / 2);
+  EXPECT_DOUBLE_EQ(q.quote.usd_per_hour, 0.070) << "the spot price is the market's";
+  EXPECT_DOUBLE_EQ(q.quote.on_demand_usd_per_hour, 0.12) << "savings against the pool's own";
+}
+
 TEST(GroupPoolPriceHistory, IsTheCheapestPriceOfThePoolAtEachMoment) {
   const std::vector<PricePoint> h = GroupPoolPriceHistory(Pool(), View(), kHour / 2, 4 * kHour);
   // 0.070 (c5a 1a, in force since 0), 0.060 from 1 h (m5 1b), 0.070 again from 3 h. The c5
