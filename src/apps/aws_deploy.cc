@@ -16,6 +16,7 @@
 #include "apps/aws_deployment.h"
 #include "apps/aws_services.h"
 #include "apps/wiring.h"
+#include "common/control_bytes.h"
 #include "core/pipeline_keys.h"
 
 namespace spotbatch {
@@ -181,6 +182,12 @@ class Deployer {
       return Internal("SQS GetQueueAttributes: no QueueArn for " + c_.events_queue);
     }
     const std::string arn = a["QueueArn"];
+    // "arn:PARTITION:sqs:...": the bucket's ARN is of the same partition.
+    const size_t colon = arn.find(':', 4);
+    if (!arn.starts_with("arn:") || colon == std::string::npos) {
+      return Internal("SQS GetQueueAttributes: QueueArn " + Quotable(arn, 100) + " is no ARN");
+    }
+    const std::string partition = arn.substr(4, colon - 4);
     const std::string sid = "spotbatch-s3-" + bucket;
     const json statement = {
         {"Sid", sid},
@@ -188,7 +195,7 @@ class Deployer {
         {"Principal", {{"Service", "s3.amazonaws.com"}}},
         {"Action", "sqs:SendMessage"},
         {"Resource", arn},
-        {"Condition", {{"ArnLike", {{"aws:SourceArn", "arn:aws:s3:::" + bucket}}}}}};
+        {"Condition", {{"ArnLike", {{"aws:SourceArn", "arn:" + partition + ":s3:::" + bucket}}}}}};
     json policy = json::parse(a.value("Policy", std::string("{}")), nullptr, false);
     if (policy.is_discarded() || !policy.is_object()) policy = json::object();
     if (!policy.contains("Statement") || !policy["Statement"].is_array()) {
@@ -566,8 +573,14 @@ class Deployer {
         }
       }
       for (const ObjectInfo& o : objects) SB_RETURN_IF_ERROR(k_.s3->Delete(o.key));
+      // Unfinished uploads are no data anyone kept (deploy's lifecycle rule aborts them after
+      // a day), but their parts are billed while they last.
+      SB_ASSIGN_OR_RETURN(const int aborted, k_.s3->AbortUploadsIn(bucket));
       SB_RETURN_IF_ERROR(k_.s3->DeleteBucket(bucket));
-      Step("bucket", bucket, "deleted");
+      Step("bucket", bucket, "deleted",
+           aborted == 0   ? ""
+           : aborted == 1 ? "1 unfinished upload aborted"
+                          : std::to_string(aborted) + " unfinished uploads aborted");
       if (!work) {
         SB_RETURN_IF_ERROR(Forget("bucket", bucket));
         SB_RETURN_IF_ERROR(SaveRecord());

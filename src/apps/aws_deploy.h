@@ -35,12 +35,12 @@ inline constexpr QueryApi kIamApi{"iam", "2010-05-08"};
 inline constexpr char kDeploymentRecord[] = "_spotbatch/deployment.json";
 
 // One thing deploy or destroy looked at: its kind ("bucket", "queue", "table",
-// "queue-policy", "notification", "lifecycle", "role", "instance-profile", "launch-template", "group",
-// "hook"), its name, and what was done ("created", "updated", "unchanged", "deleted", "kept",
-// "absent").
+// "queue-policy", "notification", "lifecycle", "role", "instance-profile", "launch-template",
+// "group", "hook"), its name, and what was done ("created", "updated", "unchanged", "deleted",
+// "kept", "absent").
 struct DeployStep {
   std::string kind, name, done;
-  std::string why;  // "kept": why
+  std::string why;  // "kept": why; "deleted": what went with it
 };
 
 struct DeployReport {

@@ -1,6 +1,7 @@
 #include "apps/aws_policy.h"
 
 #include "adapters/aws/cloudwatch_metrics.h"
+#include "core/aws_partition.h"
 #include "core/pipeline_keys.h"
 
 namespace spotbatch {
@@ -8,13 +9,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 using Actions = std::vector<std::string>;
-
-// The partition of `region`'s ARNs ("*": the commercial one).
-std::string PartitionOf(const std::string& region) {
-  if (region.starts_with("cn-")) return "aws-cn";
-  if (region.starts_with("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
 
 json Statement(const std::string& sid, const Actions& actions,
                const std::vector<std::string>& resources, const char* effect = "Allow") {
@@ -170,7 +164,8 @@ Status ValidateAwsAccount(std::string_view account) {
 }
 
 nlohmann::ordered_json AwsPolicyFor(const Config& config, AwsRole role, const PolicyScope& scope) {
-  const std::string partition = PartitionOf(scope.region);
+  // The partition of the region's ARNs ("*": the commercial one).
+  const std::string partition(AwsPartitionOf(scope.region).name);
   json statements = json::array();
   if (config.store_on_s3) AddS3(config, role, partition, statements);
   if (!config.sqs_queue.empty()) AddSqs(config, role, partition, scope, statements);

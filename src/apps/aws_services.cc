@@ -1,6 +1,7 @@
 #include "apps/aws_services.h"
 
 #include "core/aws_names.h"
+#include "core/aws_partition.h"
 
 namespace spotbatch {
 
@@ -22,10 +23,11 @@ std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region) {
   auto it = config.aws.endpoints.find(service);
   if (it != config.aws.endpoints.end()) return it->second;
-  if (service == "iam") return "https://iam.amazonaws.com";  // global, signed for us-east-1
+  const AwsPartition& partition = AwsPartitionOf(region);
+  if (service == "iam") return "https://" + std::string(partition.iam_host);  // global
   // CloudWatch's hosts are named for its signing name.
   const std::string host = service == "cloudwatch" ? "monitoring" : service;
-  return "https://" + host + "." + region + ".amazonaws.com";
+  return "https://" + host + "." + region + "." + std::string(partition.dns_suffix);
 }
 
 Result<std::unique_ptr<AwsQueryClient>> AwsQueryClientFor(const Config& config,
@@ -33,10 +35,11 @@ Result<std::unique_ptr<AwsQueryClient>> AwsQueryClientFor(const Config& config,
                                                           const std::string& region,
                                                           CredentialsProvider& credentials,
                                                           Clock& clock) {
-  return AwsQueryClient::New({.endpoint = AwsEndpointFor(config, service, region),
-                              .region = service == "iam" ? "us-east-1" : region,
-                              .api = api},
-                             credentials, clock);
+  return AwsQueryClient::New(
+      {.endpoint = AwsEndpointFor(config, service, region),
+       .region = service == "iam" ? std::string(AwsPartitionOf(region).iam_region) : region,
+       .api = api},
+      credentials, clock);
 }
 
 Result<std::unique_ptr<CredentialsProvider>> AwsCredentialsFor(const Config& config,

@@ -17,14 +17,17 @@ namespace spotbatch {
 Result<std::string> AwsRegionFor(const Config& config, const EnvLookup& env);
 
 // [aws.endpoints] <service>, else AWS's regional endpoint "https://<service>.<region>.
-// amazonaws.com" (S3's too: virtual-host requests prefix the bucket to it; "cloudwatch" is
-// "https://monitoring.<region>.amazonaws.com").
+// <suffix>", the suffix of the region's partition ("amazonaws.com", China's
+// "amazonaws.com.cn"; S3's too: virtual-host requests prefix the bucket to it; "cloudwatch"
+// is "https://monitoring.<region>.<suffix>"), and IAM's the partition's global one
+// ("https://iam.amazonaws.com", "https://iam.cn-north-1.amazonaws.com.cn").
 std::string AwsEndpointFor(const Config& config, const std::string& service,
                            const std::string& region);
 
 // A client of the query-protocol service `service` (a key of [aws.endpoints]: "ec2",
 // "autoscaling", "cloudwatch", "iam") speaking `api`, at AwsEndpointFor's endpoint, signed for
-// `region` (IAM, a global service, for us-east-1). Fails as AwsQueryClient::New does.
+// `region` (IAM, a global service, for its partition's region: us-east-1 in the commercial
+// one). Fails as AwsQueryClient::New does.
 Result<std::unique_ptr<AwsQueryClient>> AwsQueryClientFor(const Config& config,
                                                           const std::string& service, QueryApi api,
                                                           const std::string& region,

@@ -47,6 +47,19 @@ TEST(AwsEndpointFor, GivenEndpointsWinElseTheRegionalOne) {
       << "CloudWatch's hosts carry its signing name";
 }
 
+// China's, GovCloud's and the isolated regions' endpoints end in their partition's suffix, and
+// IAM, global within a partition, has one host in each.
+TEST(AwsEndpointFor, EachPartitionItsSuffixAndItsIam) {
+  const Config c;
+  EXPECT_EQ(AwsEndpointFor(c, "sqs", "cn-northwest-1"),
+            "https://sqs.cn-northwest-1.amazonaws.com.cn");
+  EXPECT_EQ(AwsEndpointFor(c, "iam", "cn-northwest-1"), "https://iam.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(AwsEndpointFor(c, "iam", "us-gov-east-1"), "https://iam.us-gov.amazonaws.com");
+  EXPECT_EQ(AwsEndpointFor(c, "ec2", "us-gov-east-1"), "https://ec2.us-gov-east-1.amazonaws.com");
+  EXPECT_EQ(AwsEndpointFor(c, "iam", "eu-west-1"), "https://iam.amazonaws.com");
+  EXPECT_EQ(AwsEndpointFor(c, "s3", "us-iso-east-1"), "https://s3.us-iso-east-1.c2s.ic.gov");
+}
+
 TEST(AwsCredentialsFor, TheEnvironmentAndNoMetadataServiceUnasked) {
   FakeClock clock;
   Config c;

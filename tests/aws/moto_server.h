@@ -118,6 +118,9 @@ server.main(["-H", "127.0.0.1", "-p", "0"])
   // "http://127.0.0.1:PORT", or "" when it did not start (log() says why).
   const std::string& endpoint() const { return endpoint_; }
   const std::string& log() const { return log_; }
+  // Everything moto has written so far: werkzeug's line for each request it served
+  // ("DELETE /bucket/key?uploadId=... HTTP/1.1" 204), what a test reads to see a call made.
+  std::string requests() const { return ReadAll(dir_ / "moto.log"); }
 
  private:
   static std::string ReadAll(const std::string& path) {

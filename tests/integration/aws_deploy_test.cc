@@ -199,7 +199,9 @@ TEST_F(AwsDeployTest, DeployMakesWhatTheConfigNamesAndAgainChangesNothing) {
   EXPECT_EQ(Done(third, "group")["spotbatch-spot"], "updated");
   EXPECT_EQ(Done(third, "group")["spotbatch-od"], "unchanged");
   for (const auto& g : Groups()) {
-    if (g["AutoScalingGroupName"] == "spotbatch-spot") EXPECT_EQ(g["MaxSize"], 30);
+    if (g["AutoScalingGroupName"] == "spotbatch-spot") {
+      EXPECT_EQ(g["MaxSize"], 30);
+    }
   }
   EXPECT_EQ(Done(third, "launch-template")["spotbatch-dp-tasks-worker"], "updated")
       << "the config on the instances changed with it";
@@ -236,9 +238,22 @@ TEST_F(AwsDeployTest, DestroyRemovesWhatDeployMadeAndNothingElse) {
                !notification["QueueConfigurations"].empty())
       << notification;
 
+  // An upload cut off in a bucket that goes: its parts would stay billed.
+  const Doc upload =
+      AwsJson("s3api create-multipart-upload --bucket dp-out --key 'c1/big file.bin'");
+  const std::string upload_id = upload.value("UploadId", "");
+  ASSERT_FALSE(upload_id.empty()) << upload;
   const Doc all = Run("destroy", {"--delete-data"});
   ASSERT_FALSE(all.is_null()) << last_.err;
   EXPECT_FALSE(BucketExists("dp-out"));
+  for (const auto& s : all["steps"]) {
+    if (s["kind"] == "bucket" && s["name"] == "dp-out") {
+      EXPECT_EQ(s.value("why", ""), "1 unfinished upload aborted") << s;
+    }
+  }
+  EXPECT_NE(moto_.requests().find("\"DELETE /dp-out/c1/big%20file.bin?uploadId=" + upload_id),
+            std::string::npos)
+      << "AbortMultipartUpload reached S3";
   EXPECT_FALSE(BucketExists("dp-work")) << "with the record, once nothing is kept";
   EXPECT_TRUE(BucketExists("dp-in"));
   const Doc again = Run("destroy");

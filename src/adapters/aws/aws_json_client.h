@@ -16,7 +16,7 @@
 #include "adapters/aws/credentials_chain.h"
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_retry.h"
-#include "adapters/aws/provided_signer.h"
+#include "adapters/aws/signed_post.h"
 #include "spotbatch/clock.h"
 
 namespace spotbatch {
@@ -38,8 +38,7 @@ class AwsJsonClient {
   // kInvalidArgument for an endpoint HttpClient refuses, or an empty region, signing name or
   // target prefix. `credentials` and `clock` must outlive the client.
   static Result<std::unique_ptr<AwsJsonClient>> New(AwsJsonServiceOptions options,
-                                                    CredentialsProvider& credentials,
-                                                    Clock& clock);
+                                                    CredentialsProvider& credentials, Clock& clock);
 
   // Calls `action` with `input`; the response document on success (an empty object when the
   // service answered with an empty body). Failures carry the status of the error (classify,
@@ -51,18 +50,15 @@ class AwsJsonClient {
   Result<nlohmann::json> Call(std::string_view action, const nlohmann::json& input,
                               nlohmann::json* error_document = nullptr);
 
-  HttpClient& http() { return *http_; }
+  HttpClient& http() { return post_->http(); }
   const AwsJsonServiceOptions& options() const { return options_; }
 
  private:
-  AwsJsonClient(AwsJsonServiceOptions options, std::unique_ptr<HttpClient> http,
-                CredentialsProvider& credentials, Clock& clock);
+  AwsJsonClient(AwsJsonServiceOptions options, std::unique_ptr<SignedPost> post)
+      : options_(std::move(options)), post_(std::move(post)) {}
 
   const AwsJsonServiceOptions options_;
-  const std::string host_;
-  std::unique_ptr<HttpClient> http_;
-  ProvidedSigner signer_;
-  Clock& clock_;
+  std::unique_ptr<SignedPost> post_;
 };
 
 }  // namespace spotbatch

@@ -13,7 +13,7 @@
 #include "adapters/aws/http_client.h"
 #include "adapters/aws/http_request.h"
 #include "adapters/aws/http_retry.h"
-#include "adapters/aws/provided_signer.h"
+#include "adapters/aws/signed_post.h"
 #include "spotbatch/clock.h"
 
 namespace spotbatch {
@@ -50,14 +50,11 @@ class AwsQueryClient {
   Result<std::string> Call(std::string_view action, const QueryParams& params);
 
  private:
-  AwsQueryClient(AwsQueryClientOptions options, std::unique_ptr<HttpClient> http,
-                 CredentialsProvider& credentials, Clock& clock);
+  AwsQueryClient(AwsQueryClientOptions options, std::unique_ptr<SignedPost> post)
+      : options_(std::move(options)), post_(std::move(post)) {}
 
   const AwsQueryClientOptions options_;
-  const std::string host_;
-  std::unique_ptr<HttpClient> http_;
-  ProvidedSigner signer_;
-  Clock& clock_;
+  std::unique_ptr<SignedPost> post_;
 };
 
 }  // namespace spotbatch

@@ -351,7 +351,23 @@ Result<std::vector<S3Upload>> S3ObjectStore::ListUploads(std::string_view key) {
   return ListUploadsOf(t);
 }
 
-Result<std::vector<S3Upload>> S3ObjectStore::ListUploadsOf(const Target& t) {
+Result<int> S3ObjectStore::AbortUploadsIn(std::string_view bucket) {
+  SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
+  auto uploads = ListUploadsOf(Target{std::string(bucket), ""}, false);
+  if (!uploads.ok()) {
+    if (uploads.status().code() == StatusCode::kNotFound &&
+        uploads.status().message().find("NoSuchBucket") != std::string::npos) {
+      return 0;
+    }
+    return uploads.status();
+  }
+  for (const S3Upload& u : *uploads) {
+    SB_RETURN_IF_ERROR(AbortUploadOf(Target{std::string(bucket), u.key}, u.upload_id));
+  }
+  return static_cast<int>(uploads->size());
+}
+
+Result<std::vector<S3Upload>> S3ObjectStore::ListUploadsOf(const Target& t, bool exact) {
   std::vector<S3Upload> out;
   const Target bucket{t.bucket, ""};
   std::string key_marker, id_marker;
@@ -363,7 +379,8 @@ Result<std::vector<S3Upload>> S3ObjectStore::ListUploadsOf(const Target& t) {
                         Send(bucket, Request("GET", bucket, std::move(q)), "ListMultipartUploads"));
     SB_ASSIGN_OR_RETURN(S3UploadPage p, ParseListMultipartUploads(response.body));
     for (S3Upload& u : p.uploads) {
-      if (u.key == t.object) out.push_back(std::move(u));  // the prefix matches longer keys too
+      // The prefix matches longer keys too.
+      if (!exact || u.key == t.object) out.push_back(std::move(u));
     }
     if (!p.truncated) break;
     if (p.next_key_marker == key_marker && p.next_upload_id_marker == id_marker) {

@@ -157,6 +157,7 @@ class S3ObjectStore : public ObjectStore {
   Status CopyMultipart(std::string_view src, std::string_view dst);
   // The in-progress multipart uploads of exactly `key` (ListMultipartUploads), oldest first.
   Result<std::vector<S3Upload>> ListUploads(std::string_view key);
+
   // The parts uploaded so far (ListParts, every page).
   Result<std::vector<S3Part>> ListParts(std::string_view key, const std::string& upload_id);
   // Creates `bucket` in the region (CreateBucket); one that exists and is ours succeeds.
@@ -168,6 +169,10 @@ class S3ObjectStore : public ObjectStore {
   // DeleteBucket: OK when gone (or never there); kFailedPrecondition (BucketNotEmpty) when it
   // holds objects.
   Status DeleteBucket(std::string_view bucket);
+  // Aborts every in-progress multipart upload of `bucket`, whatever its key, and returns how
+  // many: what must go before the bucket, or their parts stay billed (and some S3-compatible
+  // stores refuse to delete it). A bucket that does not exist has none.
+  Result<int> AbortUploadsIn(std::string_view bucket);
   // A bucket's configuration `subresource` ("notification", "lifecycle", "tagging"): PUT
   // sends `xml` (with its Content-MD5, which S3 requires of some); GET returns the document,
   // kNotFound where S3 says there is none (NoSuchLifecycleConfiguration, NoSuchTagSet).
@@ -201,7 +206,8 @@ class S3ObjectStore : public ObjectStore {
   Result<ObjectInfo> PutMultipart(std::string_view key, const Target& target,
                                   const std::string& path, ResumableUpload& upload);
   Result<std::string> CreateUpload(const Target& target);
-  Result<std::vector<S3Upload>> ListUploadsOf(const Target& target);
+  // Of exactly target.object, or (`exact` false) of every key it prefixes.
+  Result<std::vector<S3Upload>> ListUploadsOf(const Target& target, bool exact = true);
   Result<std::vector<S3Part>> ListPartsOf(const Target& target, const std::string& upload_id);
   Status AbortUploadOf(const Target& target, const std::string& upload_id);
   void AbortQuietly(const Target& target, const std::string& upload_id);

@@ -15,17 +15,9 @@ constexpr size_t kMaxCodeBytes = 128;
 constexpr size_t kMaxMessageBytes = 300;
 constexpr size_t kQuoteBytes = 100;
 
-std::string Cleaned(std::string_view text, size_t limit) {
-  std::string out(text.substr(0, limit));
-  for (char& c : out) {
-    if (IsControlByte(c)) c = '?';
-  }
-  return out;
-}
-
 Status Bad(std::string_view what, std::string_view field, std::string_view value = {}) {
   std::string m = "S3 " + std::string(what) + ": " + std::string(field);
-  if (!value.empty()) m += " \"" + Cleaned(value, kQuoteBytes) + "\"";
+  if (!value.empty()) m += " \"" + Quotable(value, kQuoteBytes) + "\"";
   return Internal(std::move(m));
 }
 
@@ -104,8 +96,8 @@ std::optional<S3Error> ParseS3Error(std::string_view body) {
   const pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "Error") return std::nullopt;
   S3Error e;
-  e.code = Cleaned(Text(root, "Code"), kMaxCodeBytes);
-  e.message = Cleaned(Text(root, "Message"), kMaxMessageBytes);
+  e.code = Quotable(Text(root, "Code"), kMaxCodeBytes);
+  e.message = Quotable(Text(root, "Message"), kMaxMessageBytes);
   return e;
 }
 
