@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "adapters/aws/aws_json_client.h"
+#include "adapters/aws/sqs_queue_levels.h"
 
 namespace spotbatch {
 namespace {
@@ -16,11 +17,10 @@ constexpr int64_t kMaxDelaySeconds = 900;          // 15 min
 constexpr int kMaxBatch = 10;                      // DeleteMessageBatch entries
 constexpr int kMaxMovesPerLease = 32;  // copies sent on (early, or dead-lettered) per Lease
 constexpr size_t kMaxLeaseRecords = 100'000;
-constexpr int kLater = -1;
+constexpr int kLater = -1;  // Depth's name for the "-later" queue among the levels
 // What a received body may hold: other producers may send up to SQS's own maximum (1 MiB
 // since 2025), more than Send takes.
-constexpr size_t kMaxReceivedBodyBytes =
-    1024 * 1024;  // Depth's name for the "-later" queue among the levels
+constexpr size_t kMaxReceivedBodyBytes = 1024 * 1024;
 
 int64_t CeilSeconds(int64_t millis) { return millis <= 0 ? 0 : (millis + 999) / 1000; }
 
@@ -50,8 +50,6 @@ std::optional<StatusCode> ClassifySqs(const AwsServiceError& e) {
   return std::nullopt;
 }
 
-std::string QueueNameOfUrl(const std::string& url) { return url.substr(url.rfind('/') + 1); }
-
 // What the adapter keeps of a lease it gave (or extended) until its deadline.
 struct LeaseRecord {
   int64_t deadline = 0;
@@ -60,17 +58,6 @@ struct LeaseRecord {
   std::string id, body;
   int64_t sent_unix_millis = 0;
   int receive_count = 0;
-};
-
-// What is known of one spotbatch queue.
-struct QueueInfo {
-  std::vector<int> levels;  // existing SQS queues, highest level first
-  int64_t levels_read_at = INT64_MIN;
-  bool policy_known = false;
-  int64_t policy_read_at = INT64_MIN;
-  int max_receives = 0;     // 0: no limit
-  std::string dead_letter;  // spotbatch name
-  std::string raw_policy;   // RedrivePolicy as set on its levels ("" none)
 };
 
 struct Copy {  // a message sent (again) by the adapter
@@ -85,71 +72,17 @@ class SqsTaskQueue final : public TaskQueue {
  public:
   SqsTaskQueue(SqsQueueOptions options, std::unique_ptr<AwsJsonClient> client, Clock& clock)
       : options_(std::move(options)),
-        max_levels_(options_.pipeline_levels * kSqsSizeBands),
         client_(std::move(client)),
-        clock_(clock) {}
+        clock_(clock),
+        levels_(options_, *client_, clock) {}
 
   Status Configure(std::string_view queue, const QueueOptions& options) override {
-    if (queue.empty()) return InvalidArgument("queue name is empty");
-    if (options.max_receives < 1) return InvalidArgument("max_receives must be at least 1");
-    if (options.dead_letter_queue == queue) {
-      return InvalidArgument("queue " + std::string(queue) +
-                             " cannot be its own dead-letter queue");
-    }
-    SB_RETURN_IF_ERROR(ValidateName(queue));
-    const std::string dlq =
-        options.dead_letter_queue.empty() ? std::string(queue) + "-dlq" : options.dead_letter_queue;
-    SB_RETURN_IF_ERROR(ValidateName(dlq));
-    SB_ASSIGN_OR_RETURN(const std::string dlq_url, EnsureLevel(dlq, 0));
-    SB_ASSIGN_OR_RETURN(
-        nlohmann::json arn,
-        Call("GetQueueAttributes", {{"QueueUrl", dlq_url}, {"AttributeNames", {"QueueArn"}}}));
-    const nlohmann::json* arn_value = nullptr;
-    if (arn.is_object() && arn.contains("Attributes") && arn["Attributes"].is_object() &&
-        arn["Attributes"].contains("QueueArn") && arn["Attributes"]["QueueArn"].is_string()) {
-      arn_value = &arn["Attributes"]["QueueArn"];
-    }
-    if (arn_value == nullptr) return Internal("GetQueueAttributes: no QueueArn for " + dlq);
-    const std::string policy =
-        nlohmann::json{{"deadLetterTargetArn", *arn_value},
-                       {"maxReceiveCount", std::min(options.max_receives + 1, 1000)}}
-            .dump();
-    SB_ASSIGN_OR_RETURN(const std::string base_url, EnsureLevel(queue, 0));
-    // Set only when it differs: every process configures its queues as it starts, and a
-    // write is not free (and moto's SetQueueAttributes drops the queue's access Policy).
-    SB_ASSIGN_OR_RETURN(
-        nlohmann::json current,
-        Call("GetQueueAttributes", {{"QueueUrl", base_url},
-                                    {"AttributeNames", nlohmann::json::array({"RedrivePolicy"})}}));
-    const nlohmann::json have = nlohmann::json::parse(
-        current.is_object() ? current.value("Attributes", nlohmann::json::object())
-                                  .value("RedrivePolicy", std::string("null"))
-                            : std::string("null"),
-        nullptr, false);
-    if (have.is_discarded() || have != nlohmann::json::parse(policy)) {
-      SB_RETURN_IF_ERROR(SetPolicy(base_url, policy));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      QueueInfo& info = queues_[std::string(queue)];
-      info.policy_known = true;
-      info.policy_read_at = clock_.NowUnixMillis();
-      info.max_receives = options.max_receives;
-      info.dead_letter = dlq;
-      info.raw_policy = policy;
-    }
-    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/true));
-    for (int level : levels) {
-      if (level == 0) continue;
-      SB_ASSIGN_OR_RETURN(const std::string url, EnsureLevel(queue, level));
-      SB_RETURN_IF_ERROR(SetPolicy(url, policy));
-    }
-    return Status::Ok();
+    return levels_.Configure(queue, options);
   }
 
   Result<std::string> Send(std::string_view queue, std::string_view body, int priority,
                            int64_t delay_millis) override {
-    SB_RETURN_IF_ERROR(ValidateName(queue));
+    SB_RETURN_IF_ERROR(levels_.ValidateName(queue));
     SB_RETURN_IF_ERROR(ValidateSqsBody(body, options_.max_body_bytes));
     const int level = SqsPriorityLevel(priority, options_.pipeline_levels);
     return SendTo(queue, level,
@@ -289,7 +222,7 @@ class SqsTaskQueue final : public TaskQueue {
       return LeaseLost("DeadLetter needs the TaskQueue instance that leased the message");
     }
     SB_ASSIGN_OR_RETURN(const std::string url, LevelUrl(held.receipt));
-    SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(held.receipt.queue));
+    SB_ASSIGN_OR_RETURN(SqsQueueInfo policy, levels_.Policy(held.receipt.queue));
     SB_RETURN_IF_ERROR(MoveTo(policy.dead_letter, 0,
                               Copy{.body = held.record.body,
                                    .first_id = held.record.id,
@@ -300,21 +233,17 @@ class SqsTaskQueue final : public TaskQueue {
   }
 
   Result<QueueDepth> Depth(std::string_view queue) override {
-    SB_RETURN_IF_ERROR(ValidateName(queue));
-    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
+    SB_RETURN_IF_ERROR(levels_.ValidateName(queue));
+    SB_RETURN_IF_ERROR(levels_.Levels(queue, /*force=*/false).status());  // finds "-later" too
     SB_RETURN_IF_ERROR(ForwardLater(queue));
     // Again: forwarding may have made a level (the cached list then has it).
-    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, levels_.Levels(queue, /*force=*/false));
     levels.push_back(kLater);
     QueueDepth d;
     for (int level : levels) {
-      std::string url;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = urls_.find(level == kLater ? LaterName(queue) : SqsName(queue, level));
-        if (it == urls_.end()) continue;
-        url = it->second;
-      }
+      const std::string url = levels_.KnownUrl(level == kLater ? levels_.LaterName(queue)
+                                                               : levels_.SqsName(queue, level));
+      if (url.empty()) continue;
       auto answer = Call("GetQueueAttributes",
                          {{"QueueUrl", url},
                           {"AttributeNames",
@@ -359,177 +288,19 @@ class SqsTaskQueue final : public TaskQueue {
   Result<nlohmann::json> Call(std::string_view action, const nlohmann::json& input) {
     return client_->Call(action, input);
   }
-
-  Status ValidateName(std::string_view queue) const {
-    return ValidateSqsQueueName(options_.queue_name_prefix, queue, max_levels_);
-  }
-  std::string SqsName(std::string_view queue, int level) const {
-    return SqsLevelQueueName(options_.queue_name_prefix + std::string(queue), level);
-  }
-  std::string LaterName(std::string_view queue) const {
-    return options_.queue_name_prefix + std::string(queue) + kSqsLaterSuffix;
-  }
   int64_t SafetyOf(int64_t visibility_millis) const {
     return std::min(options_.lease_safety_millis, visibility_millis / 2);
-  }
-
-  // The URL of `level` of `queue`, created if needed (CreateQueue is idempotent), and known
-  // from then on to exist; a level above 0 gets the queue's RedrivePolicy.
-  Result<std::string> EnsureLevel(std::string_view queue, int level) {
-    const std::string name = SqsName(queue, level);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
-    }
-    SB_ASSIGN_OR_RETURN(nlohmann::json created, Call("CreateQueue", {{"QueueName", name}}));
-    if (!created.is_object() || !created.contains("QueueUrl") || !created["QueueUrl"].is_string()) {
-      return Internal("CreateQueue: no QueueUrl for " + name);
-    }
-    const std::string url = created["QueueUrl"].get<std::string>();
-    if (level > 0) {
-      SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
-      if (!policy.raw_policy.empty()) SB_RETURN_IF_ERROR(SetPolicy(url, policy.raw_policy));
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    urls_[name] = url;
-    QueueInfo& info = queues_[std::string(queue)];
-    if (std::find(info.levels.begin(), info.levels.end(), level) == info.levels.end()) {
-      info.levels.push_back(level);
-      std::sort(info.levels.rbegin(), info.levels.rend());
-    }
-    return url;
-  }
-
-  Status SetPolicy(const std::string& url, const std::string& policy) {
-    return Call("SetQueueAttributes",
-                {{"QueueUrl", url}, {"Attributes", {{"RedrivePolicy", policy}}}})
-        .status();
-  }
-
-  // The levels of `queue` that exist, highest first: ListQueues by its prefix, at most every
-  // level_refresh_millis unless `force`.
-  Result<std::vector<int>> Levels(std::string_view queue, bool force) {
-    const int64_t now = clock_.NowUnixMillis();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      QueueInfo& info = queues_[std::string(queue)];
-      if (!force && info.levels_read_at != INT64_MIN &&
-          now - info.levels_read_at < options_.level_refresh_millis) {
-        return info.levels;
-      }
-    }
-    const std::string base = SqsName(queue, 0);
-    SB_ASSIGN_OR_RETURN(nlohmann::json listed, Call("ListQueues", {{"QueueNamePrefix", base}}));
-    std::vector<int> levels;
-    std::map<std::string, std::string> found;
-    if (listed.is_object() && listed.contains("QueueUrls") && listed["QueueUrls"].is_array()) {
-      for (const nlohmann::json& u : listed["QueueUrls"]) {
-        if (!u.is_string() || u.get_ref<const std::string&>().size() > 2048) continue;
-        const std::string& url = u.get_ref<const std::string&>();
-        const std::string name = QueueNameOfUrl(url);
-        if (auto level = SqsLevelOfQueueName(base, name, max_levels_)) {
-          levels.push_back(*level);
-          found[name] = url;
-        } else if (name == base + kSqsLaterSuffix) {
-          found[name] = url;
-        }
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [name, url] : found) urls_[name] = url;
-    QueueInfo& info = queues_[std::string(queue)];
-    // ListQueues is eventually consistent: a level this instance made (its URL is cached)
-    // stays until a ReceiveMessage finds it gone (ForgetLevel).
-    for (int level : info.levels) {
-      if (std::find(levels.begin(), levels.end(), level) == levels.end() &&
-          urls_.count(SqsName(queue, level)) > 0) {
-        levels.push_back(level);
-      }
-    }
-    std::sort(levels.rbegin(), levels.rend());
-    info.levels = levels;
-    info.levels_read_at = now;
-    return levels;
-  }
-
-  void ForgetLevel(std::string_view queue, int level) {
-    std::lock_guard<std::mutex> lock(mu_);
-    urls_.erase(SqsName(queue, level));
-    std::vector<int>& levels = queues_[std::string(queue)].levels;
-    levels.erase(std::remove(levels.begin(), levels.end(), level), levels.end());
-  }
-
-  // The queue's limit and dead-letter queue: as this instance configured them, or read from
-  // its RedrivePolicy (refreshed as the levels are); none when it has no policy.
-  Result<QueueInfo> Policy(std::string_view queue) {
-    const int64_t now = clock_.NowUnixMillis();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      QueueInfo& info = queues_[std::string(queue)];
-      if (info.policy_known && now - info.policy_read_at < options_.level_refresh_millis) {
-        return info;
-      }
-    }
-    QueueInfo read;
-    read.dead_letter = std::string(queue) + "-dlq";
-    const std::string base = SqsName(queue, 0);
-    auto url = Call("GetQueueUrl", {{"QueueName", base}});
-    if (!url.ok() && url.status().code() != StatusCode::kNotFound) return url.status();
-    if (url.ok() && url->is_object() && url->contains("QueueUrl") &&
-        (*url)["QueueUrl"].is_string()) {
-      SB_ASSIGN_OR_RETURN(nlohmann::json attrs,
-                          Call("GetQueueAttributes", {{"QueueUrl", (*url)["QueueUrl"]},
-                                                      {"AttributeNames", {"RedrivePolicy"}}}));
-      if (attrs.is_object() && attrs.contains("Attributes") && attrs["Attributes"].is_object() &&
-          attrs["Attributes"].contains("RedrivePolicy") &&
-          attrs["Attributes"]["RedrivePolicy"].is_string()) {
-        const std::string& raw = attrs["Attributes"]["RedrivePolicy"].get_ref<const std::string&>();
-        if (auto p = ParseSqsRedrivePolicy(raw)) {
-          read.raw_policy = raw;
-          // Configure writes max_receives + 1 (at most 1000): see the header.
-          read.max_receives =
-              p->max_receive_count >= 1000 ? 1000 : std::max(1, p->max_receive_count - 1);
-          std::string dlq = p->dead_letter_queue;
-          if (dlq.rfind(options_.queue_name_prefix, 0) == 0) {
-            dlq = dlq.substr(options_.queue_name_prefix.size());
-          }
-          if (!dlq.empty() && ValidateName(dlq).ok()) read.dead_letter = dlq;
-        }
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    QueueInfo& info = queues_[std::string(queue)];
-    info.policy_known = true;
-    info.policy_read_at = now;
-    info.max_receives = read.max_receives;
-    info.dead_letter = read.dead_letter;
-    info.raw_policy = read.raw_policy;
-    return info;
   }
 
   // Sends `c` to `level` of `queue`, or, when its delay is beyond SQS's 15 minutes, to the
   // queue's "-later" queue with the time it is due and the level it is for.
   Result<std::string> SendTo(std::string_view queue, int level, const Copy& c) {
     if (c.delay_millis > kMaxDelaySeconds * 1000) {
-      SB_ASSIGN_OR_RETURN(const std::string url, EnsureLater(queue));
+      SB_ASSIGN_OR_RETURN(const std::string url, levels_.EnsureLater(queue));
       return SendCopy(url, c, level);
     }
-    SB_ASSIGN_OR_RETURN(const std::string url, EnsureLevel(queue, level));
+    SB_ASSIGN_OR_RETURN(const std::string url, levels_.EnsureLevel(queue, level));
     return SendCopy(url, c, std::nullopt);
-  }
-
-  Result<std::string> EnsureLater(std::string_view queue) {
-    const std::string name = LaterName(queue);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
-    }
-    SB_ASSIGN_OR_RETURN(nlohmann::json created, Call("CreateQueue", {{"QueueName", name}}));
-    if (!created.is_object() || !created.contains("QueueUrl") || !created["QueueUrl"].is_string()) {
-      return Internal("CreateQueue: no QueueUrl for " + name);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    return urls_[name] = created["QueueUrl"].get<std::string>();
   }
 
   // Sends on what is in the queue's "-later" queue and has become visible there (its 15
@@ -541,12 +312,12 @@ class SqsTaskQueue final : public TaskQueue {
   // default priority go (a message sent meanwhile to another level waits for the next sweep).
   Result<std::vector<QueueMessage>> LeaseUpTo(std::string_view queue, int max,
                                               int64_t visibility_millis, int64_t wait_millis) {
-    SB_RETURN_IF_ERROR(ValidateName(queue));
+    SB_RETURN_IF_ERROR(levels_.ValidateName(queue));
     visibility_millis = std::clamp<int64_t>(visibility_millis, 0, kMaxVisibilitySeconds * 1000);
-    SB_RETURN_IF_ERROR(Levels(queue, /*force=*/false).status());  // finds "-later" too
+    SB_RETURN_IF_ERROR(levels_.Levels(queue, /*force=*/false).status());  // finds "-later" too
     SB_RETURN_IF_ERROR(ForwardLater(queue));
     // Again: forwarding may have made a level (the cached list then has it).
-    SB_ASSIGN_OR_RETURN(std::vector<int> levels, Levels(queue, /*force=*/false));
+    SB_ASSIGN_OR_RETURN(std::vector<int> levels, levels_.Levels(queue, /*force=*/false));
     int moves = 0;
     for (int level : levels) {
       SB_ASSIGN_OR_RETURN(Received r, ReceiveFrom(queue, level, visibility_millis, 0, max, moves));
@@ -569,13 +340,8 @@ class SqsTaskQueue final : public TaskQueue {
   // (long polling).
   Result<Received> ReceiveFrom(std::string_view queue, int level, int64_t visibility_millis,
                                int wait_seconds, int max, int& moves) {
-    std::string url;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = urls_.find(SqsName(queue, level));
-      if (it == urls_.end()) return Received{};
-      url = it->second;
-    }
+    const std::string url = levels_.KnownUrl(levels_.SqsName(queue, level));
+    if (url.empty()) return Received{};
     Received out;
     while (out.messages.empty() && !out.out_of_moves) {
       auto received =
@@ -588,7 +354,7 @@ class SqsTaskQueue final : public TaskQueue {
       wait_seconds = 0;
       const int64_t now = clock_.NowUnixMillis();
       if (!received.ok() && received.status().code() == StatusCode::kNotFound) {
-        ForgetLevel(queue, level);  // deleted: not asked again until the next listing
+        levels_.ForgetLevel(queue, level);  // deleted: not asked again until the next listing
         return Received{};
       }
       if (!received.ok()) return received.status();
@@ -626,7 +392,7 @@ class SqsTaskQueue final : public TaskQueue {
       copy.delay_millis = *m.not_before_unix_millis - now;
       return MoveTo(queue, level, copy, url, m.receipt_handle);
     }
-    SB_ASSIGN_OR_RETURN(QueueInfo policy, Policy(queue));
+    SB_ASSIGN_OR_RETURN(SqsQueueInfo policy, levels_.Policy(queue));
     if (policy.max_receives > 0 && total > policy.max_receives) {
       if (++moves > kMaxMovesPerLease) {
         out.out_of_moves = true;
@@ -652,15 +418,13 @@ class SqsTaskQueue final : public TaskQueue {
 
   Status ForwardLater(std::string_view queue) {
     const int64_t now = clock_.NowUnixMillis();
-    std::string url;
+    const std::string url = levels_.KnownUrl(levels_.LaterName(queue));
+    if (url.empty()) return Status::Ok();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = urls_.find(LaterName(queue));
-      if (it == urls_.end()) return Status::Ok();
       int64_t& last = later_polled_at_[std::string(queue)];
       if (last != 0 && now - last < options_.later_poll_millis) return Status::Ok();
       last = now;
-      url = it->second;
     }
     auto received =
         Call("ReceiveMessage", {{"QueueUrl", url},
@@ -670,8 +434,7 @@ class SqsTaskQueue final : public TaskQueue {
                                 {"AttributeNames", {"ApproximateReceiveCount", "SentTimestamp"}},
                                 {"MessageAttributeNames", {"All"}}});
     if (!received.ok() && received.status().code() == StatusCode::kNotFound) {
-      std::lock_guard<std::mutex> lock(mu_);
-      urls_.erase(LaterName(queue));
+      levels_.ForgetUrl(levels_.LaterName(queue));
       return Status::Ok();
     }
     if (!received.ok()) return received.status();
@@ -687,7 +450,8 @@ class SqsTaskQueue final : public TaskQueue {
                 .sent_unix_millis = m->first_sent_unix_millis.value_or(m->sent_timestamp),
                 .earlier_receives = m->earlier_receives.value_or(0),
                 .delay_millis = std::max<int64_t>(0, m->not_before_unix_millis.value_or(0) - now)};
-      const int level = static_cast<int>(std::min<int64_t>(m->level.value_or(0), max_levels_ - 1));
+      const int level =
+          static_cast<int>(std::min<int64_t>(m->level.value_or(0), levels_.max_levels() - 1));
       SB_RETURN_IF_ERROR(MoveTo(queue, level, copy, url, m->receipt_handle));
     }
     return Status::Ok();
@@ -736,21 +500,12 @@ class SqsTaskQueue final : public TaskQueue {
   }
 
   Result<std::string> LevelUrl(const SqsReceipt& r) {
-    if (r.level >= max_levels_ || !ValidateName(r.queue).ok()) {
+    if (r.level >= levels_.max_levels() || !levels_.ValidateName(r.queue).ok()) {
       return LeaseLost("receipt names no queue of this TaskQueue");
     }
-    const std::string name = SqsName(r.queue, r.level);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (auto it = urls_.find(name); it != urls_.end()) return it->second;
-    }
-    auto url = Call("GetQueueUrl", {{"QueueName", name}});
+    auto url = levels_.LookUp(levels_.SqsName(r.queue, r.level));
     if (!url.ok()) return OfReceiptCall(url.status());
-    if (!url->is_object() || !url->contains("QueueUrl") || !(*url)["QueueUrl"].is_string()) {
-      return Internal("GetQueueUrl: no QueueUrl for " + name);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    return urls_[name] = (*url)["QueueUrl"].get<std::string>();
+    return url;
   }
 
   // The lease `receipt` names, when it is still this caller's by the fence (see the header).
@@ -805,12 +560,10 @@ class SqsTaskQueue final : public TaskQueue {
   }
 
   const SqsQueueOptions options_;
-  const int max_levels_;
   std::unique_ptr<AwsJsonClient> client_;
   Clock& clock_;
+  SqsQueueLevels levels_;
   std::mutex mu_;
-  std::map<std::string, std::string> urls_;  // SQS queue name -> URL
-  std::map<std::string, QueueInfo, std::less<>> queues_;
   std::map<std::string, LeaseRecord, std::less<>> leases_;
   std::map<std::string, int64_t> later_polled_at_;  // spotbatch queue -> last ForwardLater
   int since_sweep_ = 0;
