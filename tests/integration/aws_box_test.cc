@@ -174,9 +174,10 @@ TEST_F(AwsBoxTest, UploadsToOutputsOnAutoScaledSpotWithAReclaimNothingLostNothin
   check.expected = testing::ShaOfEachInput(dir_ / "inputs");
   EXPECT_TRUE(testing::ExpectNothingLostNothingTwice(check));
   int interruptions = 0;
-  for (const JobView& j : *testing::RunState(dir_.path()).state->ListJobs()) {
+  testing::RunState run(dir_.path());
+  for (const JobView& j : *run.state->ListJobs()) {
     for (const TaskRecord& t : j.tasks) {
-      for (const AttemptRecord& a : *testing::RunState(dir_.path()).state->ListAttempts(t.id)) {
+      for (const AttemptRecord& a : *run.state->ListAttempts(t.id)) {
         interruptions += a.outcome == AttemptOutcome::kInterrupted;
       }
     }

@@ -104,13 +104,15 @@ AsgFleet::Tracked* AsgFleet::Resolve(std::string_view id) {
   return taken == resolved_.end() ? Find(id) : Find(taken->second);
 }
 
-int AsgFleet::InPoolLocked(size_t pool) const {
-  int n = 0;
+std::vector<int> AsgFleet::InPoolsLocked() const {
+  std::vector<int> n(pools_.size(), 0);
   for (const auto& [id, t] : tracked_) {
-    if (t.pool == pool && !IsLeaving(t.view.state) && !t.ended_by_us) ++n;
+    if (!IsLeaving(t.view.state) && !t.ended_by_us) ++n[t.pool];
   }
   return n;
 }
+
+int AsgFleet::InPoolLocked(size_t pool) const { return InPoolsLocked()[pool]; }
 
 AsgFleet::Tracked& AsgFleet::NewTicketLocked(size_t pool, int64_t now) {
   Tracked ticket;
@@ -311,12 +313,14 @@ Status AsgFleet::ReadLocked(int64_t now) {
       pools_[t.pool].reclaims += reclaimed;
     }
   }
+  for (size_t p = 0; p < pools_.size(); ++p) CheckActivitiesLocked(p, now);
+  // One pass over the instances for every pool, not one per pool.
+  const std::vector<int> in_pools = InPoolsLocked();
   for (size_t p = 0; p < pools_.size(); ++p) {
-    CheckActivitiesLocked(p, now);
     // Capacity the group launches that this fleet did not ask for (a reclaimed instance's
     // replacement, another's raise): the manager must count it, not launch it again.
     PoolState& pool = pools_[p];
-    int missing = pool.desired + pool.delta - InPoolLocked(p);
+    int missing = pool.desired + pool.delta - in_pools[p];
     if (missing <= 0) {
       pool.shortfall_since = 0;
     } else if (pool.shortfall_since == 0) {
@@ -383,9 +387,8 @@ Status AsgFleet::Terminate(std::string_view id) {
   const int64_t now = clock_.NowUnixMillis();
   Tracked* t = Resolve(id);
   if (t == nullptr) {
-    return ended_.count(id) || resolved_.count(id)
-               ? Status::Ok()
-               : NotFound("no EC2 instance \"" + std::string(id) + "\" in the fleet");
+    return ended_.count(id) ? Status::Ok()
+                            : NotFound("no EC2 instance \"" + std::string(id) + "\" in the fleet");
   }
   if (t->view.state == InstanceState::kTerminated) return Status::Ok();
   if (t->ticket && t->manager_protected) {

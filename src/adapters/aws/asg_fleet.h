@@ -154,7 +154,9 @@ class AsgFleet final : public Fleet {
   void CancelTicketLocked(Tracked& t);
   void RefuseLaunchesLocked(size_t pool, int64_t now, std::string why);
   Status TerminateLocked(Tracked& t);
-  int InPoolLocked(size_t pool) const;  // instances and tickets not leaving
+  // Instances and tickets not leaving, in each pool / in one.
+  std::vector<int> InPoolsLocked() const;
+  int InPoolLocked(size_t pool) const;
   void ForgetEndedLocked(int64_t now);
 
   const AsgFleetOptions options_;

@@ -85,6 +85,11 @@ bool OneOf(std::string_view code, std::initializer_list<std::string_view> codes)
   return false;
 }
 
+// The bucket is not there (a listing of it then has nothing), rather than another NotFound.
+bool IsNoSuchBucket(const Status& s) {
+  return s.code() == StatusCode::kNotFound && s.message().find("NoSuchBucket") != std::string::npos;
+}
+
 bool Retryable(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
 }
@@ -355,11 +360,7 @@ Result<int> S3ObjectStore::AbortUploadsIn(std::string_view bucket) {
   SB_RETURN_IF_ERROR(ValidateS3BucketName(bucket));
   auto uploads = ListUploadsOf(Target{std::string(bucket), ""}, false);
   if (!uploads.ok()) {
-    if (uploads.status().code() == StatusCode::kNotFound &&
-        uploads.status().message().find("NoSuchBucket") != std::string::npos) {
-      return 0;
-    }
-    return uploads.status();
+    return IsNoSuchBucket(uploads.status()) ? Result<int>(0) : uploads.status();
   }
   for (const S3Upload& u : *uploads) {
     SB_RETURN_IF_ERROR(AbortUploadOf(Target{std::string(bucket), u.key}, u.upload_id));
@@ -802,10 +803,7 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(std::string_view prefix) {
         Send(bucket_target, Request("GET", bucket_target, std::move(q)), "ListObjectsV2");
     if (!response.ok()) {
       // No bucket, no objects under the prefix (as the port says); every other failure is one.
-      if (response.status().code() == StatusCode::kNotFound &&
-          response.status().message().find("NoSuchBucket") != std::string::npos) {
-        return out;
-      }
+      if (IsNoSuchBucket(response.status())) return out;
       return response.status();
     }
     SB_ASSIGN_OR_RETURN(S3ObjectPage p, ParseListObjectsV2(response->body));
